@@ -1,0 +1,24 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.data/**', 'web/vendor/**', 'dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    // Domain code stays pure: no SDKs, no clocks (see STYLE.md).
+    files: ['src/catalog/**/*.ts', 'src/inventory/**/*.ts', 'src/carts/**/*.ts', 'src/orders/**/*.ts', 'src/users/**/*.ts', 'src/shipping/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', 'kafkajs', 'pg', 'hono', 'hono/*', 'nodemailer', 'node:*'] }],
+    },
+  },
+);
