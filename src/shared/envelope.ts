@@ -1,0 +1,27 @@
+/**
+ * The stored and published form of an event (DESIGN.md §3, §4). JSON-safe: ISO strings, integer yen.
+ */
+export type AggregateType = 'User' | 'Category' | 'Product' | 'Inventory' | 'Cart' | 'Order' | 'Shipment';
+
+export interface EventMetadata {
+  correlation_id?: string;
+  causation_id?: string;
+  user_id?: string;
+}
+
+export interface EventEnvelope<D = Record<string, unknown>> {
+  event_id: string;
+  aggregate_id: string;
+  aggregate_type: AggregateType;
+  event_type: string;
+  /** 1-based position in the aggregate's stream. */
+  version: number;
+  data: D;
+  metadata: EventMetadata;
+  /** ISO-8601 UTC. */
+  created_at: string;
+  schema_version: number;
+}
+
+export const TOPIC_EVENTS = 'ec-events';
+export const TOPIC_DLQ = 'ec-events.dlq';
