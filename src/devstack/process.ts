@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import net from 'node:net';
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  /** Resolves when the process has exited (for any reason). */
+  exited: Promise<number | null>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export type Log = (line: string) => void;
+
+/**
+ * Spawns a child whose output is prefixed with its name, line by line. `stop` sends SIGTERM and escalates to
+ * SIGKILL so a stuck child can never keep `make dev` or a test run from finishing.
+ */
+export function spawnManaged(
+  name: string,
+  command: string,
+  args: string[],
+  opts: SpawnOptions & { log?: Log; quiet?: boolean } = {},
+): ManagedProcess {
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  const prefix = (chunk: Buffer) => {
+    if (opts.quiet) return;
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log(`[${name}] ${line}`);
+  };
+  child.stdout?.on('data', prefix);
+  child.stderr?.on('data', prefix);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', (err) => {
+      log(`[${name}] failed to start: ${err.message}`);
+      resolve(null);
+    });
+  });
+  return {
+    name,
+    child,
+    exited,
+    async stop(timeoutMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resolves once something accepts TCP connections on host:port, or rejects after timeoutMs. */
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 30_000, died?: Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let dead = false;
+  void died?.then(() => (dead = true));
+  for (;;) {
+    if (dead) throw new Error(`process exited before ${host}:${port} accepted connections`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ port, host });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${host}:${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True when nothing listens on the port yet (used to fail fast with a clear message on a port clash). */
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Asks the kernel for a free port. A small race is possible; callers retry on EADDRINUSE if it matters. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
