@@ -17,7 +17,9 @@ if (command.length === 0) {
 }
 const dataDir = mkdtempSync(path.join(tmpdir(), 'ecshop-test-'));
 const started = Date.now();
-const stack = await startStack({ dataDir, ephemeral: true, log: (line) => process.env.STACK_VERBOSE && console.log(line) });
+// STACK_SERVICES=dynamodb,postgres starts only those (handy while working on one part).
+const services = process.env.STACK_SERVICES?.split(',').filter(Boolean) as Parameters<typeof startStack>[0]['services'];
+const stack = await startStack({ dataDir, ephemeral: true, ...(services ? { services } : {}), log: (line) => process.env.STACK_VERBOSE && console.log(line) });
 console.log(`embedded stack up in ${Date.now() - started} ms: ${JSON.stringify(stack.env)}`);
 const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...stack.env } });
 const forward = (signal: NodeJS.Signals) => child.kill(signal);

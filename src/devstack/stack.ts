@@ -23,8 +23,12 @@ export interface StackOptions {
   /** Fixed ports; 0 (or absent) picks a free one. */
   ports?: Partial<StackPorts>;
   partitions?: number;
+  /** Start only these services (default: all). Their variables are absent from `env`. */
+  services?: ReadonlyArray<keyof typeof SERVICES>;
   log?: Log;
 }
+
+export const SERVICES = { dynamodb: 'DynamoDB Local', postgres: 'PostgreSQL', mail: 'MailDev', kafka: 'Kafka broker' } as const;
 
 export interface Stack {
   ports: StackPorts;
@@ -52,32 +56,45 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const stopAll = async () => {
     await Promise.allSettled(stops.reverse().map((stop) => stop()));
   };
+  const wanted = new Set(opts.services ?? Object.keys(SERVICES));
+  const env: Record<string, string> = {};
+  const starts: Array<Promise<unknown>> = [];
+  const start = async <S extends { stop?: () => Promise<void>; close?: () => Promise<void> }>(name: string, run: () => Promise<S>, vars: (s: S) => Record<string, string>) => {
+    if (!wanted.has(name)) return;
+    const service = await run();
+    stops.push(() => (service.stop ?? service.close)!.call(service));
+    Object.assign(env, vars(service));
+  };
   try {
-    const { startBroker } = await import('./broker/index.ts');
-    const [dynamo, pgServer, mail, broker] = await Promise.all([
-      startDynamoDbLocal({ port: ports.dynamodb, ...(opts.ephemeral ? {} : { dataDir: dir('dynamodb') }), log }).then((s) => (stops.push(s.stop), s)),
-      startPostgres({ port: ports.postgres, dataDir: dir('postgres'), log }).then((s) => (stops.push(s.stop), s)),
-      startMailDev({ smtpPort: ports.smtp, webPort: ports.mailWeb, ...(opts.ephemeral ? {} : { dataDir: dir('mail') }), log }).then((s) => (stops.push(s.stop), s)),
-      startBroker({
-        port: ports.kafka,
-        host: '127.0.0.1',
-        ...(opts.ephemeral ? {} : { dataDir: dir('kafka') }),
-        defaultPartitions: opts.partitions ?? 6,
-        logger: (line: string) => log(`[kafka] ${line}`),
-      }).then((s) => (stops.push(s.close), s)),
-    ]);
-    return {
-      ports,
-      env: {
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        DATABASE_URL: pgServer.url,
-        KAFKA_BROKERS: `127.0.0.1:${broker.port}`,
+    starts.push(
+      start('dynamodb', () => startDynamoDbLocal({ port: ports.dynamodb, ...(opts.ephemeral ? {} : { dataDir: dir('dynamodb') }), log }), (s) => ({
+        DYNAMODB_ENDPOINT: s.endpoint,
+      })),
+      start('postgres', () => startPostgres({ port: ports.postgres, dataDir: dir('postgres'), log }), (s) => ({ DATABASE_URL: s.url })),
+      start('mail', () => startMailDev({ smtpPort: ports.smtp, webPort: ports.mailWeb, ...(opts.ephemeral ? {} : { dataDir: dir('mail') }), log }), (s) => ({
         SMTP_HOST: '127.0.0.1',
-        SMTP_PORT: String(mail.smtpPort),
-        MAILDEV_URL: mail.webUrl,
-      },
-      stop: stopAll,
-    };
+        SMTP_PORT: String(s.smtpPort),
+        MAILDEV_URL: s.webUrl,
+      })),
+      start(
+        'kafka',
+        async () => {
+          const { startBroker } = await import('./broker/index.ts');
+          return startBroker({
+            port: ports.kafka,
+            host: '127.0.0.1',
+            ...(opts.ephemeral ? {} : { dataDir: dir('kafka') }),
+            defaultPartitions: opts.partitions ?? 6,
+            logger: (line: string) => log(`[kafka] ${line}`),
+          });
+        },
+        (s) => ({ KAFKA_BROKERS: `127.0.0.1:${s.port}` }),
+      ),
+    );
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return { ports, env, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
