@@ -1,7 +1,8 @@
 /**
  * The stored and published form of an event (DESIGN.md §3, §4). JSON-safe: ISO strings, integer yen.
  */
-export type AggregateType = 'User' | 'Category' | 'Product' | 'Inventory' | 'Cart' | 'Order' | 'Shipment';
+/** EmailClaim and CategoryNameClaim are uniqueness locks: one tiny stream per email or category name. */
+export type AggregateType = 'User' | 'EmailClaim' | 'Category' | 'CategoryNameClaim' | 'Product' | 'Inventory' | 'Cart' | 'Order' | 'Shipment';
 
 export interface EventMetadata {
   correlation_id?: string;

@@ -1,0 +1,59 @@
+# EC Shop — the two commands that matter: `make dev` runs the shop, `make test` passes the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ARGS ?=
+
+.PHONY: help deps dev dev-fresh test typecheck lint test-unit test-broker test-integration bench bench-broker rebuild up down logs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
+
+deps: ## install whatever this machine lacks (npm packages, Java, kcat, Chromium)
+	@./scripts/ensure-deps.sh
+
+dev: deps ## run the whole shop on the embedded stack (Ctrl-C stops everything); ARGS="--projectors 3"
+	@npx tsx cmd/dev.ts $(ARGS)
+
+dev-fresh: deps ## like dev, but start from empty data
+	@npx tsx cmd/dev.ts --fresh $(ARGS)
+
+test: deps typecheck lint test-unit test-broker test-integration ## type check, lint and every test
+
+typecheck:
+	@echo "== typecheck"; npx tsc -p tsconfig.json
+
+lint:
+	@echo "== lint"; npx eslint --max-warnings=0 .
+
+test-unit:
+	@echo "== unit tests"; npm run --silent test:unit
+
+test-broker:
+	@echo "== dev broker tests (kafkajs + kcat)"; npm run --silent test:broker
+
+test-integration:
+	@echo "== integration and end-to-end tests (embedded stack)"; npm run --silent test:integration
+
+bench: deps ## measure the shop on the embedded stack (prints one table)
+	@npm run --silent bench
+
+bench-broker: deps ## measure the dev broker
+	@npm run --silent bench:broker
+
+rebuild: ## rebuild every read table from the event store (against the running stack)
+	@npm run --silent rebuild
+
+up: ## production-like stack in Docker (Kafka, DynamoDB Local, PostgreSQL, Mailpit, UIs, all processes)
+	@[ -f .env ] || cp .env.example .env
+	docker compose up -d --build
+	@echo "shop http://localhost:8080  Kafka UI http://localhost:8081  Mailpit http://localhost:8025  DynamoDB admin http://localhost:8001"
+
+down: ## stop the Docker stack (keeps volumes)
+	docker compose down
+
+logs: ## follow the Docker stack's logs
+	docker compose logs -f --tail=100
+
+clean: ## stop the Docker stack and delete its volumes, and the embedded stack's .data/
+	-docker compose down -v
+	rm -rf .data

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { EventEnvelope, EventMetadata } from '../shared/envelope.ts';
+import { AppError } from '../shared/errors.ts';
+import { retryOnConflict } from '../eventstore/aggregate.ts';
+import { IdempotencyKeyTaken, type EventStore, type StreamWrite } from '../eventstore/types.ts';
+
+/** What a command decided: the writes to append and the answer to give once they are durable. */
+export interface Plan<B = unknown> {
+  writes: StreamWrite[];
+  status: number;
+  body: B;
+}
+
+export interface Outcome<B = unknown> {
+  status: number;
+  body: B;
+  /** True when the answer is the stored first answer of an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+export interface Publisher {
+  publish(events: EventEnvelope[]): Promise<void>;
+}
+
+export interface ExecutorDeps {
+  store: EventStore;
+  publisher: Publisher;
+  clock: () => Date;
+  log: (line: string, fields?: Record<string, unknown>) => void;
+  /** After a failed publish, skip publishing for this long and leave events to the sweeper (default 5 s). */
+  publishBackoffMs?: number;
+}
+
+export interface Idempotency {
+  /** Already scoped by the caller (user, method, path). */
+  key: string;
+  requestHash: string;
+}
+
+export const hashRequest = (body: string): string => createHash('sha256').update(body).digest('base64url');
+
+/**
+ * Runs a command: decide (plan) → append atomically → publish → clear the outbox marker, re-deciding on a
+ * concurrency conflict. The dual write is safe because the outbox marker is written with the events: if the
+ * publish fails or this process dies, the worker's sweeper republishes. While the broker is failing we stop
+ * trying for a few seconds so commands stay fast (the api keeps accepting commands while Kafka is down).
+ */
+export function createExecutor(deps: ExecutorDeps) {
+  let publishFailedAt = -Infinity;
+  const backoffMs = deps.publishBackoffMs ?? 5000;
+  const inFlight = new Set<Promise<void>>();
+
+  async function publishAndMark(events: EventEnvelope[]): Promise<void> {
+    if (events.length === 0 || Date.now() - publishFailedAt < backoffMs) return;
+    try {
+      await deps.publisher.publish(events);
+    } catch (err) {
+      publishFailedAt = Date.now();
+      deps.log('publish failed; events stay in the outbox for the sweeper', { error: (err as Error).message, events: events.length });
+      return;
+    }
+    try {
+      await deps.store.markPublished(events);
+    } catch (err) {
+      // Harmless: the sweeper republishes and consumers drop the duplicate by version / event_id.
+      deps.log('could not clear outbox marker', { error: (err as Error).message });
+    }
+  }
+
+  async function replay(idem: Idempotency): Promise<Outcome | undefined> {
+    const stored = await deps.store.findIdempotency(idem.key);
+    if (!stored) return undefined;
+    if (stored.request_hash !== idem.requestHash) {
+      throw new AppError('validation', 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body');
+    }
+    return { status: stored.status, body: stored.body, replayed: true };
+  }
+
+  return {
+    async run<B>(plan: () => Promise<Plan<B>>, opts: { metadata: EventMetadata; idempotency?: Idempotency }): Promise<Outcome<B>> {
+      if (opts.idempotency) {
+        const earlier = await replay(opts.idempotency);
+        if (earlier) return earlier as Outcome<B>;
+      }
+      try {
+        const { result, events } = await retryOnConflict(async () => {
+          const decided = await plan();
+          if (decided.writes.every((w) => w.events.length === 0)) return { result: decided, events: [] as EventEnvelope[] };
+          const appended = await deps.store.append(
+            decided.writes.filter((w) => w.events.length > 0),
+            {
+              metadata: opts.metadata,
+              now: deps.clock().toISOString(),
+              ...(opts.idempotency
+                ? { idempotency: { key: opts.idempotency.key, request_hash: opts.idempotency.requestHash, status: decided.status, body: decided.body } }
+                : {}),
+            },
+          );
+          return { result: decided, events: appended };
+        });
+        const publishing = publishAndMark(events);
+        inFlight.add(publishing);
+        await publishing.finally(() => inFlight.delete(publishing));
+        return { status: result.status, body: result.body, replayed: false };
+      } catch (err) {
+        if (err instanceof IdempotencyKeyTaken && opts.idempotency) {
+          const earlier = await replay(opts.idempotency);
+          if (earlier) return earlier as Outcome<B>;
+        }
+        throw err;
+      }
+    },
+    /** Waits for publishes in progress (graceful shutdown). */
+    async drain(): Promise<void> {
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+export type Executor = ReturnType<typeof createExecutor>;
