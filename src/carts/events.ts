@@ -1,0 +1,58 @@
+import type { DomainEvent } from '../shared/decider.ts';
+import type { AggregateType } from '../shared/envelope.ts';
+
+export const CART_AGGREGATE_TYPE = 'Cart' satisfies AggregateType;
+
+/** One cart per user, so the stream id derives from the user id alone (no lookup needed to find it). */
+export const cartStreamId = (userId: string): string => `cart-${userId}`;
+
+/** Per cart line. */
+export const MAX_LINE_QUANTITY = 99;
+/**
+ * Checkout is ONE DynamoDB TransactWriteItems, at most 100 items: 1 order + 1 inventory per line + 1 cart
+ * + 1 idempotency record = lines + 3 = 43. Even with a guard write per product stream (to make a concurrent
+ * price change or deletion invalidate the checkout) it is 2 × lines + 3 = 83: still under the limit.
+ */
+export const MAX_CART_LINES = 40;
+
+export const CART_CLEAR_REASONS = ['checkout', 'user'] as const;
+export type CartClearReason = (typeof CART_CLEAR_REASONS)[number];
+
+export type ItemAddedToCartData = {
+  cart_id: string;
+  user_id: string;
+  product_id: string;
+  /** The quantity added by this event (lines merge: adding 2 then 3 makes a line of 5). */
+  quantity: number;
+  /** The line's quantity after this event, so a projection can upsert without reading the line first. */
+  line_quantity: number;
+  /** Unit price in yen when added: informational, checkout charges the product's price at that moment. */
+  price: number;
+  name: string;
+};
+export type ItemRemovedFromCartData = {
+  cart_id: string;
+  user_id: string;
+  product_id: string;
+};
+export type CartClearedData = {
+  cart_id: string;
+  user_id: string;
+  reason: CartClearReason;
+  /** Present when reason is 'checkout'. */
+  order_id?: string;
+};
+
+export type ItemAddedToCart = DomainEvent<'ItemAddedToCart', ItemAddedToCartData>;
+export type ItemRemovedFromCart = DomainEvent<'ItemRemovedFromCart', ItemRemovedFromCartData>;
+export type CartCleared = DomainEvent<'CartCleared', CartClearedData>;
+export type CartEvent = ItemAddedToCart | ItemRemovedFromCart | CartCleared;
+
+/** Event type names; `satisfies` makes the compiler reject a missing or extra name. */
+export const CartEventTypes = {
+  ItemAddedToCart: 'ItemAddedToCart',
+  ItemRemovedFromCart: 'ItemRemovedFromCart',
+  CartCleared: 'CartCleared',
+} as const satisfies { [K in CartEvent['type']]: K };
+
+export const isCartEventType = (type: string): type is CartEvent['type'] => Object.hasOwn(CartEventTypes, type);

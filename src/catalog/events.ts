@@ -1,0 +1,79 @@
+import type { DomainEvent } from '../shared/decider.ts';
+import type { AggregateType } from '../shared/envelope.ts';
+
+export const CATEGORY_AGGREGATE_TYPE = 'Category' satisfies AggregateType;
+export const PRODUCT_AGGREGATE_TYPE = 'Product' satisfies AggregateType;
+/** Not yet in envelope.ts's AggregateType union: the lead adds it (see category-name-claim.ts). */
+export const CATEGORY_NAME_CLAIM_AGGREGATE_TYPE = 'CategoryNameClaim';
+
+/** Categories and products are keyed by their id. Their stock lives in another stream: see inventoryStreamId. */
+export const categoryStreamId = (categoryId: string): string => categoryId;
+export const productStreamId = (productId: string): string => productId;
+
+export const CATEGORY_NAME_MAX = 50;
+export const PRODUCT_NAME_MAX = 200;
+export const PRODUCT_DESCRIPTION_MAX = 2000;
+export const PRICE_MIN = 1;
+/** Integer yen. */
+export const PRICE_MAX = 10_000_000;
+
+export type CategoryCreatedData = {
+  category_id: string;
+  name: string;
+  created_at: string;
+};
+export type CategoryCreated = DomainEvent<'CategoryCreated', CategoryCreatedData>;
+export type CategoryEvent = CategoryCreated;
+
+export type CategoryNameClaimedData = {
+  /** As the admin typed it (trimmed); the stream key is its case-folded form. */
+  name: string;
+  category_id: string;
+};
+export type CategoryNameClaimed = DomainEvent<'CategoryNameClaimed', CategoryNameClaimedData>;
+export type CategoryNameClaimEvent = CategoryNameClaimed;
+
+/** The editable fields of a product, as every product event that changes them carries them in full. */
+export type ProductFields = {
+  name: string;
+  description: string;
+  /** Integer yen. */
+  price: number;
+  category_id: string | null;
+};
+
+export type ProductCreatedData = ProductFields & {
+  product_id: string;
+  created_at: string;
+};
+/** A full snapshot of the editable fields after the change, so a projection is a plain upsert. */
+export type ProductUpdatedData = ProductFields & {
+  product_id: string;
+  updated_at: string;
+};
+export type ProductDeletedData = {
+  product_id: string;
+  deleted_at: string;
+};
+export type ProductCreated = DomainEvent<'ProductCreated', ProductCreatedData>;
+export type ProductUpdated = DomainEvent<'ProductUpdated', ProductUpdatedData>;
+export type ProductDeleted = DomainEvent<'ProductDeleted', ProductDeletedData>;
+export type ProductEvent = ProductCreated | ProductUpdated | ProductDeleted;
+
+/** Event type names; `satisfies` makes the compiler reject a missing or extra name. */
+export const CategoryEventTypes = { CategoryCreated: 'CategoryCreated' } as const satisfies {
+  [K in CategoryEvent['type']]: K;
+};
+export const CategoryNameClaimEventTypes = { CategoryNameClaimed: 'CategoryNameClaimed' } as const satisfies {
+  [K in CategoryNameClaimEvent['type']]: K;
+};
+export const ProductEventTypes = {
+  ProductCreated: 'ProductCreated',
+  ProductUpdated: 'ProductUpdated',
+  ProductDeleted: 'ProductDeleted',
+} as const satisfies { [K in ProductEvent['type']]: K };
+
+export const isCategoryEventType = (type: string): type is CategoryEvent['type'] => Object.hasOwn(CategoryEventTypes, type);
+export const isCategoryNameClaimEventType = (type: string): type is CategoryNameClaimEvent['type'] =>
+  Object.hasOwn(CategoryNameClaimEventTypes, type);
+export const isProductEventType = (type: string): type is ProductEvent['type'] => Object.hasOwn(ProductEventTypes, type);

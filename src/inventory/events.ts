@@ -1,0 +1,69 @@
+import type { DomainEvent } from '../shared/decider.ts';
+import type { AggregateType } from '../shared/envelope.ts';
+
+export const INVENTORY_AGGREGATE_TYPE = 'Inventory' satisfies AggregateType;
+
+/**
+ * One inventory stream per product. It is NOT keyed by the bare product id: that key is the Product stream's,
+ * and two aggregates sharing a DynamoDB partition key would share one version sequence (every stock change would
+ * conflict with product edits, and each fold would see the other's events). Stock has its own stream so a hot
+ * product's reservations never contend with catalogue edits.
+ */
+export const inventoryStreamId = (productId: string): string => `inventory-${productId}`;
+
+/** Per AddStock command. */
+export const MAX_STOCK_ADD = 1_000_000;
+/** Per reservation (a cart line is at most 99, see carts). */
+export const MAX_RESERVATION_QUANTITY = 1_000_000;
+
+export const RELEASE_REASONS = ['cancelled', 'expired', 'shipment_failed'] as const;
+export type ReleaseReason = (typeof RELEASE_REASONS)[number];
+
+export type StockAddedData = {
+  product_id: string;
+  quantity: number;
+  added_at: string;
+};
+export type StockReservedData = {
+  product_id: string;
+  reservation_id: string;
+  order_id: string;
+  quantity: number;
+  /** When an unpaid order's hold lapses (default 15 min after checkout; the order carries the same instant). */
+  expires_at: string;
+  reserved_at: string;
+};
+/** The reservation is confirmed: the quantity leaves the shelf (total and reserved both go down). */
+export type StockDeductedData = {
+  product_id: string;
+  reservation_id: string;
+  order_id: string;
+  quantity: number;
+  deducted_at: string;
+};
+/** The reservation is given back: the quantity is available again. */
+export type StockReleasedData = {
+  product_id: string;
+  reservation_id: string;
+  order_id: string;
+  quantity: number;
+  reason: ReleaseReason;
+  released_at: string;
+};
+
+export type StockAdded = DomainEvent<'StockAdded', StockAddedData>;
+export type StockReserved = DomainEvent<'StockReserved', StockReservedData>;
+export type StockDeducted = DomainEvent<'StockDeducted', StockDeductedData>;
+export type StockReleased = DomainEvent<'StockReleased', StockReleasedData>;
+export type InventoryEvent = StockAdded | StockReserved | StockDeducted | StockReleased;
+
+/** Event type names; `satisfies` makes the compiler reject a missing or extra name. */
+export const InventoryEventTypes = {
+  StockAdded: 'StockAdded',
+  StockReserved: 'StockReserved',
+  StockDeducted: 'StockDeducted',
+  StockReleased: 'StockReleased',
+} as const satisfies { [K in InventoryEvent['type']]: K };
+
+export const isInventoryEventType = (type: string): type is InventoryEvent['type'] =>
+  Object.hasOwn(InventoryEventTypes, type);

@@ -1,0 +1,3 @@
+export * from './events.ts';
+export { shipmentDecider } from './decider.ts';
+export type { ShipmentCommand, ShipmentState, ShipmentStatus } from './decider.ts';

@@ -1,0 +1,44 @@
+import type { DomainEvent } from '../shared/decider.ts';
+import type { AggregateType } from '../shared/envelope.ts';
+
+export const USER_AGGREGATE_TYPE = 'User' satisfies AggregateType;
+/**
+ * Not yet in envelope.ts's AggregateType union (the lead adds it; see email-claim.ts for why this stream exists).
+ * Kept distinct from 'User' so projections and time travel never fold a claim stream as if it were a user.
+ */
+export const EMAIL_CLAIM_AGGREGATE_TYPE = 'EmailClaim';
+
+/** Users are keyed by their id (the JWT subject). */
+export const userStreamId = (userId: string): string => userId;
+
+export const USER_ROLES = ['customer', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export type UserRegisteredData = {
+  user_id: string;
+  /** Normalised: trimmed, lower-case. */
+  email: string;
+  name: string;
+  role: UserRole;
+  /** Hash computed outside the domain (scrypt); never logged, never projected where users can read it. */
+  password_hash: string;
+  registered_at: string;
+};
+export type UserRegistered = DomainEvent<'UserRegistered', UserRegisteredData>;
+export type UserEvent = UserRegistered;
+
+export type EmailClaimedData = {
+  email: string;
+  user_id: string;
+};
+export type EmailClaimed = DomainEvent<'EmailClaimed', EmailClaimedData>;
+export type EmailClaimEvent = EmailClaimed;
+
+/** Event type names; `satisfies` makes the compiler reject a missing or extra name. */
+export const UserEventTypes = { UserRegistered: 'UserRegistered' } as const satisfies { [K in UserEvent['type']]: K };
+export const EmailClaimEventTypes = { EmailClaimed: 'EmailClaimed' } as const satisfies {
+  [K in EmailClaimEvent['type']]: K;
+};
+export const isUserEventType = (type: string): type is UserEvent['type'] => Object.hasOwn(UserEventTypes, type);
+export const isEmailClaimEventType = (type: string): type is EmailClaimEvent['type'] =>
+  Object.hasOwn(EmailClaimEventTypes, type);
