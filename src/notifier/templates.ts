@@ -1,0 +1,148 @@
+/**
+ * "Event → mail or nothing": pure, no SDK, no clock. The order's OrderPlaced data is passed in because later
+ * events (paid, shipped, cancelled) carry neither the recipient nor the items; the caller reads it from the
+ * event store, never from a read model (which may lag behind the event being mailed about).
+ */
+import type { EventEnvelope } from '../shared/envelope.ts';
+import { formatJst, formatYen, singleLineText } from './format.ts';
+import { renderHtml, renderText, type MailContent } from './layout.ts';
+import type { OrderPlacedData } from '../orders/events.ts';
+import { ORDER_AGGREGATE_TYPE } from '../orders/events.ts';
+import { readInstant, readInt, readString } from './order-events.ts';
+
+/** Part of the sent_emails key and of the Message-ID: never rename a kind once mail has been sent with it. */
+export type OrderMailKind = 'order_placed' | 'order_paid' | 'order_shipped' | 'order_cancelled' | 'order_shipment_failed';
+
+const KIND_BY_EVENT_TYPE: Readonly<Record<string, OrderMailKind>> = {
+  OrderPlaced: 'order_placed',
+  OrderPaid: 'order_paid',
+  OrderShipped: 'order_shipped',
+  OrderCancelled: 'order_cancelled',
+  OrderShipmentFailed: 'order_shipment_failed',
+};
+
+export interface OrderMail {
+  kind: OrderMailKind;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** The mail an event calls for, or null. Cheap: lets the sender skip events without reading any stream. */
+export const orderMailKind = (event: Pick<EventEnvelope, 'aggregate_type' | 'event_type'>): OrderMailKind | null =>
+  event.aggregate_type === ORDER_AGGREGATE_TYPE && Object.hasOwn(KIND_BY_EVENT_TYPE, event.event_type)
+    ? (KIND_BY_EVENT_TYPE[event.event_type] ?? null)
+    : null;
+
+const subject = (what: string, order: OrderPlacedData) => `【EC Shop】${what}（注文番号 ${order.order_id}）`;
+const REFUND_IF_PAID = 'すでにお支払いいただいている場合は、全額を返金いたします。';
+
+/** A reason may legitimately be empty (a customer cancelling without comment); a missing one is a defect. */
+const readReason = (event: EventEnvelope): string => {
+  const value = event.data.reason;
+  if (typeof value !== 'string') throw new TypeError(`${event.event_type} ${event.event_id}: data.reason must be a string`);
+  return value.trim() === '' ? '（記載なし）' : value;
+};
+
+type Template = (event: EventEnvelope, order: OrderPlacedData) => MailContent;
+
+const TEMPLATES: Record<OrderMailKind, Template> = {
+  order_placed: (_event, order) => ({
+    subject: subject('ご注文確認', order),
+    heading: 'ご注文ありがとうございます',
+    paragraphs: [
+      'EC Shop をご利用いただき、誠にありがとうございます。以下の内容でご注文を承りました。',
+      'お支払い期限までにお支払いをお願いいたします。期限を過ぎますと、ご注文は自動的にキャンセルされます。',
+    ],
+    facts: [
+      ['注文番号', order.order_id],
+      ['ご注文日時', formatJst(order.placed_at)],
+      ['合計金額', formatYen(order.total)],
+      ['お支払い期限', formatJst(order.expires_at)],
+    ],
+    order,
+  }),
+
+  order_paid: (event, order) => ({
+    subject: subject('お支払い確認', order),
+    heading: 'お支払いを確認しました',
+    paragraphs: ['ご注文のお支払いを確認いたしました。ありがとうございます。', '商品を発送しましたら、あらためて発送のお知らせをお送りします。'],
+    facts: [
+      ['注文番号', order.order_id],
+      ['お支払い金額', formatYen(readInt(event, event.data.amount, 'amount'))],
+      ['お支払い日時', formatJst(readInstant(event, event.data.paid_at, 'paid_at'))],
+    ],
+    order,
+  }),
+
+  order_shipped: (event, order) => ({
+    subject: subject('発送のお知らせ', order),
+    heading: '商品を発送しました',
+    paragraphs: ['ご注文の商品を発送いたしました。', '配送状況は、下記の追跡番号で配送業者のサイトからご確認いただけます。'],
+    facts: [
+      ['注文番号', order.order_id],
+      ['追跡番号', readString(event, event.data.tracking_number, 'tracking_number')],
+      ['発送日時', formatJst(readInstant(event, event.data.shipped_at, 'shipped_at'))],
+    ],
+    order,
+  }),
+
+  order_cancelled: (event, order) => {
+    const cancelledBy = readString(event, event.data.cancelled_by, 'cancelled_by');
+    // 'system' means the payment deadline passed: the customer did nothing wrong but also paid nothing,
+    // so the mail explains the deadline instead of promising a refund.
+    const paragraphs =
+      cancelledBy === 'system'
+        ? [
+            `お支払い期限の ${formatJst(order.expires_at)} までにお支払いを確認できなかったため、ご注文を自動的にキャンセルいたしました。`,
+            'お取り置きしていた商品の在庫は解放されました。引き続きご購入をご希望の場合は、お手数ですが改めてご注文ください。',
+          ]
+        : cancelledBy === 'customer'
+          ? ['ご依頼のとおり、ご注文をキャンセルいたしました。', REFUND_IF_PAID]
+          : ['誠に申し訳ございませんが、ご注文をキャンセルさせていただきました。', REFUND_IF_PAID];
+    return {
+      subject: subject('キャンセルのお知らせ', order),
+      heading: 'ご注文はキャンセルされました',
+      paragraphs,
+      facts: [
+        ['注文番号', order.order_id],
+        ['キャンセル理由', readReason(event)],
+        ['キャンセル日時', formatJst(readInstant(event, event.data.cancelled_at, 'cancelled_at'))],
+      ],
+      order,
+    };
+  },
+
+  order_shipment_failed: (event, order) => ({
+    subject: subject('配送失敗のお知らせとお詫び', order),
+    heading: '商品をお届けできませんでした',
+    paragraphs: [
+      '大変申し訳ございません。配送中に問題が発生し、ご注文の商品をお届けすることができませんでした。',
+      `このご注文はキャンセルとなり、お支払いいただいた ${formatYen(order.total)} は全額返金いたします。ご迷惑をおかけしましたことを心よりお詫び申し上げます。`,
+    ],
+    facts: [
+      ['注文番号', order.order_id],
+      ['理由', readReason(event)],
+      ['発生日時', formatJst(readInstant(event, event.data.failed_at, 'failed_at'))],
+      ['返金額', formatYen(order.total)],
+    ],
+    order,
+  }),
+};
+
+/**
+ * The customer mail for an Order event, or null for every event that calls for none. Throws TypeError when a
+ * field the mail needs is malformed, or when `order` belongs to another order (a wrong recipient would leak
+ * one customer's order to another).
+ */
+export function renderOrderMail(event: EventEnvelope, order: OrderPlacedData): OrderMail | null {
+  const kind = orderMailKind(event);
+  if (kind === null) return null;
+  if (order.order_id !== event.aggregate_id) {
+    throw new TypeError(`${event.event_type} ${event.event_id} of order ${event.aggregate_id} rendered with order ${order.order_id}`);
+  }
+  const content = TEMPLATES[kind](event, order);
+  const mail = { ...content, subject: singleLineText(content.subject) };
+  return { kind, to: order.user_email, subject: mail.subject, text: renderText(mail), html: renderHtml(mail) };
+}
