@@ -1,0 +1,156 @@
+/**
+ * The api's half of the dual write (DESIGN.md §3): after the DynamoDB transaction, publish the new events and,
+ * only once the broker has acknowledged them, let the caller clear their outbox marker. A rejected publish is
+ * not data loss — the events stay marked and the worker's sweeper republishes them — so the one thing this
+ * must never do is make a command wait on a dead broker: every publish settles within `timeoutMs`.
+ */
+import { Partitioners } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import type { EventEnvelope } from '../shared/envelope.ts';
+import { TOPIC_EVENTS } from '../shared/envelope.ts';
+import { encodeEnvelope } from './codec.ts';
+import type { Logger } from './log.ts';
+import { silentLogger } from './log.ts';
+
+export interface PublisherOptions {
+  topic?: string;
+  /** Upper bound on one publish, connecting included. */
+  timeoutMs?: number;
+  log?: Logger;
+}
+
+export interface Publisher {
+  /** Connects eagerly; optional, since publish connects on demand. Rejects within timeoutMs when the broker is down. */
+  connect(): Promise<void>;
+  /**
+   * Resolves once every event is acknowledged by all in-sync replicas. Otherwise rejects, never later than
+   * timeoutMs, and at once (PublishUnavailableError) while the broker is known to be down.
+   */
+  publish(events: readonly EventEnvelope[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** Kafka failed recently and a probe publish is still in flight: fail now rather than queue behind it. */
+export class PublishUnavailableError extends Error {
+  readonly transient = true;
+
+  constructor() {
+    super('Kafka is unavailable (a recent publish failed and a probe is in flight)');
+    this.name = 'PublishUnavailableError';
+  }
+}
+
+export class PublishTimeoutError extends Error {
+  /** A broker outage passes: a consumer handler that publishes should retry this, not dead-letter (retry.ts). */
+  readonly transient = true;
+
+  constructor(what: string, ms: number) {
+    super(`${what} not acknowledged by Kafka within ${ms} ms`);
+    this.name = 'PublishTimeoutError';
+  }
+}
+
+/**
+ * Every producer of `ec-events` (this one in the api, the sweeper's in the worker, any replay tool) must use
+ * the same partitioner, or a republished event could land in another partition than the rest of its aggregate
+ * and lose its order. kafkajs' DefaultPartitioner is Java's murmur2 mapping; with kcat use
+ * `-X topic.partitioner=murmur2_random` to match.
+ */
+export function producerFor(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Topics are created deliberately (topics.ts); a typo must fail, not create a topic nobody reads.
+    allowAutoTopicCreation: false,
+    // Not idempotent: the dev broker need not implement InitProducerId, and consumers are idempotent per
+    // event (§5) anyway, so a duplicate from a producer retry costs nothing.
+    idempotent: false,
+    // Few, short retries: the publish deadline bounds the caller, and this bounds the work left running in
+    // the background after a deadline passed.
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+  });
+}
+
+export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publisher {
+  const topic = opts.topic ?? TOPIC_EVENTS;
+  const timeoutMs = opts.timeoutMs ?? 5_000;
+  const log = opts.log ?? silentLogger();
+  const producer = producerFor(kafka);
+  // A connect that failed is forgotten, so the next publish tries again: that is how the api recovers once
+  // the broker is back without being restarted. Once connected, kafkajs reconnects inside send by itself.
+  let connecting: Promise<void> | undefined;
+  // After a failure, only one publish at a time goes to the broker (the probe); the others fail at once.
+  // Without this every command during an outage would wait the full deadline, and each would leave its own
+  // chain of reconnect attempts running in the background. The probe's kafkajs retries keep running past
+  // its deadline, so it also notices the broker's return.
+  let healthy = true;
+  let probe: Promise<unknown> | undefined;
+
+  const ensureConnected = (): Promise<void> => {
+    connecting ??= producer.connect().catch((err: unknown) => {
+      connecting = undefined;
+      throw err;
+    });
+    return connecting;
+  };
+
+  const withDeadline = async <T>(what: string, work: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PublishTimeoutError(what, timeoutMs)), timeoutMs);
+    });
+    // The work may still settle after the deadline (kafkajs keeps retrying for a while). A late success only
+    // means a duplicate once the sweeper republishes; a late failure must not become an unhandled rejection.
+    work.catch((err: unknown) => log.debug('kafka operation failed after its caller gave up', { what, err }));
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const trackProbe = (work: Promise<unknown>) => {
+    const p: Promise<void> = work
+      .then(
+        () => void (healthy = true),
+        () => {},
+      )
+      .finally(() => {
+        if (probe === p) probe = undefined;
+      });
+    probe = p;
+  };
+
+  const guarded = async <T>(what: string, start: () => Promise<T>): Promise<T> => {
+    if (!healthy && probe) throw new PublishUnavailableError();
+    const work = start();
+    try {
+      const result = await withDeadline(what, work);
+      healthy = true;
+      return result;
+    } catch (err) {
+      if (healthy) log.warn('kafka publish failed; failing fast until a probe succeeds', { topic, err });
+      healthy = false;
+      // The failed attempt, if still retrying past its deadline, becomes the probe.
+      if (!probe) trackProbe(work);
+      throw err;
+    }
+  };
+
+  return {
+    connect: () => guarded('connect', ensureConnected),
+    async publish(events) {
+      if (events.length === 0) return;
+      await guarded(`publish of ${events.length} event(s)`, () =>
+        ensureConnected().then(() =>
+          // One request: kafkajs groups the messages per partition into record batches, and a batch is
+          // appended atomically, so events of one aggregate in one call keep their relative order.
+          producer.send({ topic, acks: -1, timeout: timeoutMs, messages: events.map(encodeEnvelope) }),
+        ),
+      );
+    },
+    async disconnect() {
+      connecting = undefined;
+      await producer.disconnect();
+    },
+  };
+}
