@@ -5,12 +5,11 @@ import type pg from 'pg';
 const INIT_SQL = fileURLToPath(new URL('../../init.sql', import.meta.url));
 
 /**
- * Applies init.sql (every statement is idempotent: IF NOT EXISTS / CREATE OR REPLACE). docker compose runs the
- * same file through the postgres image's entrypoint; processes apply it at startup so a fresh embedded
- * database works too. An advisory lock keeps concurrently starting processes from racing on DDL.
+ * Applies an idempotent SQL file (IF NOT EXISTS / CREATE OR REPLACE) under one advisory lock, so processes
+ * starting together never run DDL concurrently (concurrent CREATE … IF NOT EXISTS can still collide).
  */
-export async function applySchema(pool: pg.Pool): Promise<void> {
-  const sql = await readFile(INIT_SQL, 'utf8');
+export async function applySqlFile(pool: pg.Pool, file: string): Promise<void> {
+  const sql = await readFile(file, 'utf8');
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock(727274)');
@@ -20,3 +19,6 @@ export async function applySchema(pool: pg.Pool): Promise<void> {
     client.release();
   }
 }
+
+/** init.sql: docker compose runs it through the postgres image's entrypoint; every process applies it at start. */
+export const applySchema = (pool: pg.Pool): Promise<void> => applySqlFile(pool, INIT_SQL);

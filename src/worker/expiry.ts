@@ -1,0 +1,239 @@
+/**
+ * Durable timers for reservation expiry (DESIGN.md §6): a pending order past its expires_at is cancelled and
+ * its stock released. Two halves:
+ *  - handleBatch (consumer group `fulfillment`) keeps `order_deadlines` in step with the order events:
+ *    OrderPlaced arms a timer, an event that takes the order out of `pending` disarms it.
+ *  - tick fires due timers: it calls expireOrder, which decides from the event store, and records the step in
+ *    the saga log.
+ * The table is only a timer index. Delivery is at-least-once and may be out of order (a sweeper republish), so a
+ * timer can be armed again after it was disarmed, or fire before OrderPaid reached this consumer; expireOrder
+ * then finds the order paid and does nothing. What must never happen is a timer dropped silently while the
+ * order is still pending (its stock would stay reserved forever), so a failed expiry is retried, forever.
+ */
+import type pg from 'pg';
+import type { Logger } from '../messaging/log.ts';
+import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from '../orders/index.ts';
+import type { EventEnvelope } from '../shared/envelope.ts';
+import type { Metrics } from '../shared/metrics.ts';
+import { createLoop } from './loop.ts';
+
+export const EXPIRY_SAGA_TYPE = 'reservation_expiry';
+
+/**
+ * The order service's expiry command: idempotent, a no-op ({ expired: false }) for an order no longer pending.
+ * It must reject, not resolve, when the order is still pending but not due by its own clock (the decider's
+ * `order_not_expired` conflict): a resolved no-op deletes the timer.
+ */
+export type ExpireOrder = (orderId: string) => Promise<{ expired: boolean }>;
+
+export interface ExpirySchedulerOptions {
+  pool: pg.Pool;
+  expireOrder: ExpireOrder;
+  clock: () => Date;
+  /** Pause between ticks. Default 1 s: an order is cancelled at most about this long after its deadline. */
+  intervalMs?: number;
+  log: Logger;
+  metrics?: Metrics;
+  /** Timers fired per tick at most, so one tick behind a backlog still ends. Default 100. */
+  batchSize?: number;
+  /** Timers fired at once; each holds a pooled connection (and its row lock) while expireOrder runs. Default 4. */
+  concurrency?: number;
+  /** First retry delay after a failed expireOrder; it doubles with each attempt. Default 1 s. */
+  retryBaseMs?: number;
+  /** From this many failed attempts on, each failure is logged as an error and retried every slowRetryMs. Default 8. */
+  alertAfterAttempts?: number;
+  /** Default 5 min. */
+  slowRetryMs?: number;
+  /** An expireOrder call slower than this counts as failed (it is idempotent, so a late success is harmless). Default 30 s. */
+  expireTimeoutMs?: number;
+}
+
+export interface ExpiryScheduler {
+  /** Consumer side: arms and disarms timers for one batch, in one transaction. Idempotent per event. */
+  handleBatch(events: EventEnvelope[]): Promise<void>;
+  /** Fires the timers due at clock(); resolves to how many were resolved (expired or skipped). */
+  tick(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Events after which an order is no longer pending (status machine in src/orders/decider.ts). */
+const DISARMING: ReadonlySet<string> = new Set([
+  OrderEventTypes.OrderPaid,
+  OrderEventTypes.OrderCancelled,
+  OrderEventTypes.OrderShipmentFailed,
+  OrderEventTypes.OrderShipped,
+  OrderEventTypes.OrderDelivered,
+]);
+
+type Outcome = 'expired' | 'skipped' | 'failed';
+
+interface DueRow {
+  order_id: string;
+  expires_at: string;
+  attempts: number;
+}
+
+/** A malformed OrderPlaced must not arm a timer at a wrong time: throwing lets the consumer dead-letter it. */
+function expiresAtOf(event: EventEnvelope): string {
+  const value = event.data.expires_at;
+  if (typeof value !== 'string' || !Number.isFinite(Date.parse(value))) {
+    throw new Error(`OrderPlaced ${event.aggregate_id} v${event.version} has no valid expires_at: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpiryScheduler {
+  const { pool, expireOrder, clock, log } = opts;
+  const intervalMs = opts.intervalMs ?? 1000;
+  const batchSize = opts.batchSize ?? 100;
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const retryBaseMs = opts.retryBaseMs ?? 1000;
+  const alertAfterAttempts = opts.alertAfterAttempts ?? 8;
+  const slowRetryMs = opts.slowRetryMs ?? 300_000;
+  const expireTimeoutMs = opts.expireTimeoutMs ?? 30_000;
+  const fired = opts.metrics?.counter('worker_reservation_expiry_total', 'Reservation-expiry timers fired, by outcome (expired, skipped, failed)');
+
+  async function handleBatch(events: EventEnvelope[]): Promise<void> {
+    const relevant = events.filter(
+      (e) => e.aggregate_type === ORDER_AGGREGATE_TYPE && (e.event_type === OrderEventTypes.OrderPlaced || DISARMING.has(e.event_type)),
+    );
+    if (relevant.length === 0) return;
+    // In delivery order, one statement each: OrderPlaced then OrderPaid in one batch must end disarmed.
+    await inTransaction(pool, async (client) => {
+      for (const event of relevant) {
+        if (event.event_type === OrderEventTypes.OrderPlaced) {
+          // DO NOTHING, not an update: a redelivered OrderPlaced must not reset a timer's retry state.
+          await client.query('INSERT INTO order_deadlines (order_id, expires_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [
+            event.aggregate_id,
+            expiresAtOf(event),
+          ]);
+        } else {
+          await client.query('DELETE FROM order_deadlines WHERE order_id = $1', [event.aggregate_id]);
+        }
+      }
+    });
+  }
+
+  /** At least 1 ms: a failed row must land after this tick's instant, or the tick would take it again at once. */
+  function retryDelay(attempts: number): number {
+    const delay = attempts >= alertAfterAttempts ? slowRetryMs : Math.min(retryBaseMs * 2 ** (attempts - 1), slowRetryMs);
+    return Math.max(1, delay);
+  }
+
+  /**
+   * Claims one due timer and fires it, in one transaction. FOR UPDATE SKIP LOCKED makes concurrent workers
+   * (and this tick's other lanes) take different rows, and the lock is held while expireOrder runs, so a timer
+   * fires once at a time. The saga log row and the deletion commit together, after expireOrder succeeded; a
+   * crash before the commit leaves the timer, and firing it again repeats an idempotent no-op (logged then
+   * as 'skipped').
+   */
+  async function fireOne(now: string): Promise<Outcome | undefined> {
+    return inTransaction(pool, async (client) => {
+      const { rows } = await client.query<DueRow>(
+        `SELECT order_id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at, attempts
+           FROM order_deadlines
+          WHERE expires_at <= $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+          ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [now],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      let result: { expired: boolean };
+      try {
+        result = await withTimeout(expireOrder(row.order_id), expireTimeoutMs, `expireOrder(${row.order_id})`);
+      } catch (err) {
+        const attempts = row.attempts + 1;
+        const retryAt = new Date(Date.parse(now) + retryDelay(attempts)).toISOString();
+        const message = err instanceof Error ? err.message : String(err);
+        await client.query('UPDATE order_deadlines SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE order_id = $1', [
+          row.order_id,
+          attempts,
+          retryAt,
+          message.slice(0, 1000),
+        ]);
+        const fields = { order_id: row.order_id, attempts, retry_at: retryAt, error: err };
+        if (attempts >= alertAfterAttempts) log.error('expiry: order still not expired after repeated failures; retrying slowly', fields);
+        else log.warn('expiry: expireOrder failed; will retry', fields);
+        return 'failed';
+      }
+      const step = result.expired ? 'expired' : 'skipped';
+      const detail = {
+        expires_at: row.expires_at,
+        fired_at: now,
+        attempts: row.attempts + 1,
+        ...(result.expired ? {} : { reason: 'order no longer pending' }),
+      };
+      // ON CONFLICT: a timer armed again by a redelivered OrderPlaced resolves again; its first record stands.
+      await client.query(
+        `INSERT INTO saga_log (saga_id, saga_type, step, status, detail) VALUES ($1, $2, $3, 'completed', $4)
+         ON CONFLICT (saga_id, step) DO NOTHING`,
+        [row.order_id, EXPIRY_SAGA_TYPE, step, JSON.stringify(detail)],
+      );
+      await client.query('DELETE FROM order_deadlines WHERE order_id = $1', [row.order_id]);
+      if (result.expired) log.info('expiry: order expired, stock released', { order_id: row.order_id, expires_at: detail.expires_at });
+      return step;
+    });
+  }
+
+  async function tick(): Promise<number> {
+    // One instant for the whole tick: a row that failed gets next_attempt_at > now, so no lane takes it again.
+    const now = clock().toISOString();
+    let budget = batchSize;
+    let resolved = 0;
+    const lane = async () => {
+      while (budget > 0) {
+        budget -= 1;
+        const outcome = await fireOne(now);
+        if (!outcome) return;
+        fired?.inc({ outcome });
+        if (outcome !== 'failed') resolved += 1;
+      }
+    };
+    // allSettled: when one lane fails (PostgreSQL went away) the others still finish their transaction before
+    // the tick settles, so stop() never returns with work running against a pool about to be closed.
+    const lanes = await Promise.allSettled(Array.from({ length: concurrency }, lane));
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
+    return resolved;
+  }
+
+  const loop = createLoop({
+    async step() {
+      try {
+        // A full tick means a backlog (the worker was down): carry on at once.
+        return (await tick()) >= batchSize ? 0 : intervalMs;
+      } catch (err) {
+        log.error('expiry: tick failed; timers stay armed', { error: err });
+        return intervalMs;
+      }
+    },
+    onError: (err) => log.error('expiry: loop error', { error: err }),
+    fallbackDelayMs: intervalMs,
+  });
+
+  return { handleBatch, tick, start: loop.start, stop: loop.stop };
+}
