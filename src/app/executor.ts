@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventEnvelope, EventMetadata } from '../shared/envelope.ts';
+import type { Logger } from '../shared/log.ts';
 import { AppError } from '../shared/errors.ts';
 import { retryOnConflict } from '../eventstore/aggregate.ts';
 import { IdempotencyKeyTaken, type EventStore, type StreamWrite } from '../eventstore/types.ts';
@@ -26,9 +27,7 @@ export interface ExecutorDeps {
   store: EventStore;
   publisher: Publisher;
   clock: () => Date;
-  log: (line: string, fields?: Record<string, unknown>) => void;
-  /** After a failed publish, skip publishing for this long and leave events to the sweeper (default 5 s). */
-  publishBackoffMs?: number;
+  log: Logger;
 }
 
 export interface Idempotency {
@@ -42,28 +41,25 @@ export const hashRequest = (body: string): string => createHash('sha256').update
 /**
  * Runs a command: decide (plan) → append atomically → publish → clear the outbox marker, re-deciding on a
  * concurrency conflict. The dual write is safe because the outbox marker is written with the events: if the
- * publish fails or this process dies, the worker's sweeper republishes. While the broker is failing we stop
- * trying for a few seconds so commands stay fast (the api keeps accepting commands while Kafka is down).
+ * publish fails or this process dies, the worker's sweeper republishes. The publisher fails fast while the
+ * broker is known to be down, so commands stay fast and keep being accepted during a Kafka outage.
  */
 export function createExecutor(deps: ExecutorDeps) {
-  let publishFailedAt = -Infinity;
-  const backoffMs = deps.publishBackoffMs ?? 5000;
   const inFlight = new Set<Promise<void>>();
 
   async function publishAndMark(events: EventEnvelope[]): Promise<void> {
-    if (events.length === 0 || Date.now() - publishFailedAt < backoffMs) return;
+    if (events.length === 0) return;
     try {
       await deps.publisher.publish(events);
     } catch (err) {
-      publishFailedAt = Date.now();
-      deps.log('publish failed; events stay in the outbox for the sweeper', { error: (err as Error).message, events: events.length });
+      deps.log.warn('publish failed; events stay in the outbox for the sweeper', { error: (err as Error).message, events: events.length });
       return;
     }
     try {
       await deps.store.markPublished(events);
     } catch (err) {
       // Harmless: the sweeper republishes and consumers drop the duplicate by version / event_id.
-      deps.log('could not clear outbox marker', { error: (err as Error).message });
+      deps.log.warn('could not clear outbox marker', { error: (err as Error).message });
     }
   }
 

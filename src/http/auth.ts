@@ -10,7 +10,7 @@ export interface Principal {
   role: Role;
 }
 
-export type AuthEnv = { Variables: { user: Principal | undefined } };
+export type AuthEnv = { Variables: { user: Principal | undefined; requestId: string } };
 
 export interface TokenPair {
   access_token: string;

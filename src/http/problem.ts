@@ -58,7 +58,7 @@ export function problemResponse(c: Context, problem: Problem, headers: Record<st
 }
 
 /** hono onError: known errors become their problem; anything else is a 500 that reveals nothing internal. */
-export function onError(log: (line: string, fields?: Record<string, unknown>) => void) {
+export function onError(log: (message: string, fields?: Record<string, unknown>) => void) {
   return (err: Error, c: Context): Response => {
     if (err instanceof AppError) {
       const headers: Record<string, string> = err.kind === 'rate_limited' && typeof err.extra?.retry_after === 'number' ? { 'retry-after': String(err.extra.retry_after) } : {};

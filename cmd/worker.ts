@@ -1,0 +1,9 @@
+// The worker process: process managers and timers. All wiring is in src/processes/worker.ts.
+import { loadConfig } from '../src/config.ts';
+import { stopOnSignals } from '../src/processes/consumer-process.ts';
+import { startWorker } from '../src/processes/worker.ts';
+import { createLogger } from '../src/shared/log.ts';
+
+const log = createLogger('worker');
+const running = await startWorker(loadConfig(), log);
+stopOnSignals(log, running.stop);

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { AppError } from '../shared/errors.ts';
+import { authenticate, type AuthEnv } from './auth.ts';
+import type { HttpDeps } from './deps.ts';
+import { onError, problemResponse, toProblem } from './problem.ts';
+import { authRoutes } from './routes/auth.ts';
+import { cartRoutes } from './routes/cart.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { eventRoutes } from './routes/events.ts';
+import { inventoryRoutes } from './routes/inventory.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { orderRoutes } from './routes/orders.ts';
+
+/**
+ * The api's HTTP application: commands and queries of DESIGN §7 plus the SPA at `/`. Built from its
+ * dependencies so tests can call `app.request(...)` without opening a port.
+ */
+export function createHttpApp(deps: HttpDeps) {
+  const app = new Hono<AuthEnv>();
+  const requests = deps.ops.metrics.counter('http_requests_total', 'HTTP requests by method, route and status');
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const id = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', id);
+    c.header('x-request-id', id);
+    await next();
+    requests.inc({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
+  });
+  app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] } }));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: (c) => problemResponse(c, toProblem(new AppError('too_large', 'body_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`), c.req.path)),
+    }),
+  );
+  app.use('*', authenticate(deps.tokens));
+  app.route('/', opsRoutes(deps));
+  app.route('/', authRoutes(deps));
+  app.route('/', catalogRoutes(deps));
+  app.route('/', inventoryRoutes(deps));
+  app.route('/', cartRoutes(deps));
+  app.route('/', orderRoutes(deps));
+  app.route('/', eventRoutes(deps));
+  app.get('/', async (c) => c.html(await readFile(path.join(deps.webDir, 'index.html'), 'utf8')));
+  app.get('/assets/:file{[\\w.-]+\\.(js|css|svg)}', async (c) => {
+    const file = c.req.param('file');
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'image/svg+xml';
+    try {
+      return c.body(await readFile(path.join(deps.webDir, 'assets', path.basename(file))), 200, { 'content-type': `${type}; charset=utf-8` });
+    } catch {
+      throw new AppError('not_found', 'not_found', `asset ${file} not found`);
+    }
+  });
+  app.notFound((c) => problemResponse(c, toProblem(new AppError('not_found', 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), c.req.path)));
+  app.onError(onError(deps.log.error));
+  return app;
+}

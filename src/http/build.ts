@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { createCartService } from '../app/carts.ts';
+import { createCatalogService } from '../app/catalog.ts';
+import type { AppContext } from '../app/context.ts';
+import { createExecutor } from '../app/executor.ts';
+import { createInventoryService } from '../app/inventory.ts';
+import { createOrderService } from '../app/orders.ts';
+import { createStreams } from '../app/streams.ts';
+import { createUserService } from '../app/users.ts';
+import type { Config } from '../config.ts';
+import { connectEventStore, connectReadDb, kafkaFor, pingDb } from '../infra.ts';
+import { consumerLagWith } from '../messaging/lag.ts';
+import { createPublisher } from '../messaging/publisher.ts';
+import { ensureTopics } from '../messaging/topics.ts';
+import { createReadQueries } from '../readmodel/queries.ts';
+import type { Logger } from '../shared/log.ts';
+import { createMetrics } from '../shared/metrics.ts';
+import { createHttpApp } from './app.ts';
+import { createTokens } from './auth.ts';
+
+export const CONSUMER_GROUPS = ['projector', 'email-notifier', 'fulfillment'];
+
+/** Wires the api process: event store, publisher, read queries, services, HTTP app. The only place that does. */
+export async function buildApi(config: Config, log: Logger) {
+  const events = await connectEventStore(config);
+  const pool = await connectReadDb(config, { max: 20 });
+  const waitPool = await connectReadDb(config, { max: 20, applySchema: false });
+  const kafka = kafkaFor(config, 'ec-shop-api', log);
+  const admin = kafka.admin();
+  // The api must start (and accept commands) even when Kafka is down: topics are created when it is reachable.
+  await ensureTopics(kafka, { partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
+  const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
+  const executor = createExecutor({ store: events.store, publisher, clock: () => new Date(), log });
+  const ctx: AppContext = { store: events.store, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery: config.snapshotEvery };
+  const streams = createStreams(ctx);
+  const users = createUserService(ctx);
+  const queries = createReadQueries({ pool, waitPool });
+  const metrics = createMetrics();
+  const app = createHttpApp({
+    tokens: createTokens({ secret: config.auth.jwtSecret, accessTtlSeconds: config.auth.accessTtlSeconds, refreshTtlSeconds: config.auth.refreshTtlSeconds }),
+    executor,
+    queries,
+    store: events.store,
+    services: {
+      users,
+      catalog: createCatalogService(ctx, streams),
+      inventory: createInventoryService(ctx, streams),
+      carts: createCartService(ctx, streams),
+      orders: createOrderService(ctx, streams, { reservationTtlSeconds: config.orders.reservationTtlSeconds }),
+    },
+    ops: {
+      checks: async () => {
+        const [dynamodb, postgres, kafkaUp] = await Promise.all([
+          events.ping(),
+          pingDb(pool),
+          admin.listTopics().then(() => true, () => false),
+        ]);
+        return { dynamodb, postgres, kafka: kafkaUp };
+      },
+      lag: async () => {
+        await admin.connect();
+        return consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic);
+      },
+      sagas: async ({ limit, sagaId }) => {
+        const { rows } = await pool.query(
+          `SELECT saga_id, saga_type, step, status, detail, event_id, created_at FROM saga_log
+            WHERE ($1::text IS NULL OR saga_id = $1) ORDER BY created_at DESC LIMIT $2`,
+          [sagaId ?? null, limit],
+        );
+        return { items: rows };
+      },
+      metrics,
+      links: config.links,
+    },
+    log,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    webDir: fileURLToPath(new URL('../../web', import.meta.url)),
+  });
+  const seeded = await users.seedAdmin(config.auth.adminEmail, config.auth.adminPassword, (plan) =>
+    executor.run(plan, { metadata: { correlation_id: 'seed-admin' } }),
+  );
+  if (seeded) log.info('admin account created', { email: config.auth.adminEmail });
+
+  let server: ServerType | undefined;
+  return {
+    app,
+    start: () =>
+      new Promise<{ port: number }>((resolve) => {
+        server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => resolve({ port: info.port }));
+      }),
+    async stop() {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await executor.drain();
+      await publisher.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await Promise.allSettled([pool.end(), waitPool.end()]);
+      events.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import { validationError } from '../shared/errors.ts';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
+
+/** Path ids become DynamoDB and Kafka keys: anything that is not a plausible id is a 400, not a lookup. */
+export function idParam(c: Context, name: string): string {
+  const value = c.req.param(name);
+  if (!value || !ID.test(value)) throw validationError(`invalid ${name}: must be 1..128 letters, digits or _.:@-`, [{ field: name, message: 'invalid id' }]);
+  return value;
+}
+
+/** An optional non-negative integer query parameter (limit, min_version, days). */
+export function intQuery(c: Context, name: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  const min = opts.min ?? 0;
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw validationError(`invalid ${name}: must be an integer in [${min}, ${max}]`, [{ field: name, message: `must be an integer in [${min}, ${max}]` }]);
+  }
+  return value;
+}
+
+/** An optional short string query parameter (q, category, cursor). */
+export function strQuery(c: Context, name: string, max = 200): string | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length > max) throw validationError(`invalid ${name}: at most ${max} characters`, [{ field: name, message: `at most ${max} characters` }]);
+  return raw;
+}

@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { cartStreamId } from '../../carts/index.ts';
+import { requireUser, type AuthEnv } from '../auth.ts';
+import { runCommand } from '../command.ts';
+import { awaitVersion } from '../consistency.ts';
+import type { HttpDeps } from '../deps.ts';
+import { idParam } from '../params.ts';
+import { parseBody } from '../validate.ts';
+
+const AddItem = z.object({ product_id: z.string().max(200), quantity: z.number().int('must be an integer').default(1) });
+
+/** The cart is always the caller's own: there is no path to anyone else's. */
+export function cartRoutes(deps: HttpDeps) {
+  const { carts } = deps.services;
+  return new Hono<AuthEnv>()
+    .post('/cart/items', async (c) => {
+      const user = requireUser(c);
+      const body = await parseBody(c, AddItem);
+      return runCommand(c, deps.executor, carts.addItem(user.user_id, body.product_id, body.quantity));
+    })
+    .delete('/cart/items/:product_id', async (c) => {
+      const user = requireUser(c);
+      return runCommand(c, deps.executor, carts.removeItem(user.user_id, idParam(c, 'product_id')));
+    })
+    .delete('/cart', async (c) => {
+      const user = requireUser(c);
+      return runCommand(c, deps.executor, carts.clear(user.user_id));
+    })
+    .get('/cart', async (c) => {
+      const user = requireUser(c);
+      await awaitVersion(c, deps.queries, cartStreamId(user.user_id));
+      return c.json(await deps.queries.getCart(user.user_id));
+    });
+}

@@ -1,0 +1,77 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { notFound } from '../../shared/errors.ts';
+import { requireAdmin, type AuthEnv } from '../auth.ts';
+import { runCommand } from '../command.ts';
+import { awaitVersion } from '../consistency.ts';
+import type { HttpDeps } from '../deps.ts';
+import { idParam, intQuery, strQuery } from '../params.ts';
+import { parseBody } from '../validate.ts';
+
+const int = z.number().int('must be an integer');
+const Category = z.object({ name: z.string().max(1000) });
+const CreateProduct = z.object({
+  name: z.string().max(10_000),
+  description: z.string().max(100_000).default(''),
+  price: int,
+  stock: int.min(0, 'must be 0 or more').max(1_000_000, 'must be at most 1000000').default(0),
+  category: z.string().max(200).nullable().optional(),
+});
+const UpdateProduct = z
+  .object({
+    name: z.string().max(10_000).optional(),
+    description: z.string().max(100_000).optional(),
+    price: int.optional(),
+    category: z.string().max(200).nullable().optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), 'give at least one of name, description, price, category');
+
+export function catalogRoutes(deps: HttpDeps) {
+  const { catalog } = deps.services;
+  return new Hono<AuthEnv>()
+    .post('/categories', async (c) => {
+      requireAdmin(c);
+      const body = await parseBody(c, Category);
+      return runCommand(c, deps.executor, catalog.createCategory(body.name));
+    })
+    .get('/categories', async (c) => c.json({ items: await deps.queries.listCategories() }))
+    .post('/products', async (c) => {
+      requireAdmin(c);
+      const body = await parseBody(c, CreateProduct);
+      return runCommand(c, deps.executor, catalog.createProduct(body));
+    })
+    .put('/products/:id', async (c) => {
+      requireAdmin(c);
+      const id = idParam(c, 'id');
+      const body = await parseBody(c, UpdateProduct);
+      return runCommand(c, deps.executor, catalog.updateProduct(id, body));
+    })
+    .delete('/products/:id', async (c) => {
+      requireAdmin(c);
+      return runCommand(c, deps.executor, catalog.deleteProduct(idParam(c, 'id')));
+    })
+    .get('/products', async (c) => {
+      const q = strQuery(c, 'q');
+      const category = strQuery(c, 'category');
+      const cursor = strQuery(c, 'cursor', 500);
+      const limit = intQuery(c, 'limit', { min: 1, max: 100 });
+      const waitFor = strQuery(c, 'wait_for', 200);
+      if (waitFor) {
+        // Lists have no single stream: `wait_for=<id>:<version>` names the write the client wants to see.
+        const at = waitFor.lastIndexOf(':');
+        const version = Number(waitFor.slice(at + 1));
+        if (at > 0 && Number.isInteger(version)) {
+          const ok = await deps.queries.waitForVersion({ aggregateId: waitFor.slice(0, at), minVersion: version, timeoutMs: 3000 });
+          if (!ok) c.header('x-read-model-behind', 'true');
+        }
+      }
+      return c.json(await deps.queries.listProducts({ ...(q ? { q } : {}), ...(category ? { category } : {}), ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) }));
+    })
+    .get('/products/:id', async (c) => {
+      const id = idParam(c, 'id');
+      await awaitVersion(c, deps.queries, id);
+      const product = await deps.queries.getProduct(id);
+      if (!product) throw notFound('product', id);
+      return c.json(product);
+    });
+}

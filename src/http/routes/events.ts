@@ -1,0 +1,98 @@
+import { Hono } from 'hono';
+import { cartDecider } from '../../carts/index.ts';
+import { categoryDecider, categoryNameClaimDecider, productDecider } from '../../catalog/index.ts';
+import { inventoryDecider } from '../../inventory/index.ts';
+import { orderDecider } from '../../orders/index.ts';
+import type { DomainEvent } from '../../shared/decider.ts';
+import type { AggregateType, EventEnvelope } from '../../shared/envelope.ts';
+import { notFound, validationError } from '../../shared/errors.ts';
+import { shipmentDecider } from '../../shipping/index.ts';
+import { emailClaimDecider, userDecider } from '../../users/index.ts';
+import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../auth.ts';
+import type { HttpDeps } from '../deps.ts';
+import { idParam, intQuery, strQuery } from '../params.ts';
+
+type Folder = { initialState: () => unknown; evolve: (state: never, event: never) => unknown };
+const FOLDERS: Record<AggregateType, Folder> = {
+  User: userDecider,
+  EmailClaim: emailClaimDecider,
+  Category: categoryDecider,
+  CategoryNameClaim: categoryNameClaimDecider,
+  Product: productDecider,
+  Inventory: inventoryDecider,
+  Cart: cartDecider,
+  Order: orderDecider,
+  Shipment: shipmentDecider,
+};
+
+/** Who may read a stream: admins all; a customer their own user, cart, orders and shipments. */
+function owns(user: Principal, events: EventEnvelope[]): boolean {
+  if (user.role === 'admin') return true;
+  const first = events[0];
+  if (!first) return false;
+  switch (first.aggregate_type) {
+    case 'User':
+      return first.aggregate_id === user.user_id;
+    case 'Cart':
+    case 'Order':
+      return first.data.user_id === user.user_id;
+    default:
+      return false;
+  }
+}
+
+/** Never hand out password hashes, not even to admins or the owner. */
+const redact = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'password_hash').map(([k, v]) => [k, redact(v)]));
+  }
+  return value;
+};
+
+/**
+ * The event log (003) and time travel (000, 001). A stream and its past states are read from the event store
+ * itself, the source of truth; the global log comes from the read_event_log table (no hot key in DynamoDB).
+ */
+export function eventRoutes(deps: HttpDeps) {
+  const readOwned = async (user: Principal, aggregateId: string) => {
+    const events = await deps.store.readStream(aggregateId);
+    if (events.length === 0 || !owns(user, events)) throw notFound('stream', aggregateId);
+    return events;
+  };
+  return new Hono<AuthEnv>()
+    .get('/events', async (c) => {
+      requireAdmin(c);
+      const limit = intQuery(c, 'limit', { min: 1, max: 500 });
+      const before = strQuery(c, 'before', 500);
+      return c.json(redact(await deps.queries.listEvents({ ...(limit ? { limit } : {}), ...(before ? { before } : {}) })));
+    })
+    .get('/events/:aggregate_id', async (c) => {
+      const user = requireUser(c);
+      const events = await readOwned(user, idParam(c, 'aggregate_id'));
+      return c.json({ aggregate_id: events[0]!.aggregate_id, aggregate_type: events[0]!.aggregate_type, version: events.at(-1)!.version, events: redact(events) });
+    })
+    .get('/events/:aggregate_id/state', async (c) => {
+      const user = requireUser(c);
+      const events = await readOwned(user, idParam(c, 'aggregate_id'));
+      const atRaw = c.req.query('at');
+      const versionParam = intQuery(c, 'version', { min: 1 });
+      let cutoff = Number.POSITIVE_INFINITY;
+      if (atRaw !== undefined) {
+        cutoff = Date.parse(atRaw);
+        if (Number.isNaN(cutoff)) throw validationError('invalid at: must be an ISO-8601 date-time, e.g. 2026-01-31T12:00:00Z', [{ field: 'at', message: 'must be an ISO-8601 date-time' }]);
+      }
+      const applied = events.filter((e) => Date.parse(e.created_at) <= cutoff && (versionParam === undefined || e.version <= versionParam));
+      const type = events[0]!.aggregate_type;
+      const folder = FOLDERS[type];
+      const state = applied.reduce<unknown>((s, e) => folder.evolve(s as never, { type: e.event_type, data: e.data } as DomainEvent as never), folder.initialState());
+      return c.json({
+        aggregate_id: events[0]!.aggregate_id,
+        aggregate_type: type,
+        at: atRaw ?? null,
+        version: applied.at(-1)?.version ?? 0,
+        exists: applied.length > 0,
+        state: redact(state),
+      });
+    });
+}

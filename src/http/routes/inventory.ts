@@ -1,0 +1,36 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { inventoryStreamId } from '../../inventory/index.ts';
+import { notFound } from '../../shared/errors.ts';
+import { requireAdmin, type AuthEnv } from '../auth.ts';
+import { runCommand } from '../command.ts';
+import { awaitVersion } from '../consistency.ts';
+import type { HttpDeps } from '../deps.ts';
+import { idParam, intQuery, strQuery } from '../params.ts';
+import { parseBody } from '../validate.ts';
+
+const AddStock = z.object({ quantity: z.number().int('must be an integer') });
+
+export function inventoryRoutes(deps: HttpDeps) {
+  return new Hono<AuthEnv>()
+    .post('/inventory/:product_id/add_stock', async (c) => {
+      requireAdmin(c);
+      const productId = idParam(c, 'product_id');
+      const body = await parseBody(c, AddStock);
+      return runCommand(c, deps.executor, deps.services.inventory.addStock(productId, body.quantity));
+    })
+    .get('/inventory/:product_id', async (c) => {
+      requireAdmin(c);
+      const productId = idParam(c, 'product_id');
+      await awaitVersion(c, deps.queries, inventoryStreamId(productId));
+      const inventory = await deps.queries.getInventory(productId);
+      if (!inventory) throw notFound('inventory of product', productId);
+      return c.json(inventory);
+    })
+    .get('/inventory', async (c) => {
+      requireAdmin(c);
+      const limit = intQuery(c, 'limit', { min: 1, max: 100 });
+      const cursor = strQuery(c, 'cursor', 500);
+      return c.json(await deps.queries.listInventory({ ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) }));
+    });
+}

@@ -1,0 +1,43 @@
+import { Hono } from 'hono';
+import { requireAdmin, type AuthEnv } from '../auth.ts';
+import type { HttpDeps } from '../deps.ts';
+import { intQuery, strQuery } from '../params.ts';
+
+/** Health, readiness, metrics, consumer lag, the saga log, marketing and the links the SPA shows. */
+export function opsRoutes(deps: HttpDeps) {
+  const q = deps.queries;
+  return new Hono<AuthEnv>()
+    .get('/healthz', (c) => c.json({ status: 'ok', process: 'api' }))
+    .get('/readyz', async (c) => {
+      const checks = await deps.ops.checks();
+      // Kafka is not required for readiness: commands are accepted while it is down (the outbox covers it).
+      const ready = Object.entries(checks).every(([name, ok]) => ok || name === 'kafka');
+      return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+    })
+    .get('/metrics', (c) => c.body(deps.ops.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
+    .get('/ops/lag', async (c) => {
+      requireAdmin(c);
+      return c.json(await deps.ops.lag());
+    })
+    .get('/ops/links', (c) => c.json(deps.ops.links))
+    .get('/sagas', async (c) => {
+      requireAdmin(c);
+      const sagaId = strQuery(c, 'saga_id', 200);
+      return c.json(await deps.ops.sagas({ limit: intQuery(c, 'limit', { min: 1, max: 500 }) ?? 100, ...(sagaId ? { sagaId } : {}) }));
+    })
+    .get('/marketing/overview', async (c) => (requireAdmin(c), c.json(await q.marketingOverview())))
+    .get('/marketing/customers', async (c) => (requireAdmin(c), c.json({ items: await q.marketingCustomers({ limit: intQuery(c, 'limit', { min: 1, max: 100 }) ?? 20 }) })))
+    .get('/marketing/products', async (c) => (requireAdmin(c), c.json({ items: await q.marketingProducts({ limit: intQuery(c, 'limit', { min: 1, max: 100 }) ?? 20 }) })))
+    .get('/marketing/daily', async (c) => (requireAdmin(c), c.json({ items: await q.marketingDaily({ days: intQuery(c, 'days', { min: 1, max: 366 }) ?? 30 }) })))
+    .get('/dashboard', async (c) => {
+      requireAdmin(c);
+      const [overview, statistics, customers, products, daily] = await Promise.all([
+        q.marketingOverview(),
+        q.orderStatistics(),
+        q.marketingCustomers({ limit: 10 }),
+        q.marketingProducts({ limit: 10 }),
+        q.marketingDaily({ days: 30 }),
+      ]);
+      return c.json({ overview, statistics, top_customers: customers, popular_products: products, daily_sales: daily });
+    });
+}

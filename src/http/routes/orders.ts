@@ -1,0 +1,68 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { notFound } from '../../shared/errors.ts';
+import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../auth.ts';
+import { runCommand } from '../command.ts';
+import { awaitVersion } from '../consistency.ts';
+import type { HttpDeps } from '../deps.ts';
+import { idParam, intQuery, strQuery } from '../params.ts';
+import { parseBody } from '../validate.ts';
+
+const Cancel = z.object({ reason: z.string().max(10_000) });
+const Ship = z.object({ tracking_number: z.string().max(1000) });
+
+export function orderRoutes(deps: HttpDeps) {
+  const { orders } = deps.services;
+  const list = async (c: Parameters<typeof requireUser>[0], user: Principal, status?: string) => {
+    const limit = intQuery(c, 'limit', { min: 1, max: 100 });
+    const cursor = strQuery(c, 'cursor', 500);
+    // Admins see every order; a customer only their own (`?mine=1` lets an admin see just theirs).
+    const all = user.role === 'admin' && c.req.query('mine') === undefined;
+    return deps.queries.listOrders({
+      ...(all ? {} : { userId: user.user_id }),
+      ...(status ? { status } : {}),
+      ...(limit ? { limit } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
+  };
+  return new Hono<AuthEnv>()
+    .post('/orders', async (c) => runCommand(c, deps.executor, orders.checkout(requireUser(c))))
+    .get('/orders', async (c) => {
+      const user = requireUser(c);
+      return c.json(await list(c, user, strQuery(c, 'status', 50)));
+    })
+    .get('/orders/statistics', async (c) => {
+      requireAdmin(c);
+      return c.json(await deps.queries.orderStatistics());
+    })
+    .get('/orders/status/:status', async (c) => {
+      const user = requireUser(c);
+      return c.json(await list(c, user, c.req.param('status')));
+    })
+    .get('/orders/:id', async (c) => {
+      const user = requireUser(c);
+      const id = idParam(c, 'id');
+      await awaitVersion(c, deps.queries, id);
+      const order = await deps.queries.getOrder(id);
+      // Someone else's order is "not found": ids are not secrets, but their existence is nobody's business.
+      if (!order || (user.role !== 'admin' && order.user_id !== user.user_id)) throw notFound('order', id);
+      return c.json(order);
+    })
+    .post('/orders/:id/pay', async (c) => runCommand(c, deps.executor, orders.pay(requireUser(c), idParam(c, 'id'))))
+    .post('/orders/:id/cancel', async (c) => {
+      const user = requireUser(c);
+      const id = idParam(c, 'id');
+      const body = await parseBody(c, Cancel);
+      return runCommand(c, deps.executor, orders.cancel(user, id, body.reason));
+    })
+    .post('/orders/:id/ship', async (c) => {
+      requireAdmin(c);
+      const id = idParam(c, 'id');
+      const body = await parseBody(c, Ship);
+      return runCommand(c, deps.executor, orders.ship(id, body.tracking_number));
+    })
+    .post('/orders/:id/deliver', async (c) => {
+      requireAdmin(c);
+      return runCommand(c, deps.executor, orders.deliver(idParam(c, 'id')));
+    });
+}

@@ -1,0 +1,27 @@
+import type { Config } from '../config.ts';
+import { connectEventStore, connectReadDb, pingDb } from '../infra.ts';
+import { createNotifier } from '../notifier/notifier.ts';
+import { createSmtpTransport } from '../notifier/transport.ts';
+import type { Logger } from '../shared/log.ts';
+import { startConsumerProcess } from './consumer-process.ts';
+
+/** Consumer group `email-notifier`: order mail, exactly once in effect (sent_emails). */
+export async function startNotifier(config: Config, log: Logger) {
+  const events = await connectEventStore(config);
+  const pool = await connectReadDb(config, { max: 4 });
+  const transport = createSmtpTransport({ host: config.smtp.host, port: config.smtp.port });
+  const notifier = createNotifier({ pool, eventStore: events.store, transport, from: config.smtp.from, log });
+  return startConsumerProcess({
+    name: 'notifier',
+    groupId: 'email-notifier',
+    config,
+    log,
+    handleBatch: (batch) => notifier.handleBatch(batch),
+    ready: () => pingDb(pool),
+    close: async () => {
+      transport.close();
+      await pool.end();
+      events.close();
+    },
+  });
+}
