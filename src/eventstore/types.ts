@@ -5,7 +5,15 @@ import type { AggregateType, EventEnvelope, EventMetadata } from '../shared/enve
 export interface NewEvent {
   event_type: string;
   data: Record<string, unknown>;
+  /** The shape version of `data`, for upcasting old events later. Default 1. */
+  schema_version?: number;
 }
+
+/**
+ * DynamoDB's TransactWriteItems takes at most 100 items. Every event, every guard (a write with no events)
+ * and the idempotency record count as one; commands must keep their decisions under it (e.g. a cart limit).
+ */
+export const MAX_TRANSACTION_ITEMS = 100;
 
 /** The events of one stream to append, conditioned on the version the decision was made from. */
 export interface StreamWrite {
@@ -13,6 +21,10 @@ export interface StreamWrite {
   aggregate_type: AggregateType;
   /** The stream's version the decision read (0 for a new stream). New events get expected_version + 1, + 2, … */
   expected_version: number;
+  /**
+   * With no events the write is a guard: the transaction commits only if the stream has not moved past
+   * expected_version (for decisions that read a stream without changing it).
+   */
   events: NewEvent[];
 }
 
@@ -55,16 +67,29 @@ export interface EventStore {
   append(writes: StreamWrite[], opts: AppendOptions): Promise<EventEnvelope[]>;
   /** Events of one stream in version order (strongly consistent), optionally only after/up to a version. */
   readStream(aggregateId: string, opts?: { afterVersion?: number; toVersion?: number }): Promise<EventEnvelope[]>;
-  /** The stored first answer for an idempotency key, if any. */
+  /**
+   * The stored first answer for an idempotency key, if any. Records live 24 h: an expired one is absent here
+   * and may be overwritten by a new append (DynamoDB's TTL deletes them later, lazily).
+   */
   findIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
   loadSnapshot(aggregateId: string): Promise<Snapshot | undefined>;
-  /** Best effort: a lost snapshot write only costs a longer replay. Never overwrites a newer snapshot. */
+  /**
+   * Best effort: a lost snapshot write only costs a longer replay. Never overwrites a newer snapshot (a higher
+   * version of the same schema_version, or any version of a higher schema_version: during a rolling deploy the
+   * new code's snapshots win, and the old code, which ignores them, replays).
+   */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
-  /** Clears the outbox marker once the broker has acknowledged the events. */
+  /** Clears the outbox marker once the broker has acknowledged the events. Idempotent; unknown events are ignored. */
   markPublished(events: ReadonlyArray<Pick<EventEnvelope, 'aggregate_id' | 'version'>>): Promise<void>;
   /** Events still marked unpublished that were created before `createdBefore` (ISO), oldest first. */
   findUnpublished(createdBefore: string, limit: number): Promise<EventEnvelope[]>;
-  /** Every event, in pages, scanning the table in parallel segments (rebuilds). Order across streams is not defined. */
+  /**
+   * Every event, in pages, scanning the table in parallel segments (rebuilds). Order across streams is not
+   * defined. Segments divide the partition-key space, so one stream's events all come from one segment, in
+   * version order as DynamoDB stores them (observed, not documented: a rebuild should still tolerate gaps).
+   * Pages of one segment are delivered one after the other (onPage is awaited), so up to `segments`
+   * (default 4) onPage calls may run at once.
+   */
   scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts?: { segments?: number }): Promise<void>;
 }
 
@@ -72,6 +97,13 @@ export class ConcurrencyError extends AppError {
   constructor(readonly aggregateIds: string[]) {
     super('concurrency', 'concurrency_conflict', `concurrent modification of ${aggregateIds.join(', ') || 'a stream'}; retry the request`);
     this.name = 'ConcurrencyError';
+  }
+}
+
+export class TransactionTooLarge extends AppError {
+  constructor(readonly items: number) {
+    super('too_large', 'transaction_too_large', `an append may write at most ${MAX_TRANSACTION_ITEMS} items (events, guards and the idempotency record); this one has ${items}`);
+    this.name = 'TransactionTooLarge';
   }
 }
 

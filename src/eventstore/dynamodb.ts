@@ -1,0 +1,276 @@
+/**
+ * The event store on DynamoDB (DESIGN.md §3, castore's layout): one item per event keyed by
+ * (aggregate_id, version); an append is one TransactWriteItems whose every event item is conditional on
+ * attribute_not_exists(version), so optimistic concurrency, multi-stream atomicity and the idempotency key all
+ * come from one all-or-nothing request. The item layout lives in dynamodb-items.ts, table creation in tables.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient, QueryCommandInput, ScanCommandInput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { EventEnvelope } from '../shared/envelope.ts';
+import type { EventStoreTables, Item } from './dynamodb-items.ts';
+import {
+  DEFAULT_OUTBOX_SHARDS,
+  EXPIRES_AT,
+  OUTBOX_AT,
+  OUTBOX_INDEX,
+  OUTBOX_SHARD,
+  envelopeFromItem,
+  eventItem,
+  idempotencyFromItem,
+  idempotencyItem,
+  outboxShard,
+  snapshotFromItem,
+  snapshotItem,
+} from './dynamodb-items.ts';
+import { canonicalIso, planAppend } from './plan.ts';
+import type { AppendOptions, EventStore, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
+import { ConcurrencyError, IdempotencyKeyTaken } from './types.ts';
+import { byOutboxOrder, mapLimit, positiveInt, runAll } from './util.ts';
+
+export interface DynamoEventStoreConfig {
+  /** A plain DynamoDBClient: items are marshalled here, so no DocumentClient (and its translateConfig) is involved. */
+  client: DynamoDBClient;
+  tables: EventStoreTables;
+  /** Partitions of the outbox index (default 8); only ever raise it (see outboxShard). */
+  outboxShards?: number;
+  newId?: () => string;
+  /** Epoch ms; read only to tell whether an idempotency record has expired. */
+  clock?: () => number;
+  /** Items per Query/Scan request. DynamoDB pages at 1 MB anyway; tests set it low to exercise paging. */
+  pageSize?: number;
+  /** UpdateItems in flight in markPublished: enough to hide latency, few enough not to trip throttling. */
+  markConcurrency?: number;
+}
+
+// Expression attribute names everywhere: `data`, `key`, `status`, `state` and friends are reserved words.
+const NAMES = { '#id': 'aggregate_id', '#v': 'version' };
+
+export function createDynamoEventStore(config: DynamoEventStoreConfig): EventStore {
+  const { client, tables } = config;
+  const shards = positiveInt(config.outboxShards ?? DEFAULT_OUTBOX_SHARDS, 'outboxShards');
+  const newId = config.newId ?? randomUUID;
+  const clock = config.clock ?? Date.now;
+  const pageSize = config.pageSize;
+  const markConcurrency = config.markConcurrency ?? 16;
+
+  async function* query(input: QueryCommandInput): AsyncGenerator<Item[]> {
+    let start: Item | undefined;
+    do {
+      const page = await client.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      yield page.Items ?? [];
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async function append(writes: StreamWrite[], opts: AppendOptions): Promise<EventEnvelope[]> {
+    const plan = planAppend(writes, opts, newId);
+    // Which stream (or the idempotency record) each transaction item belongs to, to read CancellationReasons.
+    const owners: Array<string | null> = [];
+    const items: TransactWriteItem[] = [];
+    for (const e of plan.envelopes) {
+      owners.push(e.aggregate_id);
+      items.push({
+        Put: {
+          TableName: tables.events,
+          Item: eventItem(e, outboxShard(e.aggregate_id, shards)),
+          ConditionExpression: 'attribute_not_exists(#v)',
+          ExpressionAttributeNames: { '#v': 'version' },
+        },
+      });
+    }
+    for (const g of plan.guards) {
+      owners.push(g.aggregate_id);
+      items.push({
+        ConditionCheck: {
+          TableName: tables.events,
+          Key: { aggregate_id: { S: g.aggregate_id }, version: { N: String(g.expected_version + 1) } },
+          ConditionExpression: 'attribute_not_exists(#v)',
+          ExpressionAttributeNames: { '#v': 'version' },
+        },
+      });
+    }
+    if (plan.idempotency) {
+      owners.push(null);
+      items.push({
+        Put: {
+          TableName: tables.idempotency,
+          Item: idempotencyItem(plan.idempotency),
+          // An expired record may still be there (TTL deletes lazily, up to days later): it no longer counts.
+          ConditionExpression: 'attribute_not_exists(#k) OR #e <= :now',
+          ExpressionAttributeNames: { '#k': 'key', '#e': EXPIRES_AT },
+          ExpressionAttributeValues: { ':now': { N: String(plan.nowSeconds) } },
+        },
+      });
+    }
+    if (items.length === 0) return [];
+    try {
+      // The token makes the SDK's own retries (timeouts, 5xx) idempotent for 10 minutes: without it, a retry of
+      // a transaction that did commit would fail its conditions and report our own write as a conflict.
+      await client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
+    } catch (err) {
+      throw err instanceof TransactionCanceledException ? cancellationError(err, owners, plan.idempotency?.key) : err;
+    }
+    return plan.envelopes;
+  }
+
+  async function readStream(aggregateId: string, opts: { afterVersion?: number; toVersion?: number } = {}): Promise<EventEnvelope[]> {
+    const from = (opts.afterVersion ?? 0) + 1;
+    const to = opts.toVersion ?? Number.MAX_SAFE_INTEGER;
+    // DynamoDB rejects a BETWEEN whose bounds are reversed instead of returning nothing.
+    if (to < from) return [];
+    const events: EventEnvelope[] = [];
+    const pages = query({
+      TableName: tables.events,
+      KeyConditionExpression: '#id = :id AND #v BETWEEN :from AND :to',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':id': { S: aggregateId }, ':from': { N: String(from) }, ':to': { N: String(to) } },
+      // Decisions are made on what this returns: a stale read would only turn into a conflict later, but the
+      // read-your-writes path (projector gap repair) needs every committed event.
+      ConsistentRead: true,
+      ...(pageSize ? { Limit: pageSize } : {}),
+    });
+    for await (const page of pages) events.push(...page.map(envelopeFromItem));
+    return events;
+  }
+
+  async function findIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    const out = await client.send(new GetItemCommand({ TableName: tables.idempotency, Key: { key: { S: key } }, ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { expires_at, ...record } = idempotencyFromItem(out.Item);
+    return expires_at <= Math.floor(clock() / 1000) ? undefined : record;
+  }
+
+  async function loadSnapshot(aggregateId: string): Promise<Snapshot | undefined> {
+    const out = await client.send(new GetItemCommand({ TableName: tables.snapshots, Key: { aggregate_id: { S: aggregateId } }, ConsistentRead: true }));
+    return out.Item ? snapshotFromItem(out.Item) : undefined;
+  }
+
+  async function saveSnapshot(snapshot: Snapshot): Promise<void> {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tables.snapshots,
+          Item: snapshotItem(snapshot),
+          ConditionExpression: 'attribute_not_exists(#id) OR #sv < :sv OR (#sv = :sv AND #v < :v)',
+          ExpressionAttributeNames: { ...NAMES, '#sv': 'schema_version' },
+          ExpressionAttributeValues: { ':v': { N: String(snapshot.version) }, ':sv': { N: String(snapshot.schema_version) } },
+        }),
+      );
+    } catch (err) {
+      // A newer snapshot is already there (another process got further): nothing to do.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async function markPublished(events: ReadonlyArray<Pick<EventEnvelope, 'aggregate_id' | 'version'>>): Promise<void> {
+    const unique = new Map(events.map((e) => [`${e.version}:${e.aggregate_id}`, e]));
+    // One UpdateItem per event rather than a transaction: a transaction would fail as a whole on any event
+    // that is already clear, and there is nothing to keep atomic here.
+    await mapLimit([...unique.values()], markConcurrency, async (e) => {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tables.events,
+            Key: { aggregate_id: { S: e.aggregate_id }, version: { N: String(e.version) } },
+            UpdateExpression: 'REMOVE #s, #at',
+            // Without the condition an UpdateItem on a missing key would create a bare item: a phantom event
+            // that blocks the real append at that version and breaks every reader of the stream.
+            ConditionExpression: 'attribute_exists(#s)',
+            ExpressionAttributeNames: { '#s': OUTBOX_SHARD, '#at': OUTBOX_AT },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    });
+  }
+
+  async function findUnpublished(createdBefore: string, limit: number): Promise<EventEnvelope[]> {
+    const before = canonicalIso(createdBefore, 'createdBefore');
+    if (limit <= 0) return [];
+    // The oldest `limit` overall are among the oldest `limit` of each shard. The index is eventually
+    // consistent: a just-published event may still show up, which costs a duplicate the consumers absorb.
+    const perShard = await Promise.all(
+      Array.from({ length: shards }, async (_, shard) => {
+        const found: EventEnvelope[] = [];
+        const pages = query({
+          TableName: tables.events,
+          IndexName: OUTBOX_INDEX,
+          KeyConditionExpression: '#s = :s AND #at < :before',
+          ExpressionAttributeNames: { '#s': OUTBOX_SHARD, '#at': OUTBOX_AT },
+          ExpressionAttributeValues: { ':s': { S: String(shard) }, ':before': { S: before } },
+          ScanIndexForward: true,
+          Limit: Math.min(limit, pageSize ?? limit),
+        });
+        for await (const page of pages) {
+          found.push(...page.map(envelopeFromItem));
+          if (found.length >= limit) break;
+        }
+        return found;
+      }),
+    );
+    return perShard.flat().sort(byOutboxOrder).slice(0, limit);
+  }
+
+  async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number } = {}): Promise<void> {
+    const segments = positiveInt(opts.segments ?? 4, 'segments');
+    // Segments split the table by partition key, so one stream's events stay in one segment, in version order.
+    await runAll(segments, async (segment, stopped) => {
+      let start: Item | undefined;
+      do {
+        const input: ScanCommandInput = {
+          TableName: tables.events,
+          Segment: segment,
+          TotalSegments: segments,
+          // A rebuild must not miss an event committed just before it started.
+          ConsistentRead: true,
+          ...(pageSize ? { Limit: pageSize } : {}),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        };
+        const page = await client.send(new ScanCommand(input));
+        if (stopped()) return;
+        const events = (page.Items ?? []).map(envelopeFromItem);
+        if (events.length > 0) await onPage(events);
+        start = page.LastEvaluatedKey;
+      } while (start && !stopped());
+    });
+  }
+
+  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll };
+}
+
+/**
+ * CancellationReasons come in the order of the transaction's items. ConditionalCheckFailed on an event (or a
+ * guard) means its stream moved; TransactionConflict means another transaction was writing the same item at
+ * that moment, which for the caller is the same thing: reload and decide again. A taken idempotency key wins
+ * over conflicts, because then the command already happened and its first answer is the one to return.
+ */
+function cancellationError(err: TransactionCanceledException, owners: Array<string | null>, idempotencyKey: string | undefined): Error {
+  const conflicted = new Set<string>();
+  let keyTaken = false;
+  let keyBusy = false;
+  (err.CancellationReasons ?? []).forEach((reason, i) => {
+    const owner = owners[i];
+    if (reason.Code === 'ConditionalCheckFailed') {
+      if (owner === null) keyTaken = true;
+      else if (owner !== undefined) conflicted.add(owner);
+    } else if (reason.Code === 'TransactionConflict') {
+      if (owner === null) keyBusy = true;
+      else if (owner !== undefined) conflicted.add(owner);
+    }
+  });
+  if (keyTaken && idempotencyKey !== undefined) return new IdempotencyKeyTaken(idempotencyKey);
+  if (conflicted.size > 0 || keyBusy) return new ConcurrencyError([...conflicted]);
+  // Throttling, validation, size limits…: not a conflict, and retrying the decision would not help.
+  return err;
+}

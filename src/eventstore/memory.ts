@@ -1,0 +1,129 @@
+/**
+ * The event store in memory, for unit tests of application code. Same contract as the DynamoDB store (the
+ * suite in contract.ts runs against both): atomic multi-stream appends, conflicts, idempotency, outbox,
+ * snapshots. Everything crosses the boundary as JSON copies, as it would through DynamoDB, so a caller that
+ * mutates what it got back, or stores what JSON cannot hold, fails here too.
+ *
+ * One deliberate difference: an expected_version beyond the stream's end (a caller bug that would leave a gap)
+ * throws here, while DynamoDB cannot tell and writes the gap.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope } from '../shared/envelope.ts';
+import type { StoredIdempotency } from './plan.ts';
+import { canonicalIso, jsonCopy, planAppend } from './plan.ts';
+import type { AppendOptions, EventStore, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
+import { ConcurrencyError, IdempotencyKeyTaken } from './types.ts';
+import { byOutboxOrder, positiveInt, runAll, stableBucket } from './util.ts';
+
+export interface MemoryEventStoreOptions {
+  newId?: () => string;
+  /** Epoch ms; read only to tell whether an idempotency record has expired. */
+  clock?: () => number;
+  /** Events per scanAll page. */
+  pageSize?: number;
+}
+
+export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): EventStore {
+  const newId = opts.newId ?? randomUUID;
+  const clock = opts.clock ?? Date.now;
+  const pageSize = positiveInt(opts.pageSize ?? 100, 'pageSize');
+  const streams = new Map<string, EventEnvelope[]>();
+  /** aggregate_id → versions still to publish. */
+  const outbox = new Map<string, Set<number>>();
+  const idempotency = new Map<string, StoredIdempotency>();
+  const snapshots = new Map<string, Snapshot>();
+  // Like a network round trip: callers must not depend on an append having happened before it resolves.
+  const io = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  async function append(writes: StreamWrite[], appendOpts: AppendOptions): Promise<EventEnvelope[]> {
+    const plan = planAppend(writes, appendOpts, newId);
+    await io();
+    // From here on everything is synchronous: that is what makes the append atomic.
+    if (plan.idempotency) {
+      const existing = idempotency.get(plan.idempotency.key);
+      if (existing && existing.expires_at > plan.nowSeconds) throw new IdempotencyKeyTaken(plan.idempotency.key);
+    }
+    const conflicted = new Set<string>();
+    for (const write of writes) {
+      const current = streams.get(write.aggregate_id)?.length ?? 0;
+      if (current > write.expected_version) conflicted.add(write.aggregate_id);
+      else if (current < write.expected_version) {
+        throw new RangeError(`append: expected_version ${write.expected_version} of ${write.aggregate_id} is beyond its end (${current}); it must come from reading the stream`);
+      }
+    }
+    if (conflicted.size > 0) throw new ConcurrencyError([...conflicted]);
+    for (const e of plan.envelopes) {
+      const stream = streams.get(e.aggregate_id) ?? [];
+      stream.push(jsonCopy(e));
+      streams.set(e.aggregate_id, stream);
+      const pending = outbox.get(e.aggregate_id) ?? new Set<number>();
+      pending.add(e.version);
+      outbox.set(e.aggregate_id, pending);
+    }
+    if (plan.idempotency) idempotency.set(plan.idempotency.key, plan.idempotency);
+    return jsonCopy(plan.envelopes);
+  }
+
+  async function readStream(aggregateId: string, o: { afterVersion?: number; toVersion?: number } = {}): Promise<EventEnvelope[]> {
+    await io();
+    const after = o.afterVersion ?? 0;
+    const to = o.toVersion ?? Number.MAX_SAFE_INTEGER;
+    return jsonCopy((streams.get(aggregateId) ?? []).filter((e) => e.version > after && e.version <= to));
+  }
+
+  async function findIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    await io();
+    const stored = idempotency.get(key);
+    if (!stored || stored.expires_at <= Math.floor(clock() / 1000)) return undefined;
+    const { expires_at: _, ...record } = jsonCopy(stored);
+    return record;
+  }
+
+  async function loadSnapshot(aggregateId: string): Promise<Snapshot | undefined> {
+    await io();
+    const s = snapshots.get(aggregateId);
+    return s ? jsonCopy(s) : undefined;
+  }
+
+  async function saveSnapshot(snapshot: Snapshot): Promise<void> {
+    await io();
+    const old = snapshots.get(snapshot.aggregate_id);
+    const newer = !old || old.schema_version < snapshot.schema_version || (old.schema_version === snapshot.schema_version && old.version < snapshot.version);
+    if (newer) snapshots.set(snapshot.aggregate_id, jsonCopy({ ...snapshot, state: snapshot.state ?? null }));
+  }
+
+  async function markPublished(events: ReadonlyArray<Pick<EventEnvelope, 'aggregate_id' | 'version'>>): Promise<void> {
+    await io();
+    for (const e of events) outbox.get(e.aggregate_id)?.delete(e.version);
+  }
+
+  async function findUnpublished(createdBefore: string, limit: number): Promise<EventEnvelope[]> {
+    const before = canonicalIso(createdBefore, 'createdBefore');
+    await io();
+    const found: EventEnvelope[] = [];
+    for (const [id, versions] of outbox) {
+      const stream = streams.get(id) ?? [];
+      for (const v of versions) {
+        const e = stream[v - 1];
+        if (e && e.created_at < before) found.push(e);
+      }
+    }
+    return jsonCopy(found.sort(byOutboxOrder).slice(0, Math.max(limit, 0)));
+  }
+
+  async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, o: { segments?: number } = {}): Promise<void> {
+    const segments = positiveInt(o.segments ?? 4, 'segments');
+    // Split like DynamoDB's parallel scan: by stream, so one stream's events stay in one segment, in order.
+    const bySegment: EventEnvelope[][] = Array.from({ length: segments }, () => []);
+    for (const [id, stream] of streams) bySegment[stableBucket(id, segments)]?.push(...stream);
+    await runAll(segments, async (segment, stopped) => {
+      const events = bySegment[segment] ?? [];
+      for (let i = 0; i < events.length && !stopped(); i += pageSize) {
+        await io();
+        if (!stopped()) await onPage(jsonCopy(events.slice(i, i + pageSize)));
+      }
+    });
+  }
+
+  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll };
+}
