@@ -8,7 +8,7 @@ ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
 
-deps: ## install whatever this machine lacks (npm packages, Java, kcat, Chromium)
+deps: ## install whatever this machine lacks (npm packages, Java, kcat)
 	@./scripts/ensure-deps.sh
 
 dev: deps ## run the whole shop on the embedded stack (Ctrl-C stops everything); ARGS="--projectors 3"

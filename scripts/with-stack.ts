@@ -21,7 +21,7 @@ const started = Date.now();
 const services = process.env.STACK_SERVICES?.split(',').filter(Boolean) as Parameters<typeof startStack>[0]['services'];
 const stack = await startStack({ dataDir, ephemeral: true, ...(services ? { services } : {}), log: (line) => process.env.STACK_VERBOSE && console.log(line) });
 console.log(`embedded stack up in ${Date.now() - started} ms: ${JSON.stringify(stack.env)}`);
-const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...stack.env } });
+const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, ...stack.env } });
 const forward = (signal: NodeJS.Signals) => child.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);

@@ -15,7 +15,7 @@ ports (flags or env): --api-port (PORT, 8080) --dynamodb-port (DYNAMODB_PORT, 80
  * `make dev`: the embedded stack plus every process of the shop as separate OS processes, exactly as in
  * production but without Docker. Ctrl-C (or SIGTERM) stops the processes first, then the stack.
  */
-export async function runDev(argv: string[], root: string): Promise<void> {
+export async function runDev(argv: string[], root: string, opts: { stop?: AbortSignal } = {}): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -69,12 +69,15 @@ export async function runDev(argv: string[], root: string): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  opts.stop?.addEventListener('abort', () => void shutdown(0));
   try {
     await prepareInfrastructure(stack.env, log);
     const env = {
       ...process.env,
       ...stack.env,
       NODE_ENV: 'development',
+      // These machines run Node 20; the SDK's notice about Node 22 would repeat once per process.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
       PORT: String(apiPort),
       MAIL_UI_URL: stack.env.MAILDEV_URL ?? '',
     };

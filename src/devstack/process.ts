@@ -29,8 +29,15 @@ export function spawnManaged(
   };
   child.stdout?.on('data', prefix);
   child.stderr?.on('data', prefix);
+  // Safety net: if this process exits without a clean stop (an uncaught error, a library's exit hook), take
+  // the child with it instead of leaving a database or server holding its port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
+    child.once('exit', (code) => {
+      process.removeListener('exit', killOnExit);
+      resolve(code);
+    });
     child.once('error', (err) => {
       log(`[${name}] failed to start: ${err.message}`);
       resolve(null);

@@ -51,13 +51,18 @@ export function createKafka(opts: KafkaOptions): Kafka {
   });
 }
 
+const REBALANCING = /rebalanc/i;
+
 /** kafkajs calls the creator once per level and then the returned function per entry. */
 export function kafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _kafkaLogger, ...extra } = log;
       const fields: LogFields = { namespace, ...extra };
-      if (level === logLevel.ERROR) logger.error(message, fields);
+      // A rebalance is routine group life (a member joined or left): kafkajs reports every heartbeat that
+      // learns of it as an ERROR, which would bury real errors in make dev's output.
+      if (typeof extra.error === 'string' && REBALANCING.test(extra.error)) logger.debug(message, fields);
+      else if (level === logLevel.ERROR) logger.error(message, fields);
       else if (level === logLevel.WARN) logger.warn(message, fields);
       else if (level === logLevel.INFO) logger.info(message, fields);
       else logger.debug(message, fields);

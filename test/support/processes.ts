@@ -24,6 +24,7 @@ export async function startShop(opts: { projectors?: number; env?: Record<string
   const env = {
     ...process.env,
     NODE_ENV: 'test',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     PORT: String(apiPort),
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
