@@ -99,7 +99,10 @@ export function createExecutor(deps: ExecutorDeps) {
         await publishing.finally(() => inFlight.delete(publishing));
         return { status: result.status, body: result.body, replayed: false };
       } catch (err) {
-        if (err instanceof IdempotencyKeyTaken && opts.idempotency) {
+        // A duplicate that arrives while the first request is in flight can lose in two ways: its append finds
+        // the key taken, or its (re-)decision already sees the first one's effect and refuses (the cart is
+        // empty, the order is paid). Either way the command did happen once, and the first answer is the answer.
+        if (opts.idempotency && (err instanceof IdempotencyKeyTaken || err instanceof AppError)) {
           const earlier = await replay(opts.idempotency);
           if (earlier) return earlier as Outcome<B>;
         }

@@ -2,6 +2,8 @@ import type { Context } from 'hono';
 import { validationError } from '../shared/errors.ts';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Path ids become DynamoDB and Kafka keys: anything that is not a plausible id is a 400, not a lookup. */
 export function idParam(c: Context, name: string): string {
@@ -28,5 +30,7 @@ export function strQuery(c: Context, name: string, max = 200): string | undefine
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return undefined;
   if (raw.length > max) throw validationError(`invalid ${name}: at most ${max} characters`, [{ field: name, message: `at most ${max} characters` }]);
+  // PostgreSQL text cannot hold NUL (the query would fail with a 500), and no search term or id needs one.
+  if (CONTROL.test(raw)) throw validationError(`invalid ${name}: control characters are not allowed`, [{ field: name, message: 'must not contain control characters' }]);
   return raw;
 }

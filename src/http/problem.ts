@@ -38,7 +38,10 @@ export interface Problem {
 }
 
 export function toProblem(err: AppError, instance?: string): Problem {
+  // Extras first: a domain detail named like a member of RFC 9457 (e.g. an order's `status`) must never
+  // replace it, or the response would go out with that value as its HTTP status.
   return {
+    ...(err.extra ?? {}),
     type: `https://ec-shop.local/problems/${err.code.replaceAll('_', '-')}`,
     title: TITLE[err.kind],
     status: STATUS[err.kind],
@@ -46,7 +49,6 @@ export function toProblem(err: AppError, instance?: string): Problem {
     code: err.code,
     ...(instance ? { instance } : {}),
     ...(err.errors ? { errors: err.errors } : {}),
-    ...(err.extra ?? {}),
   };
 }
 

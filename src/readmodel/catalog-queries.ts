@@ -103,7 +103,7 @@ export async function listProducts(db: Queryable, opts: ListProductsOptions = {}
     where.push(`(p.search @@ plainto_tsquery('simple', ${param(term)}) OR p.search_text LIKE lower(${param(containsPattern(term))}))`);
   }
   if (opts.cursor !== undefined) {
-    const [at, id] = decodeCursor('products', opts.cursor, ['string', 'string']);
+    const [at, id] = decodeCursor('products', opts.cursor, ['time', 'string']);
     where.push(`(p.created_at, p.product_id) < (${param(at)}::timestamptz, ${param(id)})`);
   }
   const { rows } = await db.query<ProductRow>(

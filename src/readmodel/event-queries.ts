@@ -50,7 +50,7 @@ export async function listEvents(db: Queryable, opts: ListEventsOptions = {}): P
     ));
     cursorOf = (r) => encodeCursor('stream', [r.version]);
   } else {
-    const [at, id] = opts.before === undefined ? [null, null] : decodeCursor('events', opts.before, ['string', 'string']);
+    const [at, id] = opts.before === undefined ? [null, null] : decodeCursor('events', opts.before, ['time', 'uuid']);
     ({ rows } = await db.query<EventRow>(
       `${select} WHERE ($1::timestamptz IS NULL OR (created_at, event_id) < ($1::timestamptz, $2::uuid))
         ORDER BY created_at DESC, event_id DESC LIMIT $3`,

@@ -129,7 +129,7 @@ export async function listOrders(db: Queryable, opts: ListOrdersOptions = {}): P
     where.push(`o.status = ${param(opts.status)}`);
   }
   if (opts.cursor !== undefined) {
-    const [at, id] = decodeCursor('orders', opts.cursor, ['string', 'string']);
+    const [at, id] = decodeCursor('orders', opts.cursor, ['time', 'string']);
     where.push(`(o.placed_at, o.order_id) < (${param(at)}::timestamptz, ${param(id)})`);
   }
   const { rows } = await db.query<OrderRow>(

@@ -17,6 +17,22 @@ test('a cursor from another listing, of another shape or garbage is a validation
   assert.throws(() => decodeCursor('stream', encodeCursor('stream', [1.5]), ['number']), AppError);
 });
 
+test('forged cursors whose parts the SQL would choke on are validation errors', () => {
+  const good = encodeCursor('events', ['2025-01-15T09:00:00.123456Z', '0b5a3c1e-8f0e-4d2a-9b7c-1d2e3f4a5b6c']);
+  assert.deepEqual(decodeCursor('events', good, ['time', 'uuid']), ['2025-01-15T09:00:00.123456Z', '0b5a3c1e-8f0e-4d2a-9b7c-1d2e3f4a5b6c']);
+  const forged: Array<[unknown[], Array<'string' | 'number' | 'time' | 'uuid'>]> = [
+    [['not-a-date', 'x'], ['time', 'string']],
+    [['2025-13-45T99:00:00Z', 'x'], ['time', 'string']],
+    [['2025-01-15T09:00:00Z', 'x\u0000'], ['time', 'string']],
+    [['2025-01-15T09:00:00Z', 'not-a-uuid'], ['time', 'uuid']],
+    [[2 ** 40], ['number']],
+    [[-1], ['number']],
+  ];
+  for (const [values, shape] of forged) {
+    assert.throws(() => decodeCursor('k', encodeCursor('k', values as Array<string | number>), shape), AppError, JSON.stringify(values));
+  }
+});
+
 test('pageLimit: default, clamp to max, reject non-positive or fractional', () => {
   assert.equal(pageLimit(undefined), 20);
   assert.equal(pageLimit(5), 5);

@@ -7,10 +7,35 @@ import { validationError } from '../shared/errors.ts';
  */
 export type CursorValue = string | number;
 
+/**
+ * What each position of a cursor must hold. A cursor is client input: its parts are checked as strictly as the
+ * SQL that receives them (a timestamptz cast, a uuid cast, an integer column, text without NUL), so a forged
+ * cursor is a 400, never a database error.
+ */
+export type CursorPart = 'string' | 'number' | 'time' | 'uuid';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const isPart = (type: CursorPart, value: unknown): boolean => {
+  switch (type) {
+    case 'number':
+      return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= 2_147_483_647;
+    case 'string':
+      return typeof value === 'string' && value.length <= 200 && !CONTROL.test(value);
+    case 'time':
+      return typeof value === 'string' && TIME.test(value) && !Number.isNaN(Date.parse(value));
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+  }
+};
+
 export const encodeCursor = (kind: string, values: readonly CursorValue[]): string =>
   Buffer.from(JSON.stringify([kind, ...values]), 'utf8').toString('base64url');
 
-export function decodeCursor(kind: string, cursor: string, shape: ReadonlyArray<'string' | 'number'>): CursorValue[] {
+export function decodeCursor(kind: string, cursor: string, shape: readonly CursorPart[]): CursorValue[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -21,7 +46,7 @@ export function decodeCursor(kind: string, cursor: string, shape: ReadonlyArray<
     Array.isArray(parsed) &&
     parsed.length === shape.length + 1 &&
     parsed[0] === kind &&
-    shape.every((type, i) => typeof parsed[i + 1] === type && (type === 'string' || Number.isSafeInteger(parsed[i + 1])));
+    shape.every((type, i) => isPart(type, parsed[i + 1]));
   if (!ok) throw validationError('invalid cursor', [{ field: 'cursor', message: 'is not a cursor returned by this listing' }]);
   return (parsed as CursorValue[]).slice(1);
 }

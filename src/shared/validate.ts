@@ -66,9 +66,9 @@ export const oneOf = <T extends string>(field: string, value: unknown, allowed: 
 export const pattern = (field: string, value: unknown, re: RegExp, what: string): Check =>
   typeof value === 'string' && re.test(value) ? null : { field, message: `must be ${what}` };
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 /** Identifiers (UUIDs in practice) become DynamoDB keys and Kafka keys: keep them short and printable. */
-export const id = (field: string, value: unknown): Check => pattern(field, value, ID, 'an id of 1..128 letters, digits or _.:@-');
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
+export const id = (field: string, value: unknown): Check => pattern(field, value, ID_PATTERN, 'an id of 1..128 letters, digits or _.:@-');
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 /** Milliseconds since the epoch of an ISO-8601 instant with an explicit offset, or NaN. Pure: no clock read. */

@@ -1,14 +1,15 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { cartStreamId } from '../../carts/index.ts';
+import { ID_PATTERN } from '../../shared/validate.ts';
 import { requireUser, type AuthEnv } from '../auth.ts';
 import { runCommand } from '../command.ts';
 import { awaitVersion } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
 import { idParam } from '../params.ts';
-import { parseBody } from '../validate.ts';
+import { parseBody, parseNoBody } from '../validate.ts';
 
-const AddItem = z.object({ product_id: z.string().max(200), quantity: z.number().int('must be an integer').default(1) });
+const AddItem = z.object({ product_id: z.string().regex(ID_PATTERN, 'must be a product id'), quantity: z.number().int('must be an integer').default(1) });
 
 /** The cart is always the caller's own: there is no path to anyone else's. */
 export function cartRoutes(deps: HttpDeps) {
@@ -21,10 +22,13 @@ export function cartRoutes(deps: HttpDeps) {
     })
     .delete('/cart/items/:product_id', async (c) => {
       const user = requireUser(c);
-      return runCommand(c, deps.executor, carts.removeItem(user.user_id, idParam(c, 'product_id')));
+      const productId = idParam(c, 'product_id');
+      await parseNoBody(c);
+      return runCommand(c, deps.executor, carts.removeItem(user.user_id, productId));
     })
     .delete('/cart', async (c) => {
       const user = requireUser(c);
+      await parseNoBody(c);
       return runCommand(c, deps.executor, carts.clear(user.user_id));
     })
     .get('/cart', async (c) => {

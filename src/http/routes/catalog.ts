@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { notFound } from '../../shared/errors.ts';
+import { notFound, validationError } from '../../shared/errors.ts';
+import { ID_PATTERN } from '../../shared/validate.ts';
 import { requireAdmin, type AuthEnv } from '../auth.ts';
 import { runCommand } from '../command.ts';
 import { awaitVersion } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
 import { idParam, intQuery, strQuery } from '../params.ts';
-import { parseBody } from '../validate.ts';
+import { parseBody, parseNoBody } from '../validate.ts';
 
 const int = z.number().int('must be an integer');
 const Category = z.object({ name: z.string().max(1000) });
@@ -48,7 +49,9 @@ export function catalogRoutes(deps: HttpDeps) {
     })
     .delete('/products/:id', async (c) => {
       requireAdmin(c);
-      return runCommand(c, deps.executor, catalog.deleteProduct(idParam(c, 'id')));
+      const id = idParam(c, 'id');
+      await parseNoBody(c);
+      return runCommand(c, deps.executor, catalog.deleteProduct(id));
     })
     .get('/products', async (c) => {
       const q = strQuery(c, 'q');
@@ -58,12 +61,15 @@ export function catalogRoutes(deps: HttpDeps) {
       const waitFor = strQuery(c, 'wait_for', 200);
       if (waitFor) {
         // Lists have no single stream: `wait_for=<id>:<version>` names the write the client wants to see.
+        // A malformed one is refused: silently ignoring it would silently drop the consistency the client asked for.
         const at = waitFor.lastIndexOf(':');
-        const version = Number(waitFor.slice(at + 1));
-        if (at > 0 && Number.isInteger(version)) {
-          const ok = await deps.queries.waitForVersion({ aggregateId: waitFor.slice(0, at), minVersion: version, timeoutMs: 3000 });
-          if (!ok) c.header('x-read-model-behind', 'true');
+        const aggregateId = waitFor.slice(0, at);
+        const digits = waitFor.slice(at + 1);
+        if (at <= 0 || !ID_PATTERN.test(aggregateId) || !/^\d{1,10}$/.test(digits)) {
+          throw validationError('invalid wait_for: must be <aggregate_id>:<version>', [{ field: 'wait_for', message: 'must be <aggregate_id>:<version>' }]);
         }
+        const ok = await deps.queries.waitForVersion({ aggregateId, minVersion: Number(digits), timeoutMs: 3000 });
+        if (!ok) c.header('x-read-model-behind', 'true');
       }
       return c.json(await deps.queries.listProducts({ ...(q ? { q } : {}), ...(category ? { category } : {}), ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) }));
     })

@@ -6,7 +6,7 @@ import { runCommand } from '../command.ts';
 import { awaitVersion } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
 import { idParam, intQuery, strQuery } from '../params.ts';
-import { parseBody } from '../validate.ts';
+import { parseBody, parseNoBody } from '../validate.ts';
 
 const Cancel = z.object({ reason: z.string().max(10_000) });
 const Ship = z.object({ tracking_number: z.string().max(1000) });
@@ -26,7 +26,11 @@ export function orderRoutes(deps: HttpDeps) {
     });
   };
   return new Hono<AuthEnv>()
-    .post('/orders', async (c) => runCommand(c, deps.executor, orders.checkout(requireUser(c))))
+    .post('/orders', async (c) => {
+      const user = requireUser(c);
+      await parseNoBody(c);
+      return runCommand(c, deps.executor, orders.checkout(user));
+    })
     .get('/orders', async (c) => {
       const user = requireUser(c);
       return c.json(await list(c, user, strQuery(c, 'status', 50)));
@@ -48,7 +52,12 @@ export function orderRoutes(deps: HttpDeps) {
       if (!order || (user.role !== 'admin' && order.user_id !== user.user_id)) throw notFound('order', id);
       return c.json(order);
     })
-    .post('/orders/:id/pay', async (c) => runCommand(c, deps.executor, orders.pay(requireUser(c), idParam(c, 'id'))))
+    .post('/orders/:id/pay', async (c) => {
+      const user = requireUser(c);
+      const id = idParam(c, 'id');
+      await parseNoBody(c);
+      return runCommand(c, deps.executor, orders.pay(user, id));
+    })
     .post('/orders/:id/cancel', async (c) => {
       const user = requireUser(c);
       const id = idParam(c, 'id');
@@ -63,6 +72,8 @@ export function orderRoutes(deps: HttpDeps) {
     })
     .post('/orders/:id/deliver', async (c) => {
       requireAdmin(c);
-      return runCommand(c, deps.executor, orders.deliver(idParam(c, 'id')));
+      const id = idParam(c, 'id');
+      await parseNoBody(c);
+      return runCommand(c, deps.executor, orders.deliver(id));
     });
 }
