@@ -16,7 +16,7 @@ export const CANCELLED_BY = ['customer', 'admin', 'system'] as const;
 export type CancelledBy = (typeof CANCELLED_BY)[number];
 
 /** The reason recorded when the expiry timer cancels an unpaid order (ExpireOrder). */
-export const ORDER_EXPIRED_REASON = 'payment window expired';
+export const ORDER_EXPIRED_REASON = 'payment timeout';
 
 export const CANCEL_REASON_MAX = 500;
 export const TRACKING_NUMBER_MAX = 100;

@@ -308,6 +308,7 @@ test('reservation expiry: the worker cancels an unpaid order past its deadline a
       },
       { what: 'the order cancelled by the expiry timer', timeoutMs: 20_000, intervalMs: 250 },
     );
+    assert.equal(expired.reason, 'payment timeout'); // issue #4's wording
     assert.equal(expired.reason, ORDER_EXPIRED_REASON);
     assert.equal(expired.cancelled_by, 'system');
 
