@@ -1,0 +1,250 @@
+/**
+ * §10 item 1: checkout through the order service and the executor, in process, against raw TransactWriteItems
+ * of the same shape on the same DynamoDB Local, at the same concurrency and count.
+ *
+ * Each of the LANES lanes checks out its own customers' carts of LINES products that only that lane buys, so
+ * neither side ever loses an optimistic lock: the ratio is the cost of the command path itself (loading the
+ * cart, product and inventory streams, deciding, appending, publishing to Kafka, clearing the outbox marker),
+ * not of contention, which item 5 measures on its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { createExecutor } from '../../src/app/executor.ts';
+import { createOrderService } from '../../src/app/orders.ts';
+import { createStreams } from '../../src/app/streams.ts';
+import type { AppContext } from '../../src/app/context.ts';
+import { cartStreamId, type CartState } from '../../src/carts/index.ts';
+import { DEFAULT_OUTBOX_SHARDS, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
+import { eventItem, outboxShard } from '../../src/eventstore/dynamodb-items.ts';
+import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/inventory/index.ts';
+import { decideCheckout } from '../../src/orders/index.ts';
+import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
+import type { Bench } from './context.ts';
+import { totalRequests } from './context.ts';
+import { appendPacked, customer, iso, newCart, newProduct, publishAndMark, type BenchProduct } from './fixtures.ts';
+import { ms, now, perSecond, rate, ratio, runLanes, share, summarise, type LaneResult } from './stats.ts';
+import type { Row } from './table.ts';
+
+const LANES = 8;
+const COUNT = 300;
+const WARM_UP_PER_LANE = 3;
+/** Cart lines per checkout: a transaction of 1 order + LINES inventory + 1 cart items. */
+const LINES = 3;
+const PHASE_BUDGET_MS = 60_000;
+/** The measured runs alternate ours → raw → what-if this many times. */
+const ROUNDS = 3;
+/** The raw side writes into tables of its own (same layout), so it cannot disturb the shop's events or its sweeper. */
+const RAW_TABLES = { events: 'bench_raw_events', snapshots: 'bench_raw_snapshots', idempotency: 'bench_raw_idempotency' };
+const RESERVATION_TTL_SECONDS = 15 * 60;
+
+export async function benchCheckout(bench: Bench): Promise<Row[]> {
+  const { store } = bench;
+  const perLane = share(COUNT, LANES);
+
+  // ---- setup (not measured): per lane its products and one cart per customer it will check out (item 1 and
+  // the what-if run each check out their own customers)
+  const lanes = Array.from({ length: LANES }, (_, lane) => {
+    const products = Array.from({ length: LINES }, (_, k) => newProduct(`checkout lane ${lane} item ${k}`, 1000 + 100 * k, 1_000_000));
+    const users = Array.from({ length: 2 * (WARM_UP_PER_LANE + perLane(lane)) }, () => randomUUID());
+    return { products, users, carts: users.map((u) => newCart(u, products)) };
+  });
+  const appended = await appendPacked(store, lanes.flatMap((l) => [...l.products.flatMap((p) => p.writes), ...l.carts.map((c) => c.write)]));
+  await publishAndMark(bench.publisher, store, appended);
+
+  // The executor's steps run one after the other, so their mean times add up to (about) a checkout's. Only the
+  // measured runs of row 1 are recorded.
+  const phases = { plan: 0, append: 0, publish: 0, mark: 0 };
+  let recording = false;
+  const timed = async <T>(phase: keyof typeof phases, work: () => Promise<T>): Promise<T> => {
+    const t0 = now();
+    try {
+      return await work();
+    } finally {
+      if (recording) phases[phase] += now() - t0;
+    }
+  };
+  const timedStore: EventStore = {
+    ...store,
+    append: (writes, opts) => timed('append', () => store.append(writes, opts)),
+    markPublished: (events) => timed('mark', () => store.markPublished(events)),
+  };
+  // What-if: the executor as it is, but clearing the outbox marker does not hold up the answer (still done,
+  // on the same DynamoDB Local, and drained before the what-if run's clock stops).
+  const background = new Set<Promise<void>>();
+  const backgroundStore: EventStore = {
+    ...timedStore,
+    markPublished: (events) => {
+      const clearing: Promise<void> = store
+        .markPublished(events)
+        .catch(() => {})
+        .finally(() => background.delete(clearing));
+      background.add(clearing);
+      return Promise.resolve();
+    },
+  };
+  const publisher = { publish: (events: EventEnvelope[]) => timed('publish', () => bench.publisher.publish(events)) };
+  const checkoutWith = (eventStore: EventStore) => {
+    const executor = createExecutor({ store: eventStore, publisher, clock: () => new Date(), log: bench.log });
+    const ctx: AppContext = { store: eventStore, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery: bench.config.snapshotEvery };
+    const orders = createOrderService(ctx, createStreams(ctx), { reservationTtlSeconds: RESERVATION_TTL_SECONDS });
+    return async (lane: number, index: number) => {
+      const user = lanes[lane]!.users[index]!;
+      const plan = orders.checkout(customer(user));
+      const outcome = await executor.run(() => timed('plan', plan), { metadata: { correlation_id: `bench-checkout-${index}` } });
+      if (outcome.status !== 201) throw new Error(`checkout answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
+    };
+  };
+  const ours = checkoutWith(timedStore);
+  const whatIf = checkoutWith(backgroundStore);
+
+  // ---- the raw side: the same transactions, decided up front so only the TransactWriteItems is timed
+  await ensureTables(bench.dynamo, RAW_TABLES);
+  const raw = Array.from({ length: LANES }, (_, lane) => rawTransactions(lanes[lane]!.products, WARM_UP_PER_LANE + perLane(lane)));
+  const rawOp = async (lane: number, index: number) => {
+    await bench.dynamo.send(new TransactWriteItemsCommand({ TransactItems: raw[lane]![index]!, ClientRequestToken: randomUUID() }));
+  };
+
+  // ---- warm-up (V8, the SDK's connections, DynamoDB Local's JIT), then the measured runs, in ROUNDS rounds of
+  // ours → raw → what-if, so a change in the machine's load (other work on 2 shared cores) hits all three alike
+  const budget = { budgetMs: PHASE_BUDGET_MS / ROUNDS };
+  await runLanes(LANES, () => WARM_UP_PER_LANE, ours, budget);
+  await runLanes(LANES, () => WARM_UP_PER_LANE, rawOp, budget);
+  await runLanes(LANES, () => WARM_UP_PER_LANE, (lane, i) => whatIf(lane, WARM_UP_PER_LANE + perLane(lane) + i), budget);
+  await Promise.all([...background]);
+  const requests = new Map<string, number>();
+  const runs = { ours: [] as LaneResult[], raw: [] as LaneResult[], whatIf: [] as LaneResult[] };
+  let drainMs = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const inRound = (lane: number) => share(perLane(lane), ROUNDS)(round);
+    const before = (lane: number) => Array.from({ length: round }, (_, r) => share(perLane(lane), ROUNDS)(r)).reduce((x, y) => x + y, 0);
+    const requestsBefore = new Map(bench.requests);
+    recording = true;
+    runs.ours.push(await runLanes(LANES, inRound, (lane, i) => ours(lane, WARM_UP_PER_LANE + before(lane) + i), budget));
+    recording = false;
+    for (const [name, n] of bench.requests) requests.set(name, (requests.get(name) ?? 0) + n - (requestsBefore.get(name) ?? 0));
+    runs.raw.push(await runLanes(LANES, inRound, (lane, i) => rawOp(lane, WARM_UP_PER_LANE + before(lane) + i), budget));
+    runs.whatIf.push(await runLanes(LANES, inRound, (lane, i) => whatIf(lane, 2 * WARM_UP_PER_LANE + perLane(lane) + before(lane) + i), budget));
+    const drainStart = now();
+    await Promise.all([...background]);
+    drainMs += now() - drainStart;
+  }
+  const merge = (results: LaneResult[]): LaneResult => ({
+    latencies: results.flatMap((r) => r.latencies),
+    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
+    completed: results.reduce((sum, r) => sum + r.completed, 0),
+    truncated: results.some((r) => r.truncated),
+  });
+  const measuredOurs = merge(runs.ours);
+  const measuredRaw = merge(runs.raw);
+  const measuredWhatIf = merge(runs.whatIf);
+  const requestsDuring = [...requests].filter(([, n]) => n > 0);
+  const oursPhases = phases;
+
+  const a = summarise(measuredOurs.latencies);
+  const b = summarise(measuredRaw.latencies);
+  const c = summarise(measuredWhatIf.latencies);
+  const oursRate = rate(measuredOurs.completed, measuredOurs.elapsedMs);
+  const rawRate = rate(measuredRaw.completed, measuredRaw.elapsedMs);
+  const whatIfRate = rate(measuredWhatIf.completed, measuredWhatIf.elapsedMs + drainMs);
+  const perCheckout = totalRequests(new Map(requestsDuring)) / Math.max(1, measuredOurs.completed);
+  const breakdown = requestsDuring
+    .sort(([, x], [, y]) => y - x)
+    .map(([name, n]) => `${(n / Math.max(1, measuredOurs.completed)).toFixed(1)} ${name.replace(/Command$/, '')}`)
+    .join(', ');
+  const per = (phase: keyof typeof phases) => ms(oursPhases[phase] / Math.max(1, measuredOurs.completed));
+  const truncated = (r: LaneResult, what: string) => (r.truncated ? ` (${what} stopped by its time budget of ${PHASE_BUDGET_MS / ROUNDS / 1000} s per round)` : '');
+  return [
+    {
+      id: '1',
+      measurement: 'checkout: order service + executor vs raw TransactWriteItems',
+      n: `${measuredOurs.completed} + ${measuredRaw.completed}, conc ${LANES}`,
+      result: `ours ${perSecond(oursRate, 'checkouts')}; p50 ${ms(a.p50)}, p99 ${ms(a.p99)}`,
+      comparison: `raw ${perSecond(rawRate, 'tx')}, p50 ${ms(b.p50)}, p99 ${ms(b.p99)}; ours/raw: p50 ${ratio(a.p50 / b.p50)}, p99 ${ratio(a.p99 / b.p99)}, throughput ${ratio(oursRate / rawRate)}`,
+      note:
+        `checkout of a ${LINES}-line cart = one TransactWriteItems of ${LINES + 2} items (order + ${LINES} inventories + cart, all attribute_not_exists(version)), ` +
+        `${LANES} lanes, each buying only its own ${LINES} products (no lock conflicts on either side), after ${WARM_UP_PER_LANE} warm-up checkouts per lane on each side, measured in ${ROUNDS} rounds of ours → raw → what-if (1b). ` +
+        `Ours = executor.run(orderService.checkout): load cart, products and inventories (snapshot + tail), decide, append, publish to the dev Kafka broker (acks -1; a topic of its own, so the shop's consumers later start without a backlog), clear the outbox marker; ` +
+        `mean per checkout: load + decide ${per('plan')}, append ${per('append')}, Kafka publish ${per('publish')}, markPublished ${per('mark')}; ` +
+        `${perCheckout.toFixed(1)} DynamoDB requests per checkout (${breakdown}). ` +
+        `Raw = the same items (same attributes, outbox index included) into a scratch table, decided beforehand, only the TransactWriteItems timed.` +
+        truncated(measuredOurs, 'ours') +
+        truncated(measuredRaw, 'raw'),
+    },
+    {
+      id: '1b',
+      measurement: 'what-if: checkout with markPublished off the request path',
+      n: `${measuredWhatIf.completed}, conc ${LANES}`,
+      result: `${perSecond(whatIfRate, 'checkouts')}; p50 ${ms(c.p50)}, p99 ${ms(c.p99)}`,
+      comparison: `vs ours (1): p50 ${ratio(c.p50 / a.p50)}, throughput ${ratio(whatIfRate / oursRate)}; vs raw: p50 ${ratio(c.p50 / b.p50)}`,
+      note:
+        `NOT the project's behaviour: the same executor and order service as row 1 (other customers, same lanes and products), except that the event store's markPublished ` +
+        `(one UpdateItem per event: ${LINES + 2} per checkout) is started in the background instead of awaited before the command answers. The clearing still runs on the same DynamoDB Local; ` +
+        `throughput counts the ${ms(drainMs)} it took to drain after the last checkout of each round. Shows what the marker costs on the request path.` +
+        truncated(measuredWhatIf, 'the what-if run'),
+    },
+  ];
+}
+
+/**
+ * `count` checkout transactions of one lane as the order service would write them, each against the state left
+ * by the previous one (inventory versions and reservations advance; every customer has a fresh 3-line cart).
+ */
+function rawTransactions(products: readonly BenchProduct[], count: number): TransactWriteItem[][] {
+  // Separate ids: the raw table is empty, so the raw side's streams start where the shop's would.
+  const inventories = new Map<string, { state: InventoryState; version: number }>(
+    products.map((p) => [p.id, { state: p.inventory, version: 1 }]),
+  );
+  const transactions: TransactWriteItem[][] = [];
+  for (let i = 0; i < count; i++) {
+    const userId = randomUUID();
+    const orderId = randomUUID();
+    const cart: CartState = newCart(userId, products).state;
+    const t = new Date();
+    const decision = decideCheckout({
+      order_id: orderId,
+      user_id: userId,
+      user_email: customer(userId).email,
+      now: iso(t),
+      expires_at: iso(new Date(t.getTime() + RESERVATION_TTL_SECONDS * 1000)),
+      reservation_ids: () => randomUUID(),
+      cart,
+      products: new Map(products.map((p) => [p.id, p.state])),
+      inventories: new Map(products.map((p) => [p.id, inventories.get(p.id)!.state])),
+    });
+    const envelopes: EventEnvelope[] = [];
+    const push = (aggregate_id: string, aggregate_type: AggregateType, version: number, event: { type: string; data: unknown }) =>
+      envelopes.push({
+        event_id: randomUUID(),
+        aggregate_id,
+        aggregate_type,
+        event_type: event.type,
+        version,
+        data: event.data as Record<string, unknown>,
+        metadata: { correlation_id: `bench-raw-${i}`, user_id: userId },
+        created_at: iso(t),
+        schema_version: 1,
+      });
+    decision.order.forEach((e, k) => push(orderId, 'Order', k + 1, e));
+    for (const p of products) {
+      const inv = inventories.get(p.id)!;
+      for (const e of decision.inventories.get(p.id) ?? []) {
+        inv.version += 1;
+        inv.state = inventoryDecider.evolve(inv.state, e);
+        push(inventoryStreamId(p.id), 'Inventory', inv.version, e);
+      }
+    }
+    // The cart holds LINES ItemAddedToCart events, so its CartCleared is version LINES + 1.
+    decision.cart.forEach((e, k) => push(cartStreamId(userId), 'Cart', products.length + k + 1, e));
+    transactions.push(
+      envelopes.map((e) => ({
+        Put: {
+          TableName: RAW_TABLES.events,
+          Item: eventItem(e, outboxShard(e.aggregate_id, DEFAULT_OUTBOX_SHARDS)),
+          ConditionExpression: 'attribute_not_exists(#v)',
+          ExpressionAttributeNames: { '#v': 'version' },
+        },
+      })),
+    );
+  }
+  return transactions;
+}

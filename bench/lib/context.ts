@@ -1,0 +1,129 @@
+/**
+ * The infrastructure the benchmark runs on and the in-process clients every measurement shares.
+ *
+ * DynamoDB Local, PostgreSQL and MailDev come from the project's embedded stack (startStack). The dev Kafka
+ * broker is started by the same code path as `npm run broker` but as a child process instead of inside this
+ * one: the benchmark's own event loop times every request, and a broker serving five shop processes on that
+ * loop would add its work to every latency measured here (bench/broker.ts does the same for the same reason).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Kafka } from 'kafkajs';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startStack, type Stack } from '../../src/devstack/stack.ts';
+import { freePort, spawnManaged, waitForPort, type ManagedProcess } from '../../src/devstack/process.ts';
+import { createDynamoClient, createDynamoEventStore, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
+import { createKafka } from '../../src/messaging/kafka.ts';
+import { createPublisher, type Publisher } from '../../src/messaging/publisher.ts';
+import { ensureTopics } from '../../src/messaging/topics.ts';
+import { createLogger, type Logger } from '../../src/shared/log.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Infra {
+  env: Record<string, string>;
+  dataDir: string;
+  /** Lines the stack and the broker logged (printed only when something fails, or with BENCH_VERBOSE=1). */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startInfra(): Promise<Infra> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ecshop-bench-'));
+  const logs: string[] = [];
+  const log = (line: string) => {
+    logs.push(line);
+    if (process.env.BENCH_VERBOSE) console.log(line);
+  };
+  let stack: Stack | undefined;
+  let broker: ManagedProcess | undefined;
+  const stop = async () => {
+    await Promise.allSettled([broker?.stop(5000), stack?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const kafkaPort = await freePort();
+    broker = spawnManaged(
+      'kafka',
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'cmd', 'broker.ts'), '--port', String(kafkaPort), '--host', '127.0.0.1', '--partitions', '6'],
+      { cwd: ROOT, log },
+    );
+    const [started] = await Promise.all([
+      startStack({ dataDir, ephemeral: true, services: ['dynamodb', 'postgres', 'mail'], log }),
+      waitForPort(kafkaPort, '127.0.0.1', 60_000, broker.exited),
+    ]);
+    stack = started;
+    return { env: { ...stack.env, KAFKA_BROKERS: `127.0.0.1:${kafkaPort}` }, dataDir, logs, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** DynamoDB requests by command name, counted by a client middleware (to explain where a command's time goes). */
+export type RequestCounter = Map<string, number>;
+
+/**
+ * The in-process measurements publish here, not to the shop's topic: the same broker, producer and partition
+ * count, but the shop's consumers then start with no backlog. (A process that starts while projectors are
+ * applying batches can deadlock with them in applySchema — see the report — and the api then dies at start.)
+ */
+export const BENCH_TOPIC = 'bench.checkout-events';
+
+export interface Bench {
+  config: Config;
+  dynamo: DynamoDBClient;
+  store: EventStore;
+  requests: RequestCounter;
+  kafka: Kafka;
+  /** A real Kafka publisher on BENCH_TOPIC. */
+  publisher: Publisher;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export function countRequests(client: DynamoDBClient): RequestCounter {
+  const counts: RequestCounter = new Map();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchRequestCounter' },
+  );
+  return counts;
+}
+
+export const totalRequests = (counts: RequestCounter): number => [...counts.values()].reduce((s, n) => s + n, 0);
+
+export async function openBench(env: Record<string, string | undefined>): Promise<Bench> {
+  const config = loadConfig(env);
+  const log = createLogger('bench', { level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
+  const dynamo = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
+  const requests = countRequests(dynamo);
+  await ensureTables(dynamo, config.dynamodb.tables);
+  const store = createDynamoEventStore({ client: dynamo, tables: config.dynamodb.tables });
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'ec-shop-bench', logger: log });
+  await ensureTopics(kafka, { partitions: config.kafka.partitions, log });
+  await ensureTopics(kafka, { partitions: config.kafka.partitions, topics: [BENCH_TOPIC], log });
+  const publisher = createPublisher(kafka, { topic: BENCH_TOPIC, log });
+  await publisher.connect();
+  return {
+    config,
+    dynamo,
+    store,
+    requests,
+    kafka,
+    publisher,
+    log,
+    async close() {
+      await publisher.disconnect().catch(() => {});
+      dynamo.destroy();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Test data for the benchmark, decided by the project's own deciders (so every event is one the write side
+ * could have produced) and appended straight through the event store, packed into transactions of up to 100
+ * items: setting up hundreds of carts through the command path would cost more time than the measurements.
+ */
+import { randomUUID } from 'node:crypto';
+import { cartDecider, cartStreamId, type CartState } from '../../src/carts/index.ts';
+import { productDecider, type ProductState } from '../../src/catalog/index.ts';
+import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/eventstore/index.ts';
+import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/inventory/index.ts';
+import type { Principal } from '../../src/http/auth.ts';
+import type { Publisher } from '../../src/messaging/publisher.ts';
+import type { DomainEvent } from '../../src/shared/decider.ts';
+import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
+
+export const iso = (date = new Date()): string => date.toISOString();
+
+export const customer = (userId: string): Principal => ({ user_id: userId, email: `${userId}@bench.example.com`, role: 'customer' });
+
+export const toWrite = (aggregate_id: string, aggregate_type: AggregateType, expected_version: number, events: readonly DomainEvent[]): StreamWrite => ({
+  aggregate_id,
+  aggregate_type,
+  expected_version,
+  events: events.map((e) => ({ event_type: e.type, data: e.data as Record<string, unknown> })),
+});
+
+export interface BenchProduct {
+  id: string;
+  state: ProductState;
+  inventory: InventoryState;
+  /** The product stream's and the inventory stream's writes that create it (ProductCreated, StockAdded). */
+  writes: StreamWrite[];
+}
+
+/** A new product with `stock` units (no StockAdded for 0), as POST /products would decide it. */
+export function newProduct(name: string, price: number, stock: number, now = iso()): BenchProduct {
+  const id = randomUUID();
+  const events = productDecider.decide(
+    { type: 'CreateProduct', product_id: id, name, description: `benchmark product ${name}`, price, category_id: null, category: null, now },
+    productDecider.initialState(),
+  );
+  const stockEvents = stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id: id, quantity: stock, now }, inventoryDecider.initialState()) : [];
+  return {
+    id,
+    state: events.reduce(productDecider.evolve, productDecider.initialState()),
+    inventory: stockEvents.reduce(inventoryDecider.evolve, inventoryDecider.initialState()),
+    writes: [toWrite(id, 'Product', 0, events), ...(stockEvents.length ? [toWrite(inventoryStreamId(id), 'Inventory', 0, stockEvents)] : [])],
+  };
+}
+
+/** A new cart (version 0) holding one unit of each product, as POST /cart/items would decide it line by line. */
+export function newCart(userId: string, products: readonly BenchProduct[]): { state: CartState; write: StreamWrite } {
+  let state = cartDecider.initialState();
+  const events: DomainEvent[] = [];
+  for (const p of products) {
+    const decided = cartDecider.decide(
+      { type: 'AddItem', user_id: userId, product_id: p.id, quantity: 1, product: p.state, available: p.inventory.available_quantity },
+      state,
+    );
+    state = decided.reduce(cartDecider.evolve, state);
+    events.push(...decided);
+  }
+  return { state, write: toWrite(cartStreamId(userId), 'Cart', 0, events) };
+}
+
+/**
+ * Appends `writes` in as few transactions as the 100-item limit allows (a stream appears at most once per
+ * transaction, so a stream longer than 100 events continues in the next one). Sequential: setup, not measured.
+ */
+export async function appendPacked(store: EventStore, writes: readonly StreamWrite[], correlation = 'bench-setup'): Promise<EventEnvelope[]> {
+  const chunks: StreamWrite[] = [];
+  for (const w of writes) {
+    if (w.events.length === 0) continue;
+    for (let i = 0; i < w.events.length; i += MAX_TRANSACTION_ITEMS) {
+      chunks.push({ ...w, expected_version: w.expected_version + i, events: w.events.slice(i, i + MAX_TRANSACTION_ITEMS) });
+    }
+  }
+  const stored: EventEnvelope[] = [];
+  let batch: StreamWrite[] = [];
+  let items = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    stored.push(...(await store.append(batch, { metadata: { correlation_id: correlation }, now: iso() })));
+    batch = [];
+    items = 0;
+  };
+  for (const chunk of chunks) {
+    if (items + chunk.events.length > MAX_TRANSACTION_ITEMS || batch.some((b) => b.aggregate_id === chunk.aggregate_id)) await flush();
+    batch.push(chunk);
+    items += chunk.events.length;
+  }
+  await flush();
+  return stored;
+}
+
+/**
+ * What the executor does after an append, for events the benchmark appended itself: publish them and clear
+ * their outbox marker (so the worker's sweeper does not republish them in the middle of a later measurement).
+ */
+export async function publishAndMark(publisher: Publisher, store: EventStore, events: readonly EventEnvelope[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 500) {
+    const chunk = events.slice(i, i + 500);
+    await publisher.publish(chunk);
+    await store.markPublished(chunk);
+  }
+}
