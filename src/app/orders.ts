@@ -106,6 +106,8 @@ export function createOrderService(ctx: AppContext, streams: Streams, opts: Orde
             streamWrite(order_id, 'Order', 0, decision.order),
             ...productIds.map((id, i) => streamWrite(inventoryStreamId(id), 'Inventory', inventories[i]!.version, decision.inventories.get(id) ?? [])),
             streamWrite(cartStreamId(user.user_id), 'Cart', cart.version, decision.cart),
+            // Guards: a product deleted or repriced while we decided makes the whole checkout re-decide.
+            ...productIds.map((id, i) => streamWrite(id, 'Product', products[i]!.version, [])),
           ],
           status: 201,
           body: { order_id, status: placed.status, total: placed.total, items: placed.items, expires_at: placed.expires_at, placed_at: placed.placed_at, version: decision.order.length },
