@@ -45,7 +45,7 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   // the what-if run each check out their own customers)
   const lanes = Array.from({ length: LANES }, (_, lane) => {
     const products = Array.from({ length: LINES }, (_, k) => newProduct(`checkout lane ${lane} item ${k}`, 1000 + 100 * k, 1_000_000));
-    const users = Array.from({ length: 2 * (WARM_UP_PER_LANE + perLane(lane)) }, () => randomUUID());
+    const users = Array.from({ length: WARM_UP_PER_LANE + perLane(lane) }, () => randomUUID());
     return { products, users, carts: users.map((u) => newCart(u, products)) };
   });
   const appended = await appendPacked(store, lanes.flatMap((l) => [...l.products.flatMap((p) => p.writes), ...l.carts.map((c) => c.write)]));
@@ -68,20 +68,6 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
     append: (writes, opts) => timed('append', () => store.append(writes, opts)),
     markPublished: (events) => timed('mark', () => store.markPublished(events)),
   };
-  // What-if: the executor as it is, but clearing the outbox marker does not hold up the answer (still done,
-  // on the same DynamoDB Local, and drained before the what-if run's clock stops).
-  const background = new Set<Promise<void>>();
-  const backgroundStore: EventStore = {
-    ...timedStore,
-    markPublished: (events) => {
-      const clearing: Promise<void> = store
-        .markPublished(events)
-        .catch(() => {})
-        .finally(() => background.delete(clearing));
-      background.add(clearing);
-      return Promise.resolve();
-    },
-  };
   const publisher = { publish: (events: EventEnvelope[]) => timed('publish', () => bench.publisher.publish(events)) };
   const checkoutWith = (eventStore: EventStore) => {
     const executor = createExecutor({ store: eventStore, publisher, clock: () => new Date(), log: bench.log });
@@ -95,7 +81,6 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
     };
   };
   const ours = checkoutWith(timedStore);
-  const whatIf = checkoutWith(backgroundStore);
 
   // ---- the raw side: the same transactions, decided up front so only the TransactWriteItems is timed
   await ensureTables(bench.dynamo, RAW_TABLES);
@@ -105,15 +90,12 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   };
 
   // ---- warm-up (V8, the SDK's connections, DynamoDB Local's JIT), then the measured runs, in ROUNDS rounds of
-  // ours → raw → what-if, so a change in the machine's load (other work on 2 shared cores) hits all three alike
+  // ours → raw, so a change in the machine's load (other work on 2 shared cores) hits both alike
   const budget = { budgetMs: PHASE_BUDGET_MS / ROUNDS };
   await runLanes(LANES, () => WARM_UP_PER_LANE, ours, budget);
   await runLanes(LANES, () => WARM_UP_PER_LANE, rawOp, budget);
-  await runLanes(LANES, () => WARM_UP_PER_LANE, (lane, i) => whatIf(lane, WARM_UP_PER_LANE + perLane(lane) + i), budget);
-  await Promise.all([...background]);
   const requests = new Map<string, number>();
-  const runs = { ours: [] as LaneResult[], raw: [] as LaneResult[], whatIf: [] as LaneResult[] };
-  let drainMs = 0;
+  const runs = { ours: [] as LaneResult[], raw: [] as LaneResult[] };
   for (let round = 0; round < ROUNDS; round++) {
     const inRound = (lane: number) => share(perLane(lane), ROUNDS)(round);
     const before = (lane: number) => Array.from({ length: round }, (_, r) => share(perLane(lane), ROUNDS)(r)).reduce((x, y) => x + y, 0);
@@ -123,10 +105,6 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
     recording = false;
     for (const [name, n] of bench.requests) requests.set(name, (requests.get(name) ?? 0) + n - (requestsBefore.get(name) ?? 0));
     runs.raw.push(await runLanes(LANES, inRound, (lane, i) => rawOp(lane, WARM_UP_PER_LANE + before(lane) + i), budget));
-    runs.whatIf.push(await runLanes(LANES, inRound, (lane, i) => whatIf(lane, 2 * WARM_UP_PER_LANE + perLane(lane) + before(lane) + i), budget));
-    const drainStart = now();
-    await Promise.all([...background]);
-    drainMs += now() - drainStart;
   }
   const merge = (results: LaneResult[]): LaneResult => ({
     latencies: results.flatMap((r) => r.latencies),
@@ -136,16 +114,13 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   });
   const measuredOurs = merge(runs.ours);
   const measuredRaw = merge(runs.raw);
-  const measuredWhatIf = merge(runs.whatIf);
   const requestsDuring = [...requests].filter(([, n]) => n > 0);
   const oursPhases = phases;
 
   const a = summarise(measuredOurs.latencies);
   const b = summarise(measuredRaw.latencies);
-  const c = summarise(measuredWhatIf.latencies);
   const oursRate = rate(measuredOurs.completed, measuredOurs.elapsedMs);
   const rawRate = rate(measuredRaw.completed, measuredRaw.elapsedMs);
-  const whatIfRate = rate(measuredWhatIf.completed, measuredWhatIf.elapsedMs + drainMs);
   const perCheckout = totalRequests(new Map(requestsDuring)) / Math.max(1, measuredOurs.completed);
   const breakdown = requestsDuring
     .sort(([, x], [, y]) => y - x)
@@ -161,26 +136,14 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
       result: `ours ${perSecond(oursRate, 'checkouts')}; p50 ${ms(a.p50)}, p99 ${ms(a.p99)}`,
       comparison: `raw ${perSecond(rawRate, 'tx')}, p50 ${ms(b.p50)}, p99 ${ms(b.p99)}; ours/raw: p50 ${ratio(a.p50 / b.p50)}, p99 ${ratio(a.p99 / b.p99)}, throughput ${ratio(oursRate / rawRate)}`,
       note:
-        `checkout of a ${LINES}-line cart = one TransactWriteItems of ${LINES + 2} items (order + ${LINES} inventories + cart, all attribute_not_exists(version)), ` +
-        `${LANES} lanes, each buying only its own ${LINES} products (no lock conflicts on either side), after ${WARM_UP_PER_LANE} warm-up checkouts per lane on each side, measured in ${ROUNDS} rounds of ours → raw → what-if (1b). ` +
-        `Ours = executor.run(orderService.checkout): load cart, products and inventories (snapshot + tail), decide, append, publish to the dev Kafka broker (acks -1; a topic of its own, so the shop's consumers later start without a backlog), clear the outbox marker; ` +
+        `checkout of a ${LINES}-line cart = one TransactWriteItems of ${2 * LINES + 2} items (order + ${LINES} inventories + cart, all attribute_not_exists(version), + ${LINES} product version guards), ` +
+        `${LANES} lanes, each buying only its own ${LINES} products (no lock conflicts on either side), after ${WARM_UP_PER_LANE} warm-up checkouts per lane on each side, measured in ${ROUNDS} rounds of ours → raw. ` +
+        `Ours = executor.run(orderService.checkout): load cart, products and inventories (snapshot + tail), decide, append, publish to the dev Kafka broker (acks -1; a topic of its own, so the shop's consumers later start without a backlog), clear the outbox marker (after the answer); ` +
         `mean per checkout: load + decide ${per('plan')}, append ${per('append')}, Kafka publish ${per('publish')}, markPublished ${per('mark')}; ` +
         `${perCheckout.toFixed(1)} DynamoDB requests per checkout (${breakdown}). ` +
         `Raw = the same items (same attributes, outbox index included) into a scratch table, decided beforehand, only the TransactWriteItems timed.` +
         truncated(measuredOurs, 'ours') +
         truncated(measuredRaw, 'raw'),
-    },
-    {
-      id: '1b',
-      measurement: 'what-if: checkout with markPublished off the request path',
-      n: `${measuredWhatIf.completed}, conc ${LANES}`,
-      result: `${perSecond(whatIfRate, 'checkouts')}; p50 ${ms(c.p50)}, p99 ${ms(c.p99)}`,
-      comparison: `vs ours (1): p50 ${ratio(c.p50 / a.p50)}, throughput ${ratio(whatIfRate / oursRate)}; vs raw: p50 ${ratio(c.p50 / b.p50)}`,
-      note:
-        `NOT the project's behaviour: the same executor and order service as row 1 (other customers, same lanes and products), except that the event store's markPublished ` +
-        `(one UpdateItem per event: ${LINES + 2} per checkout) is started in the background instead of awaited before the command answers. The clearing still runs on the same DynamoDB Local; ` +
-        `throughput counts the ${ms(drainMs)} it took to drain after the last checkout of each round. Shows what the marker costs on the request path.` +
-        truncated(measuredWhatIf, 'the what-if run'),
     },
   ];
 }
@@ -235,8 +198,8 @@ function rawTransactions(products: readonly BenchProduct[], count: number): Tran
     }
     // The cart holds LINES ItemAddedToCart events, so its CartCleared is version LINES + 1.
     decision.cart.forEach((e, k) => push(cartStreamId(userId), 'Cart', products.length + k + 1, e));
-    transactions.push(
-      envelopes.map((e) => ({
+    transactions.push([
+      ...envelopes.map((e) => ({
         Put: {
           TableName: RAW_TABLES.events,
           Item: eventItem(e, outboxShard(e.aggregate_id, DEFAULT_OUTBOX_SHARDS)),
@@ -244,7 +207,16 @@ function rawTransactions(products: readonly BenchProduct[], count: number): Tran
           ExpressionAttributeNames: { '#v': 'version' },
         },
       })),
-    );
+      // The order service's guards: every product still at the version the decision read (1).
+      ...products.map((p) => ({
+        ConditionCheck: {
+          TableName: RAW_TABLES.events,
+          Key: { aggregate_id: { S: p.id }, version: { N: '2' } },
+          ConditionExpression: 'attribute_not_exists(#v)',
+          ExpressionAttributeNames: { '#v': 'version' },
+        },
+      })),
+    ]);
   }
   return transactions;
 }

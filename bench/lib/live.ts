@@ -206,7 +206,7 @@ export async function benchHotProduct(bench: Bench, http: Http): Promise<Row> {
       `(201: p50 ${ms(won.p50)}, max ${ms(won.max)}; 409: p50 ${ms(lost.p50)}, max ${ms(lost.max)})`,
     note:
       `one product created over HTTP with stock ${STOCK}; ${BUYERS} customers each put 1 unit in their cart, then all POST /orders at the same moment (one HTTP request each, no client retries) against the api process ` +
-      `(executor: up to 5 attempts with jittered backoff on a lost optimistic lock, then 409 concurrency_conflict). Checked afterwards: the answers, the inventory read model ` +
+      `(executor: up to 8 attempts with jittered backoff on a lost optimistic lock, then 409 concurrency_conflict). Checked afterwards: the answers, the inventory read model ` +
       `(GET /inventory/{id}?min_version=${1 + created}) and the inventory stream in the event store.`,
     ...(failures.length ? { failed: true } : {}),
   };
