@@ -8,7 +8,7 @@ import { cartDecider, cartStreamId, type CartState } from '../../src/carts/index
 import { productDecider, type ProductState } from '../../src/catalog/index.ts';
 import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/eventstore/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/inventory/index.ts';
-import type { Principal } from '../../src/http/auth.ts';
+import type { Principal } from '../../src/app/principal.ts';
 import type { Publisher } from '../../src/messaging/publisher.ts';
 import type { DomainEvent } from '../../src/shared/decider.ts';
 import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';

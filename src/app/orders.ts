@@ -4,7 +4,7 @@ import { decideCheckout, orderDecider, releaseReasonFor, type OrderState, type P
 import type { ProductState } from '../catalog/index.ts';
 import type { StreamWrite } from '../eventstore/types.ts';
 import { notFound } from '../shared/errors.ts';
-import type { Principal } from '../http/auth.ts';
+import type { Principal } from './principal.ts';
 import type { AppContext } from './context.ts';
 import type { Plan } from './executor.ts';
 import { streamWrite, type Streams } from './streams.ts';

@@ -1,14 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
+import type { Principal } from '../app/principal.ts';
 import { AppError } from '../shared/errors.ts';
 
-export type Role = 'customer' | 'admin';
-
-export interface Principal {
-  user_id: string;
-  email: string;
-  role: Role;
-}
+export type { Principal, Role } from '../app/principal.ts';
 
 export type AuthEnv = { Variables: { user: Principal | undefined; requestId: string } };
 

@@ -12,8 +12,9 @@ import pg from 'pg';
 import type { EventStore } from '../../src/eventstore/types.ts';
 import { createNotifier, createSmtpTransport, messageIdFor, type NotifierOptions, type OutgoingMail, type SendMail, type SmtpTransport } from '../../src/notifier/index.ts';
 import { applySchema } from '../../src/readmodel/schema.ts';
-import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
+import type { EventEnvelope } from '../../src/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
+import { envelopeOf } from '../support/envelopes.ts';
 
 const need = (name: string): string => {
   const value = process.env[name];
@@ -25,17 +26,7 @@ const FROM = 'EC Shop <no-reply@ec-shop.local>';
 
 // ---- events -------------------------------------------------------------------------------------------------
 
-const envelope = (aggregate_type: AggregateType, aggregate_id: string, version: number, event_type: string, data: Record<string, unknown>): EventEnvelope => ({
-  event_id: randomUUID(),
-  aggregate_id,
-  aggregate_type,
-  event_type,
-  version,
-  data,
-  metadata: {},
-  created_at: new Date().toISOString(),
-  schema_version: 1,
-});
+const envelope = envelopeOf;
 
 interface TestOrder {
   orderId: string;

@@ -4,7 +4,6 @@
  * Time is a fake clock: nothing waits for a deadline to pass.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { LogFields, Logger } from '../../src/messaging/log.ts';
@@ -14,6 +13,7 @@ import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts'
 import type { ExpireOrder, ExpirySchedulerOptions } from '../../src/worker/index.ts';
 import { applyWorkerSchema, createExpiryScheduler, EXPIRY_SAGA_TYPE } from '../../src/worker/index.ts';
 import { uniq } from '../support/env.ts';
+import { envelopeOf } from '../support/envelopes.ts';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 if (!databaseUrl) throw new Error('DATABASE_URL is not set: run through scripts/with-stack.ts (STACK_SERVICES=postgres)');
@@ -53,17 +53,8 @@ const T0 = Date.parse('2030-06-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 const MINUTE = 60_000;
 
-const envelope = (aggregate_type: AggregateType, aggregate_id: string, version: number, event_type: string, data: Record<string, unknown>): EventEnvelope => ({
-  event_id: randomUUID(),
-  aggregate_id,
-  aggregate_type,
-  event_type,
-  version,
-  data,
-  metadata: {},
-  created_at: iso(0),
-  schema_version: 1,
-});
+const envelope = (aggregate_type: AggregateType, aggregate_id: string, version: number, event_type: string, data: Record<string, unknown>): EventEnvelope =>
+  envelopeOf(aggregate_type, aggregate_id, version, event_type, data, iso(0));
 const placed = (orderId: string, expiresInMs = 15 * MINUTE) =>
   envelope('Order', orderId, 1, 'OrderPlaced', { order_id: orderId, user_id: 'u', user_email: 'u@example.com', items: [], total: 100, expires_at: iso(expiresInMs), placed_at: iso(0) });
 const next = (orderId: string, version: number, type: string) => envelope('Order', orderId, version, type, { order_id: orderId });
