@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { uniq } from '../support/env.ts';
 import type { Reply } from '../support/http.ts';
-import { startShop, type ShopProcesses } from '../support/processes.ts';
-import { assertProblem, shopActors, type Customer, type ShopActors } from '../support/shop.ts';
+import { assertProblem, useShop, type Customer, type ShopActors } from '../support/shop.ts';
 
 // Issue #4: Idempotency-Key on every command, a hot product under 50 concurrent checkouts, concurrent updates.
-let shop: ShopProcesses;
 let a: ShopActors;
 let admin: string;
 
-before(async () => {
-  shop = await startShop();
-  a = shopActors(shop.baseUrl);
-  admin = await a.admin();
-});
-after(async () => {
-  await shop?.stop();
-});
+useShop((f) => ({ a, admin } = f));
 
 const post = (path: string, body: unknown, token: string | undefined, key: string): Promise<Reply> =>
   a.http.call('POST', path, { ...(token ? { token } : {}), ...(body !== undefined ? { body } : {}), headers: { 'idempotency-key': key } });

@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { freePort, waitForPort } from '../../src/devstack/process.ts';
 import { ORDER_EXPIRED_REASON } from '../../src/orders/events.ts';
 import { uniq } from '../support/env.ts';
 import { client, eventually } from '../support/http.ts';
-import { startShop, type ShopProcesses } from '../support/processes.ts';
-import { assertProblem, mailsAbout, shopActors, waitForMails, type Mail, type ShopActors } from '../support/shop.ts';
+import type { ShopProcesses } from '../support/processes.ts';
+import { assertProblem, mailsAbout, useShop, waitForMails, type Mail, type ShopActors } from '../support/shop.ts';
 
 // Issue #4's user journeys (seeds 004, 000, 001), over HTTP against the real api, projector, notifier and worker.
 let shop: ShopProcesses;
 let a: ShopActors;
 let admin: string;
 
-before(async () => {
-  shop = await startShop();
-  a = shopActors(shop.baseUrl);
-  admin = await a.admin();
-});
-after(async () => {
-  await shop?.stop();
-});
+useShop((f) => ({ shop, a, admin } = f));
 
 const PLACED = 'ご注文確認';
 const PAID = 'お支払い確認';

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
-import { startShop, type ShopProcesses } from '../support/processes.ts';
-import { assertProblem, shopActors, type ShopActors } from '../support/shop.ts';
+import { assertProblem, useShop, type ShopActors } from '../support/shop.ts';
 
 // Issue #4's business rules, through HTTP against the real processes.
-let shop: ShopProcesses;
 let a: ShopActors;
 let admin: string;
 
-before(async () => {
-  shop = await startShop();
-  a = shopActors(shop.baseUrl);
-  admin = await a.admin();
-});
-after(async () => {
-  await shop?.stop();
-});
+useShop((f) => ({ a, admin } = f));
 
 const ids = (page: any): string[] => page.items.map((p: any) => p.id);
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { startShop, type ShopProcesses } from './processes.ts';
 import { stackEnv, uniq } from './env.ts';
 import { client, eventually, type Reply } from './http.ts';
 
@@ -119,3 +121,22 @@ export async function waitForMails(address: string, predicate: (mails: Mail[]) =
 /** The mails about one order whose subject names `kind` (subjects: 【EC Shop】<kind>（注文番号 <order_id>）). */
 export const mailsAbout = (mails: Mail[], orderId: string, kind: string): Mail[] =>
   mails.filter((m) => m.subject.includes(orderId) && m.subject.includes(kind));
+
+/** The shop of one test file: real processes started before its tests and stopped after them, plus the admin. */
+export interface ShopFixture {
+  shop: ShopProcesses;
+  a: ShopActors;
+  admin: string;
+}
+
+export function useShop(ready: (fixture: ShopFixture) => void, opts?: Parameters<typeof startShop>[0]): void {
+  let shop: ShopProcesses | undefined;
+  before(async () => {
+    shop = await startShop(opts);
+    const a = shopActors(shop.baseUrl);
+    ready({ shop, a, admin: await a.admin() });
+  });
+  after(async () => {
+    await shop?.stop();
+  });
+}
