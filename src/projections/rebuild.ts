@@ -47,7 +47,7 @@ export async function rebuildAll(opts: RebuildOptions): Promise<RebuildReport> {
   const started = Date.now();
 
   const truncated = await truncateReadTables(opts.pool);
-  log(`[rebuild] truncated ${truncated.join(', ')}`);
+  log(`truncated ${truncated.join(', ')}`);
 
   const streams = new Map<string, EventEnvelope[]>();
   let events = 0;
@@ -63,7 +63,7 @@ export async function rebuildAll(opts: RebuildOptions): Promise<RebuildReport> {
     { segments: opts.segments ?? 4 },
   );
   const scanned = Date.now();
-  log(`[rebuild] scanned ${events} events in ${streams.size} streams (${scanned - started} ms)`);
+  log(`scanned ${events} events in ${streams.size} streams (${scanned - started} ms)`);
 
   const runner = createProjectionRunner({ pool: opts.pool, eventStore: opts.eventStore, log });
   const lanes = assignLanes(streams, concurrency).map((lane) => toBatches(lane, batchSize));
@@ -88,7 +88,7 @@ export async function rebuildAll(opts: RebuildOptions): Promise<RebuildReport> {
     total_ms: finished - started,
     events_per_second: Math.round((done / Math.max(applyMs, 1)) * 1000),
   };
-  log(`[rebuild] applied ${done} events in ${report.batches} batches: ${report.events_per_second} events/s`);
+  log(`applied ${done} events in ${report.batches} batches: ${report.events_per_second} events/s`);
   return report;
 }
 
