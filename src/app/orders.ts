@@ -1,6 +1,6 @@
 import { cartStreamId } from '../carts/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../inventory/index.ts';
-import { decideCheckout, orderDecider, releaseReasonFor, type OrderState, type PlacedOrder } from '../orders/index.ts';
+import { decideCheckout, orderDecider, releaseReasonFor, type OrderItem, type OrderState, type PlacedOrder } from '../orders/index.ts';
 import type { ProductState } from '../catalog/index.ts';
 import type { StreamWrite } from '../eventstore/types.ts';
 import { notFound } from '../shared/errors.ts';
@@ -45,11 +45,11 @@ export function createOrderService(ctx: AppContext, streams: Streams, opts: Orde
   const now = () => ctx.clock().toISOString();
 
   /** Applies one inventory command per order line and returns the inventory writes. */
-  async function perLine(order: PlacedOrder, command: (productId: string, state: InventoryState) => ReturnType<typeof inventoryDecider.decide>): Promise<StreamWrite[]> {
+  async function perLine(order: PlacedOrder, command: (item: OrderItem, state: InventoryState) => ReturnType<typeof inventoryDecider.decide>): Promise<StreamWrite[]> {
     const inventories = await Promise.all(order.items.map((item) => streams.inventory(item.product_id)));
     return order.items.map((item, i) => {
       const inventory = inventories[i]!;
-      return streamWrite(inventoryStreamId(item.product_id), 'Inventory', inventory.version, command(item.product_id, inventory.state));
+      return streamWrite(inventoryStreamId(item.product_id), 'Inventory', inventory.version, command(item, inventory.state));
     });
   }
 
@@ -66,11 +66,8 @@ export function createOrderService(ctx: AppContext, streams: Streams, opts: Orde
     // payment, so cancelling it returns the goods to stock.
     const stock =
       order.status === 'pending'
-        ? await perLine(order, (product_id, state) => inventoryDecider.decide({ type: 'ReleaseReservation', product_id, order_id: orderId, reason: releaseReasonFor(cancelled), now: t }, state))
-        : await perLine(order, (product_id, state) => {
-            const quantity = order.items.find((i) => i.product_id === product_id)!.quantity;
-            return inventoryDecider.decide({ type: 'AddStock', product_id, quantity, now: t }, state);
-          });
+        ? await perLine(order, ({ product_id }, state) => inventoryDecider.decide({ type: 'ReleaseReservation', product_id, order_id: orderId, reason: releaseReasonFor(cancelled), now: t }, state))
+        : await perLine(order, ({ product_id, quantity }, state) => inventoryDecider.decide({ type: 'AddStock', product_id, quantity, now: t }, state));
     const after = events.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
     return { writes: [streamWrite(orderId, 'Order', loaded.version, events), ...stock], status: 200, body: { ...orderBody(after, loaded.version + events.length), expired: expiry } };
   }
@@ -121,7 +118,7 @@ export function createOrderService(ctx: AppContext, streams: Streams, opts: Orde
       const t = now();
       const events = orderDecider.decide({ type: 'PayOrder', order_id: orderId, now: t }, loaded.state);
       const paid = events.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
-      const stock = await perLine(paid, (product_id, state) => inventoryDecider.decide({ type: 'ConfirmReservation', product_id, order_id: orderId, now: t }, state));
+      const stock = await perLine(paid, ({ product_id }, state) => inventoryDecider.decide({ type: 'ConfirmReservation', product_id, order_id: orderId, now: t }, state));
       return { writes: [streamWrite(orderId, 'Order', loaded.version, events), ...stock], status: 200, body: orderBody(paid, loaded.version + events.length) };
     },
 

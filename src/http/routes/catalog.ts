@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { notFound, validationError } from '../../shared/errors.ts';
-import { ID_PATTERN } from '../../shared/validate.ts';
+import { notFound } from '../../shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../auth.ts';
 import { runCommand } from '../command.ts';
-import { awaitVersion } from '../consistency.ts';
+import { awaitVersion, awaitWaitFor } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
 import { idParam, intQuery, strQuery } from '../params.ts';
 import { parseBody, parseNoBody } from '../validate.ts';
@@ -58,19 +57,7 @@ export function catalogRoutes(deps: HttpDeps) {
       const category = strQuery(c, 'category');
       const cursor = strQuery(c, 'cursor', 500);
       const limit = intQuery(c, 'limit', { min: 1, max: 100 });
-      const waitFor = strQuery(c, 'wait_for', 200);
-      if (waitFor) {
-        // Lists have no single stream: `wait_for=<id>:<version>` names the write the client wants to see.
-        // A malformed one is refused: silently ignoring it would silently drop the consistency the client asked for.
-        const at = waitFor.lastIndexOf(':');
-        const aggregateId = waitFor.slice(0, at);
-        const digits = waitFor.slice(at + 1);
-        if (at <= 0 || !ID_PATTERN.test(aggregateId) || !/^\d{1,10}$/.test(digits)) {
-          throw validationError('invalid wait_for: must be <aggregate_id>:<version>', [{ field: 'wait_for', message: 'must be <aggregate_id>:<version>' }]);
-        }
-        const ok = await deps.queries.waitForVersion({ aggregateId, minVersion: Number(digits), timeoutMs: 3000 });
-        if (!ok) c.header('x-read-model-behind', 'true');
-      }
+      await awaitWaitFor(c, deps.queries);
       return c.json(await deps.queries.listProducts({ ...(q ? { q } : {}), ...(category ? { category } : {}), ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) }));
     })
     .get('/products/:id', async (c) => {
