@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { percentile } from './lib/stats.ts';
 
 const MESSAGES = 100_000;
 const WARM_UP_MESSAGES = 20_000;
@@ -59,8 +60,6 @@ function message(i: number): { key: string; value: string; headers: Record<strin
   const value = JSON.stringify({ event_id: `e-${String(i).padStart(8, '0')}`, type: 'OrderPlaced', order: i, total: 1000 + (i % 997), at: '2024-01-01T00:00:00Z' });
   return { key: `order-${i % 1000}`, value: value.padEnd(110, ' '), headers: { 'event-type': 'OrderPlaced', 'aggregate-type': 'Order' } };
 }
-
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 interface Phase {
   seconds: number;
