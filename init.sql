@@ -14,16 +14,36 @@ CREATE TABLE IF NOT EXISTS sent_emails (
 );
 
 -- Steps the process managers took (003's saga log), one row per step, idempotent by (saga_id, step).
+-- Written by the worker (src/worker/saga-log.ts), never rebuilt: steps such as "the carrier's late answer was
+-- ignored" are no event. created_at is when the step happened (the time of the events it is made of).
 CREATE TABLE IF NOT EXISTS saga_log (
   saga_id     text        NOT NULL,
   saga_type   text        NOT NULL,
   step        text        NOT NULL,
-  status      text        NOT NULL,
+  status      text        NOT NULL, -- completed | failed | skipped
   detail      jsonb       NOT NULL DEFAULT '{}'::jsonb,
-  event_id    uuid,
+  event_id    uuid,       -- unused since event_ids; kept for databases that have it
   created_at  timestamptz NOT NULL DEFAULT now(),
+  order_id    text,
+  -- The events the step consists of (several streams: e.g. compensation = order events + StockReturned per line).
+  event_ids   text[]      NOT NULL DEFAULT '{}',
   PRIMARY KEY (saga_id, step)
 );
+
+-- One row per saga: what GET /sagas lists and filters. status: running | completed | compensated | failed
+-- (failed: a step keeps failing and is being retried; it can still finish). Once completed or compensated a
+-- saga stays so, whatever arrives late.
+CREATE TABLE IF NOT EXISTS sagas (
+  saga_id    text        PRIMARY KEY,
+  saga_type  text        NOT NULL, -- fulfilment | reservation_expiry
+  order_id   text,
+  status     text        NOT NULL,
+  started_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sagas_recent ON sagas (started_at DESC, saga_id DESC);
+CREATE INDEX IF NOT EXISTS sagas_order ON sagas (order_id);
+CREATE INDEX IF NOT EXISTS sagas_status ON sagas (status, started_at DESC, saga_id DESC);
 
 -- ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
 -- Read models built by the projector (src/projections). Conventions every table below follows:
@@ -152,7 +172,10 @@ CREATE TABLE IF NOT EXISTS read_orders (
   cancelled_at       timestamptz,
   shipment_failed_at timestamptz,
   updated_at         timestamptz NOT NULL,
-  version            integer     NOT NULL
+  version            integer     NOT NULL,
+  -- OrderPaymentRefunded: a paid order cancelled before dispatch, or whose shipment failed, was refunded.
+  refunded_amount    integer,
+  refunded_at        timestamptz
 );
 CREATE INDEX IF NOT EXISTS read_orders_user ON read_orders (user_id, placed_at DESC, order_id DESC);
 CREATE INDEX IF NOT EXISTS read_orders_status ON read_orders (status, placed_at DESC, order_id DESC);
@@ -163,14 +186,19 @@ CREATE INDEX IF NOT EXISTS read_orders_placed ON read_orders (placed_at DESC, or
 CREATE TABLE IF NOT EXISTS read_shipments (
   shipment_id     text        PRIMARY KEY,
   order_id        text        NOT NULL,
-  status          text        NOT NULL, -- initiated | completed | failed
+  status          text        NOT NULL, -- initiated | completed | failed | cancelled
   tracking_number text,
   reason          text,
   initiated_at    timestamptz,
   completed_at    timestamptz,
   failed_at       timestamptz,
   updated_at      timestamptz NOT NULL,
-  version         integer     NOT NULL
+  version         integer     NOT NULL,
+  carrier           text,        -- ShipmentRequested: the carrier it was handed to and its booking number
+  carrier_reference text,
+  requested_at      timestamptz,
+  dispatched_by     text,        -- carrier | admin
+  cancelled_at      timestamptz
 );
 CREATE INDEX IF NOT EXISTS read_shipments_order ON read_shipments (order_id);
 
@@ -219,3 +247,29 @@ CREATE TABLE IF NOT EXISTS read_daily_sales (
   order_count integer NOT NULL DEFAULT 0,
   revenue     bigint  NOT NULL DEFAULT 0
 );
+
+-- ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
+-- Upgrades of databases created before the fulfilment saga: the columns above, added only where missing
+-- (a plain ADD COLUMN IF NOT EXISTS would take an exclusive lock on every process start).
+DO $$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT * FROM (VALUES
+      ('saga_log', 'order_id', 'text'),
+      ('saga_log', 'event_ids', 'text[] NOT NULL DEFAULT ''{}'''),
+      ('read_orders', 'refunded_amount', 'integer'),
+      ('read_orders', 'refunded_at', 'timestamptz'),
+      ('read_shipments', 'carrier', 'text'),
+      ('read_shipments', 'carrier_reference', 'text'),
+      ('read_shipments', 'requested_at', 'timestamptz'),
+      ('read_shipments', 'dispatched_by', 'text'),
+      ('read_shipments', 'cancelled_at', 'timestamptz')
+    ) AS t(tab, col, def)
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name = c.tab AND column_name = c.col) THEN
+      EXECUTE format('ALTER TABLE %I ADD COLUMN %I %s', c.tab, c.col, c.def);
+    END IF;
+  END LOOP;
+END $$;

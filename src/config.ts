@@ -10,7 +10,7 @@ export interface Config {
   databaseUrl: string;
   smtp: { host: string; port: number; from: string };
   auth: { jwtSecret: string; accessTtlSeconds: number; refreshTtlSeconds: number; adminEmail: string; adminPassword: string };
-  orders: { reservationTtlSeconds: number; shipmentFailureRate: number };
+  orders: { reservationTtlSeconds: number; shipmentFailureRate: number; shipmentDelayMs: number };
   links: { kafkaUi: string; mailUi: string; dynamodbAdmin: string };
   snapshotEvery: number;
 }
@@ -75,6 +75,8 @@ export function loadConfig(env: Env = process.env): Config {
     orders: {
       reservationTtlSeconds: int('RESERVATION_TTL_SECONDS', 15 * 60, 1, 7 * 24 * 3600),
       shipmentFailureRate: num('SHIPMENT_FAILURE_RATE', 0.1, 0, 1),
+      // How long the simulated carrier takes to answer a hand-over (the fulfilment saga's durable timer).
+      shipmentDelayMs: int('SHIPMENT_DELAY_MS', 2000, 0, 7 * 24 * 3600 * 1000),
     },
     links: {
       kafkaUi: env.KAFKA_UI_URL ?? '',

@@ -1,8 +1,10 @@
 import { cartStreamId } from '../carts/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../inventory/index.ts';
-import { decideCheckout, orderDecider, releaseReasonFor, type OrderItem, type OrderState, type PlacedOrder } from '../orders/index.ts';
+import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type OrderItem, type OrderState, type PlacedOrder } from '../orders/index.ts';
 import type { ProductState } from '../catalog/index.ts';
+import { loadAggregate } from '../eventstore/aggregate.ts';
 import type { StreamWrite } from '../eventstore/types.ts';
+import { decideManualShipment, decidePaidCancellation, shipmentDecider, shipmentStreamId, type FulfilmentWrites } from '../shipping/index.ts';
 import { notFound } from '../shared/errors.ts';
 import type { Principal } from './principal.ts';
 import type { AppContext } from './context.ts';
@@ -39,7 +41,8 @@ const orderBody = (order: PlacedOrder, version: number) => ({
 /**
  * The order lifecycle (001, 000, 004). Every command that touches stock decides over the order and the
  * inventory streams of its lines and appends them in one transaction, so an order and its stock can never
- * disagree: checkout reserves, paying confirms (StockDeducted), cancelling or expiring releases.
+ * disagree: checkout reserves, paying confirms (StockDeducted), cancelling or expiring a pending order
+ * releases, cancelling a paid order returns the goods (StockReturned) and refunds the payment.
  */
 export function createOrderService(ctx: AppContext, streams: Streams, opts: OrderServiceOptions) {
   const now = () => ctx.clock().toISOString();
@@ -53,21 +56,55 @@ export function createOrderService(ctx: AppContext, streams: Streams, opts: Orde
     });
   }
 
+  const shipmentOf = (orderId: string) => loadAggregate(ctx.store, shipmentStreamId(orderId), shipmentDecider);
+
+  /**
+   * A paid order cancelled before dispatch: the fulfilment saga's compensation, decided here in the same
+   * transaction as the cancel (src/shipping/fulfilment.ts) — refund, every line's units back (StockReturned),
+   * the open shipment cancelled. The shipment stream is in the write set even when nothing happens to it (a
+   * guard at version 0), so a worker opening the shipment at the same moment loses and re-decides.
+   */
+  async function planPaidCancel(order: PlacedOrder, orderVersion: number, cancelledBy: CancelledBy, reason: string, t: string): Promise<Plan> {
+    const [shipment, inventories] = await Promise.all([
+      shipmentOf(order.order_id),
+      Promise.all(order.items.map((item) => streams.inventory(item.product_id))),
+    ]);
+    const decision: FulfilmentWrites = decidePaidCancellation({
+      order,
+      shipment: shipment.state,
+      inventories: new Map(order.items.map((item, i) => [item.product_id, inventories[i]!.state])),
+      order_id: order.order_id,
+      reason,
+      cancelled_by: cancelledBy,
+      now: t,
+    });
+    const after = decision.order.reduce(orderDecider.evolve, order as OrderState) as PlacedOrder;
+    return {
+      writes: [
+        streamWrite(order.order_id, 'Order', orderVersion, decision.order),
+        streamWrite(shipmentStreamId(order.order_id), 'Shipment', shipment.version, decision.shipment),
+        ...order.items.map((item, i) => streamWrite(inventoryStreamId(item.product_id), 'Inventory', inventories[i]!.version, decision.inventories.get(item.product_id) ?? [])),
+      ],
+      status: 200,
+      body: { ...orderBody(after, orderVersion + decision.order.length), expired: false },
+    };
+  }
+
   async function planCancel(orderId: string, who: Principal | 'system', reason: string, expiry: boolean): Promise<Plan> {
     const loaded = await streams.order(orderId);
     const order = ownedOrder(loaded.state, orderId, who);
     const t = now();
+    const cancelledBy: CancelledBy = who === 'system' ? 'system' : who.role === 'admin' && who.user_id !== order.user_id ? 'admin' : 'customer';
+    if (!expiry && order.status === 'paid') return planPaidCancel(order, loaded.version, cancelledBy, reason, t);
     const events = expiry
       ? orderDecider.decide({ type: 'ExpireOrder', order_id: orderId, now: t }, loaded.state)
-      : orderDecider.decide({ type: 'CancelOrder', order_id: orderId, reason, cancelled_by: who === 'system' ? 'system' : who.role === 'admin' && who.user_id !== order.user_id ? 'admin' : 'customer', now: t }, loaded.state);
+      : orderDecider.decide({ type: 'CancelOrder', order_id: orderId, reason, cancelled_by: cancelledBy, now: t }, loaded.state);
     if (events.length === 0) return { writes: [], status: 200, body: { ...orderBody(order, loaded.version), expired: false } };
-    const cancelled = events[0]!.data as { reason: string; cancelled_by: 'customer' | 'admin' | 'system' };
-    // A pending order still holds reservations: release them. A paid order's stock was already deducted at
-    // payment, so cancelling it returns the goods to stock.
-    const stock =
-      order.status === 'pending'
-        ? await perLine(order, ({ product_id }, state) => inventoryDecider.decide({ type: 'ReleaseReservation', product_id, order_id: orderId, reason: releaseReasonFor(cancelled), now: t }, state))
-        : await perLine(order, ({ product_id, quantity }, state) => inventoryDecider.decide({ type: 'AddStock', product_id, quantity, now: t }, state));
+    const cancelled = events[0]!.data as { reason: string; cancelled_by: CancelledBy };
+    // Only a pending order gets here (a paid one is planPaidCancel's): it still holds reservations, release them.
+    const stock = await perLine(order, ({ product_id }, state) =>
+      inventoryDecider.decide({ type: 'ReleaseReservation', product_id, order_id: orderId, reason: releaseReasonFor(cancelled), now: t }, state),
+    );
     const after = events.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
     return { writes: [streamWrite(orderId, 'Order', loaded.version, events), ...stock], status: 200, body: { ...orderBody(after, loaded.version + events.length), expired: expiry } };
   }
@@ -124,12 +161,21 @@ export function createOrderService(ctx: AppContext, streams: Streams, opts: Orde
 
     cancel: (who: Principal, orderId: string, reason: string) => () => planCancel(orderId, who, reason, false),
 
+    /**
+     * Manual dispatch by an admin (001): valid while the order is paid, i.e. until the carrier has dispatched.
+     * The shipment completes as dispatched by an admin in the same transaction, so the carrier's later answer
+     * changes nothing; a failed or cancelled order is refused (409).
+     */
     ship: (orderId: string, trackingNumber: string) => async (): Promise<Plan> => {
-      const loaded = await streams.order(orderId);
+      const [loaded, shipment] = await Promise.all([streams.order(orderId), shipmentOf(orderId)]);
       ownedOrder(loaded.state, orderId, 'system');
-      const events = orderDecider.decide({ type: 'ShipOrder', order_id: orderId, tracking_number: trackingNumber, now: now() }, loaded.state);
-      const shipped = events.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
-      return { writes: [streamWrite(orderId, 'Order', loaded.version, events)], status: 200, body: orderBody(shipped, loaded.version + events.length) };
+      const decision = decideManualShipment({ order: loaded.state, shipment: shipment.state, order_id: orderId, tracking_number: trackingNumber, now: now() });
+      const shipped = decision.order.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
+      return {
+        writes: [streamWrite(orderId, 'Order', loaded.version, decision.order), streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment)],
+        status: 200,
+        body: orderBody(shipped, loaded.version + decision.order.length),
+      };
     },
 
     deliver: (orderId: string) => async (): Promise<Plan> => {

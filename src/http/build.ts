@@ -63,14 +63,6 @@ export async function buildApi(config: Config, log: Logger) {
         await admin.connect();
         return consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic);
       },
-      sagas: async ({ limit, sagaId }) => {
-        const { rows } = await pool.query(
-          `SELECT saga_id, saga_type, step, status, detail, event_id, created_at FROM saga_log
-            WHERE ($1::text IS NULL OR saga_id = $1) ORDER BY created_at DESC LIMIT $2`,
-          [sagaId ?? null, limit],
-        );
-        return { items: rows };
-      },
       metrics,
       links: config.links,
     },

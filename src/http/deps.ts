@@ -27,7 +27,6 @@ export interface HttpDeps {
     /** Dependency checks for /readyz, e.g. { dynamodb: true, postgres: true, kafka: false }. */
     checks: () => Promise<Record<string, boolean>>;
     lag: () => Promise<unknown>;
-    sagas: (opts: { limit: number; sagaId?: string }) => Promise<unknown>;
     metrics: Metrics;
     links: Record<string, string>;
   };

@@ -267,3 +267,41 @@ describe('Inventory: long streams and snapshots', () => {
     assert.ok(JSON.stringify(toSnapshot(full)).length < 200_000);
   });
 });
+
+describe('Inventory: ReturnStock (goods of a paid order come back)', () => {
+  const returnStock = (quantity: number, reason: 'cancelled' | 'shipment_failed' = 'shipment_failed'): Extract<InventoryCommand, { type: 'ReturnStock' }> => ({
+    type: 'ReturnStock',
+    product_id: P,
+    order_id: 'o-1',
+    quantity,
+    reason,
+    now: T2,
+  });
+  const returned = (quantity: number, reason: 'cancelled' | 'shipment_failed' = 'shipment_failed'): InventoryEvent => ({
+    type: 'StockReturned',
+    data: { product_id: P, order_id: 'o-1', quantity, reason, returned_at: T2 },
+  });
+
+  it('puts the deducted units back on the shelf: total and available rise, reservations untouched', () => {
+    const history = [added(5), reserved('o-1', 3), deducted('o-1', 3), reserved('o-2', 1)];
+    spec(inventoryDecider).given(history).when(returnStock(3)).then([returned(3)]);
+    const after = fold(inventoryDecider, inventoryDecider.initialState(), [...history, returned(3)]);
+    assert.deepEqual(
+      [after.total_quantity, after.reserved_quantity, after.available_quantity, after.reservations.map((r) => r.order_id)],
+      [5, 1, 4, ['o-2']],
+    );
+  });
+
+  it('works after the reservation fell out of the closed-reservation memory (the order stream is the guard)', () => {
+    const history: InventoryEvent[] = [added(CLOSED_RESERVATION_MEMORY + 10), reserved('o-1', 2), deducted('o-1', 2)];
+    for (let i = 0; i < CLOSED_RESERVATION_MEMORY + 1; i++) history.push(reserved(`x-${i}`, 1), deducted(`x-${i}`, 1));
+    spec(inventoryDecider).given(history).when(returnStock(2, 'cancelled')).then([returned(2, 'cancelled')]);
+  });
+
+  it('validates quantity, ids and the reason', () => {
+    spec(inventoryDecider).given([]).when(returnStock(0)).thenThrows((e) => e.errors?.[0]?.field === 'quantity');
+    spec(inventoryDecider).given([]).when({ ...returnStock(1), order_id: '' }).thenThrows((e) => e.errors?.[0]?.field === 'order_id');
+    spec(inventoryDecider).given([]).when({ ...returnStock(1), reason: 'expired' as never }).thenThrows((e) => e.errors?.[0]?.field === 'reason');
+    assert.equal(isInventoryEventType('StockReturned'), true);
+  });
+});

@@ -1,8 +1,8 @@
 import type { Decider } from '../shared/decider.ts';
 import { conflict } from '../shared/errors.ts';
 import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf } from '../shared/validate.ts';
-import type { InventoryEvent, ReleaseReason } from './events.ts';
-import { MAX_RESERVATION_QUANTITY, MAX_STOCK_ADD, RELEASE_REASONS } from './events.ts';
+import type { InventoryEvent, ReleaseReason, ReturnReason } from './events.ts';
+import { MAX_RESERVATION_QUANTITY, MAX_STOCK_ADD, RELEASE_REASONS, RETURN_REASONS } from './events.ts';
 
 export type InventoryCommand =
   | { type: 'AddStock'; product_id: string; quantity: number; now: string }
@@ -16,7 +16,14 @@ export type InventoryCommand =
       now: string;
     }
   | { type: 'ConfirmReservation'; product_id: string; order_id: string; now: string }
-  | { type: 'ReleaseReservation'; product_id: string; order_id: string; reason: ReleaseReason; now: string };
+  | { type: 'ReleaseReservation'; product_id: string; order_id: string; reason: ReleaseReason; now: string }
+  /**
+   * Goods of a paid order come back (cancelled before dispatch, or the shipment failed). Not guarded by this
+   * stream's memory of closed reservations, which forgets after CLOSED_RESERVATION_MEMORY orders: the order
+   * stream, written in the same transaction, is what allows a return only once (paid → cancelled or
+   * shipment_failed happens once).
+   */
+  | { type: 'ReturnStock'; product_id: string; order_id: string; quantity: number; reason: ReturnReason; now: string };
 
 export type Reservation = {
   reservation_id: string;
@@ -169,13 +176,25 @@ export const inventoryDecider: Decider<InventoryCommand, InventoryState, Invento
         return decideConfirm(command, state);
       case 'ReleaseReservation':
         return decideRelease(command, state);
+      case 'ReturnStock': {
+        ensure(
+          id('product_id', command.product_id),
+          id('order_id', command.order_id),
+          intInRange('quantity', command.quantity, 1, MAX_RESERVATION_QUANTITY),
+          oneOf('reason', command.reason, RETURN_REASONS),
+        );
+        nowMs(command.now);
+        const { product_id, order_id, quantity, reason, now } = command;
+        return [{ type: 'StockReturned', data: { product_id, order_id, quantity, reason, returned_at: now } }];
+      }
     }
   },
 
   evolve: (state, event) => {
     const product_id = event.data.product_id;
     switch (event.type) {
-      case 'StockAdded': {
+      case 'StockAdded':
+      case 'StockReturned': {
         const total_quantity = state.total_quantity + event.data.quantity;
         return { ...state, product_id, total_quantity, available_quantity: total_quantity - state.reserved_quantity };
       }

@@ -51,11 +51,31 @@ export type StockReleasedData = {
   released_at: string;
 };
 
+/**
+ * Why goods come back to the shelf after a payment deducted them: the customer cancelled the paid order before
+ * dispatch, or the carrier failed to deliver it (the fulfilment saga's compensation).
+ */
+export const RETURN_REASONS = ['cancelled', 'shipment_failed'] as const;
+export type ReturnReason = (typeof RETURN_REASONS)[number];
+
+/**
+ * Goods of a paid order are back in stock (total and available both go up). Not StockAdded: the log must say
+ * that these units are the order's own coming back, not a delivery from a supplier.
+ */
+export type StockReturnedData = {
+  product_id: string;
+  order_id: string;
+  quantity: number;
+  reason: ReturnReason;
+  returned_at: string;
+};
+
 export type StockAdded = DomainEvent<'StockAdded', StockAddedData>;
 export type StockReserved = DomainEvent<'StockReserved', StockReservedData>;
 export type StockDeducted = DomainEvent<'StockDeducted', StockDeductedData>;
 export type StockReleased = DomainEvent<'StockReleased', StockReleasedData>;
-export type InventoryEvent = StockAdded | StockReserved | StockDeducted | StockReleased;
+export type StockReturned = DomainEvent<'StockReturned', StockReturnedData>;
+export type InventoryEvent = StockAdded | StockReserved | StockDeducted | StockReleased | StockReturned;
 
 /** Event type names; `satisfies` makes the compiler reject a missing or extra name. */
 export const InventoryEventTypes = {
@@ -63,6 +83,7 @@ export const InventoryEventTypes = {
   StockReserved: 'StockReserved',
   StockDeducted: 'StockDeducted',
   StockReleased: 'StockReleased',
+  StockReturned: 'StockReturned',
 } as const satisfies { [K in InventoryEvent['type']]: K };
 
 export const isInventoryEventType = (type: string): type is InventoryEvent['type'] =>

@@ -219,3 +219,32 @@ describe('Order: state', () => {
     assert.ok(data);
   });
 });
+
+describe('Order: RefundPayment (the payment reversal of the fulfilment saga and of a paid cancel)', () => {
+  const refund: OrderCommand = { type: 'RefundPayment', order_id: O, now: T2 };
+  const refunded = (reason: 'cancelled' | 'shipment_failed'): OrderEvent => ({
+    type: 'OrderPaymentRefunded',
+    data: { order_id: O, amount: 4500, reason, refunded_at: T2 },
+  });
+  const paidThenCancelled: OrderEvent[] = [placed, paid, cancelled];
+
+  it('refunds the whole amount of an order whose shipment failed, or that was cancelled after payment', () => {
+    spec(orderDecider).given(histories.shipment_failed).when(refund).then([refunded('shipment_failed')]);
+    spec(orderDecider).given(paidThenCancelled).when(refund).then([refunded('cancelled')]);
+    const s = fold(orderDecider, orderDecider.initialState(), [...histories.shipment_failed, refunded('shipment_failed')]);
+    assert.deepEqual(s.status === 'shipment_failed' && s.refund, { amount: 4500, reason: 'shipment_failed', refunded_at: T2 });
+  });
+
+  it('refunds once: a second refund is a no-op', () => {
+    spec(orderDecider).given([...histories.shipment_failed, refunded('shipment_failed')]).when(refund).then([]);
+  });
+
+  it('refuses when there is no payment to give back', () => {
+    for (const status of ['pending', 'paid', 'shipped', 'delivered', 'cancelled'] as const) {
+      const err = spec(orderDecider).given(histories[status]).when(refund).thenThrows({ kind: 'conflict', code: 'nothing_to_refund' });
+      assert.deepEqual(err.extra, { order_id: O, status });
+    }
+    spec(orderDecider).given([]).when(refund).thenThrows({ kind: 'not_found' });
+    assert.equal(isOrderEventType('OrderPaymentRefunded'), true);
+  });
+});

@@ -6,7 +6,7 @@ import { conflict, notFound } from '../shared/errors.ts';
 import type { Check } from '../shared/validate.ts';
 import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf, pattern, singleLine, trimmed } from '../shared/validate.ts';
 import { emailCheck, normaliseEmail } from '../users/decider.ts';
-import type { CancelledBy, OrderEvent, OrderItem, OrderPlacedData, OrderStatus } from './events.ts';
+import type { CancelledBy, OrderEvent, OrderItem, OrderPlacedData, OrderStatus, RefundReason } from './events.ts';
 import { CANCEL_REASON_MAX, CANCELLED_BY, ORDER_EXPIRED_REASON, TRACKING_NUMBER_MAX } from './events.ts';
 
 export type PlaceOrderItem = Omit<OrderItem, 'subtotal'>;
@@ -28,7 +28,12 @@ export type OrderCommand =
   /** The expiry timer's command: cancels a pending order whose payment window has passed; otherwise a no-op. */
   | { type: 'ExpireOrder'; order_id: string; now: string }
   /** The fulfilment saga's compensation after ShipmentFailed. */
-  | { type: 'MarkShipmentFailed'; order_id: string; reason: string; now: string };
+  | { type: 'MarkShipmentFailed'; order_id: string; reason: string; now: string }
+  /**
+   * Gives the payment of a paid order back once it left the paid path (cancelled before dispatch, or its
+   * shipment failed). Decided right after that transition and appended with it; a second refund is a no-op.
+   */
+  | { type: 'RefundPayment'; order_id: string; now: string };
 
 export type PlacedOrder = OrderPlacedData & {
   status: OrderStatus;
@@ -41,6 +46,8 @@ export type PlacedOrder = OrderPlacedData & {
   cancelled_by: CancelledBy | null;
   shipment_failed_at: string | null;
   shipment_failure_reason: string | null;
+  /** Present once the payment was refunded (absent, not null, so states of older streams stay as they were). */
+  refund?: { amount: number; reason: RefundReason; refunded_at: string };
 };
 export type OrderState = { status: 'none' } | PlacedOrder;
 
@@ -194,6 +201,19 @@ export const orderDecider: Decider<OrderCommand, OrderState, OrderEvent> = {
         const order = placed(state, command.order_id, 'mark_shipment_failed');
         return [{ type: 'OrderShipmentFailed', data: { order_id: order.order_id, reason, failed_at: command.now } }];
       }
+      case 'RefundPayment': {
+        nowMs(command.now);
+        if (state.status === 'none') throw notFound('order', command.order_id);
+        if (state.refund) return [];
+        const reason: RefundReason | null = state.status === 'cancelled' ? 'cancelled' : state.status === 'shipment_failed' ? 'shipment_failed' : null;
+        if (reason === null || state.paid_at === null) {
+          throw conflict('nothing_to_refund', `order ${state.order_id} is ${state.status}${state.paid_at === null ? ' and was never paid' : ''}: there is no payment to refund`, {
+            order_id: state.order_id,
+            status: state.status,
+          });
+        }
+        return [{ type: 'OrderPaymentRefunded', data: { order_id: state.order_id, amount: state.total, reason, refunded_at: command.now } }];
+      }
     }
   },
 
@@ -231,6 +251,8 @@ export const orderDecider: Decider<OrderCommand, OrderState, OrderEvent> = {
         };
       case 'OrderShipmentFailed':
         return { ...state, status: 'shipment_failed', shipment_failed_at: event.data.failed_at, shipment_failure_reason: event.data.reason };
+      case 'OrderPaymentRefunded':
+        return { ...state, refund: { amount: event.data.amount, reason: event.data.reason, refunded_at: event.data.refunded_at } };
     }
   },
 };

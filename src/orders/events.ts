@@ -48,13 +48,24 @@ export type OrderDeliveredData = { order_id: string; delivered_at: string };
 export type OrderCancelledData = { order_id: string; reason: string; cancelled_by: CancelledBy; cancelled_at: string };
 export type OrderShipmentFailedData = { order_id: string; reason: string; failed_at: string };
 
+/** Why a payment was given back: the paid order was cancelled before dispatch, or its shipment failed. */
+export const REFUND_REASONS = ['cancelled', 'shipment_failed'] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
+/**
+ * The payment is reversed (refunded in full). Always appended in the same transaction as the OrderCancelled or
+ * OrderShipmentFailed that takes a paid order out of the counted statuses; the read side's revenue reversal is
+ * keyed on that status change, so this event records the money movement without being counted a second time.
+ */
+export type OrderPaymentRefundedData = { order_id: string; amount: number; reason: RefundReason; refunded_at: string };
+
 export type OrderPlaced = DomainEvent<'OrderPlaced', OrderPlacedData>;
 export type OrderPaid = DomainEvent<'OrderPaid', OrderPaidData>;
 export type OrderShipped = DomainEvent<'OrderShipped', OrderShippedData>;
 export type OrderDelivered = DomainEvent<'OrderDelivered', OrderDeliveredData>;
 export type OrderCancelled = DomainEvent<'OrderCancelled', OrderCancelledData>;
 export type OrderShipmentFailed = DomainEvent<'OrderShipmentFailed', OrderShipmentFailedData>;
-export type OrderEvent = OrderPlaced | OrderPaid | OrderShipped | OrderDelivered | OrderCancelled | OrderShipmentFailed;
+export type OrderPaymentRefunded = DomainEvent<'OrderPaymentRefunded', OrderPaymentRefundedData>;
+export type OrderEvent = OrderPlaced | OrderPaid | OrderShipped | OrderDelivered | OrderCancelled | OrderShipmentFailed | OrderPaymentRefunded;
 
 /** Event type names; `satisfies` makes the compiler reject a missing or extra name. */
 export const OrderEventTypes = {
@@ -64,6 +75,7 @@ export const OrderEventTypes = {
   OrderDelivered: 'OrderDelivered',
   OrderCancelled: 'OrderCancelled',
   OrderShipmentFailed: 'OrderShipmentFailed',
+  OrderPaymentRefunded: 'OrderPaymentRefunded',
 } as const satisfies { [K in OrderEvent['type']]: K };
 
 export const isOrderEventType = (type: string): type is OrderEvent['type'] => Object.hasOwn(OrderEventTypes, type);

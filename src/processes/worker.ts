@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app/context.ts';
 import { createExecutor } from '../app/executor.ts';
+import { createFulfilmentService } from '../app/fulfilment.ts';
 import { createOrderService } from '../app/orders.ts';
 import { createStreams } from '../app/streams.ts';
 import type { Config } from '../config.ts';
@@ -8,25 +9,31 @@ import { connectEventStore, connectReadDb, kafkaFor, pingDb } from '../infra.ts'
 import { createPublisher } from '../messaging/publisher.ts';
 import type { Logger } from '../shared/log.ts';
 import { createMetrics } from '../shared/metrics.ts';
-import { applyWorkerSchema } from '../worker/schema.ts';
+import { createSimulatedCarrier } from '../worker/carrier.ts';
 import { createExpiryScheduler } from '../worker/expiry.ts';
+import { createFulfilmentManager } from '../worker/fulfilment.ts';
+import { fulfilmentSagaId } from '../worker/saga-steps.ts';
+import { applyWorkerSchema } from '../worker/schema.ts';
 import { createOutboxSweeper } from '../worker/sweeper.ts';
 import { startConsumerProcess } from './consumer-process.ts';
 
 /**
- * Consumer group `fulfillment` plus two timers: the outbox sweeper (republishes events whose publish the api
- * never confirmed) and reservation expiry (cancels unpaid orders past expires_at and releases their stock).
+ * Consumer group `fulfillment` plus three timers: the outbox sweeper (republishes events whose publish the api
+ * never confirmed), reservation expiry (cancels unpaid orders past expires_at and releases their stock) and
+ * the fulfilment saga (ships paid orders through the carrier, compensates when it fails).
  */
 export async function startWorker(config: Config, log: Logger) {
   const events = await connectEventStore(config);
-  const pool = await connectReadDb(config, { max: 8 });
+  const pool = await connectReadDb(config, { max: 16 });
   await applyWorkerSchema(pool);
   const kafka = kafkaFor(config, `ec-shop-worker-${process.pid}`, log);
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
   const clock = () => new Date();
   const executor = createExecutor({ store: events.store, publisher, clock, log });
   const ctx: AppContext = { store: events.store, executor, clock, newId: randomUUID, snapshotEvery: config.snapshotEvery };
-  const orders = createOrderService(ctx, createStreams(ctx), { reservationTtlSeconds: config.orders.reservationTtlSeconds });
+  const streams = createStreams(ctx);
+  const orders = createOrderService(ctx, streams, { reservationTtlSeconds: config.orders.reservationTtlSeconds });
+  const fulfilment = createFulfilmentService(ctx, streams);
   const metrics = createMetrics();
   const sweeper = createOutboxSweeper({ store: events.store, publisher, clock, log, metrics });
   const expiry = createExpiryScheduler({
@@ -40,16 +47,34 @@ export async function startWorker(config: Config, log: Logger) {
       return { expired: (outcome.body as { expired: boolean }).expired };
     },
   });
+  // The saga's commands share one correlation id per order, so its events can be found together in the log.
+  const saga = (orderId: string) => ({ metadata: { correlation_id: fulfilmentSagaId(orderId) } });
+  const shipping = createFulfilmentManager({
+    pool,
+    clock,
+    log,
+    metrics,
+    carrier: createSimulatedCarrier({ pool, clock, delayMs: config.orders.shipmentDelayMs, failureRate: config.orders.shipmentFailureRate }),
+    commands: {
+      open: async (orderId) => (await executor.run(fulfilment.open(orderId), saga(orderId))).body,
+      handOver: async (orderId, booking) => (await executor.run(fulfilment.handOver(orderId, booking), saga(orderId))).body,
+      answer: async (orderId, verdict) => (await executor.run(fulfilment.answer(orderId, verdict), saga(orderId))).body,
+    },
+  });
+  log.info('fulfilment: simulated carrier', { delay_ms: config.orders.shipmentDelayMs, failure_rate: config.orders.shipmentFailureRate });
   const consumer = await startConsumerProcess({
     name: 'worker',
     groupId: 'fulfillment',
     config,
     log,
     metrics,
-    handleBatch: (batch) => expiry.handleBatch(batch),
+    handleBatch: async (batch) => {
+      await expiry.handleBatch(batch);
+      await shipping.handleBatch(batch);
+    },
     ready: () => pingDb(pool),
     close: async () => {
-      await Promise.all([sweeper.stop(), expiry.stop()]);
+      await Promise.all([sweeper.stop(), expiry.stop(), shipping.stop()]);
       await executor.drain();
       await publisher.disconnect().catch(() => {});
       await pool.end();
@@ -58,5 +83,6 @@ export async function startWorker(config: Config, log: Logger) {
   });
   sweeper.start();
   expiry.start();
+  shipping.start();
   return consumer;
 }

@@ -3,7 +3,7 @@ import type { EventEnvelope } from '../shared/envelope.ts';
 import { fieldsOf } from './fields.ts';
 
 export const name = 'inventory';
-export const eventTypes = ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReleased'] as const;
+export const eventTypes = ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReleased', 'StockReturned'] as const;
 
 export interface Reservation {
   reservation_id: string;
@@ -25,13 +25,15 @@ export const reservedQuantity = (row: InventoryRow): number => row.reservations.
 /**
  * Pure: the inventory row after one event. Reservations are keyed by reservation_id, so replaying a reservation
  * cannot hold stock twice, and a deduction or release removes the reservation whatever quantity it names.
- * A deduction lowers the total by the event's quantity (the stock physically left the warehouse).
+ * A deduction lowers the total by the event's quantity (the stock physically left the warehouse); a return (a
+ * paid order cancelled or its shipment failed) raises it again.
  */
 export function evolveInventory(row: InventoryRow, event: EventEnvelope): InventoryRow {
   const f = fieldsOf(event);
   const without = (id: string) => row.reservations.filter((r) => r.reservation_id !== id);
   switch (event.event_type) {
     case 'StockAdded':
+    case 'StockReturned':
       return { ...row, total_quantity: row.total_quantity + f.int('quantity') };
     case 'StockReserved': {
       const reservation: Reservation = {

@@ -10,6 +10,7 @@ export const eventTypes = [
   'OrderDelivered',
   'OrderCancelled',
   'OrderShipmentFailed',
+  'OrderPaymentRefunded',
 ] as const;
 
 export interface OrderLine {
@@ -78,6 +79,11 @@ export async function apply(db: Queryable, event: EventEnvelope): Promise<void> 
       return;
     case 'OrderShipmentFailed':
       await transition(db, event, `status = 'shipment_failed', reason = $4, shipment_failed_at = $5`, [f.optStr('reason'), f.time('failed_at')]);
+      return;
+    case 'OrderPaymentRefunded':
+      // Not a status change: the status change that came with it (cancelled, shipment_failed) already took the
+      // order out of revenue, here and in the marketing tables.
+      await transition(db, event, `refunded_amount = $4, refunded_at = $5`, [f.int('amount'), f.time('refunded_at')]);
       return;
   }
 }

@@ -3,19 +3,36 @@ import type { Queryable } from './db.ts';
 import type { Page } from './paging.ts';
 import { decodeCursor, encodeCursor, pageLimit, toPage } from './paging.ts';
 import { exactTime, iso, num } from './rows.ts';
+import { orderSteps } from './saga-queries.ts';
 
 export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'shipment_failed'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface ShipmentView {
   shipment_id: string;
-  status: 'initiated' | 'completed' | 'failed';
+  status: 'initiated' | 'completed' | 'failed' | 'cancelled';
   tracking_number: string | null;
   reason: string | null;
   initiated_at: string | null;
   completed_at: string | null;
   failed_at: string | null;
   version: number;
+  carrier: string | null;
+  carrier_reference: string | null;
+  requested_at: string | null;
+  dispatched_by: 'carrier' | 'admin' | null;
+  cancelled_at: string | null;
+}
+
+/** The order's fulfilment saga as its customer may see it (CONTRACTS.md): its status and steps, not the log's detail. */
+export interface FulfilmentView {
+  saga_id: string;
+  status: 'running' | 'completed' | 'compensated' | 'failed';
+  shipment_id: string | null;
+  carrier: string | null;
+  tracking_number: string | null;
+  failure_reason: string | null;
+  steps: Array<{ step: string; status: 'completed' | 'failed' | 'skipped'; at: string }>;
 }
 
 export interface OrderView {
@@ -35,9 +52,13 @@ export interface OrderView {
   delivered_at: string | null;
   cancelled_at: string | null;
   shipment_failed_at: string | null;
+  /** Set once the payment was refunded (a paid order cancelled before dispatch, or its shipment failed). */
+  refunded_amount: number | null;
+  refunded_at: string | null;
   updated_at: string;
   version: number;
   shipment: ShipmentView | null;
+  fulfilment: FulfilmentView | null;
 }
 
 type Time = Date | null;
@@ -58,9 +79,12 @@ interface OrderRow {
   delivered_at: Time;
   cancelled_at: Time;
   shipment_failed_at: Time;
+  refunded_amount: number | null;
+  refunded_at: Time;
   updated_at: Date;
   version: number;
-  shipment: (Omit<ShipmentView, 'initiated_at' | 'completed_at' | 'failed_at'> & Record<'initiated_at' | 'completed_at' | 'failed_at', string | null>) | null;
+  shipment: ShipmentView | null;
+  saga: { saga_id: string; status: FulfilmentView['status']; steps: FulfilmentView['steps'] | null } | null;
   cursor_at: string;
 }
 
@@ -68,10 +92,37 @@ const SELECT_ORDER = `
   SELECT o.*, ${exactTime('o.placed_at')} AS cursor_at,
          CASE WHEN s.shipment_id IS NULL THEN NULL ELSE json_build_object(
            'shipment_id', s.shipment_id, 'status', s.status, 'tracking_number', s.tracking_number, 'reason', s.reason,
-           'initiated_at', s.initiated_at, 'completed_at', s.completed_at, 'failed_at', s.failed_at, 'version', s.version)
-         END AS shipment
+           'initiated_at', s.initiated_at, 'completed_at', s.completed_at, 'failed_at', s.failed_at, 'version', s.version,
+           'carrier', s.carrier, 'carrier_reference', s.carrier_reference, 'requested_at', s.requested_at,
+           'dispatched_by', s.dispatched_by, 'cancelled_at', s.cancelled_at)
+         END AS shipment,
+         CASE WHEN g.saga_id IS NULL THEN NULL ELSE json_build_object(
+           'saga_id', g.saga_id, 'status', g.status,
+           'steps', (SELECT json_agg(json_build_object('step', l.step, 'status', l.status, 'at', l.created_at)) FROM saga_log l WHERE l.saga_id = g.saga_id))
+         END AS saga
     FROM read_orders o
-    LEFT JOIN LATERAL (SELECT * FROM read_shipments s WHERE s.order_id = o.order_id ORDER BY s.version DESC LIMIT 1) s ON true`;
+    LEFT JOIN LATERAL (SELECT * FROM read_shipments s WHERE s.order_id = o.order_id ORDER BY s.version DESC LIMIT 1) s ON true
+    LEFT JOIN sagas g ON g.saga_id = 'fulfilment-' || o.order_id`;
+
+const toShipment = (s: ShipmentView): ShipmentView => ({
+  ...s,
+  initiated_at: iso(s.initiated_at),
+  completed_at: iso(s.completed_at),
+  failed_at: iso(s.failed_at),
+  requested_at: iso(s.requested_at),
+  cancelled_at: iso(s.cancelled_at),
+});
+
+const toFulfilment = (r: OrderRow): FulfilmentView | null =>
+  r.saga && {
+    saga_id: r.saga.saga_id,
+    status: r.saga.status,
+    shipment_id: r.shipment?.shipment_id ?? null,
+    carrier: r.shipment?.carrier ?? null,
+    tracking_number: r.shipment?.tracking_number ?? r.tracking_number,
+    failure_reason: r.shipment?.status === 'failed' ? r.shipment.reason : null,
+    steps: orderSteps((r.saga.steps ?? []).map((s) => ({ ...s, at: iso(s.at)! }))),
+  };
 
 const toOrder = (r: OrderRow): OrderView => ({
   order_id: r.order_id,
@@ -90,14 +141,12 @@ const toOrder = (r: OrderRow): OrderView => ({
   delivered_at: iso(r.delivered_at),
   cancelled_at: iso(r.cancelled_at),
   shipment_failed_at: iso(r.shipment_failed_at),
+  refunded_amount: r.refunded_amount,
+  refunded_at: iso(r.refunded_at),
   updated_at: iso(r.updated_at)!,
   version: r.version,
-  shipment: r.shipment && {
-    ...r.shipment,
-    initiated_at: iso(r.shipment.initiated_at),
-    completed_at: iso(r.shipment.completed_at),
-    failed_at: iso(r.shipment.failed_at),
-  },
+  shipment: r.shipment && toShipment(r.shipment),
+  fulfilment: toFulfilment(r),
 });
 
 export async function getOrder(db: Queryable, orderId: string): Promise<OrderView | null> {

@@ -8,6 +8,8 @@ import { getInventory, listInventory } from './inventory-queries.ts';
 import { marketingCustomers, marketingDaily, marketingOverview, marketingProducts } from './marketing-queries.ts';
 import type { ListOrdersOptions } from './order-queries.ts';
 import { getOrder, listOrders, orderStatistics } from './order-queries.ts';
+import type { ListSagasOptions } from './saga-queries.ts';
+import { getSaga, listSagas } from './saga-queries.ts';
 import type { WaitForVersionOptions } from './wait.ts';
 import { waitForVersion } from './wait.ts';
 
@@ -16,7 +18,8 @@ export type { CategoryView, ListProductsOptions, ProductView } from './catalog-q
 export type { EventPage, ListEventsOptions, LoggedEvent } from './event-queries.ts';
 export type { InventoryView } from './inventory-queries.ts';
 export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from './marketing-queries.ts';
-export type { ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from './order-queries.ts';
+export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from './order-queries.ts';
+export type { ListSagasOptions, SagaStepView, SagaView } from './saga-queries.ts';
 export type { Page } from './paging.ts';
 export type { WaitForVersionOptions } from './wait.ts';
 export { ORDER_STATUSES, isOrderStatus } from './order-queries.ts';
@@ -53,6 +56,8 @@ export function createReadQueries(opts: ReadQueriesOptions) {
     marketingCustomers: (o?: { limit?: number }) => marketingCustomers(db, o),
     marketingProducts: (o?: { limit?: number }) => marketingProducts(db, o),
     marketingDaily: (o?: { days?: number }) => marketingDaily(db, o),
+    listSagas: (o?: ListSagasOptions) => listSagas(db, o),
+    getSaga: (sagaId: string) => getSaga(db, sagaId),
     waitForVersion: (o: WaitForVersionOptions) => waitForVersion(opts.waitPool ?? db, o),
   };
 }

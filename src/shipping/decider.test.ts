@@ -4,7 +4,7 @@ import { fold } from '../shared/decider.ts';
 import { spec } from '../shared/testing.ts';
 import type { ShipmentCommand, ShipmentStatus } from './decider.ts';
 import { shipmentDecider } from './decider.ts';
-import type { ShipmentCompleted, ShipmentEvent, ShipmentFailed, ShipmentInitiated } from './events.ts';
+import type { ShipmentCancelled, ShipmentCompleted, ShipmentEvent, ShipmentFailed, ShipmentInitiated, ShipmentRequested } from './events.ts';
 import { isShipmentEventType, shipmentStreamId } from './events.ts';
 
 const O = 'o-1';
@@ -18,6 +18,7 @@ const completedEvent: ShipmentCompleted = {
   data: { shipment_id: S, order_id: O, tracking_number: 'JP-123', completed_at: T1 },
 };
 const failedEvent: ShipmentFailed = { type: 'ShipmentFailed', data: { shipment_id: S, order_id: O, reason: 'carrier rejected', failed_at: T1 } };
+const cancelledEvent: ShipmentCancelled = { type: 'ShipmentCancelled', data: { shipment_id: S, order_id: O, reason: 'order cancelled', cancelled_at: T1 } };
 
 const initiate: ShipmentCommand = { type: 'InitiateShipment', shipment_id: S, order_id: O, now: T0 };
 const complete: ShipmentCommand = { type: 'CompleteShipment', order_id: O, tracking_number: 'JP-123', now: T1 };
@@ -27,6 +28,7 @@ const histories: Record<ShipmentStatus, ShipmentEvent[]> = {
   initiated: [initiatedEvent],
   completed: [initiatedEvent, completedEvent],
   failed: [initiatedEvent, failedEvent],
+  cancelled: [initiatedEvent, cancelledEvent],
 };
 
 describe('Shipment', () => {
@@ -89,5 +91,55 @@ describe('Shipment', () => {
     assert.equal(failed.status === 'failed' && failed.failure_reason, 'carrier rejected');
     assert.equal(isShipmentEventType('ShipmentFailed'), true);
     assert.equal(isShipmentEventType('OrderShipped'), false);
+  });
+});
+
+describe('Shipment: carrier hand-over, dispatch by whom, cancellation', () => {
+  const requestedEvent: ShipmentRequested = {
+    type: 'ShipmentRequested',
+    data: { shipment_id: S, order_id: O, carrier: 'simulated', carrier_reference: 'SIM-1', requested_at: T0 },
+  };
+  const request: ShipmentCommand = { type: 'RequestShipment', order_id: O, carrier: ' simulated ', carrier_reference: 'SIM-1', now: T0 };
+  const cancel: ShipmentCommand = { type: 'CancelShipment', order_id: O, reason: ' order cancelled ', now: T1 };
+
+  it('records the carrier and its reference once; a retried hand-over with the same reference is a no-op', () => {
+    spec(shipmentDecider).given(histories.initiated).when(request).then([requestedEvent]);
+    spec(shipmentDecider).given([initiatedEvent, requestedEvent]).when(request).then([]);
+    const err = spec(shipmentDecider)
+      .given([initiatedEvent, requestedEvent])
+      .when({ ...request, carrier_reference: 'SIM-2' })
+      .thenThrows({ kind: 'conflict', code: 'shipment_already_requested' });
+    assert.deepEqual(err.extra, { shipment_id: S, carrier: 'simulated', carrier_reference: 'SIM-1' });
+  });
+
+  for (const status of ['completed', 'failed', 'cancelled'] as const) {
+    it(`refuses to hand a ${status} shipment to a carrier`, () => {
+      spec(shipmentDecider).given(histories[status]).when(request).thenThrows({ code: 'illegal_transition', message: `cannot request a shipment that is ${status}` });
+    });
+  }
+
+  it('validates the carrier name and reference', () => {
+    spec(shipmentDecider).given(histories.initiated).when({ ...request, carrier: '' }).thenThrows((e) => e.errors?.[0]?.field === 'carrier');
+    spec(shipmentDecider).given(histories.initiated).when({ ...request, carrier_reference: 'SIM 1' }).thenThrows((e) => e.errors?.[0]?.field === 'carrier_reference');
+  });
+
+  it('says who dispatched when told, and keeps it in the state', () => {
+    const byAdmin: ShipmentCompleted = { type: 'ShipmentCompleted', data: { ...completedEvent.data, dispatched_by: 'admin' } };
+    spec(shipmentDecider).given([initiatedEvent, requestedEvent]).when({ ...complete, dispatched_by: 'admin' }).then([byAdmin]);
+    spec(shipmentDecider).given(histories.initiated).when({ ...complete, dispatched_by: 'robot' as never }).thenThrows((e) => e.errors?.[0]?.field === 'dispatched_by');
+    const state = fold(shipmentDecider, shipmentDecider.initialState(), [initiatedEvent, requestedEvent, byAdmin]);
+    assert.equal(state.status === 'completed' && state.dispatched_by, 'admin');
+    assert.deepEqual(state.status === 'completed' && state.carrier, { name: 'simulated', reference: 'SIM-1', requested_at: T0 });
+  });
+
+  it('cancels an initiated shipment (the order was cancelled before dispatch); a cancelled one is terminal', () => {
+    spec(shipmentDecider).given([initiatedEvent, requestedEvent]).when(cancel).then([cancelledEvent]);
+    for (const [verb, command] of [['complete', complete], ['fail', fail], ['cancel', cancel]] as const) {
+      spec(shipmentDecider).given(histories.cancelled).when(command).thenThrows({ code: 'illegal_transition', message: `cannot ${verb} a shipment that is cancelled` });
+    }
+    spec(shipmentDecider).given(histories.completed).when(cancel).thenThrows({ message: 'cannot cancel a shipment that is completed' });
+    spec(shipmentDecider).given([]).when(cancel).thenThrows({ kind: 'not_found' });
+    const state = fold(shipmentDecider, shipmentDecider.initialState(), histories.cancelled);
+    assert.deepEqual(state.status === 'cancelled' && [state.cancelled_at, state.cancel_reason], [T1, 'order cancelled']);
   });
 });

@@ -4,7 +4,8 @@
  *  - handleBatch (consumer group `fulfillment`) keeps `order_deadlines` in step with the order events:
  *    OrderPlaced arms a timer, an event that takes the order out of `pending` disarms it.
  *  - tick fires due timers: it calls expireOrder, which decides from the event store, and records the step in
- *    the saga log.
+ *    the saga log (saga id = order id, type reservation_expiry; the events it wrote are added to the step by
+ *    the fulfilment consumer, src/worker/saga-steps.ts).
  * The table is only a timer index. Delivery is at-least-once and may be out of order (a sweeper republish), so a
  * timer can be armed again after it was disarmed, or fire before OrderPaid reached this consumer; expireOrder
  * then finds the order paid and does nothing. What must never happen is a timer dropped silently while the
@@ -16,8 +17,11 @@ import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from '../orders/index.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { createLoop } from './loop.ts';
+import { recordSagaStep } from './saga-log.ts';
+import { inTransaction, withTimeout } from './tx.ts';
+import { EXPIRY_SAGA_TYPE } from './saga-steps.ts';
 
-export const EXPIRY_SAGA_TYPE = 'reservation_expiry';
+export { EXPIRY_SAGA_TYPE };
 
 /**
  * The order service's expiry command: idempotent, a no-op ({ expired: false }) for an order no longer pending.
@@ -81,29 +85,6 @@ function expiresAtOf(event: EventEnvelope): string {
     throw new Error(`OrderPlaced ${event.aggregate_id} v${event.version} has no valid expires_at: ${JSON.stringify(value)}`);
   }
   return value;
-}
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpiryScheduler {
@@ -187,12 +168,19 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
         attempts: row.attempts + 1,
         ...(result.expired ? {} : { reason: 'order no longer pending' }),
       };
-      // ON CONFLICT: a timer armed again by a redelivered OrderPlaced resolves again; its first record stands.
-      await client.query(
-        `INSERT INTO saga_log (saga_id, saga_type, step, status, detail) VALUES ($1, $2, $3, 'completed', $4)
-         ON CONFLICT (saga_id, step) DO NOTHING`,
-        [row.order_id, EXPIRY_SAGA_TYPE, step, JSON.stringify(detail)],
-      );
+      // A timer armed again by a redelivered OrderPlaced resolves again; its first record stands (the detail's
+      // keys it had are kept). The events the expiry wrote join the step when the consumer sees them.
+      await recordSagaStep(client, {
+        saga_id: row.order_id,
+        saga_type: EXPIRY_SAGA_TYPE,
+        order_id: row.order_id,
+        step,
+        status: 'completed',
+        at: now,
+        detail,
+        event_ids: [],
+        saga_status: 'completed',
+      });
       await client.query('DELETE FROM order_deadlines WHERE order_id = $1', [row.order_id]);
       if (result.expired) log.info('expiry: order expired, stock released', { order_id: row.order_id, expires_at: detail.expires_at });
       return step;

@@ -8,6 +8,8 @@ export interface Loop {
   start(): void;
   /** Wakes a waiting loop, lets a running step finish, and resolves once nothing runs any more. */
   stop(): Promise<void>;
+  /** Ends the current pause early (new work arrived); a step in progress is followed by one more at once. */
+  wake(): void;
 }
 
 /**
@@ -19,17 +21,20 @@ export function createLoop(opts: { step: () => Promise<number>; onError: (err: u
   let running: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
+  let endPause: (() => void) | undefined;
+  let woken = false;
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      wake = resolve;
+      if (woken) return resolve();
+      endPause = resolve;
       timer = setTimeout(resolve, ms);
     });
 
   async function run(): Promise<void> {
     while (!stopped) {
       let delay: number;
+      woken = false;
       try {
         delay = await opts.step();
       } catch (err) {
@@ -47,10 +52,15 @@ export function createLoop(opts: { step: () => Promise<number>; onError: (err: u
       stopped = false;
       running = run();
     },
+    wake() {
+      woken = true;
+      clearTimeout(timer);
+      endPause?.();
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      wake?.();
+      endPause?.();
       await running;
       running = undefined;
     },

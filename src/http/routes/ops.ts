@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { requireAdmin, type AuthEnv } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
-import { intQuery, strQuery } from '../params.ts';
+import { notFound } from '../../shared/errors.ts';
+import { idParam, intQuery, strQuery } from '../params.ts';
 
 /** Health, readiness, metrics, consumer lag, the saga log, marketing and the links the SPA shows. */
 export function opsRoutes(deps: HttpDeps) {
@@ -22,8 +23,16 @@ export function opsRoutes(deps: HttpDeps) {
     .get('/ops/links', (c) => c.json(deps.ops.links))
     .get('/sagas', async (c) => {
       requireAdmin(c);
-      const sagaId = strQuery(c, 'saga_id', 200);
-      return c.json(await deps.ops.sagas({ limit: intQuery(c, 'limit', { min: 1, max: 500 }) ?? 100, ...(sagaId ? { sagaId } : {}) }));
+      const filters = { orderId: strQuery(c, 'order_id'), sagaId: strQuery(c, 'saga_id'), status: strQuery(c, 'status', 50), type: strQuery(c, 'type', 50), cursor: strQuery(c, 'cursor', 500) };
+      const limit = intQuery(c, 'limit', { min: 1, max: 500 });
+      return c.json(await q.listSagas({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)), ...(limit ? { limit } : {}) }));
+    })
+    .get('/sagas/:id', async (c) => {
+      requireAdmin(c);
+      const id = idParam(c, 'id');
+      const saga = await q.getSaga(id);
+      if (!saga) throw notFound('saga', id);
+      return c.json(saga);
     })
     .get('/marketing/overview', async (c) => (requireAdmin(c), c.json(await q.marketingOverview())))
     .get('/marketing/customers', async (c) => (requireAdmin(c), c.json({ items: await q.marketingCustomers({ limit: intQuery(c, 'limit', { min: 1, max: 100 }) ?? 20 }) })))
