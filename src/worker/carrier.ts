@@ -8,6 +8,7 @@
  *
  * This is where the randomness lives; deciders never see it (they get the answer as a command argument).
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Carrier, CarrierAnswer, CarrierBooking, ShipmentRequest } from '../shipping/carrier.ts';
 
@@ -27,7 +28,7 @@ export interface SimulatedCarrierOptions {
   /** Share of parcels that fail, 0..1 (SHIPMENT_FAILURE_RATE). */
   failureRate: number;
   clock: () => Date;
-  /** Uniform in [0, 1): the fate draw, the tracking number and the reference. Default Math.random. */
+  /** Uniform in [0, 1): the fate draw, the failure reason and the tracking number. Default Math.random. */
   random?: () => number;
 }
 
@@ -77,7 +78,8 @@ export function createSimulatedCarrier(opts: SimulatedCarrierOptions): Carrier {
          ON CONFLICT (shipment_id) DO NOTHING`,
         [
           request.shipment_id,
-          `SIM-${digits(random, 16)}`,
+          // The booking number follows from the shipment: unique as the shipment is, whatever the draws.
+          `SIM-${createHash('sha256').update(request.shipment_id).digest('hex').slice(0, 16).toUpperCase()}`,
           request.order_id,
           failed ? 'failed' : 'dispatched',
           `SIM${digits(random, 4)}-${digits(random, 4)}-${digits(random, 4)}`,

@@ -3,7 +3,8 @@
  * write is idempotent and commutative enough for at-least-once, out-of-order delivery:
  *  - a step seen again merges into its row: its event ids are added once, the detail keeps the keys it had
  *    (the first record of a step stands) and gains new ones, its time is the earliest;
- *  - a saga's status moves with its steps, but once completed or compensated it stays so, whatever is late.
+ *  - a saga's status moves with its steps, but once completed or compensated it stays so, whatever is late,
+ *    and a stalled (failed) saga becomes running again only through a step that happened after the stall.
  */
 import type { Queryable } from '../readmodel/db.ts';
 import type { SagaStep } from './saga-steps.ts';
@@ -15,7 +16,12 @@ const UPSERT_SAGA = `
     order_id   = COALESCE(sagas.order_id, EXCLUDED.order_id),
     started_at = LEAST(sagas.started_at, EXCLUDED.started_at),
     updated_at = GREATEST(sagas.updated_at, EXCLUDED.updated_at),
-    status     = CASE WHEN sagas.status IN ('completed', 'compensated') OR $4::text IS NULL THEN sagas.status ELSE $4::text END`;
+    status     = CASE
+                   WHEN sagas.status IN ('completed', 'compensated') OR $4::text IS NULL THEN sagas.status
+                   -- a stalled saga is running again only by a step that happened after the stall
+                   WHEN $4::text = 'running' AND sagas.status = 'failed' AND $5 <= sagas.updated_at THEN sagas.status
+                   ELSE $4::text
+                 END`;
 
 const UPSERT_STEP = `
   INSERT INTO saga_log (saga_id, saga_type, order_id, step, status, detail, event_ids, created_at)

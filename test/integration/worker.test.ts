@@ -32,11 +32,12 @@ after(async () => {
   await shared.end();
 });
 
-/** A pool whose tables are this test's own: saga_log as init.sql defines it, order_deadlines from applyWorkerSchema. */
+/** A pool whose tables are this test's own: saga_log and sagas as init.sql defines them, order_deadlines from applyWorkerSchema. */
 async function freshPool(): Promise<pg.Pool> {
   const schema = uniq('wk').replace(/-/g, '_');
   await shared.query(`CREATE SCHEMA ${schema}`);
   await shared.query(`CREATE TABLE ${schema}.saga_log (LIKE public.saga_log INCLUDING ALL)`);
+  await shared.query(`CREATE TABLE ${schema}.sagas (LIKE public.sagas INCLUDING ALL)`);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, options: `-c search_path=${schema}` });
   cleanups.push(async () => {
     await pool.end();
