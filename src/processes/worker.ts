@@ -62,6 +62,11 @@ export async function startWorker(config: Config, log: Logger) {
     },
   });
   log.info('fulfilment: simulated carrier', { delay_ms: config.orders.shipmentDelayMs, failure_rate: config.orders.shipmentFailureRate });
+  // The timers run from PostgreSQL alone: they start before the consumer has joined its group, so a worker
+  // restarted after a crash resumes waiting sagas at once, not after the group's rebalance (a session timeout).
+  sweeper.start();
+  expiry.start();
+  shipping.start();
   const consumer = await startConsumerProcess({
     name: 'worker',
     groupId: 'fulfillment',
@@ -81,8 +86,5 @@ export async function startWorker(config: Config, log: Logger) {
       events.close();
     },
   });
-  sweeper.start();
-  expiry.start();
-  shipping.start();
   return consumer;
 }

@@ -28,6 +28,10 @@ export async function startShop(opts: { projectors?: number; env?: Record<string
     PORT: String(apiPort),
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // Paid orders of the shared stack wait an hour for the simulated carrier, so tests that pay and then ship,
+    // cancel or inspect an order by hand are never raced by the fulfilment saga (the workers of every test file
+    // share its timers). The saga's own tests run in a shop of their own (isolated.ts) with a short delay.
+    SHIPMENT_DELAY_MS: process.env.SHIPMENT_DELAY_MS ?? String(60 * 60 * 1000),
     ...opts.env,
   } as Record<string, string>;
   const processes: ManagedProcess[] = [];
