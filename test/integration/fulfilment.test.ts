@@ -57,7 +57,6 @@ async function freshPool(): Promise<pg.Pool> {
 
 const T0 = Date.parse('2030-06-01T12:00:00.000Z');
 const DELAY = 2000;
-const ADMIN = { user_id: 'admin-1', email: 'admin@example.com', role: 'admin' as const };
 
 /** A scripted draw: each booking takes the next value (0 → dispatched, 0.99 → failed at rate 0.5). */
 const scripted = (values: number[]) => {
