@@ -162,7 +162,7 @@ test("000's reservation walk-through: reserve 2 of 100 → pay confirms → anot
   assert.equal(stream.events[2].data.quantity, 2);
 });
 
-test('cancelling a paid order returns the goods to stock (StockAdded) and mails the reason', async () => {
+test('cancelling a paid order returns the goods to stock (StockReturned) and mails the reason', async () => {
   const { http } = a;
   const product = await a.product({ price: 3000, stock: 4 });
   const buyer = await a.customer();
@@ -176,7 +176,7 @@ test('cancelling a paid order returns the goods to stock (StockAdded) and mails 
   const restocked = await a.inventory(product.id, 4);
   assert.deepEqual([restocked.total_quantity, restocked.reserved_quantity, restocked.available_quantity], [4, 0, 4]);
   const stream = await a.stream(`inventory-${product.id}`);
-  assert.deepEqual(stream.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockDeducted', 'StockAdded']);
+  assert.deepEqual(stream.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReturned']);
   assert.equal(stream.events[3].data.quantity, 3);
   const mails = await assertMailedOnce(buyer.email, order.order_id, [PLACED, PAID, CANCELLED], [SHIPPED]);
   assert.match(mailsAbout(mails, order.order_id, CANCELLED)[0]!.text, /サイズ違い/);

@@ -64,7 +64,8 @@ export function sagaHelpers(shop: () => IsolatedShop) {
     return eventually(
       async () => {
         const shown = await Promise.all(orders.map((o) => shop().a.http.get(`/orders/${o.order_id}`, shop().admin)));
-        const done = shown.filter((r) => ['completed', 'compensated'].includes(r.body?.fulfilment?.status));
+        // Both writers caught up: the worker's saga log and the projector's order row (two consumer groups).
+        const done = shown.filter((r) => ['completed', 'compensated'].includes(r.body?.fulfilment?.status) && !['pending', 'paid'].includes(r.body?.status));
         return done.length === orders.length ? shown.map((r) => r.body) : undefined;
       },
       { what, timeoutMs: SETTLE_MS, intervalMs: 500 },
