@@ -34,3 +34,8 @@ test('an unknown event leaves the row as it was; a malformed one names the field
   assert.deepEqual(evolveInventory(row, envelope('StockAudited', { product_id: 'p1' })), row);
   assert.throws(() => evolveInventory(row, envelope('StockAdded', { product_id: 'p1', quantity: '5' })), /data\.quantity must be an integer/);
 });
+
+test('goods of a paid order coming back (StockReturned) raise the total again', () => {
+  const row = fold([['StockAdded', { quantity: 10 }], reserve('r1', 3), ['StockDeducted', { reservation_id: 'r1', order_id: 'o-r1', quantity: 3 }], ['StockReturned', { order_id: 'o-r1', quantity: 3, reason: 'shipment_failed' }]]);
+  assert.deepEqual({ total: row.total_quantity, reserved: reservedQuantity(row) }, { total: 10, reserved: 0 });
+});
