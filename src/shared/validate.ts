@@ -70,6 +70,9 @@ export const pattern = (field: string, value: unknown, re: RegExp, what: string)
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 export const id = (field: string, value: unknown): Check => pattern(field, value, ID_PATTERN, 'an id of 1..128 letters, digits or _.:@-');
 
+/** The ids the application draws (crypto.randomUUID): products, orders, categories, users. Lower case. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 /** Milliseconds since the epoch of an ISO-8601 instant with an explicit offset, or NaN. Pure: no clock read. */
 export const instantMs = (value: unknown): number =>
