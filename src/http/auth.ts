@@ -87,10 +87,14 @@ export function createTokens(opts: { secret: string; accessTtlSeconds: number; r
 
 export type Tokens = ReturnType<typeof createTokens>;
 
-/** Reads a Bearer token when present; a present but bad token is a 401 rather than silently anonymous. */
+/**
+ * Reads a Bearer token when present; a present but bad token is a 401 rather than silently anonymous. Except
+ * under /auth/: logging in, registering, refreshing and logging out need no access token, and a client calling
+ * /auth/refresh precisely because its access token expired must not be refused for still sending it.
+ */
 export function authenticate(tokens: Tokens): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
+    const header = c.req.path.startsWith('/auth/') ? undefined : c.req.header('authorization');
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match?.[1]) throw unauthorized('Authorization header must be "Bearer <token>"');

@@ -28,6 +28,10 @@ export async function startShop(opts: { projectors?: number; env?: Record<string
     PORT: String(apiPort),
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // Every test client shares 127.0.0.1, where real users would come from many addresses: the per-address
+    // limits would count a whole test file as one user. Tests of the limits themselves set their own.
+    REGISTER_LIMIT_PER_ADDRESS: '1000000',
+    LOGIN_LIMIT_PER_ADDRESS: '1000000',
     ...opts.env,
   } as Record<string, string>;
   const processes: ManagedProcess[] = [];
