@@ -272,6 +272,16 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
   }
 
   async function readCredential(userId: string): Promise<Credential | undefined> {
+    // A migration racing ours may still be in flight when ours is cancelled (TransactionConflict): read again.
+    for (let attempt = 1; ; attempt++) {
+      const result = await readOrMigrateCredential(userId);
+      if (result !== 'raced') return result;
+      if (attempt >= 5) throw new Error(`credential of ${userId}: the legacy migration kept conflicting`);
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+
+  async function readOrMigrateCredential(userId: string): Promise<Credential | undefined | 'raced'> {
     const found = await getCredential(userId);
     if (found) return found;
     // Legacy (legacy.ts): the hash is still inside the account's first event. Move it, atomically.
@@ -310,9 +320,9 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
         }),
       );
     } catch (err) {
-      // Another reader migrated it first: its item is the answer.
+      // Another reader migrated it first (or is doing so): its item is the answer.
       if (!(err instanceof TransactionCanceledException)) throw err;
-      return getCredential(userId);
+      return (await getCredential(userId)) ?? 'raced';
     }
     return { user_id: userId, password_hash: hash };
   }

@@ -45,8 +45,11 @@ export function createRateLimiter(opts: { now?: () => number; maxKeys?: number }
     buckets.set(key, { tokens, at: t });
   };
 
+  // Runs when the map outgrows maxKeys and brings it down to 90 %, so its O(n) sweep happens once per
+  // maxKeys/10 new keys, not on every request of a flood of fresh addresses.
   const prune = (rules: readonly Rule[], t: number) => {
     if (buckets.size <= maxKeys) return;
+    const target = Math.floor(maxKeys * 0.9);
     const limits = new Map(rules.map((r) => [r.key, r.limit]));
     for (const [key, b] of buckets) {
       // Without the rule at hand, a bucket untouched for a day is certainly full again.
@@ -54,7 +57,7 @@ export function createRateLimiter(opts: { now?: () => number; maxKeys?: number }
       if (limit ? level({ key, limit }, t) >= limit.limit : t - b.at > 24 * 3600_000) buckets.delete(key);
     }
     for (const key of buckets.keys()) {
-      if (buckets.size <= maxKeys) break;
+      if (buckets.size <= target) break;
       buckets.delete(key);
     }
   };

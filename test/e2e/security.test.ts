@@ -27,7 +27,7 @@ import { decodeJwt, requestFrom, TEST_JWT_SECRET, type RawReply } from '../suppo
 import { assertProblem, useShop, type ShopFixture } from '../support/shop.ts';
 
 let f: ShopFixture;
-useShop((fixture) => (f = fixture), { env: { JWT_SECRET: TEST_JWT_SECRET } });
+useShop((fixture) => (f = fixture), { env: { JWT_SECRET: TEST_JWT_SECRET, WAITS_PER_CLIENT: '4' } });
 
 const STRICT = {
   JWT_SECRET: TEST_JWT_SECRET,

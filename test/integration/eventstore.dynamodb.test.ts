@@ -11,6 +11,8 @@ import { createDynamoClient } from '../../src/eventstore/client.ts';
 import { eventStoreContract } from '../../src/eventstore/contract.ts';
 import { createDynamoEventStore } from '../../src/eventstore/dynamodb.ts';
 import { eventItem } from '../../src/eventstore/dynamodb-items.ts';
+import { sessionStoreContract } from '../../src/eventstore/session-contract.ts';
+import { createDynamoSessionStore } from '../../src/eventstore/sessions.ts';
 import { ensureTables } from '../../src/eventstore/tables.ts';
 import { uniq } from '../support/env.ts';
 
@@ -53,6 +55,12 @@ eventStoreContract(
     },
   },
 );
+
+sessionStoreContract('DynamoDB Local', async () => {
+  const tables = freshTables();
+  await ensureTables(client, tables);
+  return createDynamoSessionStore({ client, table: tables.auth });
+});
 
 describe('DynamoDB tables and transactions', () => {
   it('ensureTables is idempotent and safe when several processes start together', async () => {

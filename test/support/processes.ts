@@ -32,6 +32,8 @@ export async function startShop(opts: { projectors?: number; env?: Record<string
     // limits would count a whole test file as one user. Tests of the limits themselves set their own.
     REGISTER_LIMIT_PER_ADDRESS: '1000000',
     LOGIN_LIMIT_PER_ADDRESS: '1000000',
+    // Likewise for read-your-writes waits: anonymous test reads are all one address, admin writes one user.
+    WAITS_PER_CLIENT: '1000',
     ...opts.env,
   } as Record<string, string>;
   const processes: ManagedProcess[] = [];
