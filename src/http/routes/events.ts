@@ -27,7 +27,7 @@ const FOLDERS: Record<AggregateType, Folder> = {
   Shipment: shipmentDecider,
 };
 
-/** Never hand out password hashes, not even to admins or the owner. */
+/** Never hand out a password hash, not even to admins or the owner (the store already drops legacy ones: defence in depth). */
 const redact = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object') {
