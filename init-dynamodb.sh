@@ -4,7 +4,7 @@
 # layout at startup (src/eventstore/tables.ts): keep the two in step.
 #
 #   DYNAMODB_ENDPOINT   default http://localhost:8000
-#   DYNAMODB_TABLE_EVENTS / _SNAPSHOTS / _IDEMPOTENCY   default events / event_snapshots / idempotency_keys
+#   DYNAMODB_TABLE_EVENTS / _SNAPSHOTS / _IDEMPOTENCY / _AUTH   default events / event_snapshots / idempotency_keys / auth
 #   DYNAMODB_WAIT_SECONDS   how long to wait for the endpoint to answer (default 60)
 #
 # POSIX sh on purpose: the amazon/aws-cli image and slim images have no bash guarantees.
@@ -14,6 +14,7 @@ ENDPOINT="${DYNAMODB_ENDPOINT:-http://localhost:8000}"
 EVENTS="${DYNAMODB_TABLE_EVENTS:-events}"
 SNAPSHOTS="${DYNAMODB_TABLE_SNAPSHOTS:-event_snapshots}"
 IDEMPOTENCY="${DYNAMODB_TABLE_IDEMPOTENCY:-idempotency_keys}"
+AUTH="${DYNAMODB_TABLE_AUTH:-auth}"
 WAIT_SECONDS="${DYNAMODB_WAIT_SECONDS:-60}"
 
 # DynamoDB Local accepts any credentials, but the CLI will not send a request without some.
@@ -72,13 +73,22 @@ create_table "$IDEMPOTENCY" \
   --attribute-definitions AttributeName=key,AttributeType=S \
   --key-schema AttributeName=key,KeyType=HASH
 
-# Idempotency records expire after 24 h (the store ignores expired ones; TTL only reclaims the space).
-if ! err=$(ddb update-time-to-live --table-name "$IDEMPOTENCY" \
-  --time-to-live-specification Enabled=true,AttributeName=expires_at 2>&1 >/dev/null); then
-  case "$err" in
-    *"already enabled"*) ;;
-    *) echo "$err" >&2; exit 1 ;;
-  esac
-fi
-echo "init-dynamodb: TTL on $IDEMPOTENCY.expires_at enabled"
+# What must never be an event: password hashes (pk credential#<user_id>) and refresh-token families
+# (pk session#<family_id>, the only items with expires_at).
+create_table "$AUTH" \
+  --attribute-definitions AttributeName=pk,AttributeType=S \
+  --key-schema AttributeName=pk,KeyType=HASH
+
+# Idempotency records expire after 24 h, sessions when their refresh token does (the stores ignore expired
+# items; TTL only reclaims the space).
+for table in "$IDEMPOTENCY" "$AUTH"; do
+  if ! err=$(ddb update-time-to-live --table-name "$table" \
+    --time-to-live-specification Enabled=true,AttributeName=expires_at 2>&1 >/dev/null); then
+    case "$err" in
+      *"already enabled"*) ;;
+      *) echo "$err" >&2; exit 1 ;;
+    esac
+  fi
+  echo "init-dynamodb: TTL on $table.expires_at enabled"
+done
 echo "init-dynamodb: done"

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Configuration is read once from the environment and validated up front: a process with a bad setting
  * stops at start with a message naming the variable, never later mid-request. Defaults match `make dev`.
@@ -5,7 +7,7 @@
 export interface Config {
   env: 'development' | 'production' | 'test';
   http: { host: string; port: number; bodyLimitBytes: number };
-  dynamodb: { endpoint: string | undefined; region: string; tables: { events: string; snapshots: string; idempotency: string } };
+  dynamodb: { endpoint: string | undefined; region: string; tables: { events: string; snapshots: string; idempotency: string; auth: string } };
   kafka: { brokers: string[]; topic: string; partitions: number };
   databaseUrl: string;
   smtp: { host: string; port: number; from: string };
@@ -13,6 +15,7 @@ export interface Config {
   orders: { reservationTtlSeconds: number; shipmentFailureRate: number; shipmentDelayMs: number };
   links: { kafkaUi: string; mailUi: string; dynamodbAdmin: string };
   snapshotEvery: number;
+  security: SecurityConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -56,6 +59,7 @@ export function loadConfig(env: Env = process.env): Config {
         events: env.DYNAMODB_TABLE_EVENTS ?? env.DYNAMODB_TABLE_NAME ?? 'events',
         snapshots: env.DYNAMODB_TABLE_SNAPSHOTS ?? 'event_snapshots',
         idempotency: env.DYNAMODB_TABLE_IDEMPOTENCY ?? 'idempotency_keys',
+        auth: env.DYNAMODB_TABLE_AUTH ?? 'auth',
       },
     },
     kafka: {
@@ -84,7 +88,63 @@ export function loadConfig(env: Env = process.env): Config {
       dynamodbAdmin: env.DYNAMODB_ADMIN_URL ?? '',
     },
     snapshotEvery: int('SNAPSHOT_EVERY', 100, 2, 100_000),
+    security: securityFrom(env, int, problems),
   };
   if (problems.length) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+/** A limit of `limit` attempts per `windowSeconds` (a token bucket that refills at that rate). */
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+/**
+ * Abuse limits of the api (README "Security"). Login limits count failed attempts only (a success gives its
+ * tokens back); registration limits count every attempt that got past validation.
+ */
+export interface SecurityConfig {
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For is believed. Empty (the default): the
+   * socket's peer is the client and X-Forwarded-For is ignored, so a client cannot choose its rate-limit key.
+   */
+  trustedProxies: string[];
+  login: { perAddressAndEmail: RateLimit; perAddress: RateLimit; perEmail: RateLimit };
+  register: { perAddress: RateLimit; perEmail: RateLimit };
+  /** scrypt hashes at once, and waiting, per api process (src/app/password.ts). */
+  passwordHashConcurrency: number;
+  passwordHashQueue: number;
+  /** Read-your-writes waits (?min_version, ?wait_for) one client may hold at once. */
+  waitsPerClient: number;
+}
+
+function securityFrom(env: Env, int: (name: string, fallback: number, min: number, max: number) => number, problems: string[]): SecurityConfig {
+  const trustedProxies = (env.TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  for (const proxy of trustedProxies) {
+    const [address = '', prefix, ...rest] = proxy.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? 0 : Number(prefix);
+    if (family === 0 || rest.length > 0 || (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)))) {
+      problems.push(`TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR ranges, got "${proxy}"`);
+    }
+  }
+  const loginWindow = int('LOGIN_LIMIT_WINDOW_SECONDS', 900, 1, 7 * 24 * 3600);
+  const registerWindow = int('REGISTER_LIMIT_WINDOW_SECONDS', 3600, 1, 7 * 24 * 3600);
+  const per = (limit: number, windowSeconds: number): RateLimit => ({ limit, windowSeconds });
+  return {
+    trustedProxies,
+    login: {
+      perAddressAndEmail: per(int('LOGIN_LIMIT_PER_ADDRESS_AND_EMAIL', 10, 1, 1_000_000), loginWindow),
+      perAddress: per(int('LOGIN_LIMIT_PER_ADDRESS', 50, 1, 1_000_000), loginWindow),
+      perEmail: per(int('LOGIN_LIMIT_PER_EMAIL', 30, 1, 1_000_000), loginWindow),
+    },
+    register: {
+      perAddress: per(int('REGISTER_LIMIT_PER_ADDRESS', 20, 1, 1_000_000), registerWindow),
+      perEmail: per(int('REGISTER_LIMIT_PER_EMAIL', 5, 1, 1_000_000), registerWindow),
+    },
+    passwordHashConcurrency: int('PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+    passwordHashQueue: int('PASSWORD_HASH_QUEUE', 32, 0, 10_000),
+    waitsPerClient: int('WAITS_PER_CLIENT', 4, 1, 1000),
+  };
 }

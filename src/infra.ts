@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
-import { createDynamoClient, createDynamoEventStore, ensureTables } from './eventstore/index.ts';
+import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from './eventstore/index.ts';
 import type { EventStore } from './eventstore/types.ts';
 import { createKafka } from './messaging/kafka.ts';
 import { applySchema } from './readmodel/schema.ts';
@@ -11,12 +11,13 @@ import type { Logger } from './shared/log.ts';
  * Builders for the infrastructure clients every process shares. Each takes the parsed config; nothing here is
  * a module-level singleton. Creating tables and the schema is idempotent, so any process may start first.
  */
-export async function connectEventStore(config: Config): Promise<{ store: EventStore; ping: () => Promise<boolean>; close: () => void }> {
+export async function connectEventStore(config: Config): Promise<{ store: EventStore; sessions: SessionStore; ping: () => Promise<boolean>; close: () => void }> {
   const client = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
   await ensureTables(client, config.dynamodb.tables);
   const store = createDynamoEventStore({ client, tables: config.dynamodb.tables });
   return {
     store,
+    sessions: createDynamoSessionStore({ client, table: config.dynamodb.tables.auth }),
     ping: async () => {
       try {
         await store.readStream('healthcheck');

@@ -30,7 +30,7 @@ export type Http = ReturnType<typeof client>;
 
 export function tokenMinter(bench: Bench) {
   const tokens = createTokens({ secret: bench.config.auth.jwtSecret, accessTtlSeconds: 3600, refreshTtlSeconds: 7200 });
-  return async (p: Principal) => (await tokens.issue(p)).access_token;
+  return async (p: Principal) => tokens.accessToken(p);
 }
 
 const describeLag = (r: LagReport) => r.groups.map((g) => `${g.group}: ${g.state}, ${g.members} member(s), lag ${g.total_lag}`).join('; ');

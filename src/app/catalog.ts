@@ -1,6 +1,14 @@
-import { categoryDecider, categoryNameClaimDecider, categoryNameClaimStreamId, productDecider, type CategoryState } from '../catalog/index.ts';
+import {
+  categoryDecider,
+  categoryNameClaimDecider,
+  categoryNameClaimStreamId,
+  legacyCategoryNameClaimStreamId,
+  productDecider,
+  type CategoryState,
+} from '../catalog/index.ts';
 import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
-import { notFound } from '../shared/errors.ts';
+import { AppError, conflict, notFound } from '../shared/errors.ts';
+import { UUID_PATTERN } from '../shared/validate.ts';
 import type { AppContext } from './context.ts';
 import type { Plan } from './executor.ts';
 import { streamWrite, type Streams } from './streams.ts';
@@ -16,15 +24,29 @@ export interface ProductInput {
 
 /** Products and categories (004). Creating a product records ProductCreated and StockAdded atomically. */
 export function createCatalogService(ctx: AppContext, streams: Streams) {
+  /** The claim of a name: the hashed stream, or the one older releases wrote (read only). */
+  async function loadNameClaim(name: string) {
+    const current = await streams.categoryName(name);
+    if (current.state.status === 'claimed') return { current, legacy: undefined };
+    return { current, legacy: await streams.legacyCategoryName(name) };
+  }
+
   /** A category given by id or by name resolves through the name claim stream (consistent, no read model). */
   async function resolveCategory(ref: string | null | undefined): Promise<{ id: string | null; state: CategoryState | null }> {
     if (ref === null || ref === undefined || ref === '') return { id: null, state: null };
-    const byId = await streams.category(ref);
-    if (byId.state.status === 'created') return { id: ref, state: byId.state };
-    const claim = await streams.categoryName(ref);
-    if (claim.state.status !== 'claimed') throw notFound('category', ref);
-    const byName = await streams.category(claim.state.category_id);
-    return { id: claim.state.category_id, state: byName.state };
+    // Category ids are UUIDs; anything else can only be a name (and must never be read as some other stream).
+    if (UUID_PATTERN.test(ref)) {
+      const byId = await streams.category(ref).catch((err: unknown) => {
+        if (err instanceof AppError && err.kind === 'not_found') return undefined; // another aggregate's id
+        throw err;
+      });
+      if (byId?.state.status === 'created') return { id: ref, state: byId.state };
+    }
+    const { current, legacy } = await loadNameClaim(ref);
+    const claim = current.state.status === 'claimed' ? current.state : legacy?.state.status === 'claimed' ? legacy.state : undefined;
+    if (!claim) throw notFound('category', ref);
+    const byName = await streams.category(claim.category_id);
+    return { id: claim.category_id, state: byName.state };
   }
 
   return {
@@ -32,13 +54,19 @@ export function createCatalogService(ctx: AppContext, streams: Streams) {
       const category_id = ctx.newId();
       return async (): Promise<Plan> => {
         const now = ctx.clock().toISOString();
-        const claim = await streams.categoryName(name);
-        const claimEvents = categoryNameClaimDecider.decide({ type: 'ClaimCategoryName', name, category_id }, claim.state);
+        const { current, legacy } = await loadNameClaim(name);
+        // Legacy claims are never written again, so one that is claimed belongs to another category.
+        if (legacy?.state.status === 'claimed') {
+          throw conflict('category_name_taken', `a category named ${JSON.stringify(legacy.state.name)} already exists`, { category_id: legacy.state.category_id });
+        }
+        const claimEvents = categoryNameClaimDecider.decide({ type: 'ClaimCategoryName', name, category_id }, current.state);
         const events = categoryDecider.decide({ type: 'CreateCategory', category_id, name, now }, categoryDecider.initialState());
         const created = events[0]!.data;
         return {
           writes: [
-            streamWrite(categoryNameClaimStreamId(name), 'CategoryNameClaim', claim.version, claimEvents),
+            streamWrite(categoryNameClaimStreamId(name), 'CategoryNameClaim', current.version, claimEvents),
+            // A guard: the legacy claim must still be free when this commits (an older release may still run).
+            ...(legacy ? [streamWrite(legacyCategoryNameClaimStreamId(name), 'CategoryNameClaim', legacy.version, [])] : []),
             streamWrite(category_id, 'Category', 0, events),
           ],
           status: 201,

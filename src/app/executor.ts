@@ -3,11 +3,13 @@ import type { EventEnvelope, EventMetadata } from '../shared/envelope.ts';
 import type { Logger } from '../shared/log.ts';
 import { AppError } from '../shared/errors.ts';
 import { retryOnConflict } from '../eventstore/aggregate.ts';
-import { IdempotencyKeyTaken, type EventStore, type StreamWrite } from '../eventstore/types.ts';
+import { IdempotencyKeyTaken, type Credential, type EventStore, type StreamWrite } from '../eventstore/types.ts';
 
 /** What a command decided: the writes to append and the answer to give once they are durable. */
 export interface Plan<B = unknown> {
   writes: StreamWrite[];
+  /** A new account's password hash, appended in the same transaction but never as an event (DESIGN §3). */
+  credential?: Credential;
   status: number;
   body: B;
 }
@@ -93,7 +95,7 @@ export function createExecutor(deps: ExecutorDeps) {
         // product (npm run bench, row 5) to be refused for stock, not for losing the race.
         const { result, events } = await retryOnConflict(async () => {
           const decided = await plan();
-          if (decided.writes.every((w) => w.events.length === 0)) return { result: decided, events: [] as EventEnvelope[] };
+          if (decided.writes.every((w) => w.events.length === 0) && !decided.credential) return { result: decided, events: [] as EventEnvelope[] };
           // Writes without events stay in as guards: the transaction then also requires that those streams
           // have not moved since the decision read them.
           const appended = await deps.store.append(
@@ -101,6 +103,7 @@ export function createExecutor(deps: ExecutorDeps) {
             {
               metadata: opts.metadata,
               now: deps.clock().toISOString(),
+              ...(decided.credential ? { credential: decided.credential } : {}),
               ...(opts.idempotency
                 ? { idempotency: { key: opts.idempotency.key, request_hash: opts.idempotency.requestHash, status: decided.status, body: decided.body } }
                 : {}),

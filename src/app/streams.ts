@@ -2,17 +2,30 @@ import { loadAggregate, type Loaded } from '../eventstore/aggregate.ts';
 import type { StreamWrite } from '../eventstore/types.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
-import { cartDecider, cartStreamId, type CartState } from '../carts/index.ts';
-import { categoryDecider, categoryNameClaimDecider, categoryNameClaimStreamId, productDecider, type CategoryState, type ProductState } from '../catalog/index.ts';
+import { notFound } from '../shared/errors.ts';
+import { cartDecider, cartStreamId, isCartEventType, type CartState } from '../carts/index.ts';
+import {
+  categoryDecider,
+  categoryNameClaimDecider,
+  categoryNameClaimStreamId,
+  isCategoryEventType,
+  isCategoryNameClaimEventType,
+  isProductEventType,
+  legacyCategoryNameClaimStreamId,
+  productDecider,
+  type CategoryState,
+  type ProductState,
+} from '../catalog/index.ts';
 import {
   INVENTORY_SNAPSHOT_SCHEMA_VERSION,
   fromSnapshot,
   inventoryDecider,
   inventoryStreamId,
+  isInventoryEventType,
   toSnapshot,
   type InventoryState,
 } from '../inventory/index.ts';
-import { orderDecider, type OrderState } from '../orders/index.ts';
+import { isOrderEventType, orderDecider, type OrderState } from '../orders/index.ts';
 import type { AppContext } from './context.ts';
 
 /** The stream write for decided events, conditioned on the version the decision was made from. */
@@ -24,18 +37,37 @@ export const streamWrite = (aggregate_id: string, aggregate_type: AggregateType,
 });
 
 /**
+ * A decider's evolve that refuses events of another aggregate. Ids come from clients (paths, bodies), and every
+ * stream shares one key space: an order id given as a product id, or a claim stream as a category, must be
+ * "not found", never folded into a state that the decider does not know (a 500 at best).
+ */
+export const onlyEvents =
+  <S, E extends DomainEvent>(isType: (type: string) => boolean, what: string, id: string, evolve: (state: S, event: E) => S) =>
+  (state: S, event: E): S => {
+    if (!isType(event.type)) throw notFound(what, id);
+    return evolve(state, event);
+  };
+
+const decided = <S, E extends DomainEvent>(decider: { initialState: () => S; evolve: (s: S, e: E) => S }, isType: (type: string) => boolean, what: string, id: string) => ({
+  initialState: decider.initialState,
+  evolve: onlyEvents(isType, what, id, decider.evolve),
+});
+
+/**
  * Loading each aggregate from its stream. Inventory streams of popular products grow long (every reservation,
  * confirmation and release), so they load from a snapshot plus the tail; the others stay short.
  */
 export function createStreams(ctx: AppContext) {
   return {
-    category: (id: string): Promise<Loaded<CategoryState>> => loadAggregate(ctx.store, id, categoryDecider),
-    categoryName: (name: string) => loadAggregate(ctx.store, categoryNameClaimStreamId(name), categoryNameClaimDecider),
-    product: (id: string): Promise<Loaded<ProductState>> => loadAggregate(ctx.store, id, productDecider),
+    category: (id: string): Promise<Loaded<CategoryState>> => loadAggregate(ctx.store, id, decided(categoryDecider, isCategoryEventType, 'category', id)),
+    categoryName: (name: string) => loadAggregate(ctx.store, categoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
+    /** Read only: claims written before the hashed stream ids (legacyCategoryNameClaimStreamId). */
+    legacyCategoryName: (name: string) => loadAggregate(ctx.store, legacyCategoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
+    product: (id: string): Promise<Loaded<ProductState>> => loadAggregate(ctx.store, id, decided(productDecider, isProductEventType, 'product', id)),
     inventory: (productId: string): Promise<Loaded<InventoryState>> =>
       loadAggregate(ctx.store, inventoryStreamId(productId), {
         initialState: inventoryDecider.initialState,
-        evolve: inventoryDecider.evolve,
+        evolve: onlyEvents(isInventoryEventType, 'inventory of product', productId, inventoryDecider.evolve),
         snapshot: {
           schemaVersion: INVENTORY_SNAPSHOT_SCHEMA_VERSION,
           every: ctx.snapshotEvery,
@@ -43,8 +75,8 @@ export function createStreams(ctx: AppContext) {
           fromSnapshot,
         },
       }),
-    cart: (userId: string): Promise<Loaded<CartState>> => loadAggregate(ctx.store, cartStreamId(userId), cartDecider),
-    order: (id: string): Promise<Loaded<OrderState>> => loadAggregate(ctx.store, id, orderDecider),
+    cart: (userId: string): Promise<Loaded<CartState>> => loadAggregate(ctx.store, cartStreamId(userId), decided(cartDecider, isCartEventType, 'cart', userId)),
+    order: (id: string): Promise<Loaded<OrderState>> => loadAggregate(ctx.store, id, decided(orderDecider, isOrderEventType, 'order', id)),
   };
 }
 

@@ -1,9 +1,21 @@
 import { loadAggregate } from '../eventstore/aggregate.ts';
-import { AppError, validationError } from '../shared/errors.ts';
-import { emailClaimDecider, emailClaimStreamId, normaliseEmail, userDecider, type UserRole } from '../users/index.ts';
+import { AppError, conflict, validationError } from '../shared/errors.ts';
+import { ensure } from '../shared/validate.ts';
+import {
+  emailClaimDecider,
+  emailClaimStreamId,
+  isEmailClaimEventType,
+  isUserEventType,
+  legacyEmailClaimStreamId,
+  normaliseEmail,
+  registrationChecks,
+  userDecider,
+  type UserRole,
+} from '../users/index.ts';
 import type { AppContext } from './context.ts';
 import type { Plan } from './executor.ts';
-import { hashPassword, verifyPassword } from './password.ts';
+import { createPasswordHasher, type PasswordHasher } from './password.ts';
+import { onlyEvents, streamWrite } from './streams.ts';
 
 export interface RegisteredUser {
   user_id: string;
@@ -16,29 +28,46 @@ export interface RegisteredUser {
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 128;
 
-/**
- * Registration and login. Credentials are decided from the event store (the email claim stream, then the
- * user stream), never from a read model, so a user can log in the moment registration answered.
- */
-export function createUserService(ctx: AppContext) {
-  const loadClaim = (email: string) => loadAggregate(ctx.store, emailClaimStreamId(email), emailClaimDecider);
-  const loadUser = (userId: string) => loadAggregate(ctx.store, userId, userDecider);
+const invalidCredentials = () => new AppError('unauthorized', 'invalid_credentials', 'invalid email or password');
 
-  async function planRegistration(input: { email: string; password: string; name: string; role: UserRole; user_id: string; password_hash: string }): Promise<Plan<RegisteredUser>> {
+/**
+ * Registration and login. Credentials are decided from the event store (the email claim stream, the user stream
+ * and the credential item), never from a read model, so a user can log in the moment registration answered.
+ * The password hash is not an event: it is written into its own item in the registration's transaction.
+ */
+export function createUserService(ctx: AppContext, opts: { passwords?: PasswordHasher } = {}) {
+  const passwords = opts.passwords ?? createPasswordHasher();
+  const loadClaimAt = (streamId: string) =>
+    loadAggregate(ctx.store, streamId, { initialState: emailClaimDecider.initialState, evolve: onlyEvents(isEmailClaimEventType, 'email claim', streamId, emailClaimDecider.evolve) });
+  const loadUser = (userId: string) => loadAggregate(ctx.store, userId, { initialState: userDecider.initialState, evolve: onlyEvents(isUserEventType, 'user', userId, userDecider.evolve) });
+
+  /**
+   * The claim of an email: the hashed stream, or, for accounts registered before it existed, the legacy stream
+   * named by the address itself (read only; see legacyEmailClaimStreamId).
+   */
+  async function loadClaim(email: string) {
+    const current = await loadClaimAt(emailClaimStreamId(email));
+    if (current.state.status === 'claimed') return { current, legacy: undefined };
+    return { current, legacy: await loadClaimAt(legacyEmailClaimStreamId(email)) };
+  }
+
+  async function planRegistration(input: { email: string; name: string; role: UserRole; user_id: string; password_hash: string }): Promise<Plan<RegisteredUser>> {
     const email = normaliseEmail(input.email);
     const claim = await loadClaim(email);
     const now = ctx.clock().toISOString();
-    const claimEvents = emailClaimDecider.decide({ type: 'ClaimEmail', email, user_id: input.user_id }, claim.state);
+    // Legacy claims are never written again, so one that is claimed belongs to someone else.
+    if (claim.legacy?.state.status === 'claimed') throw conflict('email_taken', 'email is already registered');
+    const claimEvents = emailClaimDecider.decide({ type: 'ClaimEmail', email, user_id: input.user_id }, claim.current.state);
     const user = await loadUser(input.user_id);
-    const userEvents = userDecider.decide(
-      { type: 'RegisterUser', user_id: input.user_id, email, name: input.name, role: input.role, password_hash: input.password_hash, now },
-      user.state,
-    );
+    const userEvents = userDecider.decide({ type: 'RegisterUser', user_id: input.user_id, email, name: input.name, role: input.role, now }, user.state);
     return {
       writes: [
-        { aggregate_id: emailClaimStreamId(email), aggregate_type: 'EmailClaim', expected_version: claim.version, events: claimEvents.map((e) => ({ event_type: e.type, data: { ...e.data } })) },
-        { aggregate_id: input.user_id, aggregate_type: 'User', expected_version: user.version, events: userEvents.map((e) => ({ event_type: e.type, data: { ...e.data } })) },
+        streamWrite(emailClaimStreamId(email), 'EmailClaim', claim.current.version, claimEvents),
+        // A guard: the legacy claim must still be free when this commits (an older release may still be running).
+        ...(claim.legacy ? [streamWrite(legacyEmailClaimStreamId(email), 'EmailClaim', claim.legacy.version, [])] : []),
+        streamWrite(input.user_id, 'User', user.version, userEvents),
       ],
+      credential: { user_id: input.user_id, password_hash: input.password_hash },
       status: 201,
       body: { user_id: input.user_id, email, name: input.name.trim(), role: input.role, version: user.version + userEvents.length },
     };
@@ -50,43 +79,70 @@ export function createUserService(ctx: AppContext) {
     }
   };
 
+  /** Every field rule a registration can break without reading state, checked before any hashing. */
+  const checkRegistration = (input: { email: unknown; password: unknown; name: unknown }) => {
+    const errors = [...registrationChecks(input.email, input.name)];
+    try {
+      checkPassword(input.password);
+    } catch (err) {
+      errors.push(...((err as AppError).errors ?? []));
+    }
+    ensure(...errors);
+  };
+
   return {
+    passwords,
+    checkRegistration,
+
     /** Plans a registration; the hash is computed once, outside the retry loop (scrypt is slow on purpose). */
     async register(input: { email: string; password: string; name: string; role?: UserRole }) {
-      checkPassword(input.password);
-      const password_hash = await hashPassword(input.password);
+      checkRegistration(input);
+      const password_hash = await passwords.hash(input.password);
       const user_id = ctx.newId();
       return () => planRegistration({ ...input, role: input.role ?? 'customer', user_id, password_hash });
     },
 
-    /** Returns the user for valid credentials; the same error for unknown email and wrong password. */
+    /** Returns the user for valid credentials; the same error, after the same work, for unknown email and wrong password. */
     async authenticate(email: string, password: string): Promise<RegisteredUser> {
-      const invalid = new AppError('unauthorized', 'invalid_credentials', 'invalid email or password');
-      if (typeof email !== 'string' || typeof password !== 'string') throw invalid;
+      if (typeof email !== 'string' || typeof password !== 'string') throw invalidCredentials();
       const claim = await loadClaim(normaliseEmail(email));
-      if (claim.state.status !== 'claimed') {
-        await hashPassword(password); // same work as a real check: no timing oracle for registered emails
-        throw invalid;
+      const claimed = claim.current.state.status === 'claimed' ? claim.current.state : claim.legacy?.state.status === 'claimed' ? claim.legacy.state : undefined;
+      const credential = claimed ? await ctx.store.readCredential(claimed.user_id) : undefined;
+      if (!claimed || !credential) {
+        await passwords.verifyNothing(password);
+        throw invalidCredentials();
       }
-      const user = await loadUser(claim.state.user_id);
-      if (user.state.status !== 'registered' || !(await verifyPassword(password, user.state.password_hash))) throw invalid;
+      if (!(await passwords.verify(password, credential.password_hash))) throw invalidCredentials();
+      const user = await loadUser(claimed.user_id);
+      if (user.state.status !== 'registered') throw invalidCredentials();
+      if (passwords.needsRehash(credential.password_hash)) {
+        // Parameters were raised since this hash was made: store one of today's strength. Best effort: a lost
+        // race or a failed write only means the next login tries again.
+        await passwords
+          .hash(password)
+          .then((stronger) => ctx.store.replaceCredential(claimed.user_id, credential.password_hash, stronger))
+          .catch(() => {});
+      }
       return { user_id: user.state.user_id, email: user.state.email, name: user.state.name, role: user.state.role, version: user.version };
     },
 
     async get(userId: string): Promise<RegisteredUser | undefined> {
-      const user = await loadUser(userId);
-      if (user.state.status !== 'registered') return undefined;
+      const user = await loadUser(userId).catch((err: unknown) => {
+        if (err instanceof AppError && err.kind === 'not_found') return undefined;
+        throw err;
+      });
+      if (!user || user.state.status !== 'registered') return undefined;
       return { user_id: user.state.user_id, email: user.state.email, name: user.state.name, role: user.state.role, version: user.version };
     },
 
     /** Creates the admin account from configuration on first start; a no-op once its email is claimed. */
     async seedAdmin(email: string, password: string, run: (plan: () => Promise<Plan<RegisteredUser>>) => Promise<unknown>): Promise<boolean> {
       const claim = await loadClaim(normaliseEmail(email));
-      if (claim.state.status === 'claimed') return false;
-      const password_hash = await hashPassword(password);
+      if (claim.current.state.status === 'claimed' || claim.legacy?.state.status === 'claimed') return false;
+      const password_hash = await passwords.hash(password);
       const user_id = ctx.newId();
       try {
-        await run(() => planRegistration({ email, password, name: 'Administrator', role: 'admin', user_id, password_hash }));
+        await run(() => planRegistration({ email, name: 'Administrator', role: 'admin', user_id, password_hash }));
         return true;
       } catch (err) {
         // Another api instance seeded it first.

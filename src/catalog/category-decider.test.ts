@@ -5,6 +5,7 @@ import {
   categoryDecider,
   categoryNameClaimDecider,
   categoryNameClaimStreamId,
+  legacyCategoryNameClaimStreamId,
   categoryNameKey,
 } from './category-decider.ts';
 import type { CategoryCreated, CategoryNameClaimed } from './events.ts';
@@ -50,6 +51,14 @@ describe('CategoryNameClaim', () => {
   it('folds case and width into the stream key', () => {
     assert.equal(categoryNameKey(' Ｔ-ＳＨＩＲＴＳ '), 't-shirts');
     assert.equal(categoryNameClaimStreamId('T-Shirts'), categoryNameClaimStreamId('ｔ-ｓｈｉｒｔｓ'));
+  });
+
+  it('names the stream by a hash of the key: any name gives a safe, fixed-length id', () => {
+    for (const name of ['"', '{{7*7}}', '../../../../etc/passwd', 'a b:c/d', '衣類', 'x'.repeat(50)]) {
+      assert.match(categoryNameClaimStreamId(name), /^category-name:[A-Za-z0-9_-]{43}$/, name);
+    }
+    assert.notEqual(categoryNameClaimStreamId('衣類'), categoryNameClaimStreamId('雑貨'));
+    assert.equal(legacyCategoryNameClaimStreamId(' T-Shirts'), 'category-name:t-shirts', 'what older releases wrote');
   });
 
   it('claims a free name', () => {

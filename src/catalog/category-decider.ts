@@ -1,3 +1,4 @@
+import { claimKey } from '../shared/claims.ts';
 import type { Decider } from '../shared/decider.ts';
 import { conflict } from '../shared/errors.ts';
 import { ensure, id, nowMs, singleLine, trimmed } from '../shared/validate.ts';
@@ -36,12 +37,17 @@ export const categoryDecider: Decider<CategoryCommand, CategoryState, CategoryEv
 /*
  * Category names are unique, case- and width-insensitively ("T-Shirts" = "ｔ－ｓｈｉｒｔｓ"). As for user emails
  * (src/users/email-claim.ts), DynamoDB has no unique constraint and the read model must not decide, so each
- * folded name owns a stream `category-name:<key>` whose CategoryNameClaimed is appended in the same transaction
+ * folded name owns a stream `category-name:<sha-256 of the key>` (claimKey: whatever the name, a safe id) whose CategoryNameClaimed is appended in the same transaction
  * as CategoryCreated; attribute_not_exists(version) on the claim item is the lock. The claim stream also lets
  * the application resolve a category NAME to its id with a consistent read (e.g. `POST /products {category}`).
  */
 export const categoryNameKey = (name: string): string => name.trim().normalize('NFKC').toLowerCase();
-export const categoryNameClaimStreamId = (name: string): string => `category-name:${categoryNameKey(name)}`;
+export const categoryNameClaimStreamId = (name: string): string => `category-name:${claimKey(categoryNameKey(name))}`;
+/**
+ * The claim stream id of releases before issue #9 (the folded name itself, any characters). Never written any
+ * more; read so that categories created then keep their name (no duplicate, still found by name).
+ */
+export const legacyCategoryNameClaimStreamId = (name: string): string => `category-name:${categoryNameKey(name)}`;
 
 export type CategoryNameClaimCommand = { type: 'ClaimCategoryName'; name: string; category_id: string };
 

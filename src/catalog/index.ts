@@ -4,6 +4,7 @@ export {
   categoryNameClaimDecider,
   categoryNameClaimStreamId,
   categoryNameKey,
+  legacyCategoryNameClaimStreamId,
 } from './category-decider.ts';
 export type {
   CategoryCommand,

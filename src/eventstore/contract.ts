@@ -51,7 +51,12 @@ const snapshotPolicy = (schemaVersion = 1) => ({
   fromSnapshot: (d: unknown) => d as CounterState,
 });
 
-export function eventStoreContract(label: string, makeStore: () => Promise<EventStore>): void {
+export interface ContractOptions {
+  /** A fresh store whose table already holds these events as an older release wrote them (no checks, no outbox). */
+  makeStoreWith: (stored: EventEnvelope[]) => Promise<EventStore>;
+}
+
+export function eventStoreContract(label: string, makeStore: () => Promise<EventStore>, contractOpts: ContractOptions): void {
   let seq = 0;
   const id = (prefix: string) => `${prefix}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -228,6 +233,90 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const key = id('key');
         assert.deepEqual(await store.append([], opts(T0, { idempotency: idem(key) })), []);
         assert.equal((await store.findIdempotency(key))?.status, 201);
+      });
+    });
+
+    describe('credentials', () => {
+      const registered = (userId: string, extra: Record<string, unknown> = {}): StreamWrite => ({
+        aggregate_id: userId,
+        aggregate_type: 'User',
+        expected_version: 0,
+        events: [{ event_type: 'UserRegistered', data: { user_id: userId, email: `${userId}@example.com`, ...extra } }],
+      });
+
+      it('writes the credential in the same transaction as the events, never into an event', async () => {
+        const store = await makeStore();
+        const [user, claim] = [id('user'), id('claim')];
+        const events = await store.append([counted(claim, 0, 1), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'scrypt$h1' } }));
+        assert.equal(events.length, 2);
+        assert.deepEqual(await store.readCredential(user), { user_id: user, password_hash: 'scrypt$h1' });
+        assert.ok(!JSON.stringify(await store.readStream(user)).includes('scrypt$h1'));
+        assert.equal(await store.readCredential(id('nobody')), undefined);
+      });
+
+      it('a failed transaction writes no credential, and a second credential for a user is a conflict', async () => {
+        const store = await makeStore();
+        const [user, claim, other] = [id('user'), id('claim'), id('user')];
+        await store.append([counted(claim, 0, 1)], opts());
+        await assert.rejects(store.append([counted(claim, 0, 1), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'h' } })), ConcurrencyError);
+        assert.equal(await store.readCredential(user), undefined, 'the losing registration left its hash behind');
+        await store.append([registered(other)], opts(T0, { credential: { user_id: other, password_hash: 'first' } }));
+        await assert.rejects(store.append([counted(id('s'), 0, 1)], opts(T0, { credential: { user_id: other, password_hash: 'second' } })), (err: unknown) => err instanceof ConcurrencyError && err.aggregateIds.includes(other));
+        assert.equal((await store.readCredential(other))?.password_hash, 'first');
+      });
+
+      it('refuses an event that carries a password hash, writing nothing', async () => {
+        const store = await makeStore();
+        const user = id('user');
+        await assert.rejects(store.append([registered(user, { password_hash: 'scrypt$x' })], opts()), TypeError);
+        assert.deepEqual(await store.readStream(user), []);
+      });
+
+      it('counts the credential as a transaction item', async () => {
+        const store = await makeStore();
+        const user = id('user');
+        await assert.rejects(store.append([counted(id('s'), 0, 99), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'h' } })), TransactionTooLarge);
+        assert.equal(await store.readCredential(user), undefined);
+      });
+
+      it('replaces a hash only if it is still the one the caller verified', async () => {
+        const store = await makeStore();
+        const user = id('user');
+        await store.append([registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'old' } }));
+        assert.equal(await store.replaceCredential(user, 'stale', 'new'), false);
+        assert.equal(await store.replaceCredential(user, 'old', 'new'), true);
+        assert.equal((await store.readCredential(user))?.password_hash, 'new');
+        assert.equal(await store.replaceCredential(id('nobody'), 'old', 'new'), false);
+        assert.equal(await store.readCredential(id('nobody')), undefined, 'replacing never creates a credential');
+      });
+
+      it('hides a legacy hash from every reader and moves it into a credential on first read', async () => {
+        const [user, plain] = [id('legacy'), id('plain')];
+        const legacy: EventEnvelope = {
+          event_id: '00000000-0000-4000-8000-000000000001',
+          aggregate_id: user,
+          aggregate_type: 'User',
+          event_type: 'UserRegistered',
+          version: 1,
+          data: { user_id: user, email: 'old@example.com', password_hash: 'scrypt$16384$8$1$salt$hash', registered_at: T0 },
+          metadata: {},
+          created_at: T0,
+          schema_version: 1,
+        };
+        const store = await contractOpts.makeStoreWith([legacy, { ...legacy, event_id: '00000000-0000-4000-8000-000000000002', aggregate_id: plain, data: { user_id: plain } }]);
+        const expected = { ...legacy, data: { user_id: user, email: 'old@example.com', registered_at: T0 } };
+        assert.deepEqual(await store.readStream(user), [expected]);
+        const scanned: EventEnvelope[] = [];
+        await store.scanAll(async (page) => void scanned.push(...page));
+        assert.deepEqual(scanned.filter((e) => e.aggregate_id === user), [expected]);
+        assert.ok(!JSON.stringify(scanned).includes('scrypt$'), 'a scan (rebuild) saw the hash');
+
+        const migrated = await Promise.all([store.readCredential(user), store.readCredential(user)]);
+        assert.deepEqual(migrated, [{ user_id: user, password_hash: 'scrypt$16384$8$1$salt$hash' }, { user_id: user, password_hash: 'scrypt$16384$8$1$salt$hash' }]);
+        assert.deepEqual(await store.readStream(user), [expected], 'the event keeps everything but the hash');
+        assert.equal(await store.replaceCredential(user, 'scrypt$16384$8$1$salt$hash', 'scrypt$new'), true, 'the migrated credential is a real one');
+        assert.equal((await store.readCredential(user))?.password_hash, 'scrypt$new');
+        assert.equal(await store.readCredential(plain), undefined, 'a first event without a hash is no credential');
       });
     });
 

@@ -11,8 +11,9 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AggregateType, EventEnvelope, EventMetadata } from '../shared/envelope.ts';
 import type { StoredIdempotency } from './plan.ts';
 import { normaliseMetadata } from './plan.ts';
+import { withoutLegacyCredential } from './legacy.ts';
 import { stableBucket } from './util.ts';
-import type { Snapshot } from './types.ts';
+import type { Credential, Snapshot } from './types.ts';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -20,9 +21,31 @@ export interface EventStoreTables {
   events: string;
   snapshots: string;
   idempotency: string;
+  /** Credentials and refresh-token families (see AUTH_KEY); default `auth`. */
+  auth?: string;
 }
 
-export const DEFAULT_TABLES: EventStoreTables = { events: 'events', snapshots: 'event_snapshots', idempotency: 'idempotency_keys' };
+export const DEFAULT_TABLES: Required<EventStoreTables> = { events: 'events', snapshots: 'event_snapshots', idempotency: 'idempotency_keys', auth: 'auth' };
+
+export const authTableOf = (tables: EventStoreTables): string => tables.auth ?? DEFAULT_TABLES.auth;
+
+/**
+ * The auth table holds what must never be an event: password hashes (`credential#<user_id>`) and refresh-token
+ * families (`session#<family_id>`, src/eventstore/sessions.ts), under one string partition key. Only session
+ * items carry EXPIRES_AT, so DynamoDB's TTL reclaims ended sessions and never touches a credential.
+ */
+export const AUTH_KEY = 'pk';
+export const credentialKey = (userId: string): Item => ({ [AUTH_KEY]: { S: `credential#${userId}` } });
+
+export const credentialItem = (c: Credential, now: string): Item => ({
+  ...credentialKey(c.user_id),
+  kind: { S: 'credential' },
+  user_id: { S: c.user_id },
+  password_hash: { S: c.password_hash },
+  updated_at: { S: now },
+});
+
+export const credentialFromItem = (item: Item): Credential => ({ user_id: str(item, 'user_id'), password_hash: str(item, 'password_hash') });
 
 /**
  * The sparse outbox index: only unpublished events carry its two key attributes. Its partition key is a shard
@@ -56,7 +79,11 @@ export const eventItem = (e: EventEnvelope, shard: string): Item => ({
   [OUTBOX_AT]: { S: e.created_at },
 });
 
-export const envelopeFromItem = (item: Item): EventEnvelope => ({
+/** What readers get: a legacy password hash never leaves the store (legacy.ts). */
+export const envelopeFromItem = (item: Item): EventEnvelope => withoutLegacyCredential(storedEnvelopeFromItem(item));
+
+/** The event exactly as stored, legacy fields included: only for the credential migration. */
+export const storedEnvelopeFromItem = (item: Item): EventEnvelope => ({
   event_id: str(item, 'event_id'),
   aggregate_id: str(item, 'aggregate_id'),
   aggregate_type: str(item, 'aggregate_type') as AggregateType,

@@ -19,8 +19,14 @@ import {
 import type { EventEnvelope } from '../shared/envelope.ts';
 import type { EventStoreTables, Item } from './dynamodb-items.ts';
 import {
+  AUTH_KEY,
   DEFAULT_OUTBOX_SHARDS,
   EXPIRES_AT,
+  authTableOf,
+  credentialFromItem,
+  credentialItem,
+  credentialKey,
+  storedEnvelopeFromItem,
   OUTBOX_AT,
   OUTBOX_INDEX,
   OUTBOX_SHARD,
@@ -33,7 +39,8 @@ import {
   snapshotItem,
 } from './dynamodb-items.ts';
 import { canonicalIso, planAppend } from './plan.ts';
-import type { AppendOptions, EventStore, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
+import { legacyCredentialOf, LEGACY_CREDENTIAL_FIELD } from './legacy.ts';
+import type { AppendOptions, Credential, EventStore, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
 import { ConcurrencyError, IdempotencyKeyTaken } from './types.ts';
 import { byOutboxOrder, mapLimit, positiveInt, runAll } from './util.ts';
 
@@ -44,7 +51,7 @@ export interface DynamoEventStoreConfig {
   /** Partitions of the outbox index (default 8); only ever raise it (see outboxShard). */
   outboxShards?: number;
   newId?: () => string;
-  /** Epoch ms; read only to tell whether an idempotency record has expired. */
+  /** Epoch ms; read to tell whether an idempotency record has expired and to date a migrated credential. */
   clock?: () => number;
   /** Items per Query/Scan request. DynamoDB pages at 1 MB anyway; tests set it low to exercise paging. */
   pageSize?: number;
@@ -62,6 +69,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
   const clock = config.clock ?? Date.now;
   const pageSize = config.pageSize;
   const markConcurrency = config.markConcurrency ?? 16;
+  const authTable = authTableOf(tables);
 
   async function* query(input: QueryCommandInput): AsyncGenerator<Item[]> {
     let start: Item | undefined;
@@ -109,6 +117,18 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
           ConditionExpression: 'attribute_not_exists(#k) OR #e <= :now',
           ExpressionAttributeNames: { '#k': 'key', '#e': EXPIRES_AT },
           ExpressionAttributeValues: { ':now': { N: String(plan.nowSeconds) } },
+        },
+      });
+    }
+    if (plan.credential) {
+      // Owned by the user's stream: a taken credential means that account exists already, a conflict like any other.
+      owners.push(plan.credential.user_id);
+      items.push({
+        Put: {
+          TableName: authTable,
+          Item: credentialItem(plan.credential, plan.createdAt),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': AUTH_KEY },
         },
       });
     }
@@ -246,7 +266,87 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     });
   }
 
-  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll };
+  async function getCredential(userId: string): Promise<Credential | undefined> {
+    const out = await client.send(new GetItemCommand({ TableName: authTable, Key: credentialKey(userId), ConsistentRead: true }));
+    return out.Item ? credentialFromItem(out.Item) : undefined;
+  }
+
+  async function readCredential(userId: string): Promise<Credential | undefined> {
+    // A migration racing ours may still be in flight when ours is cancelled (TransactionConflict): read again.
+    for (let attempt = 1; ; attempt++) {
+      const result = await readOrMigrateCredential(userId);
+      if (result !== 'raced') return result;
+      if (attempt >= 5) throw new Error(`credential of ${userId}: the legacy migration kept conflicting`);
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+
+  async function readOrMigrateCredential(userId: string): Promise<Credential | undefined | 'raced'> {
+    const found = await getCredential(userId);
+    if (found) return found;
+    // Legacy (legacy.ts): the hash is still inside the account's first event. Move it, atomically.
+    const first = await client.send(
+      new GetItemCommand({ TableName: tables.events, Key: { aggregate_id: { S: userId }, version: { N: '1' } }, ConsistentRead: true }),
+    );
+    if (!first.Item) return undefined;
+    const stored = storedEnvelopeFromItem(first.Item);
+    const hash = legacyCredentialOf(stored);
+    if (!hash) return undefined;
+    const { [LEGACY_CREDENTIAL_FIELD]: _hash, ...rest } = stored.data;
+    try {
+      await client.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken: randomUUID(),
+          TransactItems: [
+            {
+              Put: {
+                TableName: authTable,
+                Item: credentialItem({ user_id: userId, password_hash: hash }, new Date(clock()).toISOString()),
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': AUTH_KEY },
+              },
+            },
+            {
+              Update: {
+                TableName: tables.events,
+                Key: { aggregate_id: { S: userId }, version: { N: '1' } },
+                UpdateExpression: 'SET #d = :stripped',
+                ConditionExpression: '#d = :stored',
+                ExpressionAttributeNames: { '#d': 'data' },
+                ExpressionAttributeValues: { ':stripped': { S: JSON.stringify(rest) }, ':stored': first.Item.data ?? { S: '' } },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      // Another reader migrated it first (or is doing so): its item is the answer.
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      return (await getCredential(userId)) ?? 'raced';
+    }
+    return { user_id: userId, password_hash: hash };
+  }
+
+  async function replaceCredential(userId: string, previousHash: string, passwordHash: string): Promise<boolean> {
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: authTable,
+          Key: credentialKey(userId),
+          UpdateExpression: 'SET #h = :new, #u = :now',
+          ConditionExpression: '#h = :old',
+          ExpressionAttributeNames: { '#h': 'password_hash', '#u': 'updated_at' },
+          ExpressionAttributeValues: { ':new': { S: passwordHash }, ':old': { S: previousHash }, ':now': { S: new Date(clock()).toISOString() } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
 }
 
 /**

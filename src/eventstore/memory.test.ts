@@ -4,7 +4,9 @@ import { eventStoreContract } from './contract.ts';
 import { createMemoryEventStore } from './memory.ts';
 
 // A small page size so scanAll's paging is exercised as it is against DynamoDB.
-eventStoreContract('memory', async () => createMemoryEventStore({ pageSize: 7 }));
+eventStoreContract('memory', async () => createMemoryEventStore({ pageSize: 7 }), {
+  makeStoreWith: async (storedEvents) => createMemoryEventStore({ pageSize: 7, storedEvents }),
+});
 
 describe('memory event store, beyond the contract', () => {
   const opts = { metadata: {}, now: '2030-01-01T00:00:00.000Z' };

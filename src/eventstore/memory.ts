@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../shared/envelope.ts';
 import type { StoredIdempotency } from './plan.ts';
 import { canonicalIso, jsonCopy, planAppend } from './plan.ts';
-import type { AppendOptions, EventStore, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
+import { legacyCredentialOf, LEGACY_CREDENTIAL_FIELD, withoutLegacyCredential } from './legacy.ts';
+import type { AppendOptions, Credential, EventStore, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
 import { ConcurrencyError, IdempotencyKeyTaken } from './types.ts';
 import { byOutboxOrder, positiveInt, runAll, stableBucket } from './util.ts';
 
@@ -21,6 +22,11 @@ export interface MemoryEventStoreOptions {
   clock?: () => number;
   /** Events per scanAll page. */
   pageSize?: number;
+  /**
+   * Events as an older release stored them (e.g. with a legacy password hash, see legacy.ts), placed as they are,
+   * bypassing append's checks: for tests of what the store does with existing data.
+   */
+  storedEvents?: EventEnvelope[];
 }
 
 export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): EventStore {
@@ -32,6 +38,15 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
   const outbox = new Map<string, Set<number>>();
   const idempotency = new Map<string, StoredIdempotency>();
   const snapshots = new Map<string, Snapshot>();
+  /** user_id → password hash: the auth table's credential items. */
+  const credentials = new Map<string, string>();
+  for (const e of opts.storedEvents ?? []) {
+    const stream = streams.get(e.aggregate_id) ?? [];
+    stream.push(jsonCopy(e));
+    streams.set(e.aggregate_id, stream);
+  }
+  /** What every reader gets (legacy.ts). */
+  const out = (events: EventEnvelope[]): EventEnvelope[] => jsonCopy(events.map(withoutLegacyCredential));
   // Like a network round trip: callers must not depend on an append having happened before it resolves.
   const io = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -51,7 +66,9 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
         throw new RangeError(`append: expected_version ${write.expected_version} of ${write.aggregate_id} is beyond its end (${current}); it must come from reading the stream`);
       }
     }
+    if (plan.credential && credentials.has(plan.credential.user_id)) conflicted.add(plan.credential.user_id);
     if (conflicted.size > 0) throw new ConcurrencyError([...conflicted]);
+    if (plan.credential) credentials.set(plan.credential.user_id, plan.credential.password_hash);
     for (const e of plan.envelopes) {
       const stream = streams.get(e.aggregate_id) ?? [];
       stream.push(jsonCopy(e));
@@ -61,14 +78,14 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
       outbox.set(e.aggregate_id, pending);
     }
     if (plan.idempotency) idempotency.set(plan.idempotency.key, plan.idempotency);
-    return jsonCopy(plan.envelopes);
+    return out(plan.envelopes);
   }
 
   async function readStream(aggregateId: string, o: { afterVersion?: number; toVersion?: number } = {}): Promise<EventEnvelope[]> {
     await io();
     const after = o.afterVersion ?? 0;
     const to = o.toVersion ?? Number.MAX_SAFE_INTEGER;
-    return jsonCopy((streams.get(aggregateId) ?? []).filter((e) => e.version > after && e.version <= to));
+    return out((streams.get(aggregateId) ?? []).filter((e) => e.version > after && e.version <= to));
   }
 
   async function findIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
@@ -108,7 +125,7 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
         if (e && e.created_at < before) found.push(e);
       }
     }
-    return jsonCopy(found.sort(byOutboxOrder).slice(0, Math.max(limit, 0)));
+    return out(found.sort(byOutboxOrder).slice(0, Math.max(limit, 0)));
   }
 
   async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, o: { segments?: number } = {}): Promise<void> {
@@ -120,10 +137,31 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
       const events = bySegment[segment] ?? [];
       for (let i = 0; i < events.length && !stopped(); i += pageSize) {
         await io();
-        if (!stopped()) await onPage(jsonCopy(events.slice(i, i + pageSize)));
+        if (!stopped()) await onPage(out(events.slice(i, i + pageSize)));
       }
     });
   }
 
-  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll };
+  async function readCredential(userId: string): Promise<Credential | undefined> {
+    await io();
+    const known = credentials.get(userId);
+    if (known !== undefined) return { user_id: userId, password_hash: known };
+    const first = streams.get(userId)?.[0];
+    const legacy = legacyCredentialOf(first);
+    if (!first || !legacy) return undefined;
+    // The migration of legacy.ts, atomically like DynamoDB's transaction (everything here is synchronous).
+    credentials.set(userId, legacy);
+    const { [LEGACY_CREDENTIAL_FIELD]: _hash, ...data } = first.data;
+    first.data = data;
+    return { user_id: userId, password_hash: legacy };
+  }
+
+  async function replaceCredential(userId: string, previousHash: string, passwordHash: string): Promise<boolean> {
+    await io();
+    if (credentials.get(userId) !== previousHash) return false;
+    credentials.set(userId, passwordHash);
+    return true;
+  }
+
+  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
 }

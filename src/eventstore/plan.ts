@@ -3,7 +3,8 @@
  * validation, numbering, timestamps and the 100-item limit by construction rather than by discipline.
  */
 import type { EventEnvelope, EventMetadata } from '../shared/envelope.ts';
-import type { AppendOptions, IdempotencyRecord, StreamWrite } from './types.ts';
+import { refuseCredentialInData } from './legacy.ts';
+import type { AppendOptions, Credential, IdempotencyRecord, StreamWrite } from './types.ts';
 import { MAX_TRANSACTION_ITEMS, TransactionTooLarge } from './types.ts';
 
 /** How long an idempotency record answers repeats: clients retry within minutes, 24 h is the common contract. */
@@ -19,6 +20,9 @@ export interface AppendPlan {
   /** Streams written with no events: only "still at expected_version" is checked. */
   guards: Array<{ aggregate_id: string; expected_version: number }>;
   idempotency: StoredIdempotency | undefined;
+  credential: Credential | undefined;
+  /** The caller's `now`, canonical ISO form. */
+  createdAt: string;
   /** The caller's clock in epoch seconds, to decide whether a stored idempotency record has expired. */
   nowSeconds: number;
   itemCount: number;
@@ -27,7 +31,7 @@ export interface AppendPlan {
 export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, newId: () => string): AppendPlan {
   const createdAt = canonicalIso(opts.now, 'now');
   const nowSeconds = Math.floor(Date.parse(createdAt) / 1000);
-  const itemCount = writes.reduce((n, w) => n + Math.max(w.events.length, 1), 0) + (opts.idempotency ? 1 : 0);
+  const itemCount = writes.reduce((n, w) => n + Math.max(w.events.length, 1), 0) + (opts.idempotency ? 1 : 0) + (opts.credential ? 1 : 0);
   // Checked before anything else so the caller gets a clear error instead of DynamoDB's ValidationException.
   if (itemCount > MAX_TRANSACTION_ITEMS) throw new TransactionTooLarge(itemCount);
 
@@ -46,6 +50,7 @@ export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, 
     if (write.events.length === 0) guards.push({ aggregate_id: write.aggregate_id, expected_version: write.expected_version });
     write.events.forEach((event, i) => {
       if (typeof event.event_type !== 'string' || event.event_type === '') throw new TypeError(`append: event ${i} of ${write.aggregate_id} has no event_type`);
+      refuseCredentialInData(event, write.aggregate_id);
       envelopes.push({
         event_id: newId(),
         aggregate_id: write.aggregate_id,
@@ -63,8 +68,16 @@ export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, 
   const idempotency = opts.idempotency
     ? { ...jsonCopy(opts.idempotency), body: jsonCopy(opts.idempotency.body ?? null), expires_at: nowSeconds + IDEMPOTENCY_TTL_SECONDS }
     : undefined;
-  return { envelopes, guards, idempotency, nowSeconds, itemCount };
+  const credential = opts.credential ? checkedCredential(opts.credential) : undefined;
+  return { envelopes, guards, idempotency, credential, createdAt, nowSeconds, itemCount };
 }
+
+const checkedCredential = (c: Credential): Credential => {
+  if (typeof c.user_id !== 'string' || c.user_id === '' || typeof c.password_hash !== 'string' || c.password_hash === '') {
+    throw new TypeError('append: a credential needs a user_id and a password_hash');
+  }
+  return { user_id: c.user_id, password_hash: c.password_hash };
+};
 
 /**
  * Timestamps are compared as strings (the outbox index's sort key), which orders them by time only if they all

@@ -13,7 +13,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import type { EventStoreTables } from './dynamodb-items.ts';
-import { EXPIRES_AT, OUTBOX_AT, OUTBOX_INDEX, OUTBOX_SHARD } from './dynamodb-items.ts';
+import { AUTH_KEY, EXPIRES_AT, OUTBOX_AT, OUTBOX_INDEX, OUTBOX_SHARD, authTableOf } from './dynamodb-items.ts';
 
 export const eventsTable = (name: string): CreateTableCommandInput => ({
   TableName: name,
@@ -56,10 +56,18 @@ export const idempotencyTable = (name: string): CreateTableCommandInput => ({
   KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
 });
 
+/** Credentials and refresh-token families (dynamodb-items.ts AUTH_KEY); TTL on EXPIRES_AT ends old sessions. */
+export const authTable = (name: string): CreateTableCommandInput => ({
+  TableName: name,
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [{ AttributeName: AUTH_KEY, AttributeType: 'S' }],
+  KeySchema: [{ AttributeName: AUTH_KEY, KeyType: 'HASH' }],
+});
+
 export async function ensureTables(client: DynamoDBClient, tables: EventStoreTables, opts: { maxWaitSeconds?: number } = {}): Promise<void> {
   const maxWaitTime = opts.maxWaitSeconds ?? 120;
   await Promise.all(
-    [eventsTable(tables.events), snapshotsTable(tables.snapshots), idempotencyTable(tables.idempotency)].map(async (input) => {
+    [eventsTable(tables.events), snapshotsTable(tables.snapshots), idempotencyTable(tables.idempotency), authTable(authTableOf(tables))].map(async (input) => {
       try {
         await client.send(new CreateTableCommand(input));
       } catch (err) {
@@ -70,6 +78,7 @@ export async function ensureTables(client: DynamoDBClient, tables: EventStoreTab
   );
   await checkOutboxIndex(client, tables.events);
   await enableTtl(client, tables.idempotency);
+  await enableTtl(client, authTableOf(tables));
 }
 
 /**

@@ -46,6 +46,20 @@ export interface AppendOptions {
   /** ISO-8601 UTC, from the caller's clock (the store never reads the clock for event data). */
   now: string;
   idempotency?: IdempotencyRecord;
+  /**
+   * A new account's password hash, written in the same transaction as its events (conditional on the user having
+   * none yet) but into its own item of the auth table: it never becomes part of an event (DESIGN.md §3).
+   */
+  credential?: Credential;
+}
+
+/**
+ * A password hash. Credentials are not events: the hash lives in its own item, so it never reaches an envelope,
+ * Kafka, a dead letter, the event log or a read model. Counts as one item of the transaction.
+ */
+export interface Credential {
+  user_id: string;
+  password_hash: string;
 }
 
 export interface Snapshot {
@@ -91,6 +105,17 @@ export interface EventStore {
    * (default 4) onPage calls may run at once.
    */
   scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts?: { segments?: number }): Promise<void>;
+  /**
+   * The credential of a user (strongly consistent). Accounts registered by releases that kept the hash in
+   * UserRegistered's data (see legacy.ts) are migrated here on first read: the credential item is written and the
+   * hash removed from the stored event, atomically.
+   */
+  readCredential(userId: string): Promise<Credential | undefined>;
+  /**
+   * Replaces a hash, e.g. with one of stronger parameters after a successful login. Conditional on the stored hash
+   * still being `previousHash`: false (and nothing written) when it changed meanwhile or the user has none.
+   */
+  replaceCredential(userId: string, previousHash: string, passwordHash: string): Promise<boolean>;
 }
 
 export class ConcurrencyError extends AppError {

@@ -6,8 +6,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../shared/errors.ts';
 import { authenticate, type AuthEnv } from './auth.ts';
+import { clientAddress } from './client-address.ts';
 import type { HttpDeps } from './deps.ts';
 import { onError, problemResponse, toProblem } from './problem.ts';
+import { requestLog } from './request-log.ts';
 import { authRoutes } from './routes/auth.ts';
 import { cartRoutes } from './routes/cart.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -31,6 +33,8 @@ export function createHttpApp(deps: HttpDeps) {
     await next();
     requests.inc({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
   });
+  app.use('*', requestLog(deps.log));
+  app.use('*', clientAddress({ trustedProxies: deps.security.trustedProxies }));
   app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] } }));
   app.use(
     '*',
@@ -58,6 +62,6 @@ export function createHttpApp(deps: HttpDeps) {
     }
   });
   app.notFound((c) => problemResponse(c, toProblem(new AppError('not_found', 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), c.req.path)));
-  app.onError(onError(deps.log.error));
+  app.onError(onError(deps.log));
   return app;
 }

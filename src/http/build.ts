@@ -8,6 +8,7 @@ import { createExecutor } from '../app/executor.ts';
 import { createInventoryService } from '../app/inventory.ts';
 import { createOrderService } from '../app/orders.ts';
 import { createStreams } from '../app/streams.ts';
+import { createPasswordHasher } from '../app/password.ts';
 import { createUserService } from '../app/users.ts';
 import type { Config } from '../config.ts';
 import { connectEventStore, connectReadDb, kafkaFor, pingDb } from '../infra.ts';
@@ -19,6 +20,7 @@ import type { Logger } from '../shared/log.ts';
 import { createMetrics } from '../shared/metrics.ts';
 import { createHttpApp } from './app.ts';
 import { createTokens } from './auth.ts';
+import { createReadWaits } from './consistency.ts';
 
 export const CONSUMER_GROUPS = ['projector', 'email-notifier', 'fulfillment'];
 
@@ -35,13 +37,18 @@ export async function buildApi(config: Config, log: Logger) {
   const executor = createExecutor({ store: events.store, publisher, clock: () => new Date(), log });
   const ctx: AppContext = { store: events.store, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery: config.snapshotEvery };
   const streams = createStreams(ctx);
-  const users = createUserService(ctx);
+  const users = createUserService(ctx, {
+    passwords: createPasswordHasher({ concurrency: config.security.passwordHashConcurrency, queue: config.security.passwordHashQueue }),
+  });
   const queries = createReadQueries({ pool, waitPool });
   const metrics = createMetrics();
   const app = createHttpApp({
     tokens: createTokens({ secret: config.auth.jwtSecret, accessTtlSeconds: config.auth.accessTtlSeconds, refreshTtlSeconds: config.auth.refreshTtlSeconds }),
+    sessions: events.sessions,
+    security: config.security,
     executor,
     queries,
+    waits: createReadWaits({ queries, store: events.store, perClient: config.security.waitsPerClient }),
     store: events.store,
     services: {
       users,

@@ -4,17 +4,24 @@ import type { Executor } from '../app/executor.ts';
 import type { InventoryService } from '../app/inventory.ts';
 import type { OrderService } from '../app/orders.ts';
 import type { UserService } from '../app/users.ts';
+import type { SecurityConfig } from '../config.ts';
+import type { SessionStore } from '../eventstore/sessions.ts';
 import type { EventStore } from '../eventstore/types.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Tokens } from './auth.ts';
+import type { ReadWaits } from './consistency.ts';
 
 /** Everything the HTTP layer needs, built by the entry point and passed in (no globals, easy to fake). */
 export interface HttpDeps {
   tokens: Tokens;
+  /** Refresh-token families (rotation, reuse detection, logout). */
+  sessions: SessionStore;
   executor: Executor;
   queries: ReadQueries;
+  /** Read-your-writes waits, bounded per client and only for readable streams. */
+  waits: ReadWaits;
   store: EventStore;
   services: {
     users: UserService;
@@ -34,5 +41,6 @@ export interface HttpDeps {
   bodyLimitBytes: number;
   /** Directory of the SPA (index.html and assets). */
   webDir: string;
-  loginRateLimit?: { limit: number; windowMs: number };
+  /** Trusted proxies, rate limits and wait bounds (config SecurityConfig). */
+  security: SecurityConfig;
 }

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
-import { validationError } from '../shared/errors.ts';
+import { notFound, validationError } from '../shared/errors.ts';
+import { ID_PATTERN, UUID_PATTERN } from '../shared/validate.ts';
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
+const ID = ID_PATTERN;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -10,6 +11,20 @@ export function idParam(c: Context, name: string): string {
   const value = c.req.param(name);
   if (!value || !ID.test(value)) throw validationError(`invalid ${name}: must be 1..128 letters, digits or _.:@-`, [{ field: name, message: 'invalid id' }]);
   return value;
+}
+
+/**
+ * The id of an aggregate the application names by a UUID (products, orders, categories, users). Stream ids of
+ * every kind share one key space (`cart-…`, `inventory-…`, `user-email:…`), so a plausible id of another shape
+ * is answered "not found" at the edge without a read: it cannot be one of these. A malformed one is a 400.
+ */
+export function entityId(value: string, what: string): string {
+  if (!UUID_PATTERN.test(value)) throw notFound(what, value);
+  return value;
+}
+
+export function entityIdParam(c: Context, name: string, what: string): string {
+  return entityId(idParam(c, name), what);
 }
 
 /** An optional non-negative integer query parameter (limit, min_version, days). */

@@ -59,22 +59,45 @@ export function problemResponse(c: Context, problem: Problem, headers: Record<st
   });
 }
 
-/** hono onError: known errors become their problem; anything else is a 500 that reveals nothing internal. */
-export function onError(log: (message: string, fields?: Record<string, unknown>) => void) {
+/** A request whose client went away before its body arrived (hono/node-server's ECONNRESET "aborted"). */
+function clientGone(err: Error, c: Context): boolean {
+  const incoming = (c.env as { incoming?: { aborted?: boolean; destroyed?: boolean } } | undefined)?.incoming;
+  return incoming?.aborted === true || (incoming?.destroyed === true && (err as { code?: string }).code === 'ECONNRESET');
+}
+
+export interface ErrorLog {
+  error: (message: string, fields?: Record<string, unknown>) => void;
+  info: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * hono onError: known errors become their problem; a client that hung up is a note, not an error (nobody reads
+ * the answer); anything else is a 500 with a stable type and code that reveals nothing internal and names the
+ * request id, under which the stack was logged.
+ */
+export function onError(log: ErrorLog) {
   return (err: Error, c: Context): Response => {
     if (err instanceof AppError) {
-      const headers: Record<string, string> = err.kind === 'rate_limited' && typeof err.extra?.retry_after === 'number' ? { 'retry-after': String(err.extra.retry_after) } : {};
-      return problemResponse(c, toProblem(err, c.req.path), headers);
+      const retryAfter = (err.kind === 'rate_limited' || err.kind === 'unavailable') && typeof err.extra?.retry_after === 'number' ? err.extra.retry_after : undefined;
+      return problemResponse(c, toProblem(err, c.req.path), retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
     }
     const status = (err as { status?: number }).status;
     if (status === 413) return problemResponse(c, toProblem(new AppError('too_large', 'body_too_large', 'request body is too large'), c.req.path));
-    log('unhandled error', { path: c.req.path, method: c.req.method, error: err.stack ?? String(err) });
+    const requestId = (c.get as (key: string) => unknown)('requestId');
+    if (clientGone(err, c)) {
+      log.info('client disconnected before the request was complete', { path: c.req.path, method: c.req.method, request_id: requestId });
+      // 499 (as nginx logs it): the request log shows what happened; the client is no longer there to read it.
+      return problemResponse(c, { type: 'https://ec-shop.local/problems/client-disconnected', title: 'Client closed request', status: 499, detail: 'the client disconnected before the request body was complete', code: 'client_disconnected' });
+    }
+    log.error('unhandled error', { path: c.req.path, method: c.req.method, request_id: requestId, error: err.stack ?? String(err) });
     return problemResponse(c, {
-      type: 'about:blank',
+      type: 'https://ec-shop.local/problems/internal-error',
       title: 'Internal Server Error',
       status: 500,
-      detail: 'an unexpected error occurred; it has been logged',
+      detail: 'an unexpected error occurred; it has been logged with this request id',
+      code: 'internal_error',
       instance: c.req.path,
+      ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
     });
   };
 }

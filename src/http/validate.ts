@@ -16,6 +16,9 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S, opts
   if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError('validation', 'unsupported_media_type', `content-type must be application/json, got ${type}`);
   }
+  if (text.length > MAX_JSON_CHARS) throw new AppError('too_large', 'body_too_large', `request body exceeds ${MAX_JSON_CHARS} characters`);
+  const depth = nestingDepth(text);
+  if (depth > MAX_JSON_DEPTH) throw validationError(`JSON nested ${depth} levels deep; at most ${MAX_JSON_DEPTH} are accepted`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -24,6 +27,35 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S, opts
   }
   if (hasLoneSurrogate(json)) throw validationError('invalid body: text must be valid Unicode (a \\ud800-\\udfff escape without its pair is not)');
   return validate(schema, json);
+}
+
+/**
+ * Bounds checked on the raw text, before JSON.parse and before anything walks the value: no request body of this
+ * API nests deeper than 3, and every walker (validation, surrogate check, hashing, the event's JSON) must be
+ * safe from a `[[[[…` that is small in bytes but deep. The size bound repeats the body-limit middleware's for
+ * bodies that reach a parser another way.
+ */
+export const MAX_JSON_DEPTH = 16;
+export const MAX_JSON_CHARS = 1024 * 1024;
+
+/** The deepest nesting of arrays and objects in a JSON text, strings skipped; stops counting past the bound. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      depth++;
+      if (depth > max) max = depth;
+      if (max > MAX_JSON_DEPTH) return max;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return max;
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

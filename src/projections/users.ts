@@ -5,7 +5,7 @@ import { fieldsOf } from './fields.ts';
 export const name = 'users';
 export const eventTypes = ['UserRegistered'] as const;
 
-/** read_users. UserRegistered carries password_hash: it is never read here, let alone stored. */
+/** read_users. No credentials: UserRegistered carries none (the hash is its own item in the auth table). */
 export async function apply(db: Queryable, event: EventEnvelope): Promise<void> {
   if (event.event_type !== 'UserRegistered') return;
   const f = fieldsOf(event);

@@ -1,4 +1,5 @@
 import { validationError } from '../shared/errors.ts';
+import { instantMs } from '../shared/validate.ts';
 
 /**
  * Keyset pagination. A cursor is opaque to clients (base64url of JSON) and tagged with the listing it belongs
@@ -26,7 +27,8 @@ const isPart = (type: CursorPart, value: unknown): boolean => {
     case 'string':
       return typeof value === 'string' && value.length <= 200 && !CONTROL.test(value);
     case 'time':
-      return typeof value === 'string' && TIME.test(value) && !Number.isNaN(Date.parse(value));
+      // instantMs refuses what timestamptz would (year 0, 2024-02-31): a forged cursor is a 400, not a 500.
+      return typeof value === 'string' && TIME.test(value) && !Number.isNaN(instantMs(value));
     case 'uuid':
       return typeof value === 'string' && UUID.test(value);
   }

@@ -70,10 +70,30 @@ export const pattern = (field: string, value: unknown, re: RegExp, what: string)
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 export const id = (field: string, value: unknown): Check => pattern(field, value, ID_PATTERN, 'an id of 1..128 letters, digits or _.:@-');
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** The ids the application draws (crypto.randomUUID): products, orders, categories, users. Lower case. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Whether the fields of an ISO-8601 date-time name a real moment. Date.parse is lenient where PostgreSQL is not:
+ * it turns 2024-02-31 into March 2nd, and accepts year 0000, which timestamptz rejects (there is no year 0) —
+ * either way a value that is not what the client wrote, or a database error instead of a 400.
+ */
+export function isRealDateTime(year: number, month: number, day: number, hour: number, minute: number, second: number, offsetHours = 0, offsetMinutes = 0): boolean {
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return day <= daysInMonth;
+}
+
 /** Milliseconds since the epoch of an ISO-8601 instant with an explicit offset, or NaN. Pure: no clock read. */
-export const instantMs = (value: unknown): number =>
-  typeof value === 'string' && ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
+export const instantMs = (value: unknown): number => {
+  if (typeof value !== 'string') return Number.NaN;
+  const m = ISO_INSTANT.exec(value);
+  if (!m) return Number.NaN;
+  const [y, mo, d, h, mi, sec, , , oh, om] = m.slice(1).map((part) => (part === undefined ? 0 : Number(part.replace(/^\./, '')))) as number[];
+  return isRealDateTime(y!, mo!, d!, h!, mi!, sec!, oh, om) ? Date.parse(value) : Number.NaN;
+};
 
 export const isoInstant = (field: string, value: unknown): Check =>
   Number.isNaN(instantMs(value)) ? { field, message: 'must be an ISO-8601 date-time with offset, e.g. 2024-10-18T12:30:00Z' } : null;

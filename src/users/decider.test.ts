@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spec } from '../shared/testing.ts';
 import type { UserCommand } from './decider.ts';
-import { normaliseEmail, userDecider } from './decider.ts';
-import { emailClaimDecider, emailClaimStreamId } from './email-claim.ts';
+import { normaliseEmail, registrationChecks, userDecider } from './decider.ts';
+import { emailClaimDecider, emailClaimStreamId, legacyEmailClaimStreamId } from './email-claim.ts';
 import type { UserRegistered } from './events.ts';
 import { isUserEventType } from './events.ts';
 
@@ -14,7 +14,6 @@ const register = (over: Partial<UserCommand> = {}): UserCommand => ({
   email: '  Taro@Example.COM ',
   name: ' 山田太郎 ',
   role: 'customer',
-  password_hash: 'scrypt$abc$def',
   now: NOW,
   ...over,
 });
@@ -25,7 +24,6 @@ const registered: UserRegistered = {
     email: 'taro@example.com',
     name: '山田太郎',
     role: 'customer',
-    password_hash: 'scrypt$abc$def',
     registered_at: NOW,
   },
 };
@@ -63,12 +61,22 @@ describe('User', () => {
     }
   });
 
-  it('refuses an unknown role, an empty password hash and a bad id, reporting every field', () => {
+  it('refuses an unknown role and a bad id, reporting every field', () => {
     const err = spec(userDecider)
       .given([])
-      .when(register({ role: 'root' as never, password_hash: '', user_id: '' }))
+      .when(register({ role: 'root' as never, user_id: '' }))
       .thenThrows('validation_failed');
-    assert.deepEqual(err.errors?.map((e) => e.field), ['user_id', 'role', 'password_hash']);
+    assert.deepEqual(err.errors?.map((e) => e.field), ['user_id', 'role']);
+  });
+
+  it('never puts a credential into an event (DESIGN §3)', () => {
+    const [event] = userDecider.decide(register(), userDecider.initialState());
+    assert.deepEqual(Object.keys(event!.data).sort(), ['email', 'name', 'registered_at', 'role', 'user_id']);
+  });
+
+  it('checks registration fields without a decision (before the password is hashed)', () => {
+    assert.deepEqual(registrationChecks(' Taro@Example.COM ', ' 太郎 '), [null, null]);
+    assert.deepEqual(registrationChecks('nope', 'a\nb').map((c) => c?.field), ['email', 'name']);
   });
 
   it('treats a malformed now as a programming error, not a validation error', () => {
@@ -90,8 +98,11 @@ describe('User', () => {
 describe('EmailClaim', () => {
   const claimed = { type: 'EmailClaimed' as const, data: { email: 'taro@example.com', user_id: 'u-1' } };
 
-  it('keys the stream by the normalised email', () => {
-    assert.equal(emailClaimStreamId(' Taro@Example.com'), 'user-email:taro@example.com');
+  it('keys the stream by a hash of the normalised email: safe characters, fixed length, no address in ids', () => {
+    assert.equal(emailClaimStreamId(' Taro@Example.com'), emailClaimStreamId('taro@example.com'));
+    assert.match(emailClaimStreamId('taro@example.com'), /^user-email:[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(emailClaimStreamId('taro@example.com'), emailClaimStreamId('jiro@example.com'));
+    assert.equal(legacyEmailClaimStreamId(' Taro@Example.com'), 'user-email:taro@example.com', 'what older releases wrote');
     assert.equal(normaliseEmail(' A@B.CO '), 'a@b.co');
   });
 

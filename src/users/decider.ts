@@ -11,8 +11,6 @@ export type UserCommand = {
   email: string;
   name: string;
   role: UserRole;
-  /** Already hashed by the application (hashing needs node:crypto and is slow on purpose). */
-  password_hash: string;
   now: string;
 };
 
@@ -21,7 +19,10 @@ export type UserState = { status: 'none' } | ({ status: 'registered' } & UserReg
 const EMAIL =
   /^[^\s@<>()[\]\\,;:"]{1,64}@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
-/** Trimmed and lower-cased: the form stored in events and used as the key of the email claim stream. */
+/**
+ * Trimmed and lower-cased: the form stored in events, the key of the email claim stream, and the key of the
+ * login and registration rate limits (one normalisation everywhere, or a limit could be dodged by case).
+ */
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
 
 export const emailCheck = (field: string, value: unknown): Check => {
@@ -30,6 +31,14 @@ export const emailCheck = (field: string, value: unknown): Check => {
   }
   return null;
 };
+
+export const USER_NAME_MAX = 100;
+
+/** The registration's field rules, for checking before the (deliberately slow) password hash is computed. */
+export const registrationChecks = (email: unknown, name: unknown): Check[] => [
+  emailCheck('email', typeof email === 'string' ? normaliseEmail(email) : email),
+  singleLine('name', trimmed(name), 1, USER_NAME_MAX),
+];
 
 export const userDecider: Decider<UserCommand, UserState, UserEvent> = {
   initialState: () => ({ status: 'none' }),
@@ -42,9 +51,8 @@ export const userDecider: Decider<UserCommand, UserState, UserEvent> = {
         ensure(
           id('user_id', command.user_id),
           emailCheck('email', email),
-          singleLine('name', name, 1, 100),
+          singleLine('name', name, 1, USER_NAME_MAX),
           oneOf('role', command.role, USER_ROLES),
-          singleLine('password_hash', command.password_hash, 1, 1024),
         );
         nowMs(command.now);
         if (state.status !== 'none') throw conflict('user_exists', `user ${state.user_id} is already registered`);
@@ -56,7 +64,6 @@ export const userDecider: Decider<UserCommand, UserState, UserEvent> = {
               email,
               name,
               role: command.role,
-              password_hash: command.password_hash,
               registered_at: command.now,
             },
           },

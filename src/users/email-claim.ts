@@ -1,18 +1,26 @@
 /**
  * Email uniqueness. DynamoDB has no unique constraint on an attribute, and the command side must never ask a
  * read model (it lags, and two racing registrations would both see "free"). So each normalised email owns a
- * tiny stream, `user-email:<email>`, whose first event EmailClaimed is appended in the SAME TransactWriteItems
+ * tiny stream, `user-email:<sha-256 of the email>` (see claimKey), whose first event EmailClaimed is appended in the SAME TransactWriteItems
  * as UserRegistered, with attribute_not_exists(version) on both items: the claim item is the lock. Two racing
  * registrations cannot both write version 1 of the claim stream; the loser's whole transaction fails, it
  * reloads, and this decider then refuses it with 'email_taken'.
  */
+import { claimKey } from '../shared/claims.ts';
 import type { Decider } from '../shared/decider.ts';
 import { conflict } from '../shared/errors.ts';
 import { ensure, id } from '../shared/validate.ts';
 import { emailCheck, normaliseEmail } from './decider.ts';
 import type { EmailClaimEvent } from './events.ts';
 
-export const emailClaimStreamId = (email: string): string => `user-email:${normaliseEmail(email)}`;
+export const emailClaimStreamId = (email: string): string => `user-email:${claimKey(normaliseEmail(email))}`;
+
+/**
+ * The claim stream id of releases before issue #9 (the address itself). Never written any more; read so that the
+ * accounts they registered keep their email (no second registration, login still works). Always contains an
+ * `@`, which the hashed form never does, so the two can never name the same stream.
+ */
+export const legacyEmailClaimStreamId = (email: string): string => `user-email:${normaliseEmail(email)}`;
 
 export type EmailClaimCommand = { type: 'ClaimEmail'; email: string; user_id: string };
 

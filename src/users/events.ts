@@ -20,8 +20,10 @@ export type UserRegisteredData = {
   email: string;
   name: string;
   role: UserRole;
-  /** Hash computed outside the domain (scrypt); never logged, never projected where users can read it. */
-  password_hash: string;
+  /**
+   * No password hash: credentials are not events (DESIGN.md §3). The hash is written in the same transaction
+   * into its own item (AppendOptions.credential); events of older releases that carried one are read without it.
+   */
   registered_at: string;
 };
 export type UserRegistered = DomainEvent<'UserRegistered', UserRegisteredData>;

@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../../src/eventstore/client.ts';
 import { eventStoreContract } from '../../src/eventstore/contract.ts';
 import { createDynamoEventStore } from '../../src/eventstore/dynamodb.ts';
+import { eventItem } from '../../src/eventstore/dynamodb-items.ts';
+import { sessionStoreContract } from '../../src/eventstore/session-contract.ts';
+import { createDynamoSessionStore } from '../../src/eventstore/sessions.ts';
 import { ensureTables } from '../../src/eventstore/tables.ts';
 import { uniq } from '../support/env.ts';
 
@@ -24,14 +27,39 @@ after(() => client.destroy());
 
 const freshTables = () => {
   const prefix = uniq('es');
-  return { events: `${prefix}-events`, snapshots: `${prefix}-snapshots`, idempotency: `${prefix}-idempotency` };
+  return { events: `${prefix}-events`, snapshots: `${prefix}-snapshots`, idempotency: `${prefix}-idempotency`, auth: `${prefix}-auth` };
 };
 
-eventStoreContract('DynamoDB Local', async () => {
+/** Items exactly as a release before the credential item wrote them (already published: no outbox attributes). */
+const putStored = async (table: string, events: Parameters<typeof eventItem>[0][]) => {
+  for (const e of events) {
+    const { outbox_shard: _s, outbox_at: _a, ...item } = eventItem(e, '0');
+    await client.send(new PutItemCommand({ TableName: table, Item: item }));
+  }
+};
+
+eventStoreContract(
+  'DynamoDB Local',
+  async () => {
+    const tables = freshTables();
+    await ensureTables(client, tables);
+    // Small pages so every Query and Scan loop really pages; 3 shards so the outbox merge spans partitions.
+    return createDynamoEventStore({ client, tables, pageSize: 25, outboxShards: 3 });
+  },
+  {
+    makeStoreWith: async (stored) => {
+      const tables = freshTables();
+      await ensureTables(client, tables);
+      await putStored(tables.events, stored);
+      return createDynamoEventStore({ client, tables, pageSize: 25, outboxShards: 3 });
+    },
+  },
+);
+
+sessionStoreContract('DynamoDB Local', async () => {
   const tables = freshTables();
   await ensureTables(client, tables);
-  // Small pages so every Query and Scan loop really pages; 3 shards so the outbox merge spans partitions.
-  return createDynamoEventStore({ client, tables, pageSize: 25, outboxShards: 3 });
+  return createDynamoSessionStore({ client, table: tables.auth });
 });
 
 describe('DynamoDB tables and transactions', () => {
@@ -66,6 +94,24 @@ describe('DynamoDB tables and transactions', () => {
     const published = (await client.send(new GetItemCommand({ TableName: tables.events, Key: key }))).Item;
     assert.equal(published?.outbox_shard, undefined);
     assert.equal(published?.outbox_at, undefined);
+  });
+
+  it('keeps the credential in the auth table and, after migrating a legacy account, no hash in the events table', async () => {
+    const tables = freshTables();
+    await ensureTables(client, tables);
+    const store = createDynamoEventStore({ client, tables });
+    await store.append([{ aggregate_id: 'u-new', aggregate_type: 'User', expected_version: 0, events: [{ event_type: 'UserRegistered', data: { user_id: 'u-new' } }] }], { metadata: {}, now: '2030-01-01T00:00:00Z', credential: { user_id: 'u-new', password_hash: 'scrypt$n' } });
+    const credential = (await client.send(new GetItemCommand({ TableName: tables.auth, Key: { pk: { S: 'credential#u-new' } } }))).Item;
+    assert.equal(credential?.password_hash?.S, 'scrypt$n');
+    assert.equal(credential?.expires_at, undefined, 'credentials never expire by TTL');
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tables.auth }));
+    assert.equal(ttl.TimeToLiveDescription?.AttributeName, 'expires_at');
+
+    await putStored(tables.events, [{ event_id: '00000000-0000-4000-8000-0000000000aa', aggregate_id: 'u-old', aggregate_type: 'User', event_type: 'UserRegistered', version: 1, data: { user_id: 'u-old', password_hash: 'scrypt$old' }, metadata: {}, created_at: '2020-01-01T00:00:00.000Z', schema_version: 1 }]);
+    assert.equal((await store.readCredential('u-old'))?.password_hash, 'scrypt$old');
+    const rewritten = (await client.send(new GetItemCommand({ TableName: tables.events, Key: { aggregate_id: { S: 'u-old' }, version: { N: '1' } } }))).Item;
+    assert.equal(rewritten?.data?.S, '{"user_id":"u-old"}');
+    assert.equal(rewritten?.event_id?.S, '00000000-0000-4000-8000-0000000000aa', 'the event keeps its identity');
   });
 
   it('DynamoDB itself refuses a 101-item transaction (the reason for the client-side limit)', async () => {

@@ -32,6 +32,12 @@ export async function startShop(opts: { projectors?: number; env?: Record<string
     // cancel or inspect an order by hand are never raced by the fulfilment saga (the workers of every test file
     // share its timers). The saga's own tests run in a shop of their own (isolated.ts) with a short delay.
     SHIPMENT_DELAY_MS: process.env.SHIPMENT_DELAY_MS ?? String(60 * 60 * 1000),
+    // Every test client shares 127.0.0.1, where real users would come from many addresses: the per-address
+    // limits would count a whole test file as one user. Tests of the limits themselves set their own.
+    REGISTER_LIMIT_PER_ADDRESS: '1000000',
+    LOGIN_LIMIT_PER_ADDRESS: '1000000',
+    // Likewise for read-your-writes waits: anonymous test reads are all one address, admin writes one user.
+    WAITS_PER_CLIENT: '1000',
     ...opts.env,
   } as Record<string, string>;
   const processes: ManagedProcess[] = [];

@@ -4,9 +4,8 @@ import { cartStreamId } from '../../carts/index.ts';
 import { ID_PATTERN } from '../../shared/validate.ts';
 import { requireUser, type AuthEnv } from '../auth.ts';
 import { runCommand } from '../command.ts';
-import { awaitVersion } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
-import { idParam } from '../params.ts';
+import { entityId, entityIdParam } from '../params.ts';
 import { parseBody, parseNoBody } from '../validate.ts';
 
 const AddItem = z.object({ product_id: z.string().regex(ID_PATTERN, 'must be a product id'), quantity: z.number().int('must be an integer').default(1) });
@@ -18,11 +17,11 @@ export function cartRoutes(deps: HttpDeps) {
     .post('/cart/items', async (c) => {
       const user = requireUser(c);
       const body = await parseBody(c, AddItem);
-      return runCommand(c, deps.executor, carts.addItem(user.user_id, body.product_id, body.quantity));
+      return runCommand(c, deps.executor, carts.addItem(user.user_id, entityId(body.product_id, 'product'), body.quantity));
     })
     .delete('/cart/items/:product_id', async (c) => {
       const user = requireUser(c);
-      const productId = idParam(c, 'product_id');
+      const productId = entityIdParam(c, 'product_id', 'product');
       await parseNoBody(c);
       return runCommand(c, deps.executor, carts.removeItem(user.user_id, productId));
     })
@@ -33,7 +32,7 @@ export function cartRoutes(deps: HttpDeps) {
     })
     .get('/cart', async (c) => {
       const user = requireUser(c);
-      await awaitVersion(c, deps.queries, cartStreamId(user.user_id));
+      await deps.waits.forVersion(c, cartStreamId(user.user_id));
       return c.json(await deps.queries.getCart(user.user_id));
     });
 }

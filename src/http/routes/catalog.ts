@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { notFound } from '../../shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../auth.ts';
 import { runCommand } from '../command.ts';
-import { awaitVersion, awaitWaitFor } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
-import { idParam, intQuery, strQuery } from '../params.ts';
+import { entityIdParam, intQuery, strQuery } from '../params.ts';
 import { parseBody, parseNoBody } from '../validate.ts';
 
 const int = z.number().int('must be an integer');
@@ -42,13 +41,13 @@ export function catalogRoutes(deps: HttpDeps) {
     })
     .put('/products/:id', async (c) => {
       requireAdmin(c);
-      const id = idParam(c, 'id');
+      const id = entityIdParam(c, 'id', 'product');
       const body = await parseBody(c, UpdateProduct);
       return runCommand(c, deps.executor, catalog.updateProduct(id, body));
     })
     .delete('/products/:id', async (c) => {
       requireAdmin(c);
-      const id = idParam(c, 'id');
+      const id = entityIdParam(c, 'id', 'product');
       await parseNoBody(c);
       return runCommand(c, deps.executor, catalog.deleteProduct(id));
     })
@@ -57,12 +56,12 @@ export function catalogRoutes(deps: HttpDeps) {
       const category = strQuery(c, 'category');
       const cursor = strQuery(c, 'cursor', 500);
       const limit = intQuery(c, 'limit', { min: 1, max: 100 });
-      await awaitWaitFor(c, deps.queries);
+      await deps.waits.forWaitFor(c);
       return c.json(await deps.queries.listProducts({ ...(q ? { q } : {}), ...(category ? { category } : {}), ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) }));
     })
     .get('/products/:id', async (c) => {
-      const id = idParam(c, 'id');
-      await awaitVersion(c, deps.queries, id);
+      const id = entityIdParam(c, 'id', 'product');
+      await deps.waits.forVersion(c, id);
       const product = await deps.queries.getProduct(id);
       if (!product) throw notFound('product', id);
       return c.json(product);

@@ -4,9 +4,8 @@ import { inventoryStreamId } from '../../inventory/index.ts';
 import { notFound } from '../../shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../auth.ts';
 import { runCommand } from '../command.ts';
-import { awaitVersion } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
-import { idParam, intQuery, strQuery } from '../params.ts';
+import { entityIdParam, intQuery, strQuery } from '../params.ts';
 import { parseBody } from '../validate.ts';
 
 const AddStock = z.object({ quantity: z.number().int('must be an integer') });
@@ -15,14 +14,14 @@ export function inventoryRoutes(deps: HttpDeps) {
   return new Hono<AuthEnv>()
     .post('/inventory/:product_id/add_stock', async (c) => {
       requireAdmin(c);
-      const productId = idParam(c, 'product_id');
+      const productId = entityIdParam(c, 'product_id', 'product');
       const body = await parseBody(c, AddStock);
       return runCommand(c, deps.executor, deps.services.inventory.addStock(productId, body.quantity));
     })
     .get('/inventory/:product_id', async (c) => {
       requireAdmin(c);
-      const productId = idParam(c, 'product_id');
-      await awaitVersion(c, deps.queries, inventoryStreamId(productId));
+      const productId = entityIdParam(c, 'product_id', 'product');
+      await deps.waits.forVersion(c, inventoryStreamId(productId));
       const inventory = await deps.queries.getInventory(productId);
       if (!inventory) throw notFound('inventory of product', productId);
       return c.json(inventory);

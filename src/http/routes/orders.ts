@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { notFound } from '../../shared/errors.ts';
 import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../auth.ts';
 import { runCommand } from '../command.ts';
-import { awaitVersion } from '../consistency.ts';
 import type { HttpDeps } from '../deps.ts';
-import { idParam, intQuery, strQuery } from '../params.ts';
+import { entityIdParam, intQuery, strQuery } from '../params.ts';
 import { parseBody, parseNoBody } from '../validate.ts';
 
 const Cancel = z.object({ reason: z.string().max(10_000) });
@@ -45,8 +44,8 @@ export function orderRoutes(deps: HttpDeps) {
     })
     .get('/orders/:id', async (c) => {
       const user = requireUser(c);
-      const id = idParam(c, 'id');
-      await awaitVersion(c, deps.queries, id);
+      const id = entityIdParam(c, 'id', 'order');
+      await deps.waits.forVersion(c, id);
       const order = await deps.queries.getOrder(id);
       // Someone else's order is "not found": ids are not secrets, but their existence is nobody's business.
       if (!order || (user.role !== 'admin' && order.user_id !== user.user_id)) throw notFound('order', id);
@@ -54,25 +53,25 @@ export function orderRoutes(deps: HttpDeps) {
     })
     .post('/orders/:id/pay', async (c) => {
       const user = requireUser(c);
-      const id = idParam(c, 'id');
+      const id = entityIdParam(c, 'id', 'order');
       await parseNoBody(c);
       return runCommand(c, deps.executor, orders.pay(user, id));
     })
     .post('/orders/:id/cancel', async (c) => {
       const user = requireUser(c);
-      const id = idParam(c, 'id');
+      const id = entityIdParam(c, 'id', 'order');
       const body = await parseBody(c, Cancel);
       return runCommand(c, deps.executor, orders.cancel(user, id, body.reason));
     })
     .post('/orders/:id/ship', async (c) => {
       requireAdmin(c);
-      const id = idParam(c, 'id');
+      const id = entityIdParam(c, 'id', 'order');
       const body = await parseBody(c, Ship);
       return runCommand(c, deps.executor, orders.ship(id, body.tracking_number));
     })
     .post('/orders/:id/deliver', async (c) => {
       requireAdmin(c);
-      const id = idParam(c, 'id');
+      const id = entityIdParam(c, 'id', 'order');
       await parseNoBody(c);
       return runCommand(c, deps.executor, orders.deliver(id));
     });

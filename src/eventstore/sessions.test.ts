@@ -1,0 +1,4 @@
+import { sessionStoreContract } from './session-contract.ts';
+import { createMemorySessionStore } from './sessions.ts';
+
+sessionStoreContract('memory', async () => createMemorySessionStore());
