@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
+import pg from 'pg';
 import { createCartService } from '../app/carts.ts';
 import { createCatalogService } from '../app/catalog.ts';
 import type { AppContext } from '../app/context.ts';
@@ -14,6 +15,7 @@ import { connectEventStore, connectReadDb, kafkaFor, pingDb } from '../infra.ts'
 import { consumerLagWith } from '../messaging/lag.ts';
 import { createPublisher } from '../messaging/publisher.ts';
 import { ensureTopics } from '../messaging/topics.ts';
+import { createLiveHub } from '../readmodel/live.ts';
 import { createReadQueries } from '../readmodel/queries.ts';
 import type { Logger } from '../shared/log.ts';
 import { createMetrics } from '../shared/metrics.ts';
@@ -38,6 +40,15 @@ export async function buildApi(config: Config, log: Logger) {
   const users = createUserService(ctx);
   const queries = createReadQueries({ pool, waitPool });
   const metrics = createMetrics();
+  const live = createLiveHub({
+    connect: async () => {
+      const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 5000 });
+      await client.connect();
+      return client;
+    },
+    db: pool,
+    log,
+  });
   const app = createHttpApp({
     tokens: createTokens({ secret: config.auth.jwtSecret, accessTtlSeconds: config.auth.accessTtlSeconds, refreshTtlSeconds: config.auth.refreshTtlSeconds }),
     executor,
@@ -76,7 +87,8 @@ export async function buildApi(config: Config, log: Logger) {
     },
     log,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    webDir: fileURLToPath(new URL('../../web', import.meta.url)),
+    webDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+    live: { hub: live },
   });
   const seeded = await users.seedAdmin(config.auth.adminEmail, config.auth.adminPassword, (plan) =>
     executor.run(plan, { metadata: { correlation_id: 'seed-admin' } }),
@@ -91,6 +103,8 @@ export async function buildApi(config: Config, log: Logger) {
         server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => resolve({ port: info.port }));
       }),
     async stop() {
+      // Live streams never end by themselves: close them first or server.close() would wait for them.
+      await live.close();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await executor.drain();
       await publisher.disconnect().catch(() => {});

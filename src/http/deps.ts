@@ -9,6 +9,7 @@ import type { ReadQueries } from '../readmodel/queries.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Tokens } from './auth.ts';
+import type { LiveOptions } from './routes/live.ts';
 
 /** Everything the HTTP layer needs, built by the entry point and passed in (no globals, easy to fake). */
 export interface HttpDeps {
@@ -33,7 +34,9 @@ export interface HttpDeps {
   };
   log: Logger;
   bodyLimitBytes: number;
-  /** Directory of the SPA (index.html and assets). */
+  /** Directory of the built SPA (web/dist: index.html and hashed assets/). */
   webDir: string;
+  /** Live status (GET /live); absent → the route answers 503. */
+  live?: LiveOptions;
   loginRateLimit?: { limit: number; windowMs: number };
 }
