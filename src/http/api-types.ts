@@ -434,6 +434,13 @@ export interface LagReport {
   total_lag: number;
 }
 
+/** GET /ops/dlq: records consumers gave up on (undecodable, or failing after retries), per partition. */
+export interface DeadLetterSummary {
+  topic: string;
+  partitions: Array<{ partition: number; messages: number }>;
+  total: number;
+}
+
 export interface Readiness {
   status: 'ready' | 'not ready';
   checks: Record<string, boolean>;

@@ -17,7 +17,9 @@ import { createPublisher } from '../messaging/publisher.ts';
 import { ensureTopics } from '../messaging/topics.ts';
 import { createLiveHub } from '../readmodel/live.ts';
 import { createReadQueries } from '../readmodel/queries.ts';
+import { TOPIC_DLQ } from '../shared/envelope.ts';
 import type { Logger } from '../shared/log.ts';
+import type { DeadLetterSummary } from './api-types.ts';
 import { createMetrics } from '../shared/metrics.ts';
 import { createHttpApp } from './app.ts';
 import { createTokens } from './auth.ts';
@@ -73,6 +75,13 @@ export async function buildApi(config: Config, log: Logger) {
       lag: async () => {
         await admin.connect();
         return consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic);
+      },
+      dlq: async () => {
+        await admin.connect();
+        const topic = TOPIC_DLQ;
+        const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+        const partitions = offsets.map((p) => ({ partition: p.partition, messages: Math.max(0, Number(p.high) - Number(p.low)) }));
+        return { topic, partitions, total: partitions.reduce((n, p) => n + p.messages, 0) } satisfies DeadLetterSummary;
       },
       sagas: async ({ limit, sagaId }) => {
         const { rows } = await pool.query(

@@ -28,6 +28,8 @@ export interface HttpDeps {
     /** Dependency checks for /readyz, e.g. { dynamodb: true, postgres: true, kafka: false }. */
     checks: () => Promise<Record<string, boolean>>;
     lag: () => Promise<unknown>;
+    /** Records in the dead-letter topic per partition (what consumers gave up on). */
+    dlq?: () => Promise<unknown>;
     sagas: (opts: { limit: number; sagaId?: string }) => Promise<unknown>;
     metrics: Metrics;
     links: Record<string, string>;
