@@ -46,7 +46,8 @@ function CreateProduct({ onCreated }: { onCreated: (answer: ProductChanged) => v
     create.mutate();
   };
   return (
-    <form className="card" onSubmit={onSubmit} aria-labelledby="new-product">
+    // noValidate: the api is the one validator; its problem details name the field and say what is wrong.
+    <form className="card" onSubmit={onSubmit} aria-labelledby="new-product" noValidate>
       <h2 id="new-product">商品を登録</h2>
       <Field label="商品名">{(id) => <input id={id} required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
       <Field label="説明">{(id) => <textarea id={id} rows={3} maxLength={5000} value={description} onChange={(e) => setDescription(e.target.value)} />}</Field>
