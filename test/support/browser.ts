@@ -78,6 +78,9 @@ export async function shoot(page: Page, dir: string, name: string): Promise<void
     // Let layout (and chart.js's resize) settle before the picture.
     await page.waitForTimeout(150);
     await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
+    // Usable on a phone: nothing makes the page itself scroll sideways (wide tables scroll inside their box).
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    assert.ok(width <= size.width, `${name} at ${size.width} px is ${width} px wide: something overflows`);
   }
   await page.setViewportSize(original);
 }

@@ -41,7 +41,9 @@ function CartLine({ line, checkoutError }: { line: LineItem; checkoutError: unkn
         <Link to={`/products/${line.product_id}`}>{line.name}</Link>
         <ProblemText error={lineProblem ?? change.error ?? remove.error} />
       </th>
-      <td className="num">{yen(line.price)}</td>
+      <td className="num" data-label="単価">
+        {yen(line.price)}
+      </td>
       <td>
         <form className="qty-form" onSubmit={onSubmit}>
           <label htmlFor={qtyId} className="sr-only">
@@ -53,7 +55,9 @@ function CartLine({ line, checkoutError }: { line: LineItem; checkoutError: unkn
           </button>
         </form>
       </td>
-      <td className="num">{yen(line.subtotal)}</td>
+      <td className="num" data-label="小計">
+        {yen(line.subtotal)}
+      </td>
       <td>
         <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending} aria-label={`${line.name} を削除`}>
           削除

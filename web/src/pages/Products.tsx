@@ -19,15 +19,17 @@ function SearchForm({ q, category, onSearch, onCategory }: { q: string; category
       </label>
       <input id="product-search" type="search" placeholder="キーワード（日本語・英語）" value={text} onChange={(e) => setText(e.target.value)} />
       <button type="submit">検索</button>
-      <label htmlFor="category-filter">カテゴリ</label>
-      <select id="category-filter" value={category} onChange={(e) => onCategory(e.target.value)}>
-        <option value="">すべて</option>
-        {categories.data?.items.map((c) => (
-          <option key={c.id} value={c.id}>
-            {c.name}
-          </option>
-        ))}
-      </select>
+      <span className="inline-field">
+        <label htmlFor="category-filter">カテゴリ</label>
+        <select id="category-filter" value={category} onChange={(e) => onCategory(e.target.value)}>
+          <option value="">すべて</option>
+          {categories.data?.items.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </span>
     </form>
   );
 }
