@@ -81,6 +81,13 @@ export function ShellProvider({ children }: { children: ReactNode }) {
         redirectToLogin();
       },
     });
+    // Another user (or nobody) from now on, in this tab or another: nothing cached may leak across.
+    let user = session.get()?.user.user_id;
+    session.subscribe(() => {
+      const next = session.get()?.user.user_id;
+      if (next !== user) queryClient.clear();
+      user = next;
+    });
     return { client, versions: createVersions(), queryClient };
   }, []);
   return (
