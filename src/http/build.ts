@@ -18,6 +18,7 @@ import { ensureTopics } from '../messaging/topics.ts';
 import { createLiveHub } from '../readmodel/live.ts';
 import { createReadQueries } from '../readmodel/queries.ts';
 import { TOPIC_DLQ } from '../shared/envelope.ts';
+import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import type { DeadLetterSummary } from './api-types.ts';
 import { createMetrics } from '../shared/metrics.ts';
@@ -42,6 +43,20 @@ export async function buildApi(config: Config, log: Logger) {
   const users = createUserService(ctx);
   const queries = createReadQueries({ pool, waitPool });
   const metrics = createMetrics();
+  // One admin connection shared by the ops views (polled by the SPA): concurrent connect() calls on one kafkajs
+  // admin race each other. A broker that does not answer is a 503 for the view, never a 500.
+  let adminConnecting: Promise<void> | undefined;
+  const adminReady = () =>
+    (adminConnecting ??= admin.connect().catch((err: Error) => {
+      adminConnecting = undefined;
+      kafkaUnavailable(err);
+    }));
+  const kafkaUnavailable = (err: Error): never => {
+    log.warn('ops: Kafka admin request failed', { error: err.message });
+    adminConnecting = undefined; // connect again next time: the broker may have restarted
+
+    throw new AppError('unavailable', 'kafka_unavailable', `Kafka did not answer: ${err.message}`);
+  };
   const live = createLiveHub({
     connect: async () => {
       const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 5000 });
@@ -73,13 +88,13 @@ export async function buildApi(config: Config, log: Logger) {
         return { dynamodb, postgres, kafka: kafkaUp };
       },
       lag: async () => {
-        await admin.connect();
-        return consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic);
+        await adminReady();
+        return consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic).catch(kafkaUnavailable);
       },
       dlq: async () => {
-        await admin.connect();
+        await adminReady();
         const topic = TOPIC_DLQ;
-        const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+        const offsets = await admin.fetchTopicOffsets(topic).catch(kafkaUnavailable);
         const partitions = offsets.map((p) => ({ partition: p.partition, messages: Math.max(0, Number(p.high) - Number(p.low)) }));
         return { topic, partitions, total: partitions.reduce((n, p) => n + p.messages, 0) } satisfies DeadLetterSummary;
       },
