@@ -128,3 +128,15 @@ test('GET /live: no token is a 401, and streams per user are bounded (429 with R
     await Promise.all(streams.map((s) => s.close()));
   }
 });
+
+test('GET /ops/dlq counts the dead-letter topic per partition, for admins only; /ops/lag alongside it', async () => {
+  const { a, admin } = f;
+  const [dlq, lag] = await Promise.all([a.http.get('/ops/dlq', admin), a.http.get('/ops/lag', admin)]);
+  assert.equal(dlq.status, 200, JSON.stringify(dlq.body));
+  assert.equal(lag.status, 200, JSON.stringify(lag.body));
+  assert.equal(dlq.body.topic, 'ec-events.dlq');
+  assert.ok(dlq.body.partitions.length > 0);
+  assert.equal(dlq.body.total, dlq.body.partitions.reduce((n: number, p: { messages: number }) => n + p.messages, 0));
+  const customer = await a.customer();
+  assertProblem(await a.http.get('/ops/dlq', customer.token), 403, 'a customer');
+});
