@@ -51,10 +51,21 @@ export async function buildApi(config: Config, log: Logger) {
       adminConnecting = undefined;
       kafkaUnavailable(err);
     }));
+  // kafkajs' admin keeps one set of "target topics" whose metadata it refreshes: requests about different
+  // topics running at once (lag and dead letters, both polled by the ops screen) can refresh each
+  // other's metadata away. One admin request at a time, and one retry after a metadata refresh.
+  let adminQueue: Promise<unknown> = Promise.resolve();
+  const withAdmin = <T,>(work: () => Promise<T>): Promise<T> => {
+    const run = adminQueue.then(async () => {
+      await adminReady();
+      return work().catch(() => work());
+    });
+    adminQueue = run.catch(() => undefined);
+    return run;
+  };
   const kafkaUnavailable = (err: Error): never => {
     log.warn('ops: Kafka admin request failed', { error: err.message });
     adminConnecting = undefined; // connect again next time: the broker may have restarted
-
     throw new AppError('unavailable', 'kafka_unavailable', `Kafka did not answer: ${err.message}`);
   };
   const live = createLiveHub({
@@ -87,14 +98,10 @@ export async function buildApi(config: Config, log: Logger) {
         ]);
         return { dynamodb, postgres, kafka: kafkaUp };
       },
-      lag: async () => {
-        await adminReady();
-        return consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic).catch(kafkaUnavailable);
-      },
+      lag: () => withAdmin(() => consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic)).catch(kafkaUnavailable),
       dlq: async () => {
-        await adminReady();
         const topic = TOPIC_DLQ;
-        const offsets = await admin.fetchTopicOffsets(topic).catch(kafkaUnavailable);
+        const offsets = await withAdmin(() => admin.fetchTopicOffsets(topic)).catch(kafkaUnavailable);
         const partitions = offsets.map((p) => ({ partition: p.partition, messages: Math.max(0, Number(p.high) - Number(p.low)) }));
         return { topic, partitions, total: partitions.reduce((n, p) => n + p.messages, 0) } satisfies DeadLetterSummary;
       },

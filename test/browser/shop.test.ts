@@ -149,7 +149,7 @@ test('a customer registers, logs in, searches in Japanese and English, checks ou
   const session = JSON.parse((await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('ec-shop.session')))!) as { access_token: string; refresh_token: string };
   const html = await page.content();
   assert.ok(!html.includes(session.access_token) && !html.includes(session.refresh_token) && !html.includes(password) && !html.includes('admin123'), 'no credentials in the page');
-  customer.assertClean();
+  assertCleanWithLogs(customer);
 });
 
 test('an admin creates a category and a product through the forms, adds stock, sees the reservation, ships and delivers', async () => {
@@ -226,7 +226,7 @@ test('an admin creates a category and a product through the forms, adds stock, s
   await menu.getByRole('link', { name: '統計' }).click();
   await page.getByRole('heading', { name: '注文統計' }).waitFor();
   await shoot(page, dir, '12-admin-stats');
-  admin.assertClean();
+  assertCleanWithLogs(admin);
 });
 
 test('the event log, a stream with time travel, the saga log, the dashboard and ops render with data', async () => {
@@ -300,7 +300,7 @@ test('the event log, a stream with time travel, the saga log, the dashboard and 
   await page.getByTestId('dlq-total').waitFor();
   await page.getByRole('link', { name: /メール受信箱/ }).waitFor();
   await shoot(page, dir, '17-ops');
-  admin.assertClean();
+  assertCleanWithLogs(admin);
 });
 
 test('a customer gets no admin controls, and an insufficient-stock refusal is shown on its cart line', async () => {
@@ -349,8 +349,18 @@ test('a customer gets no admin controls, and an insufficient-stock refusal is sh
   await assertText(page.getByTestId('cart-total'), '3,500');
   await page.getByRole('button', { name: '注文を確定する' }).click();
   await assertText(page.locator('.order-status'), '支払い待ち');
-  customer.assertClean();
+  assertCleanWithLogs(customer);
 });
+
+/** On failure, the processes' warnings say what the server side saw (the browser only sees a status). */
+function assertCleanWithLogs(person: Person): void {
+  try {
+    person.assertClean();
+  } catch (err) {
+    console.log(f.shop.logs().split('\n').filter((l) => /warn|error/i.test(l)).slice(-40).join('\n'));
+    throw err;
+  }
+}
 
 /** Waits until the locator's text matches (Playwright-core has no expect; this is its polling equivalent). */
 async function assertText(locator: ReturnType<Page['locator']>, expected: string | RegExp, timeoutMs = 20_000): Promise<void> {
