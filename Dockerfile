@@ -13,6 +13,16 @@ COPY package.json package-lock.json .npmrc ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund
 
+# --- the browser SPA: built with Vite (devDependencies) here; only web/dist reaches the image -------------------
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --include=dev --ignore-scripts --no-audit --no-fund
+COPY web ./web
+COPY src/http/api-types.ts ./src/http/api-types.ts
+RUN npx vite build --config web/vite.config.ts
+
 # --- runtime -----------------------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -23,7 +33,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json init.sql ./
 COPY cmd ./cmd
 COPY src ./src
-COPY web ./web
+# The SPA the api serves at / (index.html revalidated, hashed assets cached for good).
+COPY --from=web /app/web/dist ./web/dist
 USER node
 EXPOSE 8080
 # `node --import tsx` (not the tsx CLI) keeps the app as the container's main process: signals reach it.

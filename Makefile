@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ARGS ?=
 
-.PHONY: help deps dev dev-fresh test typecheck lint test-unit test-broker test-integration bench bench-broker rebuild up down logs clean
+.PHONY: help deps web dev dev-fresh test typecheck lint test-unit test-broker test-integration test-browser bench bench-broker rebuild up down logs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
@@ -11,16 +11,24 @@ help: ## list the targets
 deps: ## install whatever this machine lacks (npm packages, Java, kcat)
 	@./scripts/ensure-deps.sh
 
-dev: deps ## run the whole shop on the embedded stack (Ctrl-C stops everything); ARGS="--projectors 3"
+# The SPA is rebuilt only when one of its sources (or the lockfile) is newer than the build.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json src/http/api-types.ts package-lock.json
+
+web: deps web/dist/index.html ## build the browser SPA into web/dist (the api serves it at /)
+
+web/dist/index.html: $(WEB_SOURCES)
+	@echo "== building the SPA (vite)"; npx vite build --config web/vite.config.ts --logLevel warn
+
+dev: deps web ## run the whole shop on the embedded stack (Ctrl-C stops everything); ARGS="--projectors 3"
 	@npx tsx cmd/dev.ts $(ARGS)
 
-dev-fresh: deps ## like dev, but start from empty data
+dev-fresh: deps web ## like dev, but start from empty data
 	@npx tsx cmd/dev.ts --fresh $(ARGS)
 
-test: deps typecheck lint test-unit test-broker test-integration ## type check, lint and every test
+test: deps typecheck lint test-unit test-broker test-integration test-browser ## type check, lint and every test
 
 typecheck:
-	@echo "== typecheck"; npx tsc -p tsconfig.json
+	@echo "== typecheck"; npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json
 
 lint:
 	@echo "== lint"; npx eslint --max-warnings=0 .
@@ -33,6 +41,9 @@ test-broker:
 
 test-integration:
 	@echo "== integration and end-to-end tests (embedded stack)"; npm run --silent test:integration
+
+test-browser: web
+	@echo "== browser tests (headless Chromium against the real processes)"; npm run --silent test:browser
 
 bench: deps ## measure the shop on the embedded stack (prints one table)
 	@npm run --silent bench

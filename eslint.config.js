@@ -1,9 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'web/vendor/**', 'dist/**'] },
+  { ignores: ['node_modules/**', '.data/**', 'web/vendor/**', 'dist/**', 'web/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,6 +23,17 @@ export default tseslint.config(
   {
     files: ['web/**/*.js'],
     languageOptions: { globals: globals.browser, sourceType: 'module' },
+  },
+  {
+    // The SPA: browser globals, and the rules of hooks.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
   },
   {
     // Domain code stays pure: no SDKs, no clocks (see STYLE.md).

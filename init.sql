@@ -216,6 +216,7 @@ CREATE TABLE IF NOT EXISTS read_event_log (
 );
 CREATE INDEX IF NOT EXISTS read_event_log_stream ON read_event_log (aggregate_id, version);
 CREATE INDEX IF NOT EXISTS read_event_log_recent ON read_event_log (created_at DESC, event_id DESC);
+CREATE INDEX IF NOT EXISTS read_event_log_type ON read_event_log (event_type, created_at DESC, event_id DESC);
 
 -- Marketing read side (003). Revenue rule, shared with /orders/statistics: a sale counts when the order is
 -- PAID (OrderPaid), on the UTC day of paid_at. An order cancelled or failing shipment after payment is

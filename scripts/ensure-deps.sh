@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for `make dev` and `make test`, and nothing it already has:
 # npm dependencies (when node_modules is missing or older than the lockfile), Java ≥ 17 for DynamoDB Local,
-# kcat for the broker tests. Safe to run repeatedly.
+# kcat for the broker tests, Chromium and Japanese fonts for the browser tests. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ need_apt=()
 java_ok() { command -v java >/dev/null 2>&1 && java -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); exit !(v[1] >= 17) }'; }
 java_ok || need_apt+=(openjdk-17-jre-headless)
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+# playwright-core drives Debian's Chromium (never a downloaded browser); screenshots need CJK glyphs.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'install ok installed' || need_apt+=(fonts-noto-cjk)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"

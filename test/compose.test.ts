@@ -271,6 +271,13 @@ const instructions = dockerfile
     return { op: op.toUpperCase(), args: rest.join(' ') };
   });
 const finalStage = instructions.slice(instructions.findLastIndex((i) => i.op === 'FROM'));
+/** The instructions of the stage named `name` (FROM … AS name), empty when there is none. */
+const stageOf = (name: string) => {
+  const start = instructions.findIndex((i) => i.op === 'FROM' && new RegExp(`\\bAS\\s+${name}$`, 'i').test(i.args));
+  if (start < 0) return [];
+  const end = instructions.findIndex((i, n) => n > start && i.op === 'FROM');
+  return instructions.slice(start, end < 0 ? undefined : end);
+};
 const cmdInstruction = finalStage.findLast((i) => i.op === 'CMD');
 const dockerCmd: string[] = cmdInstruction ? (JSON.parse(cmdInstruction.args) as string[]) : [];
 const packageJson = JSON.parse(read('package.json')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
@@ -632,14 +639,19 @@ describe('Dockerfile and .dockerignore', () => {
     for (const f of froms) assert.match(f.args, /^node:20-bookworm-slim(\s|$)/);
     const npmCi = instructions.filter((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
     assert.ok(npmCi.length > 0, 'dependencies are installed with npm ci (the lockfile decides)');
-    for (const r of npmCi) assert.match(r.args, /--omit=dev\b/);
+    // The SPA's build stage needs Vite (a devDependency); only its built files reach the runtime stage.
+    const webStage = new Set(stageOf('web'));
+    for (const r of npmCi.filter((i) => !webStage.has(i))) assert.match(r.args, /--omit=dev\b/);
+    assert.ok(!finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && !/\bweb\/dist\b/.test(i.args)), 'only web/dist leaves the SPA build stage');
     assert.ok(!instructions.some((i) => i.op === 'RUN' && /\bnpm (install|i)\b/.test(i.args)), 'no npm install: it can change the lockfile versions');
     assert.equal(finalStage.findLast((i) => i.op === 'USER')?.args, 'node');
   });
 
   test('the image holds what the processes read at runtime', () => {
     const copied = finalStage.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    for (const needed of ['package.json', 'tsconfig.json', 'init.sql', 'cmd', 'src', 'web']) assert.ok(copied.includes(needed), `the image needs ${needed}`);
+    for (const needed of ['package.json', 'tsconfig.json', 'init.sql', 'cmd', 'src']) assert.ok(copied.includes(needed), `the image needs ${needed}`);
+    // The api serves the SPA from web/dist, built in the `web` stage (src/http/build.ts webDir).
+    assert.ok(finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && /\/app\/web\/dist\s+\.\/web\/dist$/.test(i.args)), 'the image needs the built SPA (web/dist)');
     for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'init.sql', 'cmd', 'src', 'web']) {
       assert.ok(!dockerignore.includes(needed), `.dockerignore excludes ${needed}, which the Dockerfile copies`);
     }

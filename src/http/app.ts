@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
@@ -15,6 +14,7 @@ import { cartRoutes } from './routes/cart.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { eventRoutes } from './routes/events.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
+import { liveRoutes } from './routes/live.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { orderRoutes } from './routes/orders.ts';
 
@@ -51,16 +51,15 @@ export function createHttpApp(deps: HttpDeps) {
   app.route('/', cartRoutes(deps));
   app.route('/', orderRoutes(deps));
   app.route('/', eventRoutes(deps));
-  app.get('/', async (c) => c.html(await readFile(path.join(deps.webDir, 'index.html'), 'utf8')));
-  app.get('/assets/:file{[\\w.-]+\\.(js|css|svg)}', async (c) => {
-    const file = c.req.param('file');
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'image/svg+xml';
-    try {
-      return c.body(await readFile(path.join(deps.webDir, 'assets', path.basename(file))), 200, { 'content-type': `${type}; charset=utf-8` });
-    } catch {
-      throw new AppError('not_found', 'not_found', `asset ${file} not found`);
-    }
+  app.route('/', liveRoutes(deps.live));
+  // The SPA (web/, built by Vite into webDir). index.html is revalidated on every load so a deploy shows at
+  // once; everything under assets/ is named by its content hash, so a browser may keep it forever.
+  app.get('/', serveStatic({ root: deps.webDir, path: 'index.html', onFound: (_p, c) => c.header('cache-control', 'no-cache') }));
+  app.get('/', () => {
+    throw new AppError('unavailable', 'spa_not_built', 'the browser app is not built: run `make web` (make dev and make test build it)');
   });
+  app.get('/assets/*', serveStatic({ root: deps.webDir, onFound: (_p, c) => c.header('cache-control', 'public, max-age=31536000, immutable') }));
+  app.get('/favicon.svg', serveStatic({ root: deps.webDir, path: 'favicon.svg', onFound: (_p, c) => c.header('cache-control', 'public, max-age=86400') }));
   app.notFound((c) => problemResponse(c, toProblem(new AppError('not_found', 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), c.req.path)));
   app.onError(onError(deps.log));
   return app;

@@ -12,6 +12,7 @@ import type { Logger } from '../shared/log.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Tokens } from './auth.ts';
 import type { ReadWaits } from './consistency.ts';
+import type { LiveOptions } from './routes/live.ts';
 
 /** Everything the HTTP layer needs, built by the entry point and passed in (no globals, easy to fake). */
 export interface HttpDeps {
@@ -34,13 +35,17 @@ export interface HttpDeps {
     /** Dependency checks for /readyz, e.g. { dynamodb: true, postgres: true, kafka: false }. */
     checks: () => Promise<Record<string, boolean>>;
     lag: () => Promise<unknown>;
+    /** Records in the dead-letter topic per partition (what consumers gave up on). */
+    dlq?: () => Promise<unknown>;
     metrics: Metrics;
     links: Record<string, string>;
   };
   log: Logger;
   bodyLimitBytes: number;
-  /** Directory of the SPA (index.html and assets). */
+  /** Directory of the built SPA (web/dist: index.html and hashed assets/). */
   webDir: string;
   /** Trusted proxies, rate limits and wait bounds (config SecurityConfig). */
   security: SecurityConfig;
+  /** Live status (GET /live); absent → the route answers 503. */
+  live?: LiveOptions;
 }

@@ -25,6 +25,9 @@ export interface ListEventsOptions {
   aggregateId?: string;
   limit?: number;
   before?: string;
+  /** Global log only: just this event type (e.g. OrderPlaced) and/or aggregate type (e.g. Order). */
+  eventType?: string;
+  aggregateType?: string;
 }
 
 interface EventRow extends Omit<LoggedEvent, 'created_at'> {
@@ -53,8 +56,9 @@ export async function listEvents(db: Queryable, opts: ListEventsOptions = {}): P
     const [at, id] = opts.before === undefined ? [null, null] : decodeCursor('events', opts.before, ['time', 'uuid']);
     ({ rows } = await db.query<EventRow>(
       `${select} WHERE ($1::timestamptz IS NULL OR (created_at, event_id) < ($1::timestamptz, $2::uuid))
+          AND ($4::text IS NULL OR event_type = $4) AND ($5::text IS NULL OR aggregate_type = $5)
         ORDER BY created_at DESC, event_id DESC LIMIT $3`,
-      [at, id, limit + 1],
+      [at, id, limit + 1, opts.eventType ?? null, opts.aggregateType ?? null],
     ));
     cursorOf = (r) => encodeCursor('events', [r.cursor_at, r.event_id]);
   }

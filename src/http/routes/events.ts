@@ -53,7 +53,11 @@ export function eventRoutes(deps: HttpDeps) {
       requireAdmin(c);
       const limit = intQuery(c, 'limit', { min: 1, max: 500 });
       const before = strQuery(c, 'before', 500);
-      return c.json(redact(await deps.queries.listEvents({ ...(limit ? { limit } : {}), ...(before ? { before } : {}) })));
+      const eventType = strQuery(c, 'type', 100);
+      const aggregateType = strQuery(c, 'aggregate_type', 100);
+      return c.json(
+        redact(await deps.queries.listEvents({ ...(limit ? { limit } : {}), ...(before ? { before } : {}), ...(eventType ? { eventType } : {}), ...(aggregateType ? { aggregateType } : {}) })),
+      );
     })
     .get('/events/:aggregate_id', async (c) => {
       const user = requireUser(c);

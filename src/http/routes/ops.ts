@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { AppError } from '../../shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
 import { notFound } from '../../shared/errors.ts';
@@ -19,6 +20,11 @@ export function opsRoutes(deps: HttpDeps) {
     .get('/ops/lag', async (c) => {
       requireAdmin(c);
       return c.json(await deps.ops.lag());
+    })
+    .get('/ops/dlq', async (c) => {
+      requireAdmin(c);
+      if (!deps.ops.dlq) throw new AppError('unavailable', 'dlq_unavailable', 'the dead-letter view is not available on this server');
+      return c.json(await deps.ops.dlq());
     })
     .get('/ops/links', (c) => c.json(deps.ops.links))
     .get('/sagas', async (c) => {

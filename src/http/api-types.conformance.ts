@@ -1,0 +1,37 @@
+/**
+ * Compile-time proof that what the api answers is what src/http/api-types.ts (and so the SPA) says it answers.
+ * Type-level only: nothing here runs. A query's view renamed or retyped without updating the shared types is a
+ * `make typecheck` error on this file.
+ */
+import type { Registered } from './api-types.ts';
+import type * as Api from './api-types.ts';
+import type { TokenPair } from './auth.ts';
+import type { ReadQueries } from '../readmodel/queries.ts';
+import type { LagReport } from '../messaging/lag.ts';
+import type { UserService } from '../app/users.ts';
+import type { LiveChange } from '../readmodel/live.ts';
+
+type Answer<K extends keyof ReadQueries> = Awaited<ReturnType<ReadQueries[K]>>;
+/** Both ways assignable: the server may neither drop a field the SPA reads nor add one the types do not name. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+
+export type ApiConformance = [
+  Assert<Same<TokenPair, Api.TokenPair>>,
+  Assert<Same<NonNullable<Awaited<ReturnType<UserService['get']>>>, Registered>>,
+  Assert<Same<NonNullable<Answer<'getProduct'>>, Api.Product>>,
+  Assert<Same<Answer<'listProducts'>, Api.Page<Api.Product>>>,
+  Assert<Same<Answer<'listCategories'>, Api.Category[]>>,
+  Assert<Same<NonNullable<Answer<'getInventory'>>, Api.Inventory>>,
+  Assert<Same<Answer<'listInventory'>, Api.Page<Api.Inventory>>>,
+  Assert<Same<Answer<'getCart'>, Api.Cart>>,
+  Assert<Same<NonNullable<Answer<'getOrder'>>, Api.Order>>,
+  Assert<Same<Answer<'orderStatistics'>, Api.OrderStatistics>>,
+  Assert<Same<Answer<'marketingOverview'>, Api.MarketingOverview>>,
+  Assert<Same<Answer<'marketingCustomers'>, Api.CustomerValue[]>>,
+  Assert<Same<Answer<'marketingProducts'>, Api.ProductPopularity[]>>,
+  Assert<Same<Answer<'marketingDaily'>, Api.DailySales[]>>,
+  Assert<Same<LagReport, Api.LagReport>>,
+  Assert<Same<Omit<LiveChange, 'owner'>, Api.LiveChange>>,
+  Assert<Same<Answer<'listEvents'>, Api.EventPage>>,
+];

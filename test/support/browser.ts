@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium, never a downloaded browser (scripts/ensure-deps.sh installs it). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const NARROW = { width: 390, height: 844 };
+export const WIDE = { width: 1280, height: 900 };
+
+/**
+ * One person's browser: its own new, empty profile (user-data-dir), so sessions, storage and Web Locks are
+ * never shared between the customer and the admin. Every page error and console error is recorded; a test
+ * ends with `assertClean()`.
+ */
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  /** Fails when the page threw or logged an error (expected refusals, 4xx answers, excepted). */
+  assertClean(): void;
+  close(): Promise<void>;
+}
+
+export async function openPerson(baseUrl: string, name: string): Promise<Person> {
+  const profile = mkdtempSync(path.join(tmpdir(), `ecshop-chromium-${name}-`));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    baseURL: baseUrl,
+    viewport: WIDE,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+    reducedMotion: 'reduce',
+  });
+  context.setDefaultTimeout(20_000);
+  const errors: string[] = [];
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err.stack ?? err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    // The browser logs every refused request; a 4xx problem answer is the app working (shown to the user).
+    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
+    errors.push(`[${name}] console error: ${text} (${msg.location().url})`);
+  });
+  return {
+    context,
+    page,
+    errors,
+    assertClean: () => assert.deepEqual(errors, [], 'no uncaught page errors or console errors'),
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Where screenshots go: SCREENSHOT_DIR, or a fresh temp directory (printed so a person can look). */
+export function screenshotDir(): string {
+  const dir = process.env.SCREENSHOT_DIR ?? mkdtempSync(path.join(tmpdir(), 'ecshop-screens-'));
+  mkdirSync(dir, { recursive: true });
+  console.log(`screenshots: ${dir}`);
+  return dir;
+}
+
+/** The current screen at phone width and at desktop width, full page. */
+export async function shoot(page: Page, dir: string, name: string): Promise<void> {
+  const original = page.viewportSize() ?? WIDE;
+  for (const [label, size] of [
+    ['narrow', NARROW],
+    ['wide', WIDE],
+  ] as const) {
+    await page.setViewportSize(size);
+    // Let layout (and chart.js's resize) settle before the picture.
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
+    // Usable on a phone: nothing makes the page itself scroll sideways (wide tables scroll inside their box).
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    assert.ok(width <= size.width, `${name} at ${size.width} px is ${width} px wide: something overflows`);
+  }
+  await page.setViewportSize(original);
+}
+
+/** Opens a hash route and waits for its heading. */
+export async function go(page: Page, route: string, heading: string | RegExp): Promise<void> {
+  await page.goto(`/#${route}`);
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
