@@ -39,7 +39,7 @@ test-unit:
 test-broker:
 	@echo "== dev broker tests (kafkajs + kcat)"; npm run --silent test:broker
 
-test-integration:
+test-integration: web
 	@echo "== integration and end-to-end tests (embedded stack)"; npm run --silent test:integration
 
 test-browser: web

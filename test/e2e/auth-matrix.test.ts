@@ -24,6 +24,8 @@ interface Call {
   ok: number[];
   /** A stream the call would change: a refused call must leave its version as it was. */
   stream?: string;
+  /** A Server-Sent Events route: success is judged on the status and content type, then the stream is closed. */
+  sse?: boolean;
 }
 interface RouteCase {
   access: Access;
@@ -82,7 +84,19 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /metrics': { access: 'public', make: async () => ({ path: '/metrics', ok: [200] }) },
   'GET /ops/links': { access: 'public', make: async () => ({ path: '/ops/links', ok: [200] }) },
   'GET /': { access: 'public', make: async () => ({ path: '/', ok: [200] }) },
-  'GET /assets/:file{[\\w.-]+\\.(js|css|svg)}': { access: 'public', make: async () => ({ path: '/assets/app.js', ok: [200] }) },
+  'GET /assets/*': {
+    access: 'public',
+    make: async () => {
+      // The built SPA's assets are named by content hash: take one that index.html links.
+      const page = await f.a.http.get('/');
+      const asset = /\/assets\/[\w.-]+\.js/.exec(String(page.body))?.[0];
+      assert.ok(asset, `index.html links no script: ${String(page.body).slice(0, 200)}`);
+      return { path: asset, ok: [200] };
+    },
+  },
+  'GET /favicon.svg': { access: 'public', make: async () => ({ path: '/favicon.svg', ok: [200] }) },
+  'GET /live': { access: 'user', make: async () => ({ path: '/live', ok: [200], sse: true }) },
+  'GET /ops/dlq': { access: 'admin', make: async () => ({ path: '/ops/dlq', ok: [200] }) },
   'GET /categories': { access: 'public', make: async () => ({ path: '/categories', ok: [200] }) },
   'GET /products': { access: 'public', make: async () => ({ path: '/products', ok: [200] }) },
   'GET /products/:id': { access: 'public', make: async () => ({ path: `/products/${product}`, ok: [200] }) },
@@ -171,7 +185,19 @@ function expected(access: Access, who: Who): number | null {
 
 const methodOf = (route: string) => route.slice(0, route.indexOf(' '));
 const send = (route: string, call: Call, token: string | undefined): Promise<Reply> =>
-  f.a.http.call(methodOf(route), call.path, { ...(token ? { token } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
+  call.sse ? openStream(call.path, token) : f.a.http.call(methodOf(route), call.path, { ...(token ? { token } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
+
+/** Opens an event stream and closes it once the answer's head is in: a refusal is an ordinary problem body. */
+async function openStream(path: string, token: string | undefined): Promise<Reply> {
+  const abort = new AbortController();
+  const res = await fetch(`${f.a.baseUrl}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: abort.signal });
+  if (String(res.headers.get('content-type')).startsWith('text/event-stream')) {
+    abort.abort();
+    return { status: res.status, headers: res.headers, body: undefined };
+  }
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
 
 // Lazily, from the first test: top-level hooks are not ordered after useShop's start on every Node 20 release.
 let prepared: Promise<void> | undefined;

@@ -44,6 +44,7 @@ export function shopActors(baseUrl: string) {
 
   return {
     http,
+    baseUrl,
     login,
     /** Logs the seeded admin in once per file (login is rate limited per account). */
     admin: (): Promise<string> => (adminToken ??= login('admin@example.com', 'admin123').then((l) => l.token)),
