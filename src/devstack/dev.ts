@@ -68,6 +68,8 @@ export async function runDev(argv: string[], root: string, opts: { stop?: AbortS
   const dataDir = path.resolve(values['data-dir'] ?? path.join(root, '.data'));
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const started = Date.now();
+  // These machines run Node 20; the SDK's notice about Node 22 would repeat once per process (this one too).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   const lock = lockDataDir(dataDir, Boolean(values.fresh));
   const kept = loadOrCreateSecrets(dataDir, { env: process.env, log });
@@ -97,8 +99,6 @@ export async function runDev(argv: string[], root: string, opts: { stop?: AbortS
       ...stack.env,
       NODE_ENV: 'development',
       HOST: host,
-      // These machines run Node 20; the SDK's notice about Node 22 would repeat once per process.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
       PORT: String(apiPort),
       MAIL_UI_URL: stack.env.MAILDEV_URL ?? '',
     };
@@ -122,7 +122,8 @@ export async function runDev(argv: string[], root: string, opts: { stop?: AbortS
     for (let i = 1; i <= projectors; i++) shop.push(define(`projector-${i}`, 'projector.ts', { INSTANCE_ID: `projector-${i}` }));
     shop.push(define('notifier', 'notifier.ts'), define('worker', 'worker.ts'));
     await Promise.all(shop.map((s) => s.start()));
-    const secretsFile = path.relative(process.cwd(), kept.file) || kept.file;
+    const relative = path.relative(process.cwd(), kept.file);
+    const secretsFile = relative.startsWith('..') ? kept.file : relative;
     const admin = kept.legacy
       ? `${kept.secrets.admin_email} / the password it was created with (admin123 unless ADMIN_PASSWORD was set then; make dev-fresh generates one)`
       : `${kept.secrets.admin_email} / ${kept.secrets.admin_password}`;
