@@ -14,7 +14,7 @@ deps: ## install whatever this machine lacks (npm packages, Java, kcat)
 dev: deps ## run the whole shop on the embedded stack (Ctrl-C stops everything); ARGS="--projectors 3"
 	@npx tsx cmd/dev.ts $(ARGS)
 
-dev-fresh: deps ## like dev, but start from empty data
+dev-fresh: deps ## like dev, but start from empty data (new secrets, new PostgreSQL cluster)
 	@npx tsx cmd/dev.ts --fresh $(ARGS)
 
 test: deps typecheck lint test-unit test-broker test-integration ## type check, lint and every test
@@ -43,10 +43,10 @@ bench-broker: deps ## measure the dev broker
 rebuild: ## rebuild every read table from the event store (against the running stack)
 	@npm run --silent rebuild
 
-up: ## production-like stack in Docker (Kafka, DynamoDB Local, PostgreSQL, Mailpit, UIs, all processes)
-	@[ -f .env ] || cp .env.example .env
+up: ## production-like stack in Docker; the first run writes .env with generated secrets (scripts/init-env.sh)
+	@./scripts/init-env.sh
 	docker compose up -d --build
-	@echo "shop http://localhost:8080  Kafka UI http://localhost:8081  Mailpit http://localhost:8025  DynamoDB admin http://localhost:8001"
+	@echo "shop http://localhost:8080  Kafka UI http://localhost:8081  Mailpit http://localhost:8025  DynamoDB admin http://localhost:8001 (all on 127.0.0.1; logins in .env)"
 
 down: ## stop the Docker stack (keeps volumes)
 	docker compose down

@@ -87,7 +87,7 @@ test('a process without tokens (npm run rebuild) loads with { secrets: false } a
 function secretValues(text: string): Array<{ name: string; value: string }> {
   const found: Array<{ name: string; value: string }> = [];
   for (const m of text.matchAll(/\$\{(JWT_SECRET|ADMIN_PASSWORD):?-([^}]*)\}/g)) found.push({ name: m[1]!, value: m[2]! });
-  for (const m of text.matchAll(/\b(JWT_SECRET|ADMIN_PASSWORD)\b["']?\s*[:=]\s*["']?([^\s"'`,;)}]+)/g)) {
+  for (const m of text.matchAll(/\b(JWT_SECRET|ADMIN_PASSWORD)\b["']?[ \t]*[:=][ \t]*["']?([^\s"'`,;)}]+)/g)) {
     // References (${…}, $VAR, process.env…, a variable) are not values.
     if (!/^\$|^[?:-]|^process\.|^env\b|^secrets?\b|^randomBytes|^\[|^<|^\.\.\./.test(m[2]!)) found.push({ name: m[1]!, value: m[2]! });
   }
