@@ -61,6 +61,8 @@ export function supervise(def: ServiceDefinition, opts: { log: Log; backoff?: Ba
   const log = (line: string) => opts.log(`[supervisor] ${line}`);
   let state: ServiceState = 'stopped';
   let current: ManagedProcess | undefined;
+  /** The current incarnation's main pid, noted once it is ready: a wrapper's child is gone by the time it exits. */
+  let currentMain: number | undefined;
   let spawnedAt = 0;
   let restarts = 0;
   let failures = 0;
@@ -88,12 +90,15 @@ export function supervise(def: ServiceDefinition, opts: { log: Log; backoff?: Ba
       await stopProcess(proc);
       throw err;
     }
+    if (proc === current) currentMain = mainPid(proc);
     return proc;
   };
 
   const onExit = (proc: ManagedProcess) => {
     if (proc !== current) return;
     current = undefined;
+    const main = currentMain;
+    currentMain = undefined;
     // Asked to stop, or the first start failed (start() reports that): nothing to restart.
     if (state === 'stopped' || state === 'held' || (state === 'starting' && !everRan)) return;
     const ranMs = Date.now() - spawnedAt;
@@ -101,7 +106,7 @@ export function supervise(def: ServiceDefinition, opts: { log: Log; backoff?: Ba
     const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures);
     failures += 1;
     const how = proc.child.signalCode ? `was killed by ${proc.child.signalCode}` : `exited with code ${proc.child.exitCode}`;
-    log(`${def.name} (pid ${proc.pid}) ${how} after ${seconds(ranMs)}; restarting in ${seconds(delay)} (restart ${restarts + 1})`);
+    log(`${def.name} (pid ${main ?? proc.pid}) ${how} after ${seconds(ranMs)}; restarting in ${seconds(delay)} (restart ${restarts + 1})`);
     state = 'backoff';
     timer = setTimeout(() => {
       timer = undefined;
