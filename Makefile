@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ARGS ?=
 
-.PHONY: help deps dev dev-fresh test typecheck lint test-unit test-broker test-integration bench bench-broker rebuild up down logs clean
+.PHONY: help deps dev dev-fresh test typecheck lint test-unit test-broker test-integration test-dev bench bench-broker rebuild up down logs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
@@ -17,7 +17,7 @@ dev: deps ## run the whole shop on the embedded stack (Ctrl-C stops everything);
 dev-fresh: deps ## like dev, but start from empty data (new secrets, new PostgreSQL cluster)
 	@npx tsx cmd/dev.ts --fresh $(ARGS)
 
-test: deps typecheck lint test-unit test-broker test-integration ## type check, lint and every test
+test: deps typecheck lint test-unit test-broker test-integration test-dev ## type check, lint and every test
 
 typecheck:
 	@echo "== typecheck"; npx tsc -p tsconfig.json
@@ -33,6 +33,9 @@ test-broker:
 
 test-integration:
 	@echo "== integration and end-to-end tests (embedded stack)"; npm run --silent test:integration
+
+test-dev:
+	@echo "== make dev itself (its own stack: secrets, loopback, supervision, Ctrl-C)"; npm run --silent test:dev
 
 bench: deps ## measure the shop on the embedded stack (prints one table)
 	@npm run --silent bench

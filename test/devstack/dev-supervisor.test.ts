@@ -2,7 +2,8 @@
  * `make dev` as a user runs it (cmd/dev.ts, on free ports and a temp data dir): its secrets, its loopback
  * listeners, and its supervision — kill -9 the broker, the api and the postmaster, and each comes back while
  * the others keep running, with nothing left behind as a zombie (checked in /proc); Ctrl-C then stops
- * everything. It starts its own embedded stack and ignores the one scripts/with-stack.ts started.
+ * everything. It starts its own embedded stack, so it runs on its own (`make test-dev`, `npm run test:dev`),
+ * not under scripts/with-stack.ts: alongside the other end-to-end files it would be two stacks on two cores.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
