@@ -61,8 +61,11 @@ export async function preparePostgres(opts: { port: number; dataDir: string; pas
   mkdirSync(dataDir, { recursive: true });
   const asRoot = userInfo().uid === 0;
   const owner = asRoot ? ensurePostgresUser(log) : undefined;
-  const bins = asRoot ? installBinaries(postgresHome(), packageBinaries(), log) : packageBinaries();
-  const cluster = asRoot ? placeCluster(postgresHome(), dataDir, Boolean(opts.ephemeral), owner!, log) : { root: dataDir, data: path.join(dataDir, 'postgres'), cleanup: () => {} };
+  const home = asRoot ? postgresHome() : undefined;
+  // Before copying 60 MB there: fail at once, in one line, if the postgres user could not use them.
+  if (home && owner) assertReachable(path.join(home, 'clusters'), owner);
+  const bins = home ? installBinaries(home, packageBinaries(), log) : packageBinaries();
+  const cluster = home ? placeCluster(home, dataDir, Boolean(opts.ephemeral), owner!, log) : { root: dataDir, data: path.join(dataDir, 'postgres'), cleanup: () => {} };
   if (owner) {
     for (const target of [bins, cluster.data]) assertReachable(target, owner);
   }
