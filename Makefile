@@ -11,11 +11,12 @@ help: ## list the targets
 deps: ## install whatever this machine lacks (npm packages, Java, kcat)
 	@./scripts/ensure-deps.sh
 
+# `node --import tsx`, not `npx tsx`: no wrapper process between the terminal and the launcher to re-send Ctrl-C.
 dev: deps ## run the whole shop on the embedded stack (Ctrl-C stops everything); ARGS="--projectors 3"
-	@npx tsx cmd/dev.ts $(ARGS)
+	@node --import tsx cmd/dev.ts $(ARGS)
 
 dev-fresh: deps ## like dev, but start from empty data (new secrets, new PostgreSQL cluster)
-	@npx tsx cmd/dev.ts --fresh $(ARGS)
+	@node --import tsx cmd/dev.ts --fresh $(ARGS)
 
 test: deps typecheck lint test-unit test-broker test-integration test-dev ## type check, lint and every test
 

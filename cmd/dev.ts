@@ -33,12 +33,16 @@ if (help) {
     stdio: ['pipe', 'inherit', 'inherit'],
     env: { ...process.env, EC_SHOP_DEV_SUPERVISED: '1' },
   });
-  let requests = 0;
+  let firstAt = 0;
   const forward = () => {
-    requests += 1;
-    // A second Ctrl-C means "now": kill the whole group.
-    if (requests > 1) process.kill(-child.pid!, 'SIGKILL');
-    else child.stdin?.write('stop\n');
+    if (firstAt === 0) {
+      firstAt = Date.now();
+      child.stdin?.write('stop\n');
+      return;
+    }
+    // A second Ctrl-C means "now": kill the whole group. A wrapper such as the tsx CLI relays the same Ctrl-C
+    // again within milliseconds when it is slow to see it arrive; that one must not count as a second.
+    if (Date.now() - firstAt > 1000) process.kill(-child.pid!, 'SIGKILL');
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
