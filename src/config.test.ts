@@ -21,14 +21,15 @@ const problemsOf = (env: Record<string, string | undefined>): string => {
 const NOT_DEVELOPMENT = [undefined, '', 'production', 'test', 'staging', 'prod', 'Production', 'Development', 'dev'];
 
 test('development defaults match make dev, and every listener is on loopback unless HOST says otherwise', () => {
-  const config = loadConfig({ NODE_ENV: 'development', ...strong() });
+  const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: 'postgres://x', ...strong() });
   assert.equal(config.env, 'development');
   assert.equal(config.http.port, 8080);
   assert.equal(config.http.host, '127.0.0.1');
   assert.deepEqual(config.kafka.brokers, ['127.0.0.1:9092']);
   assert.equal(config.auth.adminEmail, 'admin@example.com');
   assert.equal(config.orders.reservationTtlSeconds, 900);
-  assert.equal(loadConfig({ NODE_ENV: 'development', ...strong(), HOST: '0.0.0.0' }).http.host, '0.0.0.0');
+  assert.equal(loadConfig({ NODE_ENV: 'development', DATABASE_URL: 'postgres://x', ...strong(), HOST: '0.0.0.0' }).http.host, '0.0.0.0');
+  assert.match(problemsOf({ NODE_ENV: 'development', ...strong() }), /DATABASE_URL is required/, 'no default: it would carry a password');
   assert.equal(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://x', ...strong() }).http.host, '127.0.0.1');
 });
 
@@ -62,7 +63,7 @@ test('anything but NODE_ENV=development is production: unset or misspelt values 
 });
 
 test('NODE_ENV=development allows a simple admin password, but never a short or published JWT secret', () => {
-  const base = { NODE_ENV: 'development', JWT_SECRET: strong().JWT_SECRET };
+  const base = { NODE_ENV: 'development', DATABASE_URL: 'postgres://x', JWT_SECRET: strong().JWT_SECRET };
   assert.equal(problemsOf({ ...base, ADMIN_PASSWORD: 'admin123' }), '');
   assert.match(problemsOf({ ...base, ADMIN_PASSWORD: 'short' }), /8 to 128/);
   assert.match(problemsOf({ ...base, ADMIN_PASSWORD: 'admin123', JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcdef' }), /published/);
@@ -121,7 +122,7 @@ test('no secret assigned anywhere in the repository is accepted (a token forged 
 });
 
 test('bad numbers name the variable', () => {
-  const ok = { NODE_ENV: 'development', ...strong() };
+  const ok = { NODE_ENV: 'development', DATABASE_URL: 'postgres://x', ...strong() };
   assert.throws(() => loadConfig({ ...ok, PORT: 'eighty' }), /PORT must be an integer/);
   assert.throws(() => loadConfig({ ...ok, SHIPMENT_FAILURE_RATE: '2' }), /SHIPMENT_FAILURE_RATE/);
 });

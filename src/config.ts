@@ -78,7 +78,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       topic: env.KAFKA_TOPIC ?? 'ec-events',
       partitions: int('KAFKA_PARTITIONS', 6, 1, 256),
     },
-    databaseUrl: str('DATABASE_URL', dev ? 'postgres://ecshop:ecshop@127.0.0.1:5432/ecshop' : undefined),
+    // No default: it holds a password, and each embedded stack generates its own.
+    databaseUrl: str('DATABASE_URL'),
     smtp: { host: env.SMTP_HOST ?? '127.0.0.1', port: int('SMTP_PORT', 1025, 1, 65535), from: env.MAIL_FROM ?? 'EC Shop <shop@ec-shop.local>' },
     auth: {
       jwtSecret,
