@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ARGS ?=
 
-.PHONY: help deps web dev dev-fresh test typecheck lint test-unit test-broker test-integration test-browser bench bench-broker rebuild up down logs clean
+.PHONY: help deps web dev dev-fresh test typecheck lint test-unit test-broker test-integration test-browser test-dev bench bench-broker rebuild up down logs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
@@ -19,13 +19,14 @@ web: deps web/dist/index.html ## build the browser SPA into web/dist (the api se
 web/dist/index.html: $(WEB_SOURCES)
 	@echo "== building the SPA (vite)"; npx vite build --config web/vite.config.ts --logLevel warn
 
+# `node --import tsx`, not `npx tsx`: no wrapper process between the terminal and the launcher to re-send Ctrl-C.
 dev: deps web ## run the whole shop on the embedded stack (Ctrl-C stops everything); ARGS="--projectors 3"
-	@npx tsx cmd/dev.ts $(ARGS)
+	@node --import tsx cmd/dev.ts $(ARGS)
 
-dev-fresh: deps web ## like dev, but start from empty data
-	@npx tsx cmd/dev.ts --fresh $(ARGS)
+dev-fresh: deps web ## like dev, but start from empty data (new secrets, new PostgreSQL cluster)
+	@node --import tsx cmd/dev.ts --fresh $(ARGS)
 
-test: deps typecheck lint test-unit test-broker test-integration test-browser ## type check, lint and every test
+test: deps typecheck lint test-unit test-broker test-integration test-browser test-dev ## type check, lint and every test
 
 typecheck:
 	@echo "== typecheck"; npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json
@@ -45,6 +46,9 @@ test-integration: web
 test-browser: web
 	@echo "== browser tests (headless Chromium against the real processes)"; npm run --silent test:browser
 
+test-dev:
+	@echo "== make dev itself (its own stack: secrets, loopback, supervision, Ctrl-C)"; npm run --silent test:dev
+
 bench: deps ## measure the shop on the embedded stack (prints one table)
 	@npm run --silent bench
 
@@ -54,10 +58,10 @@ bench-broker: deps ## measure the dev broker
 rebuild: ## rebuild every read table from the event store (against the running stack)
 	@npm run --silent rebuild
 
-up: ## production-like stack in Docker (Kafka, DynamoDB Local, PostgreSQL, Mailpit, UIs, all processes)
-	@[ -f .env ] || cp .env.example .env
+up: ## production-like stack in Docker; the first run writes .env with generated secrets (scripts/init-env.sh)
+	@./scripts/init-env.sh
 	docker compose up -d --build
-	@echo "shop http://localhost:8080  Kafka UI http://localhost:8081  Mailpit http://localhost:8025  DynamoDB admin http://localhost:8001"
+	@echo "shop http://localhost:8080  Kafka UI http://localhost:8081  Mailpit http://localhost:8025  DynamoDB admin http://localhost:8001 (all on 127.0.0.1; logins in .env)"
 
 down: ## stop the Docker stack (keeps volumes)
 	docker compose down

@@ -16,7 +16,6 @@
  * over everything. A failed measurement keeps its row with the error; only a stack that cannot start makes
  * the exit code non-zero. BENCH_VERBOSE=1 shows the stack's logs, SHOP_VERBOSE=1 the shop processes'.
  */
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { startShop, type ShopProcesses } from '../test/support/processes.ts';
 import { client } from '../test/support/http.ts';
@@ -84,9 +83,9 @@ try {
   try {
     infra = await startInfra();
     // The shop's processes (startShop) and loadConfig read the stack's endpoints from the environment.
+    // infra.env carries this run's generated JWT_SECRET and ADMIN_PASSWORD.
     Object.assign(process.env, infra.env, {
       NODE_ENV: 'test',
-      JWT_SECRET: randomBytes(24).toString('hex'),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     });
     bench = await openBench(process.env);

@@ -5,7 +5,8 @@ import { rebuildAll } from '../src/projections/rebuild.ts';
 import { createLogger } from '../src/shared/log.ts';
 
 const log = createLogger('rebuild');
-const config = loadConfig();
+// No tokens here: the rebuild needs the stores' addresses (DATABASE_URL, DYNAMODB_ENDPOINT), not the secrets.
+const config = loadConfig(process.env, { secrets: false });
 const events = await connectEventStore(config);
 const pool = await connectReadDb(config, { max: 6 });
 try {

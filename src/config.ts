@@ -2,7 +2,9 @@ import { isIP } from 'node:net';
 
 /**
  * Configuration is read once from the environment and validated up front: a process with a bad setting
- * stops at start with a message naming the variable, never later mid-request. Defaults match `make dev`.
+ * stops at start with a message naming the variable, never later mid-request. Endpoint defaults match
+ * `make dev`; secrets have no default anywhere in the code (the dev launcher, the tests and `make up` generate
+ * them), and anything but `NODE_ENV=development` gets the production rules for them.
  */
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -22,7 +24,15 @@ type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {}
 
-export function loadConfig(env: Env = process.env): Config {
+export interface LoadOptions {
+  /**
+   * false for a process that signs and verifies no tokens and seeds no admin (`npm run rebuild`): it then
+   * needs neither JWT_SECRET nor ADMIN_PASSWORD, and `auth.jwtSecret` / `auth.adminPassword` are empty.
+   */
+  secrets?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
   const problems: string[] = [];
   const str = (name: string, fallback?: string): string => {
     const value = env[name] ?? fallback;
@@ -43,15 +53,20 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isFinite(value) || value < min || value > max) problems.push(`${name} must be a number in [${min}, ${max}], got "${raw}"`);
     return value;
   };
-  const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  // Only an explicit `development` is development: an unset or misspelt NODE_ENV must not weaken anything.
+  const nodeEnv = env.NODE_ENV === 'development' ? 'development' : env.NODE_ENV === 'test' ? 'test' : 'production';
   const dev = nodeEnv !== 'production';
-  // Outside development a real secret and admin password are required: the dev defaults are public.
-  const jwtSecret = str('JWT_SECRET', dev ? 'dev-only-secret-change-me-0123456789abcdef' : undefined);
-  if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
-  const adminPassword = str('ADMIN_PASSWORD', dev ? 'admin123' : undefined);
+  const adminEmail = (env.ADMIN_EMAIL ?? 'admin@example.com').toLowerCase();
+  const secrets = opts.secrets === false ? { jwtSecret: env.JWT_SECRET ?? '', adminPassword: env.ADMIN_PASSWORD ?? '' } : {
+    jwtSecret: str('JWT_SECRET'),
+    adminPassword: str('ADMIN_PASSWORD'),
+  };
+  if (opts.secrets !== false) problems.push(...secretProblems(secrets, { development: env.NODE_ENV === 'development', adminEmail }));
+  const { jwtSecret, adminPassword } = secrets;
   const config: Config = {
     env: nodeEnv,
-    http: { host: env.HOST ?? '0.0.0.0', port: int('PORT', 8080, 0, 65535), bodyLimitBytes: int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024) },
+    // Loopback unless told otherwise (HOST=0.0.0.0 in a container, behind a proxy): a dev shop is not for the LAN.
+    http: { host: env.HOST || '127.0.0.1', port: int('PORT', 8080, 0, 65535), bodyLimitBytes: int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024) },
     dynamodb: {
       endpoint: env.DYNAMODB_ENDPOINT ?? (dev ? 'http://127.0.0.1:8000' : undefined),
       region: env.AWS_REGION ?? env.DYNAMODB_REGION ?? 'ap-northeast-1',
@@ -67,13 +82,14 @@ export function loadConfig(env: Env = process.env): Config {
       topic: env.KAFKA_TOPIC ?? 'ec-events',
       partitions: int('KAFKA_PARTITIONS', 6, 1, 256),
     },
-    databaseUrl: str('DATABASE_URL', dev ? 'postgres://ecshop:ecshop@127.0.0.1:5432/ecshop' : undefined),
+    // No default: it holds a password, and each embedded stack generates its own.
+    databaseUrl: str('DATABASE_URL'),
     smtp: { host: env.SMTP_HOST ?? '127.0.0.1', port: int('SMTP_PORT', 1025, 1, 65535), from: env.MAIL_FROM ?? 'EC Shop <shop@ec-shop.local>' },
     auth: {
       jwtSecret,
       accessTtlSeconds: int('JWT_ACCESS_TTL_SECONDS', 15 * 60, 10, 24 * 3600),
       refreshTtlSeconds: int('JWT_REFRESH_TTL_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
-      adminEmail: (env.ADMIN_EMAIL ?? 'admin@example.com').toLowerCase(),
+      adminEmail,
       adminPassword,
     },
     orders: {
@@ -147,4 +163,42 @@ function securityFrom(env: Env, int: (name: string, fallback: number, min: numbe
     passwordHashQueue: int('PASSWORD_HASH_QUEUE', 32, 0, 10_000),
     waitsPerClient: int('WAITS_PER_CLIENT', 4, 1, 1000),
   };
+}
+
+/**
+ * Values that have been published in this repository or its documentation, or are placeholders everyone
+ * tries first. A token signed with one of them must never be accepted, so no process may run with one.
+ */
+const PUBLIC_JWT_SECRETS = new Set(['dev-only-secret-change-me-0123456789abcdef', 'dev-only-jwt-secret-change-me-0123456789abcdef']);
+const PUBLIC_ADMIN_PASSWORDS = new Set(['admin123', 'admin', 'administrator', 'password', 'password123', 'changeme', 'change-me', 'secret', 'letmein', '12345678', '123456789012', 'qwertyuiop', 'correct horse battery staple']);
+const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|your[-_ ]?secret|^x+$/i;
+const distinct = (value: string) => new Set(value).size;
+
+/**
+ * The rules for JWT_SECRET and ADMIN_PASSWORD. Everywhere: present, the secret ≥ 32 characters and never a
+ * published one. Outside `NODE_ENV=development` also: no placeholder or low-variety secret, and an admin
+ * password of ≥ 12 characters that is not a common default and does not contain the admin's mail name.
+ * Values are never echoed: the message names the rule only.
+ */
+export function secretProblems(s: { jwtSecret: string; adminPassword: string }, opts: { development: boolean; adminEmail: string }): string[] {
+  const problems: string[] = [];
+  const generate = '(`make up` writes generated ones into .env; `make dev` keeps its own in .data/secrets.json)';
+  if (s.jwtSecret) {
+    if (s.jwtSecret.length < 32) problems.push(`JWT_SECRET must be at least 32 characters ${generate}`);
+    else if (PUBLIC_JWT_SECRETS.has(s.jwtSecret)) problems.push(`JWT_SECRET is a value published in the repository: anyone could sign tokens with it ${generate}`);
+    else if (!opts.development && (PLACEHOLDER.test(s.jwtSecret) || distinct(s.jwtSecret) < 10)) {
+      problems.push(`JWT_SECRET looks like a placeholder, not a random value (e.g. \`openssl rand -base64 48\`)`);
+    }
+  }
+  if (s.adminPassword) {
+    if (s.adminPassword.length < 8 || s.adminPassword.length > 128) problems.push('ADMIN_PASSWORD must be 8 to 128 characters');
+    else if (!opts.development) {
+      const local = opts.adminEmail.split('@')[0] ?? '';
+      if (PUBLIC_ADMIN_PASSWORDS.has(s.adminPassword.toLowerCase())) problems.push(`ADMIN_PASSWORD is a well-known default ${generate}`);
+      else if (s.adminPassword.length < 12) problems.push('ADMIN_PASSWORD must be at least 12 characters outside NODE_ENV=development');
+      else if (distinct(s.adminPassword) < 6 || PLACEHOLDER.test(s.adminPassword)) problems.push('ADMIN_PASSWORD is too simple: use a random one');
+      else if (local.length >= 3 && s.adminPassword.toLowerCase().includes(local)) problems.push('ADMIN_PASSWORD must not contain the name of ADMIN_EMAIL');
+    }
+  }
+  return problems;
 }

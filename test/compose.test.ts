@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +49,16 @@ const HOST_PORTS: Record<string, number[]> = {
   kafka: [29092],
 };
 /** Variables of .env.example that only docker-compose.yml reads (not the processes). */
-const COMPOSE_ONLY = new Set(['POSTGRES_PASSWORD']);
+const COMPOSE_ONLY = new Set(['POSTGRES_PASSWORD', 'KAFKA_UI_PASSWORD', 'MAILPIT_UI_PASSWORD']);
+/** Secrets and passwords: no default anywhere, `make up` generates them into .env (scripts/init-env.sh). */
+const SECRETS = ['JWT_SECRET', 'ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'KAFKA_UI_PASSWORD', 'MAILPIT_UI_PASSWORD'];
+/** What a variable name looks like when it holds a secret. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|_KEY\b|_AUTH\b/;
+/**
+ * Secret-looking names that may keep a fixed value: DynamoDB Local checks no credentials (-sharedDb), and a
+ * deployment on AWS uses an IAM role, not keys in this file.
+ */
+const NOT_SECRETS = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
 /** Browser-facing links (host URLs, the only app variables allowed to say localhost) → the service they open. */
 const LINKS: Record<string, string> = { KAFKA_UI_URL: 'kafka-ui', MAILPIT_URL: 'mailpit', DYNAMODB_ADMIN_URL: 'dynamodb-admin' };
 /** Fallback names src/config.ts accepts when the main variable is unset; compose always sets the main one. */
@@ -162,7 +172,37 @@ function resolveCompose(vars: Record<string, string>): { compose: Compose; missi
   return { compose: walk(rawCompose) as Compose, missing };
 }
 
-const compose = resolveCompose({}).compose;
+/** docker-compose.yml without its comments (they quote `${NAME:?…}` syntax). */
+const composeCode = () => read('docker-compose.yml').replace(/^\s*#.*$/gm, '');
+
+/** Runs `make up`'s first step (scripts/init-env.sh) in `dir` holding a copy of .env.example; its output. */
+function initEnv(dir: string) {
+  return spawnSync('bash', [path.join(ROOT, 'scripts', 'init-env.sh'), dir], { encoding: 'utf8' });
+}
+function parseDotenv(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) vars[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
+  }
+  return vars;
+}
+/** The .env `make up` writes on a first run: .env.example with generated secrets. */
+const dotenv: Record<string, string> = (() => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ecshop-dotenv-'));
+  try {
+    copyFileSync(path.join(ROOT, '.env.example'), path.join(dir, '.env.example'));
+    const run = initEnv(dir);
+    assert.equal(run.status, 0, `scripts/init-env.sh failed: ${run.stderr}`);
+    return parseDotenv(readFileSync(path.join(dir, '.env'), 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+/** The compose file with `make up`'s .env, plus `overrides` in it. */
+const withDotenv = (overrides: Record<string, string> = {}) => resolveCompose({ ...dotenv, ...overrides });
+
+const compose = withDotenv().compose;
 const services = compose.services;
 const svc = (name: string): Service => {
   const s = services[name];
@@ -254,6 +294,9 @@ function unquote(value: string, line: number): string {
 }
 const appVariables = [...settings.keys(), ...wiring.keys()].filter((name) => !COMPOSE_ONLY.has(name));
 const envExampleVars = Object.fromEntries(settings);
+/** A variable's value with make up's .env: the generated or documented setting, or the wiring (its ${…} filled in). */
+const documented = (variable: string): string | undefined =>
+  settings.has(variable) ? dotenv[variable] : wiring.has(variable) ? interpolate(wiring.get(variable)!, dotenv, new Set()) : undefined;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Dockerfile
@@ -307,8 +350,65 @@ describe('docker-compose.yml: services', () => {
     assert.deepEqual(unknown, [], 'services this test does not know about: add them to the test');
   });
 
-  test('the stack starts without .env: every ${VAR} has a default', () => {
-    assert.deepEqual([...resolveCompose({}).missing], []);
+  test('with the .env make up writes, every ${VAR} resolves', () => {
+    assert.deepEqual([...withDotenv().missing], []);
+  });
+
+  test('without .env the stack refuses to start: the only required variables are the secrets', () => {
+    assert.throws(() => resolveCompose({}), /required variable \w+ is not set/);
+    const required = new Set([...composeCode().matchAll(/\$\{([A-Z][A-Z0-9_]*):?\?/g)].map((m) => m[1]!));
+    assert.deepEqual([...required].sort(), [...SECRETS].sort());
+    for (const name of SECRETS) {
+      const { [name]: _dropped, ...rest } = dotenv;
+      assert.throws(() => resolveCompose(rest), new RegExp(`required variable ${name} is not set: set ${name} in .env`), `${name} missing from .env`);
+      assert.throws(() => resolveCompose({ ...rest, [name]: '' }), new RegExp(`required variable ${name}`), `${name} empty in .env`);
+    }
+  });
+
+  test('no secret or password has a default or a fixed value in docker-compose.yml', () => {
+    for (const m of composeCode().matchAll(/\$\{([A-Z][A-Z0-9_]*)(:?-)([^}]*)\}/g)) {
+      if (SECRET_NAME.test(m[1]!) && !NOT_SECRETS.has(m[1]!)) assert.fail(`\${${m[1]}${m[2]}…}: ${m[1]} must have no default`);
+    }
+    const rawServices = rawCompose.services;
+    for (const [service, s] of Object.entries(rawServices)) {
+      for (const [name, value] of Object.entries(envOf(s))) {
+        const secretish = (SECRET_NAME.test(name) && !NOT_SECRETS.has(name)) || /:\/\/[^/:@\s]+:[^@\s]+@/.test(value);
+        if (secretish) assert.match(value, /\$\{[A-Z][A-Z0-9_]*:\?[^}]+\}/, `${service}: ${name} must come from a required .env variable, not a fixed value`);
+      }
+    }
+  });
+
+  test('make up writes .env once, mode 600, with fresh random secrets, and never overwrites it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecshop-dotenv-'));
+    try {
+      copyFileSync(path.join(ROOT, '.env.example'), path.join(dir, '.env.example'));
+      const first = initEnv(dir);
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stdout, /wrote \.env/);
+      assert.match(first.stdout, /ADMIN_PASSWORD line of \.env/, 'it says where the admin login is');
+      const file = path.join(dir, '.env');
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const written = readFileSync(file, 'utf8');
+      const vars = parseDotenv(written);
+      for (const name of SECRETS) {
+        assert.match(vars[name] ?? '', /^[A-Za-z0-9]{24,}$/, name);
+        assert.notEqual(vars[name], dotenv[name], `${name} is generated per run, not fixed`);
+        assert.ok(!written.includes(`${name}=\n`), `${name} left empty`);
+      }
+      assert.equal(new Set(SECRETS.map((n) => vars[n])).size, SECRETS.length, 'one value per secret');
+      assert.equal(written.replace(/^(\w+)=.*$/gm, '$1='), readFileSync(path.join(ROOT, '.env.example'), 'utf8').replace(/^(\w+)=.*$/gm, '$1='), 'the rest is .env.example');
+      writeFileSync(file, `${written}# edited by hand\n`);
+      const again = initEnv(dir);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /using the existing \.env/);
+      assert.equal(readFileSync(file, 'utf8'), `${written}# edited by hand\n`, 'an existing .env is never changed');
+      writeFileSync(file, written.replace(/^KAFKA_UI_PASSWORD=.*$/m, 'KAFKA_UI_PASSWORD='));
+      const incomplete = initEnv(dir);
+      assert.notEqual(incomplete.status, 0, 'an .env without a secret stops make up');
+      assert.match(incomplete.stderr, /no value for: KAFKA_UI_PASSWORD/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('every host port is unique, bound to loopback, and the documented one', () => {
@@ -492,8 +592,8 @@ describe('docker-compose.yml: DynamoDB, PostgreSQL, Mailpit', () => {
     const env = envOf(pg);
     assert.equal(env.POSTGRES_USER, 'ecshop');
     assert.equal(env.POSTGRES_DB, 'ecshop');
-    assert.equal(env.POSTGRES_PASSWORD, settings.get('POSTGRES_PASSWORD'));
-    assert.equal(envOf(resolveCompose({ POSTGRES_PASSWORD: 'from-dotenv' }).compose.services.postgres!).POSTGRES_PASSWORD, 'from-dotenv');
+    assert.equal(env.POSTGRES_PASSWORD, dotenv.POSTGRES_PASSWORD);
+    assert.equal(envOf(withDotenv({ POSTGRES_PASSWORD: 'from-dotenv' }).compose.services.postgres!).POSTGRES_PASSWORD, 'from-dotenv');
     assert.ok(
       mountsOf(pg).some((m) => m.source === './init.sql' && m.target.startsWith('/docker-entrypoint-initdb.d/') && m.target.endsWith('.sql')),
       'init.sql is mounted into /docker-entrypoint-initdb.d/',
@@ -557,24 +657,24 @@ describe('docker-compose.yml: the application processes', () => {
       const env = envOf(svc(name));
       for (const variable of appVariables) {
         assert.ok(variable in env, `${name} does not set ${variable}`);
-        assert.equal(env[variable], settings.get(variable) ?? wiring.get(variable), `${name}: ${variable} differs from .env.example`);
+        assert.equal(env[variable], documented(variable), `${name}: ${variable} differs from .env.example`);
       }
       const undocumented = Object.keys(env).filter((v) => !settings.has(v) && !wiring.has(v));
       assert.deepEqual(undocumented, [], `${name} sets variables .env.example does not document`);
-      // The same values when .env is a copy of .env.example (what `make up` creates).
-      assert.deepEqual(envOf(resolveCompose(envExampleVars).compose.services[name]!), env);
+      // A plain copy of .env.example has no secrets: compose refuses it (make up fills them in).
+      assert.throws(() => resolveCompose(envExampleVars), /required variable/);
     }
   });
 
   test('settings come from .env; wiring does not', () => {
     for (const name of APP_SERVICES) {
       for (const variable of appVariables) {
-        const overridden = envOf(resolveCompose({ [variable]: `override-${variable}` }).compose.services[name]!)[variable];
+        const overridden = envOf(withDotenv({ [variable]: `override-${variable}` }).compose.services[name]!)[variable];
         if (settings.has(variable)) assert.equal(overridden, `override-${variable}`, `${name}: ${variable} in .env is ignored`);
-        else assert.equal(overridden, wiring.get(variable), `${name}: wiring variable ${variable} must not be taken from .env`);
+        else assert.equal(overridden, documented(variable), `${name}: wiring variable ${variable} must not be taken from .env`);
       }
     }
-    const changed = resolveCompose({ POSTGRES_PASSWORD: 'p4ss' }).compose.services;
+    const changed = withDotenv({ POSTGRES_PASSWORD: 'p4ss' }).compose.services;
     for (const name of APP_SERVICES) assert.match(envOf(changed[name]!).DATABASE_URL ?? '', /^postgres:\/\/ecshop:p4ss@/, `${name} follows POSTGRES_PASSWORD`);
   });
 
@@ -629,6 +729,20 @@ describe('docker-compose.yml: the application processes', () => {
       assert.equal(env.NODE_ENV, 'production', name);
       assert.ok((env.JWT_SECRET ?? '').length >= 32, `${name}: JWT_SECRET needs ≥ 32 characters (DESIGN.md §8)`);
     }
+  });
+
+  test('the processes refuse to start with the values this repository used to publish', async () => {
+    const { loadConfig } = await import('../src/config.ts');
+    const published = { JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcdef', ADMIN_PASSWORD: 'admin123' };
+    for (const name of APP_SERVICES) {
+      const env = envOf(withDotenv(published).compose.services[name]!);
+      assert.throws(() => loadConfig(env), /JWT_SECRET is a value published[\s\S]*ADMIN_PASSWORD is a well-known default/, name);
+    }
+  });
+
+  test('the api listens on every interface of its container, which the host publishes on loopback only', () => {
+    assert.equal(envOf(svc('api')).HOST, '0.0.0.0');
+    assert.ok(portsOf(svc('api')).every((p) => p.hostIp === '127.0.0.1'));
   });
 });
 
@@ -712,14 +826,16 @@ describe('.env.example', () => {
     for (const [alias, main] of Object.entries(CONFIG_ALIASES)) assert.ok(settings.has(main) || wiring.has(main), `${alias} is an alias of ${main}`);
   });
 
-  test('documents the variables the stack needs, with a usable JWT secret', () => {
-    for (const name of ['JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'AWS_REGION', 'DYNAMODB_TABLE_EVENTS', 'KAFKA_UI_URL', 'MAILPIT_URL', 'DYNAMODB_ADMIN_URL']) {
+  test('documents the variables the stack needs, and leaves every secret empty for make up to generate', () => {
+    for (const name of [...SECRETS, 'ADMIN_EMAIL', 'AWS_REGION', 'DYNAMODB_TABLE_EVENTS', 'KAFKA_UI_URL', 'MAILPIT_URL', 'DYNAMODB_ADMIN_URL']) {
       assert.ok(settings.has(name), `.env.example lacks ${name}`);
     }
     for (const name of ['DYNAMODB_ENDPOINT', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'DATABASE_URL', 'SMTP_HOST', 'SMTP_PORT', 'NODE_ENV', 'PORT']) {
       assert.ok(wiring.has(name), `.env.example does not document ${name}`);
     }
-    assert.ok((settings.get('JWT_SECRET') ?? '').length >= 32);
+    for (const name of SECRETS) assert.equal(settings.get(name), '', `.env.example must not carry a value for ${name}: every copy would share it`);
+    const secretLooking = [...settings.keys()].filter((name) => SECRET_NAME.test(name) && !NOT_SECRETS.has(name));
+    assert.deepEqual(secretLooking.sort(), [...SECRETS].sort(), 'secret-looking settings that make up does not generate');
   });
 });
 
@@ -729,8 +845,15 @@ test('docker compose config accepts the file', (t) => {
     t.skip(version.error ? 'docker CLI not installed' : 'docker compose plugin not installed');
     return;
   }
-  const config = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(config.status, 0, config.stderr);
+  const dir = mkdtempSync(path.join(tmpdir(), 'ecshop-dotenv-'));
+  try {
+    const envFile = path.join(dir, '.env');
+    writeFileSync(envFile, Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
+    const config = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', '--env-file', envFile, 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(config.status, 0, config.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** Module specifiers a file loads at runtime (type-only imports are erased by tsx). */

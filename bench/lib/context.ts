@@ -1,27 +1,23 @@
 /**
  * The infrastructure the benchmark runs on and the in-process clients every measurement shares.
  *
- * DynamoDB Local, PostgreSQL and MailDev come from the project's embedded stack (startStack). The dev Kafka
- * broker is started by the same code path as `npm run broker` but as a child process instead of inside this
- * one: the benchmark's own event loop times every request, and a broker serving five shop processes on that
- * loop would add its work to every latency measured here (bench/broker.ts does the same for the same reason).
+ * DynamoDB Local, PostgreSQL, MailDev and the dev Kafka broker come from the project's embedded stack
+ * (startStack), each its own child process: the benchmark's own event loop times every request, and a broker
+ * serving five shop processes on that loop would add its work to every latency measured here. The stack
+ * generates this run's secrets (JWT_SECRET, ADMIN_PASSWORD) and puts them in `env`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startStack, type Stack } from '../../src/devstack/stack.ts';
-import { freePort, spawnManaged, waitForPort, type ManagedProcess } from '../../src/devstack/process.ts';
 import { createDynamoClient, createDynamoEventStore, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
 import { createKafka } from '../../src/messaging/kafka.ts';
 import { createPublisher, type Publisher } from '../../src/messaging/publisher.ts';
 import { ensureTopics } from '../../src/messaging/topics.ts';
 import { createLogger, type Logger } from '../../src/shared/log.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Infra {
   env: Record<string, string>;
@@ -39,25 +35,13 @@ export async function startInfra(): Promise<Infra> {
     if (process.env.BENCH_VERBOSE) console.log(line);
   };
   let stack: Stack | undefined;
-  let broker: ManagedProcess | undefined;
   const stop = async () => {
-    await Promise.allSettled([broker?.stop(5000), stack?.stop()]);
+    await stack?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const kafkaPort = await freePort();
-    broker = spawnManaged(
-      'kafka',
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'cmd', 'broker.ts'), '--port', String(kafkaPort), '--host', '127.0.0.1', '--partitions', '6'],
-      { cwd: ROOT, log },
-    );
-    const [started] = await Promise.all([
-      startStack({ dataDir, ephemeral: true, services: ['dynamodb', 'postgres', 'mail'], log }),
-      waitForPort(kafkaPort, '127.0.0.1', 60_000, broker.exited),
-    ]);
-    stack = started;
-    return { env: { ...stack.env, KAFKA_BROKERS: `127.0.0.1:${kafkaPort}` }, dataDir, logs, stop };
+    stack = await startStack({ dataDir, ephemeral: true, log });
+    return { env: stack.env, dataDir, logs, stop };
   } catch (err) {
     await stop();
     throw err;

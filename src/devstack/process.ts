@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import net from 'node:net';
 
 export interface ManagedProcess {
   name: string;
   child: ChildProcess;
+  pid: number | undefined;
   /** Resolves when the process has exited (for any reason). */
   exited: Promise<number | null>;
   stop(timeoutMs?: number): Promise<void>;
@@ -11,21 +12,32 @@ export interface ManagedProcess {
 
 export type Log = (line: string) => void;
 
+export interface ManagedOptions extends SpawnOptions {
+  log?: Log;
+  /** Print none of the child's output. */
+  quiet?: boolean;
+  /** Print only the lines this accepts. */
+  filter?: (line: string) => boolean;
+  /**
+   * The kernel kills the child when this process dies, even by SIGKILL (PR_SET_PDEATHSIG through util-linux
+   * `setpriv`), so a killed launcher leaves no database or server holding its port. Ignored where `setpriv`
+   * is missing.
+   */
+  dieWithParent?: boolean;
+}
+
 /**
  * Spawns a child whose output is prefixed with its name, line by line. `stop` sends SIGTERM and escalates to
  * SIGKILL so a stuck child can never keep `make dev` or a test run from finishing.
  */
-export function spawnManaged(
-  name: string,
-  command: string,
-  args: string[],
-  opts: SpawnOptions & { log?: Log; quiet?: boolean } = {},
-): ManagedProcess {
+export function spawnManaged(name: string, command: string, args: string[], opts: ManagedOptions = {}): ManagedProcess {
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  const { log: _log, quiet, filter, dieWithParent, ...spawnOpts } = opts;
+  const [cmd, argv] = dieWithParent && canDieWithParent() ? ['setpriv', ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts });
   const prefix = (chunk: Buffer) => {
-    if (opts.quiet) return;
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log(`[${name}] ${line}`);
+    if (quiet) return;
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() && (!filter || filter(line))) log(`[${name}] ${line}`);
   };
   child.stdout?.on('data', prefix);
   child.stderr?.on('data', prefix);
@@ -46,6 +58,7 @@ export function spawnManaged(
   return {
     name,
     child,
+    pid: child.pid,
     exited,
     async stop(timeoutMs = 5000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -98,4 +111,14 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+let pdeathsig: boolean | undefined;
+/** util-linux `setpriv --pdeathsig` (Linux, util-linux ≥ 2.33); a fact of the machine, probed once. */
+function canDieWithParent(): boolean {
+  if (pdeathsig === undefined) {
+    const probe = process.platform === 'linux' ? spawnSync('setpriv', ['--help'], { encoding: 'utf8' }) : undefined;
+    pdeathsig = Boolean(probe && probe.status === 0 && probe.stdout.includes('--pdeathsig'));
+  }
+  return pdeathsig;
 }

@@ -48,6 +48,7 @@ export async function startConsumerProcess(opts: ConsumerProcessOptions) {
   const statsGauge = metrics.gauge('consumer_stats', 'Consumer counters (processed, failed, retries, dlq, poison)');
   const ops = await startOpsServer({
     port: Number(process.env.OPS_PORT ?? 0),
+    host: config.http.host,
     metrics: {
       ...metrics,
       render: () => {

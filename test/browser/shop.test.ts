@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { freePort, waitForPort } from '../../src/devstack/process.ts';
 import { go, openPerson, screenshotDir, shoot, type Person } from '../support/browser.ts';
-import { uniq } from '../support/env.ts';
+import { stackSecrets, uniq } from '../support/env.ts';
 import { client, eventually } from '../support/http.ts';
 import { useShop, type ShopFixture } from '../support/shop.ts';
 
@@ -148,14 +148,14 @@ test('a customer registers, logs in, searches in Japanese and English, checks ou
   // Credentials never appear on the page.
   const session = JSON.parse((await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('ec-shop.session')))!) as { access_token: string; refresh_token: string };
   const html = await page.content();
-  assert.ok(!html.includes(session.access_token) && !html.includes(session.refresh_token) && !html.includes(password) && !html.includes('admin123'), 'no credentials in the page');
+  assert.ok(!html.includes(session.access_token) && !html.includes(session.refresh_token) && !html.includes(password) && !html.includes(stackSecrets().adminPassword), 'no credentials in the page');
   assertCleanWithLogs(customer);
 });
 
 test('an admin creates a category and a product through the forms, adds stock, sees the reservation, ships and delivers', async () => {
   await browsers();
   const { page } = admin;
-  await loginThroughForm(page, 'admin@example.com', 'admin123');
+  await loginThroughForm(page, stackSecrets().adminEmail, stackSecrets().adminPassword);
   await assertText(page.getByTestId('current-user'), '管理者');
 
   await go(page, '/admin', '管理');

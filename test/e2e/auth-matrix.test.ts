@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { uniq } from '../support/env.ts';
+import { stackSecrets, uniq } from '../support/env.ts';
 import { eventually, type Reply } from '../support/http.ts';
 import { assertProblem, useShop, type ShopFixture } from '../support/shop.ts';
 import { decodeJwt, forgeries, registeredRoutes, signJwt, TEST_JWT_SECRET } from '../support/security.ts';
@@ -205,7 +205,7 @@ const setup = () =>
   (prepared ??= (async () => {
     A = await account();
     B = await account();
-    adminAccount = await login('admin@example.com', 'admin123');
+    adminAccount = await login(stackSecrets().adminEmail, stackSecrets().adminPassword);
     product = (await f.a.product({ name: `行列商品 ${uniq()}`, price: 1000, stock: 100_000 })).id;
   })());
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { stackEnv, uniq } from '../support/env.ts';
+import { stackEnv, stackSecrets, uniq } from '../support/env.ts';
 import { client, eventually } from '../support/http.ts';
 import { startShop, type ShopProcesses } from '../support/processes.ts';
 
@@ -29,7 +29,7 @@ async function mailsTo(address: string): Promise<Array<{ subject: string; text: 
 }
 
 test('the walking skeleton: admin creates a product, a customer orders it, the order is pending and mailed once', async () => {
-  const admin = await login('admin@example.com', 'admin123');
+  const admin = await login(stackSecrets().adminEmail, stackSecrets().adminPassword);
 
   const email = `${uniq('buyer')}@example.com`;
   const registered = await http.post('/auth/register', { email, password: 'correct horse', name: '山田 太郎' });
@@ -87,7 +87,7 @@ test('the walking skeleton: admin creates a product, a customer orders it, the o
 });
 
 test('checkout conflicts: insufficient stock at checkout is a 409 problem and nothing is reserved', async () => {
-  const admin = await login('admin@example.com', 'admin123');
+  const admin = await login(stackSecrets().adminEmail, stackSecrets().adminPassword);
   const created = await http.post('/products', { name: `在庫1 ${uniq()}`, description: '', price: 500, stock: 1 }, admin);
   const productId = created.body.id;
   const buyers = await Promise.all(

@@ -18,5 +18,18 @@ export function stackEnv(): { dynamodbEndpoint: string; databaseUrl: string; kaf
   };
 }
 
+/**
+ * The seeded admin's login and the api's JWT secret of this run. scripts/with-stack.ts generates them per run
+ * (no test may rely on a value written in the repository: the processes refuse those).
+ */
+export function stackSecrets(): { adminEmail: string; adminPassword: string; jwtSecret: string } {
+  const need = (name: string): string => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: run end-to-end tests through \`make test\` (scripts/with-stack.ts generates the secrets)`);
+    return value;
+  };
+  return { adminEmail: (process.env.ADMIN_EMAIL || 'admin@example.com').toLowerCase(), adminPassword: need('ADMIN_PASSWORD'), jwtSecret: need('JWT_SECRET') };
+}
+
 /** A fresh id per test so tests never need clean-up and never see each other's data. */
 export const uniq = (prefix = 't') => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

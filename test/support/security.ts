@@ -6,9 +6,10 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { createHttpApp } from '../../src/http/app.ts';
 import type { HttpDeps } from '../../src/http/deps.ts';
+import { stackSecrets } from './env.ts';
 
-/** Given to the test shops' processes, so tests can sign tokens as the api would (and forge ones it must refuse). */
-export const TEST_JWT_SECRET = 'security-tests-only-secret-0123456789-abcdefghij';
+/** The test stack's generated secret (scripts/with-stack.ts), so tests can sign tokens as the api would (and forge ones it must refuse). */
+export const TEST_JWT_SECRET = stackSecrets().jwtSecret;
 
 /**
  * Every (method, path) the api registers, read from the real application built with inert dependencies: a route

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { startShop, type ShopProcesses } from './processes.ts';
-import { stackEnv, uniq } from './env.ts';
+import { stackEnv, stackSecrets, uniq } from './env.ts';
 import { client, eventually, type Reply } from './http.ts';
 
 /** A registered, logged-in customer. */
@@ -47,7 +47,7 @@ export function shopActors(baseUrl: string) {
     baseUrl,
     login,
     /** Logs the seeded admin in once per file (login is rate limited per account). */
-    admin: (): Promise<string> => (adminToken ??= login('admin@example.com', 'admin123').then((l) => l.token)),
+    admin: (): Promise<string> => (adminToken ??= login(stackSecrets().adminEmail, stackSecrets().adminPassword).then((l) => l.token)),
 
     async customer(name = '山田 太郎'): Promise<Customer> {
       const email = `${uniq('c')}@example.com`;
