@@ -128,15 +128,16 @@ test('bad numbers name the variable', () => {
 });
 
 test('security settings: no trusted proxy by default, limits and proxies validated', () => {
-  const config = loadConfig({});
+  const base = { NODE_ENV: 'development', DATABASE_URL: 'postgres://x', ...strong() };
+  const config = loadConfig(base);
   assert.deepEqual(config.security.trustedProxies, []);
   assert.deepEqual(config.security.login.perAddressAndEmail, { limit: 10, windowSeconds: 900 });
   assert.equal(config.dynamodb.tables.auth, 'auth');
-  const proxied = loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8', LOGIN_LIMIT_PER_EMAIL: '3' });
+  const proxied = loadConfig({ ...base, TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8', LOGIN_LIMIT_PER_EMAIL: '3' });
   assert.deepEqual(proxied.security.trustedProxies, ['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
   assert.equal(proxied.security.login.perEmail.limit, 3);
   for (const bad of ['localhost', '10.0.0.0/33', '1.2.3.4/x', '::1/129', '1.2.3']) {
-    assert.throws(() => loadConfig({ TRUSTED_PROXIES: bad }), /TRUSTED_PROXIES/, bad);
+    assert.throws(() => loadConfig({ ...base, TRUSTED_PROXIES: bad }), /TRUSTED_PROXIES/, bad);
   }
-  assert.throws(() => loadConfig({ REGISTER_LIMIT_PER_ADDRESS: '0' }), /REGISTER_LIMIT_PER_ADDRESS/);
+  assert.throws(() => loadConfig({ ...base, REGISTER_LIMIT_PER_ADDRESS: '0' }), /REGISTER_LIMIT_PER_ADDRESS/);
 });

@@ -58,7 +58,8 @@ const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|_KEY\b|_AUTH\b/;
  * Secret-looking names that may keep a fixed value: DynamoDB Local checks no credentials (-sharedDb), and a
  * deployment on AWS uses an IAM role, not keys in this file.
  */
-const NOT_SECRETS = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+// Names that look like secrets and are not: the table of credentials and sessions, the password-hashing bounds.
+const NOT_SECRETS = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DYNAMODB_TABLE_AUTH', 'PASSWORD_HASH_CONCURRENCY', 'PASSWORD_HASH_QUEUE']);
 /** Browser-facing links (host URLs, the only app variables allowed to say localhost) → the service they open. */
 const LINKS: Record<string, string> = { KAFKA_UI_URL: 'kafka-ui', MAILPIT_URL: 'mailpit', DYNAMODB_ADMIN_URL: 'dynamodb-admin' };
 /** Fallback names src/config.ts accepts when the main variable is unset; compose always sets the main one. */
