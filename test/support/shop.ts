@@ -64,8 +64,11 @@ export function shopActors(baseUrl: string) {
       const body = { name: `商品 ${uniq()}`, description: '', price: 1000, stock: 10, ...fields };
       const created = await http.post('/products', body, admin);
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      const shown = await http.get(`/products/${created.body.id}?min_version=${created.body.version}`);
-      assert.equal(shown.status, 200, JSON.stringify(shown.body));
+      // One read-your-writes wait is bounded (3 s); on a loaded machine the projector may take longer, so ask again.
+      await eventually(async () => (await http.get(`/products/${created.body.id}?min_version=${created.body.version}`)).status === 200, {
+        timeoutMs: 30_000,
+        what: `product ${created.body.id} in the read model`,
+      });
       return created.body;
     },
 
