@@ -10,12 +10,14 @@ import { createOrderService } from '../app/orders.ts';
 import { createStreams } from '../app/streams.ts';
 import { createUserService } from '../app/users.ts';
 import type { Config } from '../config.ts';
-import { connectEventStore, connectReadDb, kafkaFor, pingDb } from '../infra.ts';
-import { consumerLagWith } from '../messaging/lag.ts';
+import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
+import { createLagMonitor, recordLag } from '../messaging/lag.ts';
+import { createManagedAdmin } from '../messaging/managed.ts';
 import { createPublisher } from '../messaging/publisher.ts';
 import { ensureTopics } from '../messaging/topics.ts';
 import { createReadQueries } from '../readmodel/queries.ts';
 import type { Logger } from '../shared/log.ts';
+import { createHealth } from '../shared/health.ts';
 import { createMetrics } from '../shared/metrics.ts';
 import { createHttpApp } from './app.ts';
 import { createTokens } from './auth.ts';
@@ -28,7 +30,7 @@ export async function buildApi(config: Config, log: Logger) {
   const pool = await connectReadDb(config, { max: 20 });
   const waitPool = await connectReadDb(config, { max: 20, applySchema: false });
   const kafka = kafkaFor(config, 'ec-shop-api', log);
-  const admin = kafka.admin();
+  const admin = createManagedAdmin(kafka, log);
   // The api must start (and accept commands) even when Kafka is down: topics are created when it is reachable.
   await ensureTopics(kafka, { partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
@@ -37,7 +39,18 @@ export async function buildApi(config: Config, log: Logger) {
   const streams = createStreams(ctx);
   const users = createUserService(ctx);
   const queries = createReadQueries({ pool, waitPool });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ processMetrics: true });
+  const lag = createLagMonitor({ admin, groups: CONSUMER_GROUPS, topic: config.kafka.topic, log, onReport: (report) => recordLag(metrics, report) });
+  // On every scrape, bounded: a frozen broker leaves the last values in place rather than stalling /metrics.
+  metrics.onScrape(async () => void (await lag.current()));
+  const health = createHealth([
+    checks.dynamodb(events),
+    checks.postgres(pool),
+    // Not required: commands are accepted while Kafka is down, their events wait in the outbox.
+    checks.kafka(admin, config.kafka.topic, false),
+    checks.kafkaProducer(publisher, false),
+  ]);
+  health.start();
   const app = createHttpApp({
     tokens: createTokens({ secret: config.auth.jwtSecret, accessTtlSeconds: config.auth.accessTtlSeconds, refreshTtlSeconds: config.auth.refreshTtlSeconds }),
     executor,
@@ -51,18 +64,8 @@ export async function buildApi(config: Config, log: Logger) {
       orders: createOrderService(ctx, streams, { reservationTtlSeconds: config.orders.reservationTtlSeconds }),
     },
     ops: {
-      checks: async () => {
-        const [dynamodb, postgres, kafkaUp] = await Promise.all([
-          events.ping(),
-          pingDb(pool),
-          admin.listTopics().then(() => true, () => false),
-        ]);
-        return { dynamodb, postgres, kafka: kafkaUp };
-      },
-      lag: async () => {
-        await admin.connect();
-        return consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic);
-      },
+      readiness: () => health.readiness(),
+      lag: () => lag.current(),
       sagas: async ({ limit, sagaId }) => {
         const { rows } = await pool.query(
           `SELECT saga_id, saga_type, step, status, detail, event_id, created_at FROM saga_log
@@ -92,6 +95,7 @@ export async function buildApi(config: Config, log: Logger) {
       }),
     async stop() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      health.stop();
       await executor.drain();
       await publisher.disconnect().catch(() => {});
       await admin.disconnect().catch(() => {});

@@ -6,6 +6,7 @@ import type { OrderService } from '../app/orders.ts';
 import type { UserService } from '../app/users.ts';
 import type { EventStore } from '../eventstore/types.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
+import type { Readiness } from '../shared/health.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Tokens } from './auth.ts';
@@ -24,8 +25,9 @@ export interface HttpDeps {
     orders: OrderService;
   };
   ops: {
-    /** Dependency checks for /readyz, e.g. { dynamodb: true, postgres: true, kafka: false }. */
-    checks: () => Promise<Record<string, boolean>>;
+    /** /readyz from cached, bounded probes (src/shared/health.ts): never waits on a dependency. */
+    readiness: () => Readiness;
+    /** /ops/lag: never rejects; the last report, marked stale, while the broker does not answer. */
     lag: () => Promise<unknown>;
     sagas: (opts: { limit: number; sagaId?: string }) => Promise<unknown>;
     metrics: Metrics;
