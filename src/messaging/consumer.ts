@@ -74,7 +74,7 @@ export interface ConsumerHealth {
   state: 'starting' | 'running' | 'restarting' | 'stopped';
   /** In its group with an assignment (false between a rebalance starting and the next join). */
   joined: boolean;
-  /** Since the last fetch, heartbeat, commit or batch; null before the first. */
+  /** Since the last heartbeat, commit or batch; null before the first. */
   idle_ms: number | null;
   /** kafkajs consumers this member replaced after they crashed beyond kafkajs' own restarts or stalled. */
   restarts: number;
@@ -148,14 +148,14 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
 
   const eachBatch = async (payload: EachBatchPayload) => {
     inBatch += 1;
-    touch();
     try {
       await processBatch(payload);
+      // Fetched, handled and committed: the broker is answering.
+      touch();
       const lag = Number(payload.batch.offsetLag());
       if (Number.isFinite(lag)) lagByPartition.set(payload.batch.partition, Math.max(0, lag));
     } finally {
       inBatch -= 1;
-      touch();
     }
   };
 
@@ -173,7 +173,10 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
     current = consumer;
     const mine = () => current === consumer;
     const { events } = consumer;
-    for (const event of [events.FETCH_START, events.FETCH, events.HEARTBEAT, events.COMMIT_OFFSETS, events.END_BATCH_PROCESS]) {
+    // Answers from the broker only: kafkajs emits FETCH_START and FETCH even for a fetch that timed out (it
+    // swallows the error), so a member talking to a frozen broker would look busy. Heartbeats come every
+    // heartbeatInterval when idle, commits and batches when busy.
+    for (const event of [events.HEARTBEAT, events.COMMIT_OFFSETS, events.END_BATCH_PROCESS]) {
       consumer.on(event, () => mine() && touch());
     }
     consumer.on(events.REBALANCING, () => {
@@ -275,7 +278,8 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
 
   const health = (): ConsumerHealth => {
     const idle = lastActivity === undefined ? null : Date.now() - lastActivity;
-    const talking = inBatch > 0 || (idle !== null && idle < quietMs);
+    // Not "in a batch": a batch stuck on a commit to a frozen broker, or on a frozen database, is not consuming.
+    const talking = idle !== null && idle < quietMs;
     return {
       ok: state === 'running' && joined && talking,
       state,

@@ -53,6 +53,8 @@ export interface DriveOptions {
   adminPauseMs?: number;
   /** Commands that take longer are abandoned and recorded as lost. Default: wait for the answer. */
   commandTimeoutMs?: number;
+  /** Ends the loops early (each at the end of its current trip). */
+  signal?: AbortSignal;
 }
 
 /** The connection failed: the loop that sent the command ends (used when the api is killed). */
@@ -162,11 +164,15 @@ export function workloads(a: ShopActors, admin: string) {
     const lines = 1 + Math.floor(rnd() * 2);
     const extra = rnd() < 0.25 ? 1 : 0;
     const picks = [...w.products].sort(() => rnd() - 0.5).slice(0, lines + extra);
+    const added = new Set<string>();
     for (const pid of picks) {
       const res = await send(w, 'add to cart', () => http.post('/cart/items', { product_id: pid, quantity: 1 + Math.floor(rnd() * 2) }, c.token), timeoutMs);
-      if (res) ack(w, 'add to cart', cart, res);
+      if (res) {
+        ack(w, 'add to cart', cart, res);
+        added.add(pid);
+      }
     }
-    if (extra && picks.length > 1) {
+    if (extra && picks.length > 1 && added.has(picks.at(-1)!)) {
       const res = await send(w, 'remove from cart', () => http.del(`/cart/items/${picks.at(-1)}`, c.token), timeoutMs);
       if (res) ack(w, 'remove from cart', cart, res);
     }
@@ -195,7 +201,7 @@ export function workloads(a: ShopActors, admin: string) {
   /** Every customer shops `trips` times in parallel while the admin edits prices and adds stock; bounded by time. */
   async function drive(w: Workload, opts: DriveOptions): Promise<void> {
     const deadline = Date.now() + opts.maxMs;
-    const running = () => Date.now() < deadline;
+    const running = () => Date.now() < deadline && !opts.signal?.aborted;
     const pause = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now())))) : Promise.resolve());
     const shopper = async (c: Customer, i: number) => {
       const rnd = mulberry32(opts.seed + i);
