@@ -123,7 +123,6 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
   };
 
   const trackProbe = (work: Promise<unknown>) => {
-    let timer: NodeJS.Timeout | undefined;
     const p: Promise<void> = work
       .then(
         () => setHealthy(true),
@@ -137,7 +136,7 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
     // A probe is given one more deadline, not kafkajs' whole retry budget (its requests time out after 10 s
     // each, several times): a probe whose requests went to a frozen broker would otherwise hold every publish
     // off for long after the broker is back. Past it, the client is replaced and the next publish probes anew.
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       if (probe !== p) return;
       probe = undefined;
       producer.replace('a probe publish did not settle within its deadline');
