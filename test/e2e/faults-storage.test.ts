@@ -10,31 +10,24 @@
  * (test/support/faults.ts): freezing its database touches no other test file.
  */
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { alive, assertHealthBack, opsUrl, psLine, startFaultShop, timedGet, underFault, type FaultOptions, type FaultShop } from '../support/faults.ts';
-import type { Customer } from '../support/shop.ts';
+import { alive, assertHealthBack, opsUrl, psLine, timedGet, underFault, useFaultShop, type FaultOptions } from '../support/faults.ts';
 
 const FREEZE_MS = 30_000;
 /** From the end of the fault to "everything settled": generous, the machine is shared and loaded. */
 const RECOVERY_BOUND_MS = 90_000;
 
-let f: FaultShop;
-let customers: Customer[];
-let products: string[];
+const shop = useFaultShop({ ownPostgres: true, projectors: 2 });
 
-before(async () => {
-  f = await startFaultShop({ ownPostgres: true, projectors: 2 });
-  customers = await Promise.all(Array.from({ length: 5 }, (_, i) => f.a.customer(`障害 ${i}`)));
-  products = (await Promise.all(Array.from({ length: 4 }, (_, i) => f.a.product({ price: 1000 + 100 * i, stock: 1_000_000 })))).map((p) => p.id as string);
-});
-after(async () => {
-  await f?.stop();
-});
-
-const fault = (t: TestContext, opts: Omit<FaultOptions, 'boundMs'>) => underFault(t, f, { customers, products }, { ...opts, boundMs: RECOVERY_BOUND_MS });
+const fault = (t: TestContext, opts: Omit<FaultOptions, 'boundMs'>) => {
+  const { f, actors } = shop();
+  return underFault(t, f, actors, { ...opts, boundMs: RECOVERY_BOUND_MS });
+};
 
 test('the whole PostgreSQL server frozen for 30 s (SIGSTOP): health names it at once, commands go on; afterwards nothing lost, nothing twice, nothing stuck', async (t) => {
+  const { f, actors } = shop();
+  const { customers } = actors;
   const postgres = f.postgres!;
   let frozen: number[] = [];
   const reads = { ok: 0, failed: 0, slowest: 0 };
@@ -85,6 +78,7 @@ test('the whole PostgreSQL server frozen for 30 s (SIGSTOP): health names it at 
 });
 
 test('a projector and the worker killed (kill -9) mid-stream and started again: nothing lost, nothing twice, nothing stuck', async (t) => {
+  const { f } = shop();
   const victims: string[] = [];
   const { healedAt } = await fault(t, {
     seed: 7000,

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
@@ -177,18 +177,8 @@ export async function startFaultShop(opts: { ownPostgres?: boolean; projectors?:
     for (const step of cleanup.reverse()) await step().catch(() => {});
   };
   try {
-    const broker = await startBrokerProcess();
-    cleanup.push(() => broker.stop());
-    const mail = await startMailDev({ smtpPort: await freePort(), webPort: await freePort() });
-    cleanup.push(() => mail.stop());
-
-    let postgres: PostgresServer | undefined;
-    let databaseUrl: string;
-    if (opts.ownPostgres) {
-      postgres = await startPostgresServer();
-      cleanup.push(() => postgres!.stop());
-      databaseUrl = postgres.url;
-    } else {
+    // The three servers start side by side: setup counts against the runner's per-file timeout.
+    const privateDatabase = async (): Promise<string> => {
       const server = new pg.Client({ connectionString: stackDatabaseUrl() });
       await server.connect();
       await server.query(`CREATE DATABASE ${id}`).finally(() => server.end());
@@ -199,8 +189,17 @@ export async function startFaultShop(opts: { ownPostgres?: boolean; projectors?:
       });
       const url = new URL(stackDatabaseUrl());
       url.pathname = `/${id}`;
-      databaseUrl = url.toString();
-    }
+      return url.toString();
+    };
+    const servers = await Promise.allSettled([
+      startBrokerProcess().then((b) => (cleanup.push(() => b.stop()), b)),
+      (async () => startMailDev({ smtpPort: await freePort(), webPort: await freePort() }))().then((m) => (cleanup.push(() => m.stop()), m)),
+      opts.ownPostgres ? startPostgresServer().then((p) => (cleanup.push(() => p.stop()), p)) : Promise.resolve(undefined),
+    ] as const);
+    // Settled all, so that whatever did start is in `cleanup` before a failure stops it.
+    for (const r of servers) if (r.status === 'rejected') throw r.reason;
+    const [broker, mail, postgres] = servers.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [BrokerProcess, MailDev, PostgresServer | undefined];
+    const databaseUrl = postgres ? postgres.url : await privateDatabase();
 
     const env: Record<string, string> = {
       LOG_LEVEL: 'info',
@@ -460,7 +459,7 @@ export interface FaultOptions {
  * `during` while it lasts, heals it after `faultMs`, lets the workload run on a little, then checks the
  * recovery (assertRecovered) and reports the api's error rate and the catch-up time.
  */
-export async function underFault(t: TestContext, f: FaultShop, actors: { customers: Customer[]; products: string[] }, opts: FaultOptions): Promise<FaultRun> {
+export async function underFault(t: TestContext, f: FaultShop, actors: ShopActorsOf, opts: FaultOptions): Promise<FaultRun> {
   const started = Date.now();
   const kit = workloads(f.a, f.admin);
   const w = await kit.newWorkload(actors.customers, actors.products);
@@ -535,4 +534,35 @@ export async function assertHealthBack(t: TestContext, f: FaultShop, healedAt: n
   assert.equal(lag.body.stale, false, 'a fresh lag report');
   assert.equal(lag.body.total_lag, 0, 'no consumer group lags');
   t.diagnostic(`every process ready again, /ops/lag fresh with no lag, ${Date.now() - healedAt} ms after the fault ended`);
+}
+
+export interface ShopActorsOf {
+  customers: Customer[];
+  products: string[];
+}
+
+/**
+ * before/after of a fault test file: a shop of its own (startFaultShop) with 5 customers and 4 products the
+ * workloads share. The getter is valid inside the tests.
+ */
+export function useFaultShop(opts: Parameters<typeof startFaultShop>[0]): () => { f: FaultShop; actors: ShopActorsOf } {
+  let state: { f: FaultShop; actors: ShopActorsOf } | undefined;
+  before(async () => {
+    const f = await startFaultShop(opts);
+    try {
+      const customers = await Promise.all(Array.from({ length: 5 }, (_, i) => f.a.customer(`障害 ${i}`)));
+      const products = (await Promise.all(Array.from({ length: 4 }, (_, i) => f.a.product({ price: 1000 + 100 * i, stock: 1_000_000 })))).map((p) => p.id as string);
+      state = { f, actors: { customers, products } };
+    } catch (err) {
+      await f.stop();
+      throw err;
+    }
+  });
+  after(async () => {
+    await state?.f.stop();
+  });
+  return () => {
+    assert.ok(state, 'the fault shop started');
+    return state;
+  };
 }
