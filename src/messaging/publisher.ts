@@ -147,6 +147,9 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
   const guarded = async <T>(what: string, start: () => Promise<T>): Promise<T> => {
     if (!healthy && probe) throw new PublishUnavailableError();
     const work = start();
+    // While unhealthy, the one attempt let through is the probe from its start: publishes arriving meanwhile
+    // fail at once instead of each waiting out a deadline of its own.
+    if (!healthy) trackProbe(work);
     try {
       const result = await withDeadline(what, work);
       setHealthy(true);
