@@ -4,14 +4,17 @@ import type { Config } from './config.ts';
 import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from './eventstore/index.ts';
 import type { EventStore } from './eventstore/types.ts';
 import { createKafka } from './messaging/kafka.ts';
+import type { ManagedAdmin } from './messaging/managed.ts';
+import type { Publisher } from './messaging/publisher.ts';
 import { applySchema } from './readmodel/schema.ts';
+import type { ProbeCheck } from './shared/health.ts';
 import type { Logger } from './shared/log.ts';
 
 /**
  * Builders for the infrastructure clients every process shares. Each takes the parsed config; nothing here is
  * a module-level singleton. Creating tables and the schema is idempotent, so any process may start first.
  */
-export async function connectEventStore(config: Config): Promise<{ store: EventStore; sessions: SessionStore; ping: () => Promise<boolean>; close: () => void }> {
+export async function connectEventStore(config: Config): Promise<{ store: EventStore; sessions: SessionStore; ping: () => Promise<boolean>; probe: () => Promise<void>; close: () => void }> {
   const client = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
   await ensureTables(client, config.dynamodb.tables);
   const store = createDynamoEventStore({ client, tables: config.dynamodb.tables });
@@ -26,25 +29,54 @@ export async function connectEventStore(config: Config): Promise<{ store: EventS
         return false;
       }
     },
+    probe: async () => {
+      await store.readStream('healthcheck');
+    },
     close: () => client.destroy(),
   };
 }
 
 export async function connectReadDb(config: Config, opts: { max?: number; applySchema?: boolean } = {}): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: opts.max ?? 10, connectionTimeoutMillis: 5000 });
+  // keepAlive: a server that vanished without closing its sockets (a host gone, a cable) is noticed by the
+  // kernel instead of leaving pooled clients hanging forever.
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: opts.max ?? 10, connectionTimeoutMillis: 5000, keepAlive: true });
   // An idle client's error (database restarted) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   if (opts.applySchema !== false) await applySchema(pool);
   return pool;
 }
 
-export const pingDb = async (pool: pg.Pool): Promise<boolean> => {
-  try {
-    await pool.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * A bounded round trip: query_timeout makes a frozen server's silence an error after `timeoutMs` (pool.query
+ * then discards that client), so health probes never pile up hung clients in a small pool.
+ */
+export const probeDb = async (pool: pg.Pool, timeoutMs = 2_000): Promise<void> => {
+  // query_timeout is node-postgres' per-query client-side timeout (missing from its typings).
+  await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig);
+};
+
+export const pingDb = (pool: pg.Pool, timeoutMs?: number): Promise<boolean> => probeDb(pool, timeoutMs).then(() => true, () => false);
+
+/** The readiness checks every process shares (src/shared/health.ts); each probe is itself bounded. */
+export const checks = {
+  postgres: (pool: pg.Pool): ProbeCheck => ({ name: 'postgres', probe: () => probeDb(pool) }),
+  dynamodb: (events: { probe: () => Promise<void> }): ProbeCheck => ({ name: 'dynamodb', probe: events.probe }),
+  /** The broker answers metadata for the topic (through a managed admin: a wedged client is replaced). */
+  kafka: (admin: ManagedAdmin, topic: string, required = true): ProbeCheck => ({
+    name: 'kafka',
+    required,
+    probe: () => admin.use((a) => a.fetchTopicMetadata({ topics: [topic] })).then(() => undefined),
+  }),
+  /** The producer's own state; when a publish failed and nothing was published since, a fresh handshake. */
+  kafkaProducer: (publisher: Pick<Publisher, 'health' | 'probe'>, required = true): ProbeCheck => ({
+    name: 'kafka_producer',
+    required,
+    timeoutMs: 1_000,
+    probe: async () => {
+      if (publisher.health().ok || (await publisher.probe())) return;
+      return publisher.health().last_error ?? 'the last publish failed';
+    },
+  }),
 };
 
 export function kafkaFor(config: Config, clientId: string, log: Logger): Kafka {

@@ -25,13 +25,17 @@ import { orderRoutes } from './routes/orders.ts';
 export function createHttpApp(deps: HttpDeps) {
   const app = new Hono<AuthEnv>();
   const requests = deps.ops.metrics.counter('http_requests_total', 'HTTP requests by method, route and status');
+  // Commands are the POST/PUT/DELETE routes: their latency includes the append and the Kafka publish.
+  const latency = deps.ops.metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method, route and status', { labelNames: ['method', 'route', 'status'] });
   app.use('*', async (c, next) => {
+    const started = performance.now();
     const incoming = c.req.header('x-request-id');
     const id = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
     c.set('requestId', id);
     c.header('x-request-id', id);
     await next();
     requests.inc({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
+    latency.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, (performance.now() - started) / 1000);
   });
   app.use('*', requestLog(deps.log));
   app.use('*', clientAddress({ trustedProxies: deps.security.trustedProxies }));

@@ -12,8 +12,9 @@ import { createStreams } from '../app/streams.ts';
 import { createPasswordHasher } from '../app/password.ts';
 import { createUserService } from '../app/users.ts';
 import type { Config } from '../config.ts';
-import { connectEventStore, connectReadDb, kafkaFor, pingDb } from '../infra.ts';
-import { consumerLagWith } from '../messaging/lag.ts';
+import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
+import { createLagMonitor, recordLag } from '../messaging/lag.ts';
+import { createManagedAdmin } from '../messaging/managed.ts';
 import { createPublisher } from '../messaging/publisher.ts';
 import { ensureTopics } from '../messaging/topics.ts';
 import { createLiveHub } from '../readmodel/live.ts';
@@ -22,6 +23,7 @@ import { TOPIC_DLQ } from '../shared/envelope.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import type { DeadLetterSummary } from './api-types.ts';
+import { createHealth } from '../shared/health.ts';
 import { createMetrics } from '../shared/metrics.ts';
 import { createHttpApp } from './app.ts';
 import { createTokens } from './auth.ts';
@@ -35,7 +37,7 @@ export async function buildApi(config: Config, log: Logger) {
   const pool = await connectReadDb(config, { max: 20 });
   const waitPool = await connectReadDb(config, { max: 20, applySchema: false });
   const kafka = kafkaFor(config, 'ec-shop-api', log);
-  const admin = kafka.admin();
+  const admin = createManagedAdmin(kafka, log);
   // The api must start (and accept commands) even when Kafka is down: topics are created when it is reachable.
   await ensureTopics(kafka, { partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
@@ -46,31 +48,39 @@ export async function buildApi(config: Config, log: Logger) {
     passwords: createPasswordHasher({ concurrency: config.security.passwordHashConcurrency, queue: config.security.passwordHashQueue }),
   });
   const queries = createReadQueries({ pool, waitPool });
-  const metrics = createMetrics();
-  // One admin connection shared by the ops views (polled by the SPA): concurrent connect() calls on one kafkajs
-  // admin race each other. A broker that does not answer is a 503 for the view, never a 500.
-  let adminConnecting: Promise<void> | undefined;
-  const adminReady = () =>
-    (adminConnecting ??= admin.connect().catch((err: Error) => {
-      adminConnecting = undefined;
-      kafkaUnavailable(err);
-    }));
-  // kafkajs' admin keeps one set of "target topics" whose metadata it refreshes: requests about different
-  // topics running at once (lag and dead letters, both polled by the ops screen) can refresh each
-  // other's metadata away. One admin request at a time, and one retry after a metadata refresh.
-  let adminQueue: Promise<unknown> = Promise.resolve();
-  const withAdmin = <T,>(work: () => Promise<T>): Promise<T> => {
-    const run = adminQueue.then(async () => {
-      await adminReady();
-      return work().catch(() => work());
-    });
-    adminQueue = run.catch(() => undefined);
-    return run;
-  };
-  const kafkaUnavailable = (err: Error): never => {
-    log.warn('ops: Kafka admin request failed', { error: err.message });
-    adminConnecting = undefined; // connect again next time: the broker may have restarted
-    throw new AppError('unavailable', 'kafka_unavailable', `Kafka did not answer: ${err.message}`);
+  const metrics = createMetrics({ processMetrics: true });
+  const lag = createLagMonitor({ admin, groups: CONSUMER_GROUPS, topic: config.kafka.topic, log, onReport: (report) => recordLag(metrics, report) });
+  // On every scrape, bounded: a frozen broker leaves the last values in place rather than stalling /metrics.
+  metrics.onScrape(async () => void (await lag.current()));
+  const health = createHealth([
+    checks.dynamodb(events),
+    checks.postgres(pool),
+    // Not required: commands are accepted while Kafka is down, their events wait in the outbox.
+    checks.kafka(admin, config.kafka.topic, false),
+    checks.kafkaProducer(publisher, false),
+  ]);
+  health.start();
+  // Dead letters are counted on an admin client of their own: kafkajs' admin refreshes the metadata of the
+  // topics it was last asked about, and requests about two topics at once (the ops screen polls lag and dead
+  // letters together) refresh each other's away. A broker that does not answer is a 503 for the view, never a 500.
+  const dlqAdmin = createManagedAdmin(kafka, log);
+  const deadLetters = async (): Promise<DeadLetterSummary> => {
+    const topic = TOPIC_DLQ;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const offsets = await Promise.race([
+        dlqAdmin.use((a) => a.fetchTopicOffsets(topic)),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1500 ms')), 1500))),
+      ]);
+      const partitions = offsets.map((p) => ({ partition: p.partition, messages: Math.max(0, Number(p.high) - Number(p.low)) }));
+      return { topic, partitions, total: partitions.reduce((n, p) => n + p.messages, 0) };
+    } catch (err) {
+      dlqAdmin.replace(`dead-letter count failed: ${(err as Error).message}`);
+      log.warn('ops: counting dead letters failed', { error: (err as Error).message });
+      throw new AppError('unavailable', 'kafka_unavailable', `Kafka did not answer: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   };
   const live = createLiveHub({
     connect: async () => {
@@ -97,21 +107,9 @@ export async function buildApi(config: Config, log: Logger) {
       orders: createOrderService(ctx, streams, { reservationTtlSeconds: config.orders.reservationTtlSeconds }),
     },
     ops: {
-      checks: async () => {
-        const [dynamodb, postgres, kafkaUp] = await Promise.all([
-          events.ping(),
-          pingDb(pool),
-          admin.listTopics().then(() => true, () => false),
-        ]);
-        return { dynamodb, postgres, kafka: kafkaUp };
-      },
-      lag: () => withAdmin(() => consumerLagWith(admin, CONSUMER_GROUPS, config.kafka.topic)).catch(kafkaUnavailable),
-      dlq: async () => {
-        const topic = TOPIC_DLQ;
-        const offsets = await withAdmin(() => admin.fetchTopicOffsets(topic)).catch(kafkaUnavailable);
-        const partitions = offsets.map((p) => ({ partition: p.partition, messages: Math.max(0, Number(p.high) - Number(p.low)) }));
-        return { topic, partitions, total: partitions.reduce((n, p) => n + p.messages, 0) } satisfies DeadLetterSummary;
-      },
+      readiness: () => health.readiness(),
+      lag: () => lag.current(),
+      dlq: deadLetters,
       metrics,
       links: config.links,
     },
@@ -136,9 +134,11 @@ export async function buildApi(config: Config, log: Logger) {
       // Live streams never end by themselves: close them first or server.close() would wait for them.
       await live.close();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      health.stop();
       await executor.drain();
       await publisher.disconnect().catch(() => {});
       await admin.disconnect().catch(() => {});
+      await dlqAdmin.disconnect().catch(() => {});
       await Promise.allSettled([pool.end(), waitPool.end()]);
       events.close();
     },

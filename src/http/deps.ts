@@ -8,6 +8,7 @@ import type { SecurityConfig } from '../config.ts';
 import type { SessionStore } from '../eventstore/sessions.ts';
 import type { EventStore } from '../eventstore/types.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
+import type { Readiness } from '../shared/health.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Tokens } from './auth.ts';
@@ -32,8 +33,9 @@ export interface HttpDeps {
     orders: OrderService;
   };
   ops: {
-    /** Dependency checks for /readyz, e.g. { dynamodb: true, postgres: true, kafka: false }. */
-    checks: () => Promise<Record<string, boolean>>;
+    /** /readyz from cached, bounded probes (src/shared/health.ts): never waits on a dependency. */
+    readiness: () => Readiness;
+    /** /ops/lag: never rejects; the last report, marked stale, while the broker does not answer. */
     lag: () => Promise<unknown>;
     /** Records in the dead-letter topic per partition (what consumers gave up on). */
     dlq?: () => Promise<unknown>;

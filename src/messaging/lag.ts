@@ -4,6 +4,9 @@
  * reflected in the read model, the mailbox or the sagas.
  */
 import type { Admin, Kafka } from 'kafkajs';
+import type { Logger } from './log.ts';
+import type { ManagedAdmin } from './managed.ts';
+import type { Metrics } from '../shared/metrics.ts';
 import { TOPIC_EVENTS } from '../shared/envelope.ts';
 
 export interface PartitionLag {
@@ -71,4 +74,105 @@ export async function consumerLagWith(admin: Admin, groupIds: string[], topic: s
     };
   });
   return { topic, groups, total_lag: groups.reduce((sum, g) => sum + g.total_lag, 0) };
+}
+
+/** What GET /ops/lag answers: the last report, and how fresh it is. */
+export interface LagView {
+  topic: string;
+  groups: GroupLag[];
+  /** null until a first report succeeded. */
+  total_lag: number | null;
+  /** When the report was taken; null if none ever was. */
+  as_of: string | null;
+  /** True when this is an older report because the broker did not answer in time (or failed). */
+  stale: boolean;
+  error?: string;
+}
+
+export interface LagMonitorOptions {
+  admin: ManagedAdmin;
+  groups: string[];
+  topic?: string;
+  /** How long a caller waits for a fresh report before getting the last one. Default 1.5 s. */
+  waitMs?: number;
+  /** A report younger than this is served as is. Default 1 s. */
+  maxAgeMs?: number;
+  /** One fetch is abandoned (and the admin client replaced) after this. Default 10 s. */
+  fetchTimeoutMs?: number;
+  log: Logger;
+  /** Called with every fresh report (metrics). */
+  onReport?: (report: LagReport) => void;
+}
+
+export interface LagMonitor {
+  /** Never rejects and never waits longer than waitMs: a frozen or absent broker yields the last report, stale. */
+  current(): Promise<LagView>;
+}
+
+/**
+ * Lag as an operator needs it during an incident: while the broker is frozen or gone, an answer saying what was
+ * last known and since when, at once, instead of a request that hangs for the client's timeouts and then fails.
+ */
+export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
+  const topic = opts.topic ?? TOPIC_EVENTS;
+  const waitMs = opts.waitMs ?? 1_500;
+  const maxAgeMs = opts.maxAgeMs ?? 1_000;
+  const fetchTimeoutMs = opts.fetchTimeoutMs ?? 10_000;
+  let last: { report: LagReport; at: number } | undefined;
+  let lastError: string | undefined;
+  let inFlight: Promise<void> | undefined;
+
+  const refresh = (): Promise<void> => {
+    inFlight ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const report = await Promise.race([
+          opts.admin.use((admin) => consumerLagWith(admin, opts.groups, topic)),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no lag report from Kafka within ${fetchTimeoutMs} ms`)), fetchTimeoutMs);
+          }),
+        ]);
+        last = { report, at: Date.now() };
+        lastError = undefined;
+        opts.onReport?.(report);
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err);
+        // A hung request is no proof the client is wedged, but a fresh one costs little and may be.
+        opts.admin.replace(`lag report failed: ${lastError}`);
+        opts.log.debug('lag report failed', { error: lastError });
+      } finally {
+        clearTimeout(timer);
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  };
+
+  const view = (stale: boolean): LagView =>
+    last
+      ? { ...last.report, as_of: new Date(last.at).toISOString(), stale, ...(stale && lastError ? { error: lastError } : {}) }
+      : { topic, groups: [], total_lag: null, as_of: null, stale: true, error: lastError ?? 'no lag report yet' };
+
+  return {
+    async current() {
+      if (last && Date.now() - last.at < maxAgeMs) return view(false);
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timer);
+      return view(!last || last.at < started);
+    },
+  };
+}
+
+/** Lag gauges as Prometheus wants them: one series per group, and per group and partition. */
+export function recordLag(metrics: Pick<Metrics, 'gauge'>, report: LagReport): void {
+  const total = metrics.gauge('kafka_consumer_group_lag', 'Records on the topic a consumer group has not committed yet', ['group']);
+  const byPartition = metrics.gauge('kafka_consumer_group_partition_lag', 'Records a consumer group has not committed yet, per partition', ['group', 'partition']);
+  const members = metrics.gauge('kafka_consumer_group_members', 'Live members of a consumer group', ['group']);
+  for (const g of report.groups) {
+    total.set(g.total_lag, { group: g.group });
+    members.set(g.members, { group: g.group });
+    for (const p of g.partitions) byPartition.set(p.lag, { group: g.group, partition: String(p.partition) });
+  }
 }

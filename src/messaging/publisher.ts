@@ -9,6 +9,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { EventEnvelope } from '../shared/envelope.ts';
 import { TOPIC_EVENTS } from '../shared/envelope.ts';
 import { encodeEnvelope } from './codec.ts';
+import { createManagedClient, isRecordRejection } from './managed.ts';
 import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
 
@@ -27,7 +28,20 @@ export interface Publisher {
    * timeoutMs, and at once (PublishUnavailableError) while the broker is known to be down.
    */
   publish(events: readonly EventEnvelope[]): Promise<void>;
+  /** For readiness: false from a failed publish until one succeeds (or probe() got a fresh handshake through). */
+  health(): PublisherHealth;
+  /** When unhealthy and idle: tries a fresh client's handshake, within timeoutMs. True once healthy again. */
+  probe(): Promise<boolean>;
   disconnect(): Promise<void>;
+}
+
+export interface PublisherHealth {
+  ok: boolean;
+  /** When ok last changed. */
+  since: string;
+  /** kafkajs producers replaced so far (managed.ts). */
+  replacements: number;
+  last_error?: string;
 }
 
 /** Kafka failed recently and a probe publish is still in flight: fail now rather than queue behind it. */
@@ -74,23 +88,23 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
   const topic = opts.topic ?? TOPIC_EVENTS;
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const log = opts.log ?? silentLogger();
-  const producer = producerFor(kafka);
-  // A connect that failed is forgotten, so the next publish tries again: that is how the api recovers once
-  // the broker is back without being restarted. Once connected, kafkajs reconnects inside send by itself.
-  let connecting: Promise<void> | undefined;
+  // Replaced after any failure that is not the broker refusing the records (managed.ts): a client that failed
+  // its handshake while the broker was frozen would otherwise fail every publish forever. Between failures the
+  // one client stays connected, and kafkajs reconnects it inside send after a dropped connection.
+  const producer = createManagedClient({ make: () => producerFor(kafka), name: 'producer', log, keepOn: isRecordRejection });
   // After a failure, only one publish at a time goes to the broker (the probe); the others fail at once.
   // Without this every command during an outage would wait the full deadline, and each would leave its own
   // chain of reconnect attempts running in the background. The probe's kafkajs retries keep running past
   // its deadline, so it also notices the broker's return.
   let healthy = true;
   let probe: Promise<unknown> | undefined;
+  let changedAt = Date.now();
+  let lastError: string | undefined;
 
-  const ensureConnected = (): Promise<void> => {
-    connecting ??= producer.connect().catch((err: unknown) => {
-      connecting = undefined;
-      throw err;
-    });
-    return connecting;
+  const setHealthy = (ok: boolean, err?: unknown) => {
+    if (ok !== healthy) changedAt = Date.now();
+    healthy = ok;
+    if (!ok) lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   };
 
   const withDeadline = async <T>(what: string, work: Promise<T>): Promise<T> => {
@@ -111,25 +125,40 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
   const trackProbe = (work: Promise<unknown>) => {
     const p: Promise<void> = work
       .then(
-        () => void (healthy = true),
+        () => setHealthy(true),
         () => {},
       )
       .finally(() => {
+        clearTimeout(timer);
         if (probe === p) probe = undefined;
       });
     probe = p;
+    // A probe is given one more deadline, not kafkajs' whole retry budget (its requests time out after 10 s
+    // each, several times): a probe whose requests went to a frozen broker would otherwise hold every publish
+    // off for long after the broker is back. Past it, the client is replaced and the next publish probes anew.
+    const timer = setTimeout(() => {
+      if (probe !== p) return;
+      probe = undefined;
+      producer.replace('a probe publish did not settle within its deadline');
+    }, timeoutMs);
+    timer.unref();
   };
 
   const guarded = async <T>(what: string, start: () => Promise<T>): Promise<T> => {
     if (!healthy && probe) throw new PublishUnavailableError();
     const work = start();
+    // While unhealthy, the one attempt let through is the probe from its start: publishes arriving meanwhile
+    // fail at once instead of each waiting out a deadline of its own.
+    if (!healthy) trackProbe(work);
     try {
       const result = await withDeadline(what, work);
-      healthy = true;
+      setHealthy(true);
       return result;
     } catch (err) {
+      // The broker refused these records: Kafka itself is fine, the caller must deal with the records.
+      if (isRecordRejection(err)) throw err;
       if (healthy) log.warn('kafka publish failed; failing fast until a probe succeeds', { topic, err });
-      healthy = false;
+      setHealthy(false, err);
       // The failed attempt, if still retrying past its deadline, becomes the probe.
       if (!probe) trackProbe(work);
       throw err;
@@ -137,19 +166,32 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
   };
 
   return {
-    connect: () => guarded('connect', ensureConnected),
+    connect: () => guarded('connect', () => producer.use(async () => {})),
     async publish(events) {
       if (events.length === 0) return;
       await guarded(`publish of ${events.length} event(s)`, () =>
-        ensureConnected().then(() =>
+        producer.use((p) =>
           // One request: kafkajs groups the messages per partition into record batches, and a batch is
           // appended atomically, so events of one aggregate in one call keep their relative order.
-          producer.send({ topic, acks: -1, timeout: timeoutMs, messages: events.map(encodeEnvelope) }),
+          p.send({ topic, acks: -1, timeout: timeoutMs, messages: events.map(encodeEnvelope) }),
         ),
       );
     },
+    health: () => ({ ok: healthy, since: new Date(changedAt).toISOString(), replacements: producer.replacements(), ...(healthy || !lastError ? {} : { last_error: lastError }) }),
+    async probe() {
+      if (healthy) return true;
+      if (probe) return false;
+      // Idle after a failure: nothing would ever find out that the broker is back. A fresh client's handshake
+      // is a real round trip to the broker, unlike connect() on the old one (see managed.ts).
+      producer.replace('readiness probe after a failed publish');
+      try {
+        await guarded('probe', () => producer.use(async () => {}));
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async disconnect() {
-      connecting = undefined;
       await producer.disconnect();
     },
   };

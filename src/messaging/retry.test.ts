@@ -59,6 +59,10 @@ describe('isTransientError', () => {
       withCode('57P01'),
       withCode('40001'),
       withCode('53300'),
+      withCode('55P03'), // lock_timeout on the notifier's claim: a peer is sending that mail right now
+      withCode('25P03'), // the session was ended for idling in a transaction
+      withCode('57014'), // statement cancelled
+      new Error('Query read timeout'),
       Object.assign(new Error('try later'), { responseCode: 451 }),
       Object.assign(new Error('leader not available'), { retriable: true }),
       new Error('Connection terminated unexpectedly'),

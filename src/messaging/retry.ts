@@ -44,15 +44,17 @@ export async function sleepWithHeartbeat(ms: number, sliceMs: number, heartbeat:
 
 // Node and nodemailer socket errors, and PostgreSQL SQLSTATEs that mean "try again later" rather than "this
 // event is bad": class 08 (connection), 40001/40P01 (serialization, deadlock), 53xxx (resources),
-// 57P01-57P03 (server shutting down or starting).
+// 55P03 (lock_timeout: a peer holds the row, e.g. the notifier's claim of the same mail), 57014 (a statement
+// cancelled, e.g. by statement_timeout), 25P03/57P05 (a session ended for idling), 57P01-57P03 (server shutting
+// down or starting).
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
   'ECONNECTION', 'ESOCKET', 'EDNS',
-  '40001', '40P01', '57P01', '57P02', '57P03',
+  '40001', '40P01', '55P03', '57014', '25P03', '57P01', '57P02', '57P03', '57P05',
 ]);
 const TRANSIENT_CODE_PREFIXES = ['08', '53'];
 // node-postgres reports a dropped connection and a pool timeout without a code.
-const TRANSIENT_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i];
+const TRANSIENT_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Query read timeout/i];
 
 /**
  * Default classifier. A transient failure is retried for as long as it lasts and never dead-lettered: during a

@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import { kafkaFor } from '../infra.ts';
-import { runConsumer } from '../messaging/consumer.ts';
 import type { BatchHandler } from '../messaging/batch.ts';
+import { runConsumer, type RunningConsumer } from '../messaging/consumer.ts';
+import { backoffDelay } from '../messaging/retry.ts';
 import { ensureTopics } from '../messaging/topics.ts';
+import { createHealth, type HealthCheck } from '../shared/health.ts';
 import type { Logger } from '../shared/log.ts';
 import { createMetrics, type Metrics } from '../shared/metrics.ts';
-import { startOpsServer } from '../shared/ops-server.ts';
+import { opsListenFromEnv, startOpsServer } from '../shared/ops-server.ts';
 
 export interface ConsumerProcessOptions {
   name: string;
@@ -14,7 +17,8 @@ export interface ConsumerProcessOptions {
   config: Config;
   log: Logger;
   handleBatch: BatchHandler;
-  ready: () => Promise<boolean>;
+  /** What else this process needs to do its work (postgres, dynamodb, smtp…); the consumer itself is added. */
+  checks: HealthCheck[];
   /** Closes what the handler uses (pools, transports) after the consumer has stopped. */
   close: () => Promise<void>;
   metrics?: Metrics;
@@ -22,48 +26,85 @@ export interface ConsumerProcessOptions {
 
 /**
  * The shape shared by the projector, the notifier and the worker: a consumer-group member around a batch
- * handler, plus /healthz, /readyz and /metrics. Stop finishes and commits the batch in flight, then closes.
+ * handler, plus /healthz, /readyz and /metrics on loopback. The ops server comes up first, so a process waiting
+ * for its broker already says why it is not ready. Stop finishes and commits the batch in flight, then closes.
  */
 export async function startConsumerProcess(opts: ConsumerProcessOptions) {
-  const { config, log } = opts;
-  const metrics = opts.metrics ?? createMetrics();
+  const { config, log, groupId } = opts;
+  const metrics = opts.metrics ?? createMetrics({ processMetrics: true });
   const instance = process.env.INSTANCE_ID ?? hostname();
   const kafka = kafkaFor(config, `ec-shop-${opts.name}-${instance}`, log);
-  await ensureTopics(kafka, { partitions: config.kafka.partitions, log });
-  const processed = metrics.counter('consumer_events_total', 'Events handled by this consumer group member');
+  // Set once the topics exist; the health check and the scrape read it before that, too.
+  const member: { consumer?: RunningConsumer } = {};
+  const stopping = new AbortController();
+
+  const health = createHealth([
+    ...opts.checks,
+    {
+      name: 'consumer',
+      state: () => {
+        if (!member.consumer) return { ok: false, detail: { group: groupId, state: 'waiting for the broker to create topics' } };
+        const { ok, ...detail } = member.consumer.health();
+        return { ok, detail: { group: groupId, ...detail } };
+      },
+    },
+  ]);
+  health.start();
+
+  const processed = metrics.counter('consumer_events_total', 'Events handled by this consumer group member', ['group']);
+  const batchSeconds = metrics.histogram('consumer_batch_duration_seconds', 'Time to handle one batch, retries included', { labelNames: ['group'] });
+  const statsGauge = metrics.gauge('consumer_stats', 'Consumer counters (batches, processed, failed, retries, dlq, poison)', ['group', 'stat']);
+  const lagGauge = metrics.gauge('kafka_consumer_lag', "Records behind the partition's end, as of this member's last batch there", ['group', 'partition']);
+  const restartsGauge = metrics.gauge('kafka_consumer_restarts', 'kafkajs consumers this member recreated (crashed beyond restarts, or stalled)', ['group']);
+  metrics.onScrape(() => {
+    const { consumer } = member;
+    if (!consumer) return;
+    for (const [k, v] of Object.entries(consumer.stats())) statsGauge.set(v, { group: groupId, stat: k });
+    lagGauge.reset();
+    for (const [partition, lag] of consumer.lag()) lagGauge.set(lag, { group: groupId, partition: String(partition) });
+    restartsGauge.set(consumer.health().restarts, { group: groupId });
+  });
+
+  const listen = opsListenFromEnv();
+  const ops = await startOpsServer({ ...listen, metrics, readiness: () => health.readiness(), name: opts.name });
+  log.info(`${opts.name} ops server listening`, { group: groupId, ops_host: listen.host, ops_port: ops.port });
+
+  // A broker that is down at start is waited out here rather than ending the process.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureTopics(kafka, { partitions: config.kafka.partitions, log });
+      break;
+    } catch (err) {
+      const delay = backoffDelay({ initialMs: 1_000, maxMs: 15_000 }, attempt);
+      log.warn('could not ensure Kafka topics yet; retrying', { error: err, attempt, retry_in_ms: delay });
+      await sleep(delay, undefined, { signal: stopping.signal }).catch(() => {});
+      if (stopping.signal.aborted) break;
+    }
+  }
+
   const consumer = runConsumer({
     kafka,
-    groupId: opts.groupId,
+    groupId,
     topic: config.kafka.topic,
     log,
     handleBatch: async (events, ctx) => {
-      await opts.handleBatch(events, ctx);
-      processed.inc({ group: opts.groupId }, events.length);
-    },
-    onFatal: (err) => {
-      log.error('consumer crashed beyond recovery; exiting so the supervisor restarts us', { error: err.message });
-      process.exit(1);
+      const started = process.hrtime.bigint();
+      try {
+        await opts.handleBatch(events, ctx);
+        processed.inc({ group: groupId }, events.length);
+      } finally {
+        batchSeconds.observe({ group: groupId }, Number(process.hrtime.bigint() - started) / 1e9);
+      }
     },
   });
-  const statsGauge = metrics.gauge('consumer_stats', 'Consumer counters (processed, failed, retries, dlq, poison)');
-  const ops = await startOpsServer({
-    port: Number(process.env.OPS_PORT ?? 0),
-    host: config.http.host,
-    metrics: {
-      ...metrics,
-      render: () => {
-        for (const [k, v] of Object.entries(consumer.stats())) statsGauge.set(v, { group: opts.groupId, stat: k });
-        return metrics.render();
-      },
-    },
-    ready: opts.ready,
-    name: opts.name,
-  });
+  member.consumer = consumer;
   await consumer.ready;
-  log.info(`${opts.name} consuming`, { group: opts.groupId, instance, ops_port: ops.port });
+  log.info(`${opts.name} consuming`, { group: groupId, instance, ops_port: ops.port });
   return {
     async stop() {
+      stopping.abort();
       await consumer.stop();
+      health.stop();
       await ops.close();
       await opts.close();
     },

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { connectEventStore, connectReadDb, pingDb } from '../infra.ts';
+import { checks, connectEventStore, connectReadDb } from '../infra.ts';
 import { createNotifier } from '../notifier/notifier.ts';
 import { createSmtpTransport } from '../notifier/transport.ts';
 import type { Logger } from '../shared/log.ts';
@@ -17,7 +17,12 @@ export async function startNotifier(config: Config, log: Logger) {
     config,
     log,
     handleBatch: (batch) => notifier.handleBatch(batch),
-    ready: () => pingDb(pool),
+    checks: [
+      checks.postgres(pool),
+      checks.dynamodb(events),
+      // A real SMTP handshake: less often, it opens a connection each time.
+      { name: 'smtp', intervalMs: 10_000, timeoutMs: 2_000, probe: () => transport.verify().then(() => undefined) },
+    ],
     close: async () => {
       transport.close();
       await pool.end();

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { connectEventStore, connectReadDb, pingDb } from '../infra.ts';
+import { checks, connectEventStore, connectReadDb } from '../infra.ts';
 import { createProjectionRunner } from '../projections/runner.ts';
 import type { Logger } from '../shared/log.ts';
 import { startConsumerProcess } from './consumer-process.ts';
@@ -17,7 +17,7 @@ export async function startProjector(config: Config, log: Logger) {
     handleBatch: async (batch) => {
       await runner.applyBatch(batch);
     },
-    ready: () => pingDb(pool),
+    checks: [checks.postgres(pool), checks.dynamodb(events)],
     close: async () => {
       await pool.end();
       events.close();

@@ -5,7 +5,8 @@ import { createFulfilmentService } from '../app/fulfilment.ts';
 import { createOrderService } from '../app/orders.ts';
 import { createStreams } from '../app/streams.ts';
 import type { Config } from '../config.ts';
-import { connectEventStore, connectReadDb, kafkaFor, pingDb } from '../infra.ts';
+import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
+import { createManagedAdmin } from '../messaging/managed.ts';
 import { createPublisher } from '../messaging/publisher.ts';
 import type { Logger } from '../shared/log.ts';
 import { createMetrics } from '../shared/metrics.ts';
@@ -34,7 +35,8 @@ export async function startWorker(config: Config, log: Logger) {
   const streams = createStreams(ctx);
   const orders = createOrderService(ctx, streams, { reservationTtlSeconds: config.orders.reservationTtlSeconds });
   const fulfilment = createFulfilmentService(ctx, streams);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ processMetrics: true });
+  const admin = createManagedAdmin(kafka, log);
   const sweeper = createOutboxSweeper({ store: events.store, publisher, clock, log, metrics });
   const expiry = createExpiryScheduler({
     pool,
@@ -77,11 +79,20 @@ export async function startWorker(config: Config, log: Logger) {
       await expiry.handleBatch(batch);
       await shipping.handleBatch(batch);
     },
-    ready: () => pingDb(pool),
+    // The sweeper and its producer are the worker's job as much as its consumer: a worker that cannot publish
+    // leaves events in the outbox, and must say so.
+    checks: [
+      checks.postgres(pool),
+      checks.dynamodb(events),
+      checks.kafka(admin, config.kafka.topic),
+      checks.kafkaProducer(publisher),
+      { name: 'outbox_sweeper', state: () => ({ ok: sweeper.health().ok, detail: { ...sweeper.health() } }) },
+    ],
     close: async () => {
       await Promise.all([sweeper.stop(), expiry.stop(), shipping.stop()]);
       await executor.drain();
       await publisher.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
       await pool.end();
       events.close();
     },

@@ -41,19 +41,27 @@ function fakeStore(events: EventEnvelope[]) {
   return { store, marked, queries, failMarkPublished: () => (failMark = true) };
 }
 
-function fakePublisher() {
+/** What kafkajs throws when the broker refuses a record batch (KafkaJSProtocolError, inside a retry error). */
+const tooLarge = () => Object.assign(new Error('Number of retries exceeded'), { cause: Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' }) });
+
+function fakePublisher(refuse: Set<string> = new Set()) {
   const published: string[][] = [];
+  const calls: string[][] = [];
   let failures = 0;
   return {
     published,
+    calls,
     failNext(n: number) {
       failures = n;
     },
     async publish(events: EventEnvelope[]) {
+      calls.push(events.map((e) => e.event_id));
       if (failures > 0) {
         failures -= 1;
         throw new Error('Kafka is unavailable');
       }
+      // Like a broker: the request fails as a whole when any of its records is refused.
+      if (events.some((e) => refuse.has(e.event_id))) throw tooLarge();
       published.push(events.map((e) => e.event_id));
     },
   };
@@ -154,5 +162,86 @@ describe('outbox sweeper', () => {
     assert.equal(await sweeper.sweepOnce(), 1);
     assert.deepEqual(await store.findUnpublished(at(60_000), 10), []);
     assert.equal(publisher.published.length, 2);
+  });
+  it('republishes a stream in version order even when its timestamps disagree (api clocks differ)', async () => {
+    // b-2 was appended by an api whose clock is behind the one that appended b-1.
+    const events = [envelope('b', 2, at(900)), envelope('a', 1, at(950)), envelope('b', 1, at(1000)), envelope('b', 3, at(1100))];
+    const { store } = fakeStore(events);
+    const publisher = fakePublisher();
+    const sweeper = createOutboxSweeper({ store, publisher, clock: fixedClock(60_000), log: silentLogger() });
+
+    await sweeper.sweepOnce();
+    assert.deepEqual(publisher.published, [['b-1', 'b-2', 'b-3', 'a-1']], 'b starts at 900 (its oldest), and goes out 1, 2, 3');
+  });
+
+  it('isolates an event the broker refuses: parks it, publishes every other one in order, and stops retrying it on every sweep', async () => {
+    const events = Array.from({ length: 8 }, (_, i) => envelope(`s${i % 3}`, Math.floor(i / 3) + 1, at(i)));
+    const poison = events[4]!; // s1 v2
+    const { store, marked, queries } = fakeStore(events);
+    const publisher = fakePublisher(new Set([poison.event_id]));
+    const errors: string[] = [];
+    const log = { ...silentLogger(), error: (m: string) => void errors.push(m) };
+    let now = 60_000;
+    const sweeper = createOutboxSweeper({ store, publisher, clock: () => new Date(T0 + now), parkRetryMs: 600_000, log });
+
+    assert.equal(await sweeper.sweepOnce(), 8);
+    const published = publisher.published.flat();
+    assert.deepEqual([...published].sort(), events.filter((e) => e !== poison).map((e) => e.event_id).sort(), 'everything else went out');
+    for (const stream of ['s0', 's1', 's2']) {
+      const versions = published.filter((id) => id.startsWith(`${stream}-`)).map((id) => Number(id.split('-')[1]));
+      assert.deepEqual(versions, [...versions].sort((x, y) => x - y), `${stream} in version order`);
+    }
+    assert.deepEqual([...marked], [poison.event_id], 'only the refused event stays marked');
+    assert.deepEqual([...sweeper.parked().keys()], ['s1@2']);
+    assert.match(sweeper.parked().get('s1@2') ?? '', /larger than the max message size/);
+    assert.equal(errors.length, 1);
+    assert.ok(publisher.calls.length <= 1 + 2 * Math.log2(8) + 1, `bisected: ${publisher.calls.length} publish calls`);
+    assert.equal(sweeper.health().ok, true, 'a parked event is not a failing sweeper');
+    assert.equal(sweeper.health().parked, 1);
+
+    // Later sweeps skip it (and look past it: the page asks for one more) …
+    const callsBefore = publisher.calls.length;
+    assert.equal(await sweeper.sweepOnce(), 0);
+    assert.equal(publisher.calls.length, callsBefore, 'not retried on every sweep');
+    assert.equal(queries.at(-1)?.limit, 201);
+    // … until its retry is due; a broker that now takes it clears it.
+    now += 600_001;
+    publisher.published.length = 0;
+    const accepting = fakePublisher();
+    const later = createOutboxSweeper({ store, publisher: accepting, clock: () => new Date(T0 + now), log: silentLogger() });
+    assert.equal(await later.sweepOnce(), 1);
+    assert.equal(marked.size, 0);
+    assert.equal(await sweeper.sweepOnce(), 0, 'the first sweeper finds nothing left either');
+  });
+
+  it('does not bisect an outage: the sweep fails as a whole and every marker stays', async () => {
+    const { store, marked } = fakeStore([envelope('a', 1, at(0)), envelope('b', 1, at(1))]);
+    const publisher = fakePublisher();
+    publisher.failNext(1);
+    const sweeper = createOutboxSweeper({ store, publisher, clock: fixedClock(60_000), log: silentLogger() });
+    await assert.rejects(sweeper.sweepOnce(), /Kafka is unavailable/);
+    assert.equal(publisher.calls.length, 1);
+    assert.equal(marked.size, 2);
+    assert.deepEqual([...sweeper.parked()], []);
+  });
+
+  it('reports its health: failing from the first failed sweep until one succeeds', async () => {
+    const { store } = fakeStore([envelope('a', 1, at(0))]);
+    const publisher = fakePublisher();
+    publisher.failNext(2);
+    const sweeper = createOutboxSweeper({ store, publisher, clock: fixedClock(60_000), intervalMs: 1, maxBackoffMs: 2, log: silentLogger() });
+    assert.equal(sweeper.health().ok, true);
+    sweeper.start();
+    const deadline = Date.now() + 5_000;
+    let sawFailing = false;
+    while (publisher.published.length === 0 && Date.now() < deadline) {
+      if (!sweeper.health().ok) sawFailing = true;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await sweeper.stop();
+    assert.ok(sawFailing, 'unhealthy while failing');
+    assert.equal(sweeper.health().ok, true);
+    assert.equal(sweeper.health().consecutive_failures, 0);
+    assert.ok(sweeper.health().last_success_at);
   });
 });

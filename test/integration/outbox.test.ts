@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { createExecutor } from '../../src/app/executor.ts';
 import { createDynamoClient, createDynamoEventStore, ensureTables } from '../../src/eventstore/index.ts';
+import { createMemoryEventStore } from '../../src/eventstore/memory.ts';
 import type { EventStore } from '../../src/eventstore/types.ts';
 import { createKafka } from '../../src/messaging/kafka.ts';
 import { createPublisher } from '../../src/messaging/publisher.ts';
@@ -90,6 +91,38 @@ test('with Kafka unreachable a command still commits; its events wait in the out
     const left = await store.findUnpublished(new Date(Date.now() + 1000).toISOString(), 100);
     assert.ok(!left.some((e) => e.aggregate_id === id), 'published and unmarked once Kafka is reachable');
   } finally {
+    await publisher.disconnect();
+  }
+});
+
+test('an event the broker refuses (larger than its 1 MB limit) is parked; the rest of the outbox is published and the publisher stays healthy', async () => {
+  // The in-memory store: DynamoDB's 400 KB item limit would refuse such an event before the broker could.
+  const memory = createMemoryEventStore();
+  const ids = [uniq('p'), uniq('p'), uniq('p'), uniq('p')];
+  const huge = uniq('huge');
+  const now = new Date(Date.now() - 60_000).toISOString();
+  await memory.append([productEvents(ids[0]!), productEvents(ids[1]!)], { metadata: {}, now });
+  await memory.append([{ aggregate_id: huge, aggregate_type: 'Product', expected_version: 0, events: [{ event_type: 'ProductCreated', data: { product_id: huge, description: 'x'.repeat(1_200_000) } }] }], { metadata: {}, now });
+  await memory.append([productEvents(ids[2]!), productEvents(ids[3]!)], { metadata: {}, now });
+
+  const seen: EventEnvelope[] = [];
+  const consumer = runConsumer({ kafka, groupId: uniq('g'), topic, dlqTopic: `${topic}.dlq`, log, sessionTimeout: 6000, handleBatch: async (events) => void seen.push(...events.filter((e) => ids.includes(e.aggregate_id) || e.aggregate_id === huge)) });
+  await consumer.ready;
+  const publisher = createPublisher(kafka, { topic, log });
+  const sweeper = createOutboxSweeper({ store: memory, publisher, clock: () => new Date(), graceMs: 0, log });
+  try {
+    assert.equal(await sweeper.sweepOnce(), 5);
+    assert.deepEqual([...sweeper.parked().keys()], [`${huge}@1`]);
+    assert.match(sweeper.parked().get(`${huge}@1`) ?? '', /MESSAGE_TOO_LARGE/);
+    assert.equal(publisher.health().ok, true, 'a refused record is not a broker outage');
+    // By id, not by count: the bisection republishes what the refused request had already appended.
+    await eventually(async () => new Set(seen.map((e) => e.aggregate_id)).size >= 4, { what: 'the other events to be consumed' });
+    assert.deepEqual(new Set(seen.map((e) => e.aggregate_id)), new Set(ids));
+    const left = await memory.findUnpublished(new Date(Date.now() + 1000).toISOString(), 100);
+    assert.deepEqual(left.map((e) => e.aggregate_id), [huge], 'only the refused event stays marked');
+    assert.equal(await sweeper.sweepOnce(), 0, 'and later sweeps pass it by');
+  } finally {
+    await consumer.stop();
     await publisher.disconnect();
   }
 });

@@ -10,15 +10,16 @@ export function opsRoutes(deps: HttpDeps) {
   const q = deps.queries;
   return new Hono<AuthEnv>()
     .get('/healthz', (c) => c.json({ status: 'ok', process: 'api' }))
-    .get('/readyz', async (c) => {
-      const checks = await deps.ops.checks();
-      // Kafka is not required for readiness: commands are accepted while it is down (the outbox covers it).
-      const ready = Object.entries(checks).every(([name, ok]) => ok || name === 'kafka');
-      return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+    .get('/readyz', (c) => {
+      // From cached probes (shared/health.ts): answers at once while a dependency is frozen, naming it. Kafka is
+      // reported but not required: commands are accepted while it is down (the outbox covers it).
+      const r = deps.ops.readiness();
+      return c.json({ status: r.status, process: 'api', checks: r.checks, down: r.down, details: r.details }, r.ready ? 200 : 503);
     })
-    .get('/metrics', (c) => c.body(deps.ops.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
+    .get('/metrics', async (c) => c.body(await deps.ops.metrics.render(), 200, { 'content-type': deps.ops.metrics.contentType }))
     .get('/ops/lag', async (c) => {
       requireAdmin(c);
+      // Never an error: with the broker frozen or gone, the last report, marked stale, with its age.
       return c.json(await deps.ops.lag());
     })
     .get('/ops/dlq', async (c) => {
