@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ARGS ?=
 
-.PHONY: help deps web dev dev-fresh test typecheck lint test-unit test-broker test-integration test-browser test-dev bench bench-broker rebuild up down logs clean
+.PHONY: help deps web dev dev-fresh test typecheck lint test-unit test-broker test-integration test-browser test-dev test-system bench bench-broker rebuild up down logs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
@@ -26,7 +26,7 @@ dev: deps web ## run the whole shop on the embedded stack (Ctrl-C stops everythi
 dev-fresh: deps web ## like dev, but start from empty data (new secrets, new PostgreSQL cluster)
 	@node --import tsx cmd/dev.ts --fresh $(ARGS)
 
-test: deps typecheck lint test-unit test-broker test-integration test-browser test-dev ## type check, lint and every test
+test: deps typecheck lint test-unit test-broker test-system ## type check, lint and every test
 
 typecheck:
 	@echo "== typecheck"; npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json
@@ -45,6 +45,12 @@ test-integration: web
 
 test-browser: web
 	@echo "== browser tests (headless Chromium against the real processes)"; npm run --silent test:browser
+
+# What make test runs after the unit and broker tests: every integration, end-to-end, browser and make-dev test
+# in one run over one embedded stack, three files at a time, the longest (faults, make dev) first. Most of their
+# time is waiting (a broker frozen 30 s, processes starting), so three at once on two cores finish sooner.
+test-system: web
+	@echo "== integration, end-to-end, browser and make dev tests (embedded stack, real processes, headless Chromium)"; npm run --silent test:system
 
 test-dev:
 	@echo "== make dev itself (its own stack: secrets, loopback, supervision, Ctrl-C)"; npm run --silent test:dev

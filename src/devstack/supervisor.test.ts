@@ -27,12 +27,21 @@ async function until<T>(what: string, check: () => T | undefined | false, timeou
   }
 }
 
+/** Two different free ports (two calls of freePort may well return the same one). */
+async function twoPorts(): Promise<[number, number]> {
+  const a = await freePort();
+  for (;;) {
+    const b = await freePort();
+    if (b !== a) return [a, b];
+  }
+}
+
 const zombieChildren = () => childrenOf(process.pid).filter((pid) => processStatus(pid)?.state === 'Z');
 
 test('a killed service is restarted on the same port with a log line; the others are untouched; no zombie is left', async () => {
   const lines: string[] = [];
   const log = (line: string) => lines.push(line);
-  const [portA, portB] = [await freePort(), await freePort()];
+  const [portA, portB] = await twoPorts();
   const a = supervise(server('broker', portA), { log, backoff: FAST });
   const b = supervise(server('api', portB), { log, backoff: FAST });
   try {
