@@ -121,7 +121,7 @@ export function fulfilmentStages(order: Order): Stage[] {
   ];
   if (order.status === 'cancelled') return [...stages, { key: 'cancelled', label: paid ? 'キャンセル・返金' : 'キャンセル', state: 'failed' }];
   const requested = done('shipment_requested') || done('dispatched') || done('failed');
-  stages.push({ key: 'requested', label: '配送業者へ依頼', state: requested ? 'done' : paid ? 'current' : 'todo' });
+  stages.push({ key: 'requested', label: '配送依頼', state: requested ? 'done' : paid ? 'current' : 'todo' });
   if (order.status === 'shipment_failed') {
     stages.push({ key: 'failed', label: '配送失敗', state: 'failed' });
     stages.push({ key: 'refunded', label: '返金', state: order.refunded_amount !== null ? 'done' : 'current' });
