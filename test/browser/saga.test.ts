@@ -44,7 +44,7 @@ after(async () => {
   await iso?.stop();
 });
 
-const { useWorker, sagaWhen } = sagaHelpers(() => iso);
+const { useWorker, sagaWhen, paidOrders, customers } = sagaHelpers(() => iso);
 
 function assertCleanWithLogs(person: Person): void {
   try {
@@ -196,5 +196,27 @@ test('the admin sees both sagas with their steps, the events the compensation wr
   await bad.getByRole('link', { name: `注文 ${failed}` }).click();
   await page.getByRole('link', { name: 'この注文の Saga' }).waitFor();
   await assertText(page.locator('.order-status'), '配送失敗');
+  assertCleanWithLogs(admin);
+});
+
+test('the saga log pages by cursor: 20 a page, newest first, back and forth', async () => {
+  const { page } = admin;
+  // 19 more paid orders (each a fulfilment saga): 21 sagas in this shop, the shipped one the oldest.
+  const stock = await iso.a.product({ name: `急須 ${token}`, price: 500, stock: 100 });
+  await paidOrders(19, await customers(3), [[stock.id, 1]]);
+  await eventually(async () => (await iso.a.http.get('/sagas?limit=100', iso.admin)).body.items.length === 21, { what: '21 sagas in the log', timeoutMs: SAGA_MS });
+
+  await go(page, '/sagas', 'Saga ログ');
+  const cards = page.locator('li[data-saga-id]');
+  await eventually(async () => (await cards.count()) === 20, { what: '20 sagas on the first page' });
+  assert.equal(await page.locator(`li[data-saga-id="fulfilment-${orders.shipped}"]`).count(), 0, 'the oldest saga is not on the first page');
+  const pager = page.getByRole('navigation', { name: 'Saga ログのページ' });
+  await pager.getByRole('button', { name: '次へ →' }).click();
+  await page.locator(`li[data-saga-id="fulfilment-${orders.shipped}"]`).waitFor();
+  assert.equal(await cards.count(), 1, 'the second page holds the rest');
+  await assertText(pager, '2 ページ');
+  assert.ok(await pager.getByRole('button', { name: '次へ →' }).isDisabled(), 'no third page');
+  await pager.getByRole('button', { name: '← 前へ' }).click();
+  await eventually(async () => (await cards.count()) === 20, { what: 'back on the first page' });
   assertCleanWithLogs(admin);
 });
