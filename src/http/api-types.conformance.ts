@@ -34,4 +34,6 @@ export type ApiConformance = [
   Assert<Same<LagReport, Api.LagReport>>,
   Assert<Same<Omit<LiveChange, 'owner'>, Api.LiveChange>>,
   Assert<Same<Answer<'listEvents'>, Api.EventPage>>,
+  Assert<Same<Answer<'listSagas'>, Api.SagaPage>>,
+  Assert<Same<NonNullable<Answer<'getSaga'>>, Api.Saga>>,
 ];

@@ -352,26 +352,18 @@ export interface SagaStep {
 
 export interface Saga {
   saga_id: string;
-  saga_type: 'fulfilment' | 'reservation_expiry' | (string & {});
-  order_id: string;
+  saga_type: 'fulfilment' | 'reservation_expiry';
+  /** The order the saga is about (null only for a saga recorded without one). */
+  order_id: string | null;
   status: SagaStatus;
   started_at: string;
   updated_at: string;
+  /** In the order they happened; the event ids name the events each step wrote or was made of. */
   steps: SagaStep[];
 }
 
+/** GET /sagas?order_id=&status=&type=&limit=&cursor= (admin): newest first. GET /sagas/{saga_id} answers one Saga. */
 export type SagaPage = Page<Saga>;
-
-/** One row of the saga log as GET /sagas answered before sagas were grouped (still accepted by the SPA). */
-export interface SagaLogRow {
-  saga_id: string;
-  saga_type: string;
-  step: string;
-  status: string;
-  detail: Record<string, unknown>;
-  event_id: string | null;
-  created_at: string;
-}
 
 // ── marketing and dashboard ─────────────────────────────────────────────────────────────────────────────────
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { freePort, waitForPort } from '../../src/devstack/process.ts';
-import { go, openPerson, screenshotDir, shoot, type Person } from '../support/browser.ts';
+import { assertText, go, loginThroughForm, openPerson, screenshotDir, shoot, storedSession, type Person } from '../support/browser.ts';
 import { stackSecrets, uniq } from '../support/env.ts';
 import { client, eventually } from '../support/http.ts';
 import { useShop, type ShopFixture } from '../support/shop.ts';
@@ -36,14 +36,6 @@ after(async () => {
 const header = (page: Page) => page.getByRole('banner');
 const nav = (page: Page) => page.getByRole('navigation', { name: 'メイン' });
 
-async function loginThroughForm(page: Page, email: string, password: string) {
-  await go(page, '/login', 'ログイン');
-  await page.getByLabel('メールアドレス').fill(email);
-  await page.getByLabel('パスワード').fill(password);
-  await page.getByRole('button', { name: 'ログイン', exact: true }).click();
-  await page.getByRole('heading', { level: 1, name: '商品一覧' }).waitFor();
-}
-
 test('a customer registers, logs in, searches in Japanese and English, checks out, pays and sees the order change live', async () => {
   await browsers();
   const { page } = customer;
@@ -69,10 +61,15 @@ test('a customer registers, logs in, searches in Japanese and English, checks ou
   await page.getByRole('heading', { level: 1, name: '商品一覧' }).waitFor();
   await assertText(page.getByTestId('current-user'), /佐藤 花子\s*顧客/);
 
-  // Log out, fail once with a wrong password (the api's detail is shown), then log in.
+  // Log out: the server revokes the session (the old refresh token is refused), the browser forgets it.
+  const before = await storedSession(page);
+  assert.ok(before, 'a session while logged in');
   await header(page).getByRole('button', { name: 'ログアウト' }).click();
   await page.getByRole('heading', { level: 1, name: 'ログイン' }).waitFor();
-  assert.equal(await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('ec-shop.session')), null, 'logging out forgets the tokens');
+  assert.equal(await storedSession(page), null, 'logging out forgets the tokens');
+  const refused = await f.a.http.post('/auth/refresh', { refresh_token: before.refresh_token });
+  assert.equal(refused.status, 401, `the logged-out refresh token is refused: ${JSON.stringify(refused.body)}`);
+  // Fail once with a wrong password (the api's detail is shown), then log in.
   await page.getByLabel('メールアドレス').fill(email);
   await page.getByLabel('パスワード').fill('wrong password');
   await page.getByRole('button', { name: 'ログイン', exact: true }).click();
@@ -223,6 +220,27 @@ test('an admin creates a category and a product through the forms, adds stock, s
   const delivered = await f.a.http.get(`/orders/${order.order_id}?min_version=4`, buyer.token);
   assert.equal(delivered.body.status, 'delivered');
 
+  // A screen can be a moment behind: the customer cancels the paid order just as the admin ships it. The api
+  // refuses (409) and the admin sees its detail; then the row shows the cancel and the refund, and no ship form.
+  const late = await f.a.order(buyer, [[product.id, 1]]);
+  assert.equal((await f.a.http.post(`/orders/${late.order_id}/pay`, undefined, buyer.token)).status, 200);
+  // The unfiltered list: the row stays on screen when its status changes (a status filter would drop it).
+  await page.getByLabel('状態').selectOption({ label: 'すべて' });
+  await page.getByLabel(`注文 ${late.order_id} の追跡番号`).fill('YMT-999999');
+  await page.route(`**/orders/${late.order_id}/ship`, async (route) => {
+    const cancelled = await f.a.http.post(`/orders/${late.order_id}/cancel`, { reason: '気が変わった' }, buyer.token);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    await route.continue();
+  });
+  await page.getByRole('button', { name: `注文 ${late.order_id} を発送` }).click();
+  const lateRow = page.locator(`tr[data-order-id="${late.order_id}"]`);
+  await assertText(lateRow.getByRole('alert'), 'cannot ship an order that is cancelled');
+  await page.unroute(`**/orders/${late.order_id}/ship`);
+  await assertText(lateRow.locator('.badge'), 'キャンセル');
+  await assertText(lateRow, '返金');
+  await shoot(page, dir, '11b-admin-ship-refused');
+  assert.equal(await page.getByRole('button', { name: `注文 ${late.order_id} を発送` }).count(), 0, 'no ship form for a cancelled order');
+
   await menu.getByRole('link', { name: '統計' }).click();
   await page.getByRole('heading', { name: '注文統計' }).waitFor();
   await shoot(page, dir, '12-admin-stats');
@@ -309,6 +327,7 @@ test('a customer gets no admin controls, and an insufficient-stock refusal is sh
   for (const [route, heading] of [
     ['/admin', '管理'],
     ['/events', 'イベントログ'],
+    ['/sagas', 'Saga ログ'],
     ['/dashboard', 'ダッシュボード'],
     ['/ops', '運用'],
   ]) {
@@ -359,17 +378,5 @@ function assertCleanWithLogs(person: Person): void {
   } catch (err) {
     console.log(f.shop.logs().split('\n').filter((l) => /warn|error/i.test(l)).slice(-40).join('\n'));
     throw err;
-  }
-}
-
-/** Waits until the locator's text matches (Playwright-core has no expect; this is its polling equivalent). */
-async function assertText(locator: ReturnType<Page['locator']>, expected: string | RegExp, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = ((await locator.first().textContent({ timeout: Math.max(1000, deadline - Date.now()) }).catch(() => '')) ?? '').replace(/\s+/g, ' ');
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return;
-    if (Date.now() > deadline) assert.fail(`expected ${String(expected)} in "${last}"`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -1,4 +1,4 @@
-import { sessionFrom, type Session, type SessionStore } from './session.ts';
+import { refreshDue, sessionFrom, type Session, type SessionStore } from './session.ts';
 import type { FieldError, LoginRequest, Me, Problem, RegisterRequest, Registered, TokenPair } from './types.ts';
 
 /** A refused request: the problem details the api answered (or one made up for a network failure). */
@@ -43,8 +43,13 @@ export interface ApiClient {
   session: SessionStore;
 }
 
-/** Refresh this long before the access token expires, so no request goes out with a dying token. */
-const EARLY_MS = 60_000;
+/** Mutual exclusion across the tabs of one browser (the Web Locks API); injectable for tests. */
+export interface Locks {
+  request<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+const browserLocks = (): Locks | undefined =>
+  typeof navigator !== 'undefined' && navigator.locks ? { request: (name, fn) => navigator.locks.request(name, fn) as Promise<never> } : undefined;
 
 async function problemOf(res: Response): Promise<Problem> {
   const text = await res.text().catch(() => '');
@@ -66,43 +71,46 @@ const networkProblem = (err: unknown): Problem => ({
 
 /**
  * fetch with the session: JSON in and out, problem details as ApiError, access tokens refreshed transparently
- * (before expiry, or once after a 401). All concurrent requests share one refresh in flight; across tabs the
- * refresh runs under a Web Lock and re-reads storage first, because refresh tokens rotate: presenting one that
- * another tab has just spent would revoke the whole session.
+ * (before expiry, or once after a 401). Refresh tokens rotate and the api revokes the whole session when a spent
+ * one is presented again, so a refresh token is presented at most once, ever: concurrent requests of a tab share
+ * one refresh in flight, and across tabs refreshes run one at a time under a Web Lock, each first reading the
+ * newest session from IndexedDB (session.ts), which the previous holder wrote before releasing the lock.
  */
-export function createApiClient(opts: { session: SessionStore; onLoggedOut: () => void; fetch?: typeof fetch }): ApiClient {
+export function createApiClient(opts: { session: SessionStore; onLoggedOut: () => void; fetch?: typeof fetch; locks?: Locks }): ApiClient {
   const { session } = opts;
   const doFetch = opts.fetch ?? ((input: RequestInfo, init?: RequestInit) => window.fetch(input, init));
+  const locks = opts.locks ?? browserLocks();
   let inFlight: Promise<string | null> | undefined;
 
-  const endSession = () => {
-    if (session.get()) session.set(null);
+  const endSession = async () => {
+    if (session.get()) await session.set(null).catch(() => undefined);
     opts.onLoggedOut();
   };
 
-  const withLock = <T,>(fn: () => Promise<T>): Promise<T> =>
-    typeof navigator !== 'undefined' && navigator.locks ? (navigator.locks.request('ec-shop-refresh', fn) as Promise<T>) : fn();
+  const withLock = <T,>(fn: () => Promise<T>): Promise<T> => (locks ? locks.request('ec-shop-refresh', fn) : fn());
 
   async function rotate(stale: string | null): Promise<string | null> {
     return withLock(async () => {
-      const current = session.reload();
+      const current = await session.latest();
       if (!current) return null;
       // Another request or tab rotated while we waited for the lock: use its tokens.
-      if (current.access_token !== stale && current.access_expires_at - Date.now() > EARLY_MS) return current.access_token;
+      if (current.access_token !== stale && !refreshDue(current)) return current.access_token;
       let res: Response;
       try {
         res = await doFetch('/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: current.refresh_token }) });
       } catch (err) {
+        // The token may or may not have been spent: the next attempt reads storage again and finds out (401).
         throw new ApiError(networkProblem(err));
       }
       if (res.status === 401 || res.status === 400 || res.status === 403) {
-        endSession();
+        await endSession();
         return null;
       }
       if (!res.ok) throw new ApiError(await problemOf(res));
       const tokens = (await res.json()) as TokenPair;
       const next: Session = sessionFrom(tokens, current.user);
-      session.set(next);
+      // Committed before the lock is released: the next holder, in any tab, presents this refresh token.
+      await session.set(next);
       return next.access_token;
     });
   }
@@ -115,7 +123,7 @@ export function createApiClient(opts: { session: SessionStore; onLoggedOut: () =
   async function accessToken(): Promise<string | null> {
     const current = session.get();
     if (!current) return null;
-    if (current.access_expires_at - Date.now() > EARLY_MS) return current.access_token;
+    if (!refreshDue(current)) return current.access_token;
     return refresh(current.access_token);
   }
 
@@ -140,7 +148,7 @@ export function createApiClient(opts: { session: SessionStore; onLoggedOut: () =
       if (!token) throw new ApiError(await problemOf(res));
       res = await send(method, path, token, o);
       if (res.status === 401) {
-        endSession();
+        await endSession();
         throw new ApiError(await problemOf(res));
       }
     }
@@ -162,17 +170,18 @@ export function createApiClient(opts: { session: SessionStore; onLoggedOut: () =
     async login(req) {
       const tokens = await request<TokenPair>('POST', '/auth/login', { body: req, auth: false });
       const me = await request<Me>('GET', '/me', { auth: false, headers: { authorization: `Bearer ${tokens.access_token}` } });
-      session.set(sessionFrom(tokens, me));
+      await session.set(sessionFrom(tokens, me));
       return me;
     },
     register: (req) => request<Registered>('POST', '/auth/register', { body: req, auth: false }),
     async logout() {
-      const current = session.get();
       // Revoke the refresh token's family on the server when it can; log out locally whatever it answers.
-      if (current) {
-        await send('POST', '/auth/logout', null, { body: { refresh_token: current.refresh_token } }).catch(() => undefined);
-      }
-      session.set(null);
+      // Under the refresh lock: the token revoked is the newest, not one another tab is rotating right now.
+      await withLock(async () => {
+        const current = (await session.latest().catch(() => null)) ?? session.get();
+        if (current) await send('POST', '/auth/logout', null, { body: { refresh_token: current.refresh_token } }).catch(() => undefined);
+        await session.set(null).catch(() => undefined);
+      });
     },
   };
 }

@@ -46,7 +46,8 @@ function staleKeys(change: LiveChange): QueryKey[] {
     case 'Cart':
       return [...common, ['cart']];
     case 'Inventory':
-      return [...common, ['inventory'], ['products'], ['product', id.replace(/^inventory-/, '')]];
+      // StockReturned is part of a fulfilment saga's compensation.
+      return [...common, ['inventory'], ['products'], ['product', id.replace(/^inventory-/, '')], ['sagas']];
     case 'Product':
       return [...common, ['products'], ['product', id], ['inventory']];
     case 'Category':
@@ -55,6 +56,15 @@ function staleKeys(change: LiveChange): QueryKey[] {
       return common;
   }
 }
+
+/**
+ * The saga log is written by the worker from the same events the projector reads, each at its own pace, so the
+ * saga's record of a change can land a moment after the change was pushed. What shows sagas is asked again
+ * twice after the last such change (only what is on screen refetches).
+ */
+const SAGA_FOLLOW_UP_MS = [1500, 5000];
+const sagaKeys = (change: LiveChange): QueryKey[] =>
+  ['Order', 'Shipment', 'Inventory'].includes(change.aggregate_type) ? [['sagas'], ['order'], ['orders']] : [];
 
 function redirectToLogin() {
   const current = window.location.hash.replace(/^#/, '') || '/products';
@@ -110,15 +120,34 @@ function LiveBridge({ children }: { children: ReactNode }) {
     if (!userId) return;
     let pending: LiveChange[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const followUps = new Set<ReturnType<typeof setTimeout>>();
+    const invalidate = (keys: Iterable<QueryKey>) => {
+      for (const key of keys) void queryClient.invalidateQueries({ queryKey: key });
+    };
     // Changes come in bursts (a checkout touches an order, a cart and every line's stock): one refetch each.
     const flush = () => {
       timer = undefined;
       const keys = new Map<string, QueryKey>();
-      for (const change of pending) for (const key of staleKeys(change)) keys.set(JSON.stringify(key), key);
+      const later = new Map<string, QueryKey>();
+      for (const change of pending) {
+        for (const key of staleKeys(change)) keys.set(JSON.stringify(key), key);
+        for (const key of sagaKeys(change)) later.set(JSON.stringify(key), key);
+      }
       pending = [];
-      for (const key of keys.values()) void queryClient.invalidateQueries({ queryKey: key });
+      invalidate(keys.values());
+      if (later.size === 0) return;
+      // Debounced: while changes keep coming they refetch anyway; the follow-ups matter after the last one.
+      for (const t of followUps) clearTimeout(t);
+      followUps.clear();
+      for (const ms of SAGA_FOLLOW_UP_MS) {
+        const t = setTimeout(() => {
+          followUps.delete(t);
+          invalidate(later.values());
+        }, ms);
+        followUps.add(t);
+      }
     };
-    return startLive(client, {
+    const stop = startLive(client, {
       change(change) {
         pending.push(change);
         timer ??= setTimeout(flush, 150);
@@ -126,6 +155,11 @@ function LiveBridge({ children }: { children: ReactNode }) {
       resync: () => void queryClient.invalidateQueries(),
       status: setStatus,
     });
+    return () => {
+      stop();
+      clearTimeout(timer);
+      for (const t of followUps) clearTimeout(t);
+    };
   }, [client, queryClient, userId]);
   return <LiveContext.Provider value={status}>{children}</LiveContext.Provider>;
 }

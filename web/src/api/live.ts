@@ -10,6 +10,9 @@ export interface LiveHandlers {
   status(status: LiveStatus): void;
 }
 
+/** A stream that was ready and lasted this long worked: its end is not a reason to back off. */
+const HEALTHY_MS = 2000;
+
 type Message = { kind: 'change'; change: LiveChange } | { kind: 'resync' } | { kind: 'status'; status: LiveStatus } | { kind: 'hello' };
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -88,6 +91,8 @@ export function startLive(client: ApiClient, handlers: LiveHandlers): () => void
       stop.signal.addEventListener('abort', abortAttempt, { once: true });
       let wait = delay;
       const openedAt = Date.now();
+      let ready = false;
+      let ended = false;
       try {
         if (token === undefined) throw new Error('token refresh failed');
         const res = await fetch('/live', { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: attempt.signal, cache: 'no-store' });
@@ -109,6 +114,7 @@ export function startLive(client: ApiClient, handlers: LiveHandlers): () => void
               res.body,
               (event, data) => {
                 if (event === 'ready') {
+                  ready = true;
                   heartbeat = (JSON.parse(data) as LiveReady).heartbeat_ms || heartbeat;
                   emit({ kind: 'status', status: 'live' });
                   // Anything that changed while we were not listening is unknown: refetch.
@@ -122,8 +128,9 @@ export function startLive(client: ApiClient, handlers: LiveHandlers): () => void
           } finally {
             clearTimeout(watchdog);
           }
-          // The server ends a stream when the access token expires: come back at once with a fresh one.
-          wait = Date.now() - openedAt > 10_000 ? 250 : delay;
+          // The server ends a stream when its access token expires (every 15 min; sooner with short test TTLs):
+          // a stream that worked and ended is no failure — come back at once with a fresh token.
+          ended = true;
         }
       } catch {
         /* network error, watchdog or stop: retry below unless stopped */
@@ -131,9 +138,15 @@ export function startLive(client: ApiClient, handlers: LiveHandlers): () => void
         stop.signal.removeEventListener('abort', abortAttempt);
       }
       if (stop.signal.aborted) break;
+      const healthy = ready && Date.now() - openedAt > HEALTHY_MS;
+      if (healthy) {
+        // It worked for a while: whatever ended it, start the backoff afresh.
+        delay = 1000;
+        wait = ended ? 250 : delay;
+      }
       emit({ kind: 'status', status: 'reconnecting' });
       await sleep(wait * (0.8 + Math.random() * 0.4), stop.signal);
-      delay = Date.now() - openedAt > 10_000 ? 1000 : Math.min(delay * 2, 30_000);
+      if (!healthy) delay = Math.min(delay * 2, 30_000);
     }
     emit({ kind: 'status', status: 'off' });
     leading = false;

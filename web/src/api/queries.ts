@@ -1,6 +1,6 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { useApi, useSession, useVersions } from './context.tsx';
-import { normalizeSagas } from './sagas.ts';
+import { indexEvents, sagaStreams, type EventRef } from './sagas.ts';
 import type {
   AggregateState,
   Cart,
@@ -16,6 +16,8 @@ import type {
   Page,
   Product,
   Readiness,
+  Saga,
+  SagaPage,
   Stream,
 } from './types.ts';
 
@@ -125,9 +127,39 @@ export function useSagas(params: { status?: string; type?: string; order_id?: st
   const api = useApi();
   return useQuery({
     queryKey: ['sagas', params],
-    queryFn: async ({ signal }) => normalizeSagas(await api.get<unknown>(`/sagas${qs({ ...params, limit: 50 })}`, { signal })),
+    queryFn: ({ signal }) => api.get<SagaPage>(`/sagas${qs({ ...params, limit: 20 })}`, { signal }),
     placeholderData: keepPreviousData,
   });
+}
+
+/**
+ * The events a saga's steps name, looked up in the streams it may have written to (its order, the shipment, the
+ * inventory of each product): the saga log keeps event ids, the event store knows what they are. Loaded when
+ * asked for (`enabled`), since a page of sagas would otherwise read every stream of every order on it.
+ */
+export function useSagaEvents(saga: Saga, enabled: boolean): { events: Map<string, EventRef>; isPending: boolean; error: unknown } {
+  const api = useApi();
+  const orderId = saga.order_id ?? '';
+  const order = useQuery({
+    queryKey: ['order', orderId],
+    queryFn: ({ signal }) => api.get<Order>(`/orders/${encodeURIComponent(orderId)}`, { signal }),
+    enabled: enabled && !!orderId,
+  });
+  const ids = order.data ? sagaStreams(orderId, order.data.items.map((i) => i.product_id)) : [];
+  const streams = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: ['stream', id],
+      queryFn: ({ signal }: { signal: AbortSignal }) => api.get<Stream>(`/events/${encodeURIComponent(id)}`, { signal }),
+      enabled,
+      // A reservation-expiry saga's order has no shipment stream: a 404 is an answer, not a failure to retry.
+      retry: false,
+    })),
+  });
+  return {
+    events: indexEvents(streams.map((s) => s.data)),
+    isPending: enabled && (order.isPending || streams.some((s) => s.isPending)),
+    error: order.error,
+  };
 }
 
 /** Consumer lag is the one screen that polls: Kafka offsets do not go through the read model's NOTIFY. */

@@ -4,12 +4,13 @@ import type { OrderStatus, SagaStatus, SagaStepStatus } from '../api/types.ts';
 import { ORDER_STATUS_LABEL, SAGA_STATUS_LABEL, STEP_STATUS_LABEL } from '../lib/format.ts';
 
 /** A problem's `detail` (the api's own message), shown where it happened; field errors are listed below it. */
-export function ProblemText({ error, id }: { error: unknown; id?: string }) {
+export function ProblemText({ error, id, title }: { error: unknown; id?: string; title?: string }) {
   if (!error) return null;
   const detail = isApiError(error) ? error.problem.detail : error instanceof Error ? error.message : String(error);
   const fields = isApiError(error) ? error.problem.errors ?? [] : [];
   return (
     <div className="problem" role="alert" id={id}>
+      {title && <strong className="problem-title">{title}: </strong>}
       <span>{detail}</span>
       {fields.length > 0 && (
         <ul>

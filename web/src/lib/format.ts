@@ -67,9 +67,13 @@ export const EVENT_LABEL: Record<string, string> = {
   OrderDelivered: '配達完了',
   OrderCancelled: 'キャンセル',
   OrderShipmentFailed: '配送失敗',
-  ShipmentInitiated: '配送依頼',
-  ShipmentCompleted: '配送完了',
+  OrderPaymentRefunded: '返金',
+  StockReturned: '在庫の戻し',
+  ShipmentInitiated: '配送の受付',
+  ShipmentRequested: '配送業者へ依頼',
+  ShipmentCompleted: '出荷',
   ShipmentFailed: '配送失敗',
+  ShipmentCancelled: '配送の取消',
 };
 
 export const EVENT_TYPES = Object.keys(EVENT_LABEL);
@@ -78,13 +82,61 @@ export const eventLabel = (type: string) => EVENT_LABEL[type] ?? type;
 
 /** A saga step name (snake_case, past tense) in Japanese where known. */
 export const STEP_LABEL: Record<string, string> = {
-  started: '開始',
-  shipment_requested: '配送依頼',
+  started: '開始（支払い確認）',
+  shipment_opened: '配送の受付',
+  shipment_requested: '配送業者へ依頼',
   dispatched: '出荷',
-  failed: '失敗',
-  compensated: '補償',
-  completed: '完了',
+  failed: '配送失敗',
+  cancelled: 'キャンセル',
+  compensated: '補償（返金・在庫の戻し）',
+  carrier_answered: '配送業者の回答（反映なし）',
+  stalled: '停止（再試行中）',
+  completed: '終了',
   expired: '期限切れで取消',
   skipped: '対象外（支払い済みなど）',
 };
 export const stepLabel = (step: string) => STEP_LABEL[step] ?? step;
+
+/** How a saga ended (its `completed` step's outcome). */
+export const OUTCOME_LABEL: Record<string, string> = {
+  shipped: '発送済み',
+  shipment_failed: '配送失敗（返金済み）',
+  cancelled: 'キャンセル（返金済み）',
+  expired: '支払期限切れで取消',
+};
+
+const WHO_LABEL: Record<string, string> = { customer: 'お客様', admin: '管理者（手動）', system: 'システム', carrier: '配送業者' };
+const ANSWER_LABEL: Record<string, string> = { dispatched: '出荷', failed: '失敗' };
+
+/** A saga step's detail as labelled values for people (never a JSON dump); unknown keys keep their name. */
+export function stepDetails(detail: Record<string, unknown>): Array<{ key: string; label: string; value: string }> {
+  const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? num(v) : typeof v === 'boolean' ? (v ? 'はい' : 'いいえ') : JSON.stringify(v));
+  const fields: Record<string, [string, (v: unknown) => string]> = {
+    amount: ['金額', (v) => (typeof v === 'number' ? yen(v) : text(v))],
+    refunded_amount: ['返金額', (v) => (typeof v === 'number' ? yen(v) : text(v))],
+    paid_at: ['支払日時', (v) => dateTime(String(v))],
+    shipment_id: ['配送 ID', text],
+    carrier: ['配送業者', text],
+    carrier_reference: ['配送業者の受付番号', text],
+    tracking_number: ['追跡番号', text],
+    dispatched_by: ['出荷の記録', (v) => WHO_LABEL[String(v)] ?? text(v)],
+    cancelled_by: ['キャンセルした人', (v) => WHO_LABEL[String(v)] ?? text(v)],
+    reason: ['理由', text],
+    outcome: ['結果', (v) => OUTCOME_LABEL[String(v)] ?? text(v)],
+    answer: ['回答', (v) => ANSWER_LABEL[String(v)] ?? text(v)],
+    why: ['反映しなかった理由', text],
+    shipment_cancelled: ['配送の取消', text],
+    attempts: ['試行回数', text],
+    expires_at: ['支払期限', (v) => dateTime(String(v))],
+    fired_at: ['実行日時', (v) => dateTime(String(v))],
+    action: ['処理', (v) => ({ request: '配送依頼', answer: '回答の確認' })[String(v)] ?? text(v)],
+    error: ['エラー', text],
+    retrying_every_ms: ['再試行の間隔', (v) => (typeof v === 'number' ? `${num(Math.round(v / 1000))} 秒` : text(v))],
+  };
+  return Object.entries(detail)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([key, v]) => {
+      const [label, format] = fields[key] ?? [key, text];
+      return { key, label, value: format(v) };
+    });
+}

@@ -105,7 +105,8 @@ function Charts({ d }: { d: Dashboard }) {
         >
           <Bar
             data={{ labels: d.popular_products.map((p) => p.name), datasets: [{ label: '販売数', data: d.popular_products.map((p) => p.units_sold), backgroundColor: PALETTE[1] }] }}
-            options={{ ...base, indexAxis: 'y' }}
+            // Units are whole: no 0.5 ticks on a small shop's axis.
+            options={{ ...base, indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }}
           />
         </ChartCard>
         <ChartCard

@@ -1,11 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { useApi, useSession, useVersions } from '../api/context.tsx';
 import { useOrder, useStream } from '../api/queries.ts';
-import type { Order, OrderChanged, StoredEvent } from '../api/types.ts';
+import type { Order, OrderChanged } from '../api/types.ts';
 import { Field, OrderStatusBadge, ProblemText, QueryView, StepStatusIcon } from '../components/ui.tsx';
-import { dateTime, eventLabel, remaining, SAGA_STATUS_LABEL, stepLabel, yen } from '../lib/format.ts';
+import { dateTime, remaining, yen } from '../lib/format.ts';
+import { fulfilmentStages, orderTimeline, sagaBehind } from '../lib/timeline.ts';
 import { useNow } from '../lib/use-now.ts';
 
 function useOrderCommand(orderId: string, path: string) {
@@ -68,46 +69,74 @@ function Actions({ order }: { order: Order }) {
   );
 }
 
-interface TimelineEntry {
-  at: string;
-  title: string;
-  detail?: string;
-  kind: 'event' | 'saga';
-  status?: 'completed' | 'failed' | 'skipped';
+/**
+ * Asks again, a few times with growing pauses, while the saga's record lags what the order shows (the worker
+ * writes the saga log from the same events the projector reads, on its own schedule). Bounded: a worker that is
+ * down leaves the page as it is after ~30 s, not polling for ever.
+ */
+const CATCH_UP_MS = [500, 1000, 2000, 4000, 8000, 15000];
+
+function useSagaCatchUp(order: Order | undefined, fetchedAt: number, refetch: () => unknown) {
+  const tries = useRef({ version: -1, count: 0 });
+  useEffect(() => {
+    if (!order) return;
+    if (tries.current.version !== order.version) tries.current = { version: order.version, count: 0 };
+    if (!sagaBehind(order) || tries.current.count >= CATCH_UP_MS.length) return;
+    const t = setTimeout(() => {
+      tries.current.count += 1;
+      void refetch();
+    }, CATCH_UP_MS[tries.current.count]);
+    return () => clearTimeout(t);
+  }, [order, fetchedAt, refetch]);
 }
 
-function eventSummary(e: StoredEvent): string | undefined {
-  const d = e.data as Record<string, unknown>;
-  if (e.event_type === 'OrderCancelled' && d.reason) return `理由: ${String(d.reason)}`;
-  if (e.event_type === 'OrderShipped' && d.tracking_number) return `追跡番号: ${String(d.tracking_number)}`;
-  if (e.event_type === 'OrderPaid' && typeof d.amount === 'number') return yen(d.amount);
-  if (e.event_type === 'OrderPlaced' && typeof d.total === 'number') return yen(d.total);
-  if (e.event_type === 'OrderShipmentFailed' && d.reason) return String(d.reason);
-  return undefined;
+function Stages({ order }: { order: Order }) {
+  const stages = fulfilmentStages(order);
+  return (
+    <ol className="stages" aria-label="配送の進み具合">
+      {stages.map((s) => (
+        <li key={s.key} className={`stage stage-${s.state}`} aria-current={s.state === 'current' ? 'step' : undefined}>
+          <span className="stage-dot" aria-hidden="true">
+            {s.state === 'done' ? '✓' : s.state === 'failed' ? '✗' : ''}
+          </span>
+          <span className="stage-label">{s.label}</span>
+          <span className="sr-only">{{ done: '（済み）', current: '（進行中）', failed: '（中止）', todo: '' }[s.state]}</span>
+        </li>
+      ))}
+    </ol>
+  );
 }
 
-/** The order's history: its events from the event store, and its fulfilment saga's steps where the api has them. */
+/** The order's history: its events from the event store and its fulfilment saga's steps, in the order they happened. */
 function Timeline({ order }: { order: Order }) {
   const stream = useStream(order.order_id);
-  const entries: TimelineEntry[] = [
-    ...(stream.data?.events ?? []).map((e): TimelineEntry => {
-      const summary = eventSummary(e);
-      return { at: e.created_at, title: `${eventLabel(e.event_type)} (${e.event_type} v${e.version})`, kind: 'event', ...(summary ? { detail: summary } : {}) };
-    }),
-    ...(order.fulfilment?.steps ?? []).map((s): TimelineEntry => ({ at: s.at, title: `配送 Saga: ${stepLabel(s.step)}`, kind: 'saga', status: s.status })),
-  ].sort((x, y) => x.at.localeCompare(y.at));
+  const entries = orderTimeline(order, stream.data?.events ?? []);
   return (
     <section className="card" aria-labelledby="timeline-title">
       <h2 id="timeline-title">タイムライン</h2>
+      <p className="muted legend">
+        <span className="legend-event">イベント</span>（注文ストリームに記録された事実）と <span className="legend-saga">配送 Saga</span>（支払い後の処理の各ステップ）
+      </p>
       <ProblemText error={stream.error} />
       <ol className="timeline">
-        {entries.map((e, i) => (
-          <li key={`${e.at}-${i}`} className={`timeline-${e.kind}`}>
+        {entries.map((e) => (
+          <li key={e.key} className={`timeline-${e.kind}${e.status ? ` timeline-${e.status}` : ''}`} data-kind={e.kind} data-code={e.code}>
             <time dateTime={e.at}>{dateTime(e.at)}</time>
-            <span className="timeline-title">
-              {e.status && <StepStatusIcon status={e.status} />} {e.title}
+            <span className="timeline-body">
+              <span className="timeline-title">
+                {e.status && <StepStatusIcon status={e.status} />}
+                {e.kind === 'saga' && <span className="kind-tag">配送</span>}
+                {e.title}{' '}
+                {e.href ? (
+                  <Link to={e.href} className="timeline-code">
+                    {e.code}
+                  </Link>
+                ) : (
+                  <code className="timeline-code">{e.code}</code>
+                )}
+              </span>
+              {e.detail && <span className="timeline-detail">{e.detail}</span>}
             </span>
-            {e.detail && <span className="muted"> {e.detail}</span>}
           </li>
         ))}
       </ol>
@@ -118,10 +147,38 @@ function Timeline({ order }: { order: Order }) {
   );
 }
 
+function Outcome({ order }: { order: Order }) {
+  const f = order.fulfilment;
+  return (
+    <>
+      {order.status === 'cancelled' && order.reason && <p>キャンセル理由: {order.reason}</p>}
+      {order.tracking_number && (
+        <p>
+          追跡番号: <strong data-testid="tracking-number">{order.tracking_number}</strong>
+          {order.shipment?.dispatched_by === 'admin' ? <span className="muted">（管理者が発送）</span> : f?.carrier && <span className="muted">（{f.carrier}）</span>}
+          {order.shipped_at && <span className="muted"> · 発送 {dateTime(order.shipped_at)}</span>}
+        </p>
+      )}
+      {order.status === 'shipment_failed' && (
+        <p className="notice bad-notice" data-testid="shipment-failed">
+          配送に失敗しました{f?.failure_reason ? `: ${f.failure_reason}` : ''}。ご迷惑をおかけして申し訳ありません。
+        </p>
+      )}
+      {order.refunded_amount !== null && (
+        <p className="refund" data-testid="refund">
+          返金済み: <strong>{yen(order.refunded_amount)}</strong>
+          {order.refunded_at && <span className="muted"> · {dateTime(order.refunded_at)}</span>}
+        </p>
+      )}
+    </>
+  );
+}
+
 export function OrderPage() {
   const { id = '' } = useParams();
   const order = useOrder(id);
   const session = useSession();
+  useSagaCatchUp(order.data, order.dataUpdatedAt, order.refetch);
   return (
     <section>
       <p>
@@ -129,7 +186,7 @@ export function OrderPage() {
         {session?.user.role === 'admin' && (
           <>
             {' '}
-            · <Link to="/admin?tab=orders">注文管理</Link>
+            · <Link to="/admin?tab=orders">注文管理</Link> · <Link to={`/sagas?order_id=${encodeURIComponent(id)}`}>この注文の Saga</Link>
           </>
         )}
       </p>
@@ -145,21 +202,10 @@ export function OrderPage() {
                 <span className="muted"> 注文日時 {dateTime(o.placed_at)}</span>
               </p>
               <Deadline order={o} />
-              {o.status === 'cancelled' && o.reason && <p>キャンセル理由: {o.reason}</p>}
-              {o.tracking_number && (
-                <p>
-                  追跡番号: <strong data-testid="tracking-number">{o.tracking_number}</strong>
-                </p>
-              )}
-              {o.fulfilment && (
-                <p>
-                  配送: {SAGA_STATUS_LABEL[o.fulfilment.status]}
-                  {o.fulfilment.carrier && ` · ${o.fulfilment.carrier}`}
-                  {o.fulfilment.failure_reason && ` · ${o.fulfilment.failure_reason}`}
-                </p>
-              )}
+              <Outcome order={o} />
+              {o.status !== 'pending' && <Stages order={o} />}
               <div className="table-wrap">
-                <table>
+                <table className="cart">
                   <caption className="sr-only">注文の商品</caption>
                   <thead>
                     <tr>
@@ -181,9 +227,15 @@ export function OrderPage() {
                         <th scope="row">
                           <Link to={`/products/${i.product_id}`}>{i.name}</Link>
                         </th>
-                        <td className="num">{yen(i.price)}</td>
-                        <td className="num">{i.quantity}</td>
-                        <td className="num">{yen(i.subtotal)}</td>
+                        <td className="num" data-label="単価">
+                          {yen(i.price)}
+                        </td>
+                        <td className="num" data-label="数量">
+                          {i.quantity}
+                        </td>
+                        <td className="num" data-label="小計">
+                          {yen(i.subtotal)}
+                        </td>
                       </tr>
                     ))}
                   </tbody>

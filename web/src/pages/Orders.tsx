@@ -19,7 +19,7 @@ export function OrdersPage() {
           ) : (
             <>
               <div className="table-wrap">
-                <table>
+                <table className="stack-narrow">
                   <caption className="sr-only">注文</caption>
                   <thead>
                     <tr>
@@ -30,24 +30,28 @@ export function OrdersPage() {
                         合計
                       </th>
                       <th scope="col">状態</th>
-                      <th scope="col">支払期限 / 追跡番号</th>
+                      <th scope="col">支払期限 / 追跡番号 / 返金</th>
                     </tr>
                   </thead>
                   <tbody>
                     {page.items.map((o) => (
                       <tr key={o.order_id} data-order-id={o.order_id}>
-                        <th scope="row">
+                        <th scope="row" data-label="注文番号" className="nowrap">
                           <Link to={`/orders/${o.order_id}`} aria-label={`注文 ${o.order_id}`}>
                             <code>{shortId(o.order_id)}</code>
                           </Link>
                         </th>
-                        <td>{dateTime(o.placed_at)}</td>
-                        <td>{num(o.items.reduce((n, i) => n + i.quantity, 0))} 点</td>
-                        <td className="num">{yen(o.total)}</td>
-                        <td>
+                        <td data-label="日時">{dateTime(o.placed_at)}</td>
+                        <td data-label="商品数">{num(o.items.reduce((n, i) => n + i.quantity, 0))} 点</td>
+                        <td data-label="合計" className="num">
+                          {yen(o.total)}
+                        </td>
+                        <td data-label="状態">
                           <OrderStatusBadge status={o.status} />
                         </td>
-                        <td>{o.status === 'pending' ? dateTime(o.expires_at) : o.tracking_number ?? '—'}</td>
+                        <td data-label={o.status === 'pending' ? '支払期限' : o.refunded_amount !== null ? '返金' : '追跡番号'}>
+                          {o.status === 'pending' ? dateTime(o.expires_at) : o.refunded_amount !== null ? `${yen(o.refunded_amount)} 返金済み` : o.tracking_number ?? '—'}
+                        </td>
                       </tr>
                     ))}
                   </tbody>

@@ -44,7 +44,7 @@ function AddStock({ row }: { row: Inventory }) {
 function InventoryTable({ rows }: { rows: Inventory[] }) {
   return (
     <div className="table-wrap">
-      <table className="inventory">
+      <table className="inventory stack-narrow">
         <caption className="sr-only">在庫</caption>
         <thead>
           <tr>
@@ -65,13 +65,19 @@ function InventoryTable({ rows }: { rows: Inventory[] }) {
         <tbody>
           {rows.map((row) => (
             <tr key={row.product_id} data-product-id={row.product_id}>
-              <th scope="row">
+              <th scope="row" data-label="商品">
                 <Link to={`/events/inventory-${row.product_id}`}>{row.name ?? row.product_id}</Link>
               </th>
-              <td className="num">{num(row.total_quantity)}</td>
-              <td className="num">{num(row.reserved_quantity)}</td>
-              <td className="num">{num(row.available_quantity)}</td>
-              <td>
+              <td className="num" data-label="総数">
+                {num(row.total_quantity)}
+              </td>
+              <td className="num" data-label="引当済">
+                {num(row.reserved_quantity)}
+              </td>
+              <td className="num" data-label="利用可能">
+                {num(row.available_quantity)}
+              </td>
+              <td data-label="引当">
                 {row.reservations.length === 0 ? (
                   <span className="muted">—</span>
                 ) : (
@@ -87,7 +93,7 @@ function InventoryTable({ rows }: { rows: Inventory[] }) {
                   </ul>
                 )}
               </td>
-              <td>
+              <td data-label="入荷">
                 <AddStock row={row} />
               </td>
             </tr>

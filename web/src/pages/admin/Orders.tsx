@@ -1,11 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { useApi, useVersions } from '../../api/context.tsx';
 import { useOrders } from '../../api/queries.ts';
 import type { Order, OrderChanged, OrderStatus } from '../../api/types.ts';
 import { OrderStatusBadge, Pager, ProblemText, QueryView, useCursorPager } from '../../components/ui.tsx';
-import { dateTime, ORDER_STATUS_LABEL, shortId, yen } from '../../lib/format.ts';
+import { dateTime, ORDER_STATUS_LABEL, SAGA_STATUS_LABEL, shortId, yen } from '../../lib/format.ts';
+import { canShipByHand } from '../../lib/timeline.ts';
 
 function useAdminCommand(order: Order) {
   const api = useApi();
@@ -18,6 +19,8 @@ function useAdminCommand(order: Order) {
       void queryClient.invalidateQueries({ queryKey: ['orders'] });
       void queryClient.invalidateQueries({ queryKey: ['order', answer.order_id] });
     },
+    // Refused because the screen was behind (409: shipped by the carrier, cancelled, failed): show what is true now.
+    onError: () => void queryClient.invalidateQueries({ queryKey: ['orders'] }),
   });
 }
 
@@ -31,7 +34,8 @@ function OrderActions({ order }: { order: Order }) {
   };
   return (
     <>
-      {order.status === 'paid' && (
+      {/* Only while the carrier has not dispatched it; a stale screen still gets the api's 409, shown below. */}
+      {canShipByHand(order) && (
         <form className="ship" onSubmit={ship}>
           <label htmlFor={id} className="sr-only">
             注文 {order.order_id} の追跡番号
@@ -47,13 +51,27 @@ function OrderActions({ order }: { order: Order }) {
           配達完了
         </button>
       )}
-      <ProblemText error={command.error} />
+      <ProblemText error={command.error} title={command.variables?.path === 'deliver' ? '配達完了にできませんでした' : '発送できませんでした'} />
     </>
   );
 }
 
+const isStatus = (s: string | null): s is OrderStatus => !!s && s in ORDER_STATUS_LABEL;
+
 export function AdminOrders() {
-  const [status, setStatus] = useState<OrderStatus | ''>('');
+  const [params, setParams] = useSearchParams();
+  const requested = params.get('status');
+  const status: OrderStatus | '' = isStatus(requested) ? requested : '';
+  const setStatus = (next: OrderStatus | '') =>
+    setParams(
+      (p) => {
+        const q = new URLSearchParams(p);
+        if (next) q.set('status', next);
+        else q.delete('status');
+        return q;
+      },
+      { replace: true },
+    );
   const pager = useCursorPager();
   const orders = useOrders({ mine: false, ...(status ? { status } : {}), ...(pager.cursor ? { cursor: pager.cursor } : {}) });
   return (
@@ -81,7 +99,7 @@ export function AdminOrders() {
         {(page) => (
           <>
             <div className="table-wrap">
-              <table>
+              <table className="stack-narrow">
                 <caption className="sr-only">注文</caption>
                 <thead>
                   <tr>
@@ -98,19 +116,31 @@ export function AdminOrders() {
                 <tbody>
                   {page.items.map((o) => (
                     <tr key={o.order_id} data-order-id={o.order_id}>
-                      <th scope="row">
+                      <th scope="row" data-label="注文番号" className="nowrap">
                         <Link to={`/orders/${o.order_id}`} aria-label={`注文 ${o.order_id}`}>
                           <code>{shortId(o.order_id)}</code>
                         </Link>
                       </th>
-                      <td>{o.user_email}</td>
-                      <td>{dateTime(o.placed_at)}</td>
-                      <td className="num">{yen(o.total)}</td>
-                      <td>
+                      <td data-label="顧客" className="email">
+                        {o.user_email}
+                      </td>
+                      <td data-label="日時">{dateTime(o.placed_at)}</td>
+                      <td data-label="合計" className="num">
+                        {yen(o.total)}
+                      </td>
+                      <td data-label="状態">
                         <OrderStatusBadge status={o.status} />
                         {o.tracking_number && <div className="muted">{o.tracking_number}</div>}
+                        {o.refunded_amount !== null && <div className="muted">返金 {yen(o.refunded_amount)}</div>}
+                        {o.fulfilment && (
+                          <div className="muted">
+                            <Link to={`/sagas?order_id=${o.order_id}`} aria-label={`注文 ${o.order_id} の配送 Saga`}>
+                              配送 Saga: {SAGA_STATUS_LABEL[o.fulfilment.status]}
+                            </Link>
+                          </div>
+                        )}
                       </td>
-                      <td>
+                      <td data-label="操作">
                         <OrderActions order={o} />
                       </td>
                     </tr>
