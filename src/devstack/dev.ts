@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ export const HELP = `usage: make dev [ARGS="…"]   (or: npx tsx cmd/dev.ts [opt
   --projectors N     projector processes (default 2)
   --data-dir DIR     where data lives (default .data)
   --host ADDRESS     address the api listens on (HOST, default 127.0.0.1; 0.0.0.0 shares it with the LAN)
+  --no-browser       do not open the shop in the browser (also BROWSER=none; never when not on a terminal)
 ports (flags or env): --api-port (PORT, 8080) --dynamodb-port (DYNAMODB_PORT, 8000) --postgres-port (PG_PORT, 5432)
   --kafka-port (KAFKA_PORT, 9092) --smtp-port (SMTP_PORT, 1025) --mail-port (MAIL_WEB_PORT, 1080)
 The JWT secret and the admin password are generated once and kept in <data dir>/secrets.json (mode 600).
@@ -29,6 +31,7 @@ const OPTIONS = {
   'kafka-port': { type: 'string' },
   'smtp-port': { type: 'string' },
   'mail-port': { type: 'string' },
+  'no-browser': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -141,6 +144,7 @@ EC Shop is running (${((Date.now() - started) / 1000).toFixed(1)} s) — Ctrl-C 
   processes       api, projector ×${projectors}, notifier, worker — supervised: one that dies is restarted
   rebuild         DATABASE_URL='${stack.env.DATABASE_URL}' DYNAMODB_ENDPOINT=${stack.env.DYNAMODB_ENDPOINT} npm run rebuild
 `);
+    if (!values['no-browser']) openInBrowser(shownUrl, log);
   } catch (err) {
     log(`make dev failed: ${(err as Error).message}`);
     await shutdown(1);
@@ -163,4 +167,27 @@ function lockDataDir(dataDir: string, fresh: boolean): { release(): void } {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, String(process.pid));
   return { release: () => rmSync(file, { force: true }) };
+}
+
+/**
+ * The command that opens a URL in the desktop's browser, the way dev servers do it — or none: only for a person
+ * at a terminal with a desktop (a display on Linux), never in CI or under a script. BROWSER names another
+ * program, or `none`.
+ */
+export function browserCommand(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, interactive: boolean): string | undefined {
+  if (env.BROWSER === 'none' || env.CI || !interactive) return undefined;
+  if (env.BROWSER) return env.BROWSER;
+  if (platform === 'darwin') return 'open';
+  if (platform === 'win32') return 'explorer';
+  if (env.DISPLAY || env.WAYLAND_DISPLAY) return 'xdg-open';
+  return env.WSL_DISTRO_NAME ? 'wslview' : undefined;
+}
+
+/** Never fatal: a browser that does not start only costs a log line. */
+function openInBrowser(url: string, log: (line: string) => void): void {
+  const command = browserCommand(process.env, process.platform, Boolean(process.stdout.isTTY));
+  if (!command) return;
+  const child = spawn(command, [url], { detached: true, stdio: 'ignore' });
+  child.on('error', () => log(`(could not open a browser with ${command}: open ${url} yourself)`));
+  child.unref();
 }
