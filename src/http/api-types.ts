@@ -455,7 +455,10 @@ export interface OpsLinks {
 
 // ── live status (GET /live, Server-Sent Events) ─────────────────────────────────────────────────────────────
 
-/** `event: change`: the read model now reflects `version` of this stream. Refetch what shows it. */
+/**
+ * `event: change`: the read model now reflects `version` of this stream. Refetch what shows it. A saga step the
+ * worker recorded is a change too: `aggregate_type` 'Saga', its saga id, and its number of steps as `version`.
+ */
 export interface LiveChange {
   aggregate_id: string;
   aggregate_type: string;

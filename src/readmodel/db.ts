@@ -13,3 +13,9 @@ export interface Queryable {
  * waiters LISTEN on. Defined here, on the read side, so the api can wait without importing the projector.
  */
 export const READ_MODEL_CHANNEL = 'read_model_updated';
+
+/**
+ * The channel the worker NOTIFYs when it records a saga step (payload: the saga id). The saga log is written by
+ * the worker, not the projector, so its changes would otherwise reach a live view only by polling.
+ */
+export const SAGA_CHANNEL = 'saga_updated';

@@ -1,9 +1,13 @@
 import type pg from 'pg';
 import type { Queryable } from './db.ts';
-import { READ_MODEL_CHANNEL } from './db.ts';
+import { READ_MODEL_CHANNEL, SAGA_CHANNEL } from './db.ts';
 import { parseNotification } from './wait.ts';
 
-/** A stream the read model now reflects up to `version`, and the user it belongs to (orders and carts). */
+/**
+ * A stream the read model now reflects up to `version`, and the user it belongs to (orders and carts). A saga's
+ * change has `aggregate_type` 'Saga', its saga id, the number of steps it has recorded as `version`, and the
+ * owner of its order.
+ */
 export interface LiveChange {
   aggregate_id: string;
   aggregate_type: string;
@@ -58,6 +62,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const listeners = new Set<LiveListener>();
   const flushMs = opts.flushMs ?? 50;
   const pending = new Map<string, number>();
+  const pendingSagas = new Set<string>();
   let client: ListenClient | undefined;
   let starting: Promise<void> | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
@@ -78,9 +83,13 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   async function flush(): Promise<void> {
     flushTimer = undefined;
     const batch = [...pending];
+    const sagas = [...pendingSagas];
     pending.clear();
-    if (batch.length === 0 || listeners.size === 0) return;
+    pendingSagas.clear();
+    if ((batch.length === 0 && sagas.length === 0) || listeners.size === 0) return;
     try {
+      if (sagas.length > 0) await flushSagas(sagas);
+      if (batch.length === 0) return;
       const { rows } = await opts.db.query<{ aggregate_id: string; aggregate_type: string; owner: string | null }>(
         `SELECT s.aggregate_id, s.aggregate_type, COALESCE(o.user_id, c.user_id) AS owner
            FROM unnest($1::text[]) AS n(id)
@@ -101,7 +110,27 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
   }
 
+  async function flushSagas(ids: string[]): Promise<void> {
+    const { rows } = await opts.db.query<{ saga_id: string; owner: string | null; steps: number }>(
+      `SELECT s.saga_id, o.user_id AS owner, (SELECT count(*)::int FROM saga_log l WHERE l.saga_id = s.saga_id) AS steps
+         FROM unnest($1::text[]) AS n(id)
+         JOIN sagas s ON s.saga_id = n.id
+         LEFT JOIN read_orders o ON o.order_id = s.order_id`,
+      [ids],
+    );
+    for (const row of rows) {
+      const change: LiveChange = { aggregate_id: row.saga_id, aggregate_type: 'Saga', version: row.steps, owner: row.owner };
+      each((l) => l.change(change));
+    }
+  }
+
   const onNotification = (msg: pg.Notification) => {
+    if (msg.channel === SAGA_CHANNEL) {
+      if (!msg.payload || listeners.size === 0) return;
+      pendingSagas.add(msg.payload);
+      flushTimer ??= setTimeout(() => void flush(), flushMs);
+      return;
+    }
     const note = parseNotification(msg.payload);
     if (!note || listeners.size === 0) return;
     pending.set(note.aggregateId, Math.max(note.version, pending.get(note.aggregateId) ?? 0));
@@ -133,7 +162,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         opened.on('error', (err: Error) => broken(err, opened));
         opened.on('end', () => broken(undefined, opened));
         client = opened;
-        await opened.query(`LISTEN ${READ_MODEL_CHANNEL}`);
+        await opened.query(`LISTEN ${READ_MODEL_CHANNEL}; LISTEN ${SAGA_CHANNEL}`);
         retryDelay = opts.retryMs ?? 1000;
         if (closed) await opened.end().catch(() => {});
       } catch (err) {

@@ -6,7 +6,7 @@
  *  - a saga's status moves with its steps, but once completed or compensated it stays so, whatever is late,
  *    and a stalled (failed) saga becomes running again only through a step that happened after the stall.
  */
-import type { Queryable } from '../readmodel/db.ts';
+import { SAGA_CHANNEL, type Queryable } from '../readmodel/db.ts';
 import type { SagaStep } from './saga-steps.ts';
 
 const UPSERT_SAGA = `
@@ -40,6 +40,8 @@ export async function recordSagaStep(db: Queryable, s: SagaStep): Promise<boolea
   }
   await db.query(UPSERT_SAGA, [s.saga_id, s.saga_type, s.order_id, s.saga_status ?? null, s.at]);
   await db.query(UPSERT_STEP, [s.saga_id, s.saga_type, s.order_id, s.step, s.status, JSON.stringify(s.detail), s.event_ids, s.at]);
+  // Live views (GET /live) hear of the step; inside a transaction PostgreSQL delivers it on commit.
+  await db.query('SELECT pg_notify($1, $2)', [SAGA_CHANNEL, s.saga_id]);
   return true;
 }
 

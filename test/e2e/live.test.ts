@@ -81,15 +81,20 @@ test('GET /live: a customer hears of their own order and cart only; an admin hea
     const paid = await a.http.post(`/orders/${order.order_id}/pay`, undefined, buyer.token);
     assert.equal(paid.status, 200, JSON.stringify(paid.body));
 
-    const orderPaid = await mine.next((r) => r.event === 'change' && r.data.aggregate_id === order.order_id && r.data.version >= paid.body.version, 'the paid order');
+    const orderPaid = await mine.next((r) => r.event === 'change' && r.data.aggregate_type === 'Order' && r.data.aggregate_id === order.order_id && r.data.version >= paid.body.version, 'the paid order');
     assert.deepEqual(Object.keys(orderPaid.data).sort(), ['aggregate_id', 'aggregate_type', 'version']);
     assert.equal(orderPaid.data.aggregate_type, 'Order');
     await mine.next((r) => r.event === 'change' && r.data.aggregate_type === 'Cart', 'the cart change');
     // The admin sees the same order and the inventory of its product, which the customer does not.
-    await all.next((r) => r.event === 'change' && r.data.aggregate_id === order.order_id && r.data.version >= paid.body.version, 'the order (admin)');
+    await all.next((r) => r.event === 'change' && r.data.aggregate_type === 'Order' && r.data.aggregate_id === order.order_id && r.data.version >= paid.body.version, 'the order (admin)');
     await all.next((r) => r.event === 'change' && r.data.aggregate_id === `inventory-${product.id}`, 'the inventory (admin)');
 
-    assert.ok(!mine.received.some((r) => r.event === 'change' && !['Order', 'Cart'].includes(r.data.aggregate_type)), JSON.stringify(mine.received));
+    // The worker starts the order's fulfilment saga on OrderPaid; each step it records is pushed, to its owner too.
+    const saga = await mine.next((r) => r.event === 'change' && r.data.aggregate_type === 'Saga' && r.data.aggregate_id === `fulfilment-${order.order_id}`, 'the fulfilment saga step');
+    assert.ok(saga.data.version >= 1, JSON.stringify(saga.data));
+    await all.next((r) => r.event === 'change' && r.data.aggregate_id === `fulfilment-${order.order_id}`, 'the saga step (admin)');
+
+    assert.ok(!mine.received.some((r) => r.event === 'change' && !['Order', 'Cart', 'Saga'].includes(r.data.aggregate_type)), JSON.stringify(mine.received));
     const strangerSaw = theirs.received.filter((r) => r.event === 'change');
     assert.deepEqual(strangerSaw, [], 'another customer hears nothing of this order');
   } finally {

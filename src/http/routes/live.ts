@@ -15,9 +15,10 @@ export interface LiveOptions {
   maxQueued?: number;
 }
 
-/** Admins see every change; a customer only their own orders and cart (never someone else's ids). */
+/** Admins see every change; a customer only their own orders, cart and orders' sagas (never someone else's ids). */
+const OWNED = new Set(['Order', 'Cart', 'Saga']);
 export const visibleTo = (user: Principal, change: LiveChange): boolean =>
-  user.role === 'admin' || ((change.aggregate_type === 'Order' || change.aggregate_type === 'Cart') && change.owner === user.user_id);
+  user.role === 'admin' || (OWNED.has(change.aggregate_type) && change.owner === user.user_id);
 
 /** The access token's expiry (already verified by `authenticate`); the stream ends then, so a revoked or
  * expired session cannot keep receiving changes on a stream it opened earlier. */

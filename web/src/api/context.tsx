@@ -50,21 +50,15 @@ function staleKeys(change: LiveChange): QueryKey[] {
       return [...common, ['inventory'], ['products'], ['product', id.replace(/^inventory-/, '')], ['sagas']];
     case 'Product':
       return [...common, ['products'], ['product', id], ['inventory']];
+    case 'Saga':
+      // The worker recorded a step: the saga log and the order timelines that show it.
+      return [['sagas'], ['order'], ['orders']];
     case 'Category':
       return [...common, ['categories'], ['products']];
     default:
       return common;
   }
 }
-
-/**
- * The saga log is written by the worker from the same events the projector reads, each at its own pace, so the
- * saga's record of a change can land a moment after the change was pushed. What shows sagas is asked again
- * twice after the last such change (only what is on screen refetches).
- */
-const SAGA_FOLLOW_UP_MS = [1500, 5000];
-const sagaKeys = (change: LiveChange): QueryKey[] =>
-  ['Order', 'Shipment', 'Inventory'].includes(change.aggregate_type) ? [['sagas'], ['order'], ['orders']] : [];
 
 function redirectToLogin() {
   const current = window.location.hash.replace(/^#/, '') || '/products';
@@ -120,32 +114,13 @@ function LiveBridge({ children }: { children: ReactNode }) {
     if (!userId) return;
     let pending: LiveChange[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const followUps = new Set<ReturnType<typeof setTimeout>>();
-    const invalidate = (keys: Iterable<QueryKey>) => {
-      for (const key of keys) void queryClient.invalidateQueries({ queryKey: key });
-    };
     // Changes come in bursts (a checkout touches an order, a cart and every line's stock): one refetch each.
     const flush = () => {
       timer = undefined;
       const keys = new Map<string, QueryKey>();
-      const later = new Map<string, QueryKey>();
-      for (const change of pending) {
-        for (const key of staleKeys(change)) keys.set(JSON.stringify(key), key);
-        for (const key of sagaKeys(change)) later.set(JSON.stringify(key), key);
-      }
+      for (const change of pending) for (const key of staleKeys(change)) keys.set(JSON.stringify(key), key);
       pending = [];
-      invalidate(keys.values());
-      if (later.size === 0) return;
-      // Debounced: while changes keep coming they refetch anyway; the follow-ups matter after the last one.
-      for (const t of followUps) clearTimeout(t);
-      followUps.clear();
-      for (const ms of SAGA_FOLLOW_UP_MS) {
-        const t = setTimeout(() => {
-          followUps.delete(t);
-          invalidate(later.values());
-        }, ms);
-        followUps.add(t);
-      }
+      for (const key of keys.values()) void queryClient.invalidateQueries({ queryKey: key });
     };
     const stop = startLive(client, {
       change(change) {
@@ -158,7 +133,6 @@ function LiveBridge({ children }: { children: ReactNode }) {
     return () => {
       stop();
       clearTimeout(timer);
-      for (const t of followUps) clearTimeout(t);
     };
   }, [client, queryClient, userId]);
   return <LiveContext.Provider value={status}>{children}</LiveContext.Provider>;

@@ -91,7 +91,8 @@ const has = (order: Order, step: string) => !!order.fulfilment?.steps.some((s) =
 /**
  * Whether the saga's record lags what the order already shows. The saga log is written by the worker as it
  * reads the same events as the projector, so an order's status can change (and be pushed live) a moment before
- * its steps are in the log; the page then asks again a few times instead of showing a half-told story.
+ * its steps are in the log; the page says it is waiting for them, and the worker's push (GET /live, a 'Saga'
+ * change) brings them.
  */
 export function sagaBehind(order: Order): boolean {
   switch (order.status) {

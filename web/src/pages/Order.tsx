@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { useApi, useSession, useVersions } from '../api/context.tsx';
 import { useOrder, useStream } from '../api/queries.ts';
@@ -69,27 +69,6 @@ function Actions({ order }: { order: Order }) {
   );
 }
 
-/**
- * Asks again, a few times with growing pauses, while the saga's record lags what the order shows (the worker
- * writes the saga log from the same events the projector reads, on its own schedule). Bounded: a worker that is
- * down leaves the page as it is after ~30 s, not polling for ever.
- */
-const CATCH_UP_MS = [500, 1000, 2000, 4000, 8000, 15000];
-
-function useSagaCatchUp(order: Order | undefined, fetchedAt: number, refetch: () => unknown) {
-  const tries = useRef({ version: -1, count: 0 });
-  useEffect(() => {
-    if (!order) return;
-    if (tries.current.version !== order.version) tries.current = { version: order.version, count: 0 };
-    if (!sagaBehind(order) || tries.current.count >= CATCH_UP_MS.length) return;
-    const t = setTimeout(() => {
-      tries.current.count += 1;
-      void refetch();
-    }, CATCH_UP_MS[tries.current.count]);
-    return () => clearTimeout(t);
-  }, [order, fetchedAt, refetch]);
-}
-
 function Stages({ order }: { order: Order }) {
   const stages = fulfilmentStages(order);
   return (
@@ -140,6 +119,11 @@ function Timeline({ order }: { order: Order }) {
           </li>
         ))}
       </ol>
+      {sagaBehind(order) && (
+        <p className="muted" role="status" data-testid="saga-pending">
+          配送 Saga の次のステップを待っています（記録されしだい表示されます）
+        </p>
+      )}
       <p>
         <Link to={`/events/${order.order_id}`}>イベントストリームとタイムトラベル →</Link>
       </p>
@@ -178,7 +162,6 @@ export function OrderPage() {
   const { id = '' } = useParams();
   const order = useOrder(id);
   const session = useSession();
-  useSagaCatchUp(order.data, order.dataUpdatedAt, order.refetch);
   return (
     <section>
       <p>
