@@ -5,5 +5,5 @@ import { startNotifier } from '../src/processes/notifier.ts';
 import { createLogger } from '../src/shared/log.ts';
 
 const log = createLogger(process.env.INSTANCE_ID ?? 'notifier');
-const running = await startNotifier(loadConfig(), log);
+const running = await startNotifier(loadConfig(process.env, { secrets: false }), log);
 stopOnSignals(log, running.stop);

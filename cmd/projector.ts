@@ -5,5 +5,5 @@ import { startProjector } from '../src/processes/projector.ts';
 import { createLogger } from '../src/shared/log.ts';
 
 const log = createLogger(process.env.INSTANCE_ID ?? 'projector');
-const running = await startProjector(loadConfig(), log);
+const running = await startProjector(loadConfig(process.env, { secrets: false }), log);
 stopOnSignals(log, running.stop);

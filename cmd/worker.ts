@@ -5,5 +5,5 @@ import { startWorker } from '../src/processes/worker.ts';
 import { createLogger } from '../src/shared/log.ts';
 
 const log = createLogger('worker');
-const running = await startWorker(loadConfig(), log);
+const running = await startWorker(loadConfig(process.env, { secrets: false }), log);
 stopOnSignals(log, running.stop);

@@ -23,6 +23,8 @@ const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 // ---------------------------------------------------------------------------------------------------------------
 
 const APP_SERVICES = ['api', 'projector', 'notifier', 'worker'] as const;
+/** Settings only the api reads (it signs the tokens and seeds the admin); the consumers are not given them. */
+const API_ONLY = new Set(['JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD']);
 /** Entry points the image runs (DESIGN.md §1); the compose command of service X runs cmd/X.ts. */
 const ENTRY_POINTS = APP_SERVICES.map((name) => `cmd/${name}.ts`);
 /** Image (without tag) per infrastructure service. */
@@ -653,10 +655,11 @@ describe('docker-compose.yml: the application processes', () => {
     assert.ok(check.includes(`:${port}/healthz`), `healthcheck must request /healthz on ${port}: ${check}`);
   });
 
-  test('every variable of .env.example is set for every process, to the documented value', () => {
+  test('every variable of .env.example is set for every process that reads it, to the documented value', () => {
     for (const name of APP_SERVICES) {
       const env = envOf(svc(name));
       for (const variable of appVariables) {
+        if (name !== 'api' && API_ONLY.has(variable)) continue;
         assert.ok(variable in env, `${name} does not set ${variable}`);
         assert.equal(env[variable], documented(variable), `${name}: ${variable} differs from .env.example`);
       }
@@ -670,6 +673,7 @@ describe('docker-compose.yml: the application processes', () => {
   test('settings come from .env; wiring does not', () => {
     for (const name of APP_SERVICES) {
       for (const variable of appVariables) {
+        if (name !== 'api' && API_ONLY.has(variable)) continue;
         const overridden = envOf(withDotenv({ [variable]: `override-${variable}` }).compose.services[name]!)[variable];
         if (settings.has(variable)) assert.equal(overridden, `override-${variable}`, `${name}: ${variable} in .env is ignored`);
         else assert.equal(overridden, documented(variable), `${name}: wiring variable ${variable} must not be taken from .env`);
@@ -713,7 +717,8 @@ describe('docker-compose.yml: the application processes', () => {
     const { loadConfig } = await import('../src/config.ts');
     for (const name of APP_SERVICES) {
       const env = envOf(svc(name));
-      const config = loadConfig(env);
+      // As in cmd/*.ts: only the api loads the secrets.
+      const config = loadConfig(env, { secrets: name === 'api' });
       assert.equal(config.env, 'production', name);
       assert.equal(config.http.port, Number(env.PORT));
       assert.equal(config.dynamodb.endpoint, env.DYNAMODB_ENDPOINT);
@@ -724,21 +729,26 @@ describe('docker-compose.yml: the application processes', () => {
     }
   });
 
-  test('production settings: NODE_ENV=production and a JWT secret of at least 32 characters', () => {
+  test('production settings: NODE_ENV=production, a JWT secret of at least 32 characters for the api, and no secret for the consumers', () => {
     for (const name of APP_SERVICES) {
       const env = envOf(svc(name));
       assert.equal(env.NODE_ENV, 'production', name);
-      assert.ok((env.JWT_SECRET ?? '').length >= 32, `${name}: JWT_SECRET needs ≥ 32 characters (DESIGN.md §8)`);
+      if (name === 'api') assert.ok((env.JWT_SECRET ?? '').length >= 32, 'api: JWT_SECRET needs ≥ 32 characters');
+      else assert.deepEqual([env.JWT_SECRET, env.ADMIN_PASSWORD], [undefined, undefined], `${name} signs no token and seeds no admin: it gets neither secret`);
+    }
+  });
+
+  test('the consumers start without the api secrets (cmd/*.ts load their config with secrets: false)', () => {
+    for (const name of ['projector', 'notifier', 'worker']) {
+      assert.match(readFileSync(path.join(ROOT, 'cmd', `${name}.ts`), 'utf8'), /loadConfig\(process\.env, \{ secrets: false \}\)/, name);
     }
   });
 
   test('the processes refuse to start with the values this repository used to publish', async () => {
     const { loadConfig } = await import('../src/config.ts');
     const published = { JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcdef', ADMIN_PASSWORD: 'admin123' };
-    for (const name of APP_SERVICES) {
-      const env = envOf(withDotenv(published).compose.services[name]!);
-      assert.throws(() => loadConfig(env), /JWT_SECRET is a value published[\s\S]*ADMIN_PASSWORD is a well-known default/, name);
-    }
+    const env = envOf(withDotenv(published).compose.services.api!);
+    assert.throws(() => loadConfig(env), /JWT_SECRET is a value published[\s\S]*ADMIN_PASSWORD is a well-known default/);
   });
 
   test('the api listens on every interface of its container, which the host publishes on loopback only', () => {
