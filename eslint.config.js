@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // Tests read arbitrary JSON replies: `any` there is deliberate.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts', 'packages/*/bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

@@ -783,7 +783,7 @@ describe('Dockerfile and .dockerignore', () => {
   });
 
   test('.dockerignore keeps dependencies, data, git, secrets and tests out of the build context', () => {
-    for (const pattern of ['node_modules', '.data', '.git', '.env', 'test', '**/*.test.ts', 'src/devstack']) {
+    for (const pattern of ['node_modules', '.data', '.git', '.env', 'test', '**/*.test.ts', 'src/devstack', 'packages']) {
       assert.ok(dockerignore.includes(pattern), `.dockerignore lacks ${pattern}`);
     }
   });

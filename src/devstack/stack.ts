@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BROKER_BIN } from 'kafka-dev-broker';
 import { dynamoDbDefinition } from './dynamodb.ts';
 import { mailDevDefinition } from './maildev.ts';
 import { preparePostgres } from './postgres.ts';
@@ -123,9 +124,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
 }
 
-/** The dev broker (cmd/broker.ts) as its own process: killing it must not take its supervisor down. */
+/** The dev broker (packages/kafka-dev-broker) as its own process: killing it must not take its supervisor down. */
 export function brokerDefinition(opts: { port: number; dataDir: string; partitions: number; log: Log }): ServiceDefinition {
-  const args = ['--import', 'tsx', path.join(ROOT, 'cmd', 'broker.ts'), '--port', String(opts.port), '--host', '127.0.0.1', '--data-dir', opts.dataDir, '--partitions', String(opts.partitions)];
+  const args = ['--import', 'tsx', BROKER_BIN, '--port', String(opts.port), '--host', '127.0.0.1', '--data-dir', opts.dataDir, '--partitions', String(opts.partitions)];
   return {
     name: 'kafka',
     spawn: () => spawnManaged('kafka', process.execPath, args, { cwd: ROOT, log: opts.log, dieWithParent: true }),

@@ -20,6 +20,7 @@ import { startShop, type ShopProcesses } from '../support/processes.ts';
 import { assertEqualsRebuild as assertEqualsRebuildOf, caughtUp as caughtUpIn, scopeOf, storeVersions as storeVersionsIn, streamsOf, type Scope } from '../support/read-model.ts';
 import { shopActors, type ShopActors } from '../support/shop.ts';
 import { summary, until, workloads, type Ack, type DriveOptions, type Workload } from '../support/workload.ts';
+import { BROKER_BIN } from 'kafka-dev-broker';
 
 let broker: ManagedProcess;
 let shop: ShopProcesses;
@@ -36,7 +37,7 @@ before(async () => {
   // may republish each other's orphaned events onto their own broker — harmless by design, since every consumer
   // is idempotent and any projector or notifier may handle any event.
   const kafkaPort = await freePort();
-  broker = spawnManaged('broker', process.execPath, ['--import', 'tsx', 'cmd/broker.ts', '--port', String(kafkaPort)], {
+  broker = spawnManaged('broker', process.execPath, ['--import', 'tsx', BROKER_BIN, '--port', String(kafkaPort)], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: process.env,
     log: (line) => process.env.SHOP_VERBOSE && console.log(line),

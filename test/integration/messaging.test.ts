@@ -25,7 +25,7 @@ import {
   runConsumer,
   silentLogger,
 } from '../../src/messaging/index.ts';
-import { startBroker } from '../../src/devstack/broker/index.ts';
+import { startBroker } from 'kafka-dev-broker';
 import { createLogger } from '../../src/shared/log.ts';
 import { uniq } from '../support/env.ts';
 

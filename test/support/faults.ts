@@ -4,7 +4,7 @@
  * one of them touches nothing else running on the machine, and "everything in the read model" and "every mail
  * in the inbox" mean this shop's. DynamoDB Local is the stack's (only its tables are private).
  *
- * The broker runs as its own OS process (cmd/broker.ts), so it can be frozen (SIGSTOP) or killed alone and
+ * The broker runs as its own OS process (packages/kafka-dev-broker), so it can be frozen (SIGSTOP) or killed alone and
  * restarted on the same port and data directory. PostgreSQL is either a database on the stack's server or, for
  * tests that freeze it, a server of its own whose every process can be stopped; that server and the mail server
  * come from an embedded stack of this shop's own (src/devstack/stack.ts, only those services).
@@ -30,6 +30,7 @@ import { startShop, type ShopProcesses } from './processes.ts';
 import { allStoreVersions, assertEqualsRebuild, behind, type ReadModelTarget } from './read-model.ts';
 import { shopActors, type Customer, type ShopActors } from './shop.ts';
 import { errorRate, summary, until, workloads, type Workload } from './workload.ts';
+import { BROKER_BIN } from 'kafka-dev-broker';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -59,7 +60,7 @@ export async function startBrokerProcess(opts: { log?: (line: string) => void } 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ecshop-faults-kafka-'));
   let proc: ManagedProcess;
   const spawn = async () => {
-    proc = spawnManaged('broker', process.execPath, ['--import', 'tsx', 'cmd/broker.ts', '--port', String(port), '--data-dir', dataDir], {
+    proc = spawnManaged('broker', process.execPath, ['--import', 'tsx', BROKER_BIN, '--port', String(port), '--data-dir', dataDir], {
       cwd: ROOT,
       env: process.env,
       log: opts.log ?? ((line) => process.env.SHOP_VERBOSE && console.log(line)),

@@ -4,6 +4,7 @@ import { freePort, spawnManaged, waitForPort, type ManagedProcess } from '../../
 import { stackEnv, uniq } from './env.ts';
 import { startShop, type ShopProcesses } from './processes.ts';
 import { shopActors, type ShopActors } from './shop.ts';
+import { BROKER_BIN } from 'kafka-dev-broker';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,7 +29,7 @@ export interface IsolatedShop {
 export async function startIsolatedShop(opts: { env?: Record<string, string>; projectors?: number } = {}): Promise<IsolatedShop> {
   const id = uniq('iso').replace(/-/g, '_');
   const kafkaPort = await freePort();
-  const broker: ManagedProcess = spawnManaged('broker', process.execPath, ['--import', 'tsx', 'cmd/broker.ts', '--port', String(kafkaPort)], {
+  const broker: ManagedProcess = spawnManaged('broker', process.execPath, ['--import', 'tsx', BROKER_BIN, '--port', String(kafkaPort)], {
     cwd: ROOT,
     env: process.env,
     log: (line) => process.env.SHOP_VERBOSE && console.log(line),

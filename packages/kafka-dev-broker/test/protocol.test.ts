@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ApiKey, ErrorCode } from '../../src/devstack/broker/protocol/constants.ts';
-import type { Reader } from '../../src/devstack/broker/protocol/reader.ts';
-import type { Writer } from '../../src/devstack/broker/protocol/writer.ts';
-import { encodeBatch } from '../../src/devstack/broker/records/records.ts';
+import { ApiKey, ErrorCode } from '../src/protocol/constants.ts';
+import type { Reader } from '../src/protocol/reader.ts';
+import type { Writer } from '../src/protocol/writer.ts';
+import { encodeBatch } from '../src/records/records.ts';
 import { RawClient, startTestBroker, unique, waitFor, type TestBroker } from './fixtures/helpers.ts';
 
 /** The first flexible version of each API (Kafka protocol guide); the broker must stay below these. */

@@ -1,10 +1,11 @@
+#!/usr/bin/env -S node --import tsx
 /**
  * The dev Kafka broker in the foreground:
- *   npm run broker -- [--port 9092] [--host 127.0.0.1] [--data-dir DIR] [--partitions 6]
+ *   kafka-dev-broker [--port 9092] [--host 127.0.0.1] [--data-dir DIR] [--partitions 6]
  * Stops cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { startBroker } from '../src/devstack/broker/index.ts';
+import { startBroker } from '../src/index.ts';
 
 const { values } = parseArgs({
   options: {

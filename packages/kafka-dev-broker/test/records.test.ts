@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseProducedBatches, readBatchHeader, type InvalidBatchError } from '../../src/devstack/broker/records/batch.ts';
-import { crc32c } from '../../src/devstack/broker/records/crc32c.ts';
-import { decodeRecords, encodeBatch } from '../../src/devstack/broker/records/records.ts';
-import { PartitionLog } from '../../src/devstack/broker/storage/partition-log.ts';
+import { parseProducedBatches, readBatchHeader, type InvalidBatchError } from '../src/records/batch.ts';
+import { crc32c } from '../src/records/crc32c.ts';
+import { decodeRecords, encodeBatch } from '../src/records/records.ts';
+import { PartitionLog } from '../src/storage/partition-log.ts';
 
 const MAX = 1 << 20;
 

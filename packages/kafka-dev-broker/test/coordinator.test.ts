@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { GroupCoordinator, type JoinRequest } from '../../src/devstack/broker/group/coordinator.ts';
-import type { JoinResult, SyncResult } from '../../src/devstack/broker/group/group.ts';
-import { ErrorCode } from '../../src/devstack/broker/protocol/constants.ts';
-import { OffsetStore } from '../../src/devstack/broker/storage/offsets.ts';
+import { GroupCoordinator, type JoinRequest } from '../src/group/coordinator.ts';
+import type { JoinResult, SyncResult } from '../src/group/group.ts';
+import { ErrorCode } from '../src/protocol/constants.ts';
+import { OffsetStore } from '../src/storage/offsets.ts';
 import { waitFor } from './fixtures/helpers.ts';
 
 const coordinators: GroupCoordinator[] = [];

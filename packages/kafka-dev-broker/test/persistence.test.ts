@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { startBroker } from '../../src/devstack/broker/index.ts';
+import { startBroker } from '../src/index.ts';
 import { kafka, startTestBroker, tempDir, waitFor, type TestBroker } from './fixtures/helpers.ts';
 
 const TOPIC = 'orders';

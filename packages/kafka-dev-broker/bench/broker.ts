@@ -1,7 +1,7 @@
 /**
  * npm run bench:broker — throughput and latency of the dev broker with kafkajs 2.2.4, the client the shop uses.
  *
- * The broker runs as a child process (cmd/broker.ts on a free port), not in this process: kafkajs is
+ * The broker runs as a child process (bin/kafka-dev-broker.ts on a free port), not in this process: kafkajs is
  * CPU-bound at these rates, and sharing one event loop with it would measure the sum of both instead of what
  * a client sees from a separate broker process (which is how `make dev` runs it). On a 2-core machine each
  * side then gets its own core. The broker's CPU time per phase is read from /proc, so its share of the cost
@@ -22,7 +22,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { percentile } from './lib/stats.ts';
+
+/** Nearest-rank percentile of an ascending array (p in 0..100). */
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
 const MESSAGES = 100_000;
 const WARM_UP_MESSAGES = 20_000;
@@ -32,7 +34,7 @@ const LATENCY_SAMPLES = 200;
 const PARTITIONS = 6;
 
 async function startBrokerProcess(): Promise<{ child: ChildProcess; address: string }> {
-  const cli = fileURLToPath(new URL('../cmd/broker.ts', import.meta.url));
+  const cli = fileURLToPath(new URL('../bin/kafka-dev-broker.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const address = await new Promise<string>((resolve, reject) => {
