@@ -33,7 +33,6 @@ const INFRA_IMAGES: Record<string, string> = {
   'kafka-init': 'apache/kafka',
   'kafka-ui': 'provectuslabs/kafka-ui',
   dynamodb: 'amazon/dynamodb-local',
-  'dynamodb-init': 'amazon/aws-cli',
   'dynamodb-admin': 'aaronshaf/dynamodb-admin',
   postgres: 'postgres',
   mailpit: 'axllent/mailpit',
@@ -462,9 +461,9 @@ describe('docker-compose.yml: services', () => {
     }
   });
 
-  test('bind mounts are read-only files of the repository, and they exist (init.sql, init-dynamodb.sh)', () => {
+  test('bind mounts are read-only files of the repository, and they exist (init.sql)', () => {
     const binds = Object.entries(services).flatMap(([name, s]) => mountsOf(s).filter((m) => m.type === 'bind').map((m) => ({ name, ...m })));
-    assert.deepEqual(binds.map((b) => b.source).sort(), ['./init-dynamodb.sh', './init.sql']);
+    assert.deepEqual(binds.map((b) => b.source).sort(), ['./init.sql']);
     for (const b of binds) {
       assert.ok(b.source.startsWith('./'), `${b.name}: bind mounts are relative to the repository (${b.source})`);
       assert.ok(b.readOnly, `${b.name}: ${b.source} should be mounted read-only`);
@@ -571,19 +570,9 @@ describe('docker-compose.yml: DynamoDB, PostgreSQL, Mailpit', () => {
     assert.ok(d.healthcheck?.test);
   });
 
-  test('dynamodb-init runs the repository script against dynamodb with the apps’ table names', () => {
-    const init = svc('dynamodb-init');
-    assert.equal(dependsOn(init).dynamodb, 'service_healthy');
-    const mount = mountsOf(init).find((m) => m.source === './init-dynamodb.sh');
-    assert.ok(mount, 'mounts ./init-dynamodb.sh');
-    assert.ok(script(init).includes(mount.target), `runs ${mount.target}`);
-    const env = envOf(init);
-    assert.equal(env.DYNAMODB_ENDPOINT, 'http://dynamodb:8000');
-    const apiEnv = envOf(svc('api'));
-    for (const name of Object.keys(apiEnv).filter((n) => n.startsWith('DYNAMODB_TABLE_') || n.startsWith('AWS_'))) {
-      assert.equal(env[name], apiEnv[name], `dynamodb-init and the processes disagree on ${name}`);
-    }
-    assert.ok(!init.restart || init.restart === 'no', 'one-shot job');
+  test('no table init job: the processes create the tables (one layout, src/eventstore/tables.ts)', () => {
+    assert.ok(!('dynamodb-init' in services), 'a second copy of the table layout drifts from tables.ts');
+    assert.ok(!existsSync(path.join(ROOT, 'init-dynamodb.sh')));
   });
 
   test('dynamodb-admin points at dynamodb', () => {
@@ -641,7 +630,7 @@ describe('docker-compose.yml: the application processes', () => {
       assert.equal(s.restart, 'unless-stopped', name);
       const deps = dependsOn(s);
       assert.equal(deps['kafka-init'], 'service_completed_successfully', `${name} waits for the topics`);
-      assert.equal(deps['dynamodb-init'], 'service_completed_successfully', `${name} waits for the tables`);
+      assert.equal(deps.dynamodb, 'service_healthy', `${name} waits for DynamoDB (and creates the tables)`);
       assert.equal(deps.postgres, 'service_healthy', `${name} waits for PostgreSQL`);
     }
     assert.equal(dependsOn(svc('notifier')).mailpit, 'service_healthy', 'the notifier waits for SMTP');

@@ -1,6 +1,6 @@
 /**
- * Creates the event store's tables if they are missing (startup of every process, tests). The same layout is
- * created by init-dynamodb.sh with the AWS CLI: keep the two in step. Several processes may run this at once:
+ * Creates the event store's tables if they are missing (startup of every process, tests; docker compose has no
+ * separate init job, so this is the only definition of the layout). Several processes may run this at once:
  * whoever loses the CreateTable race gets ResourceInUseException and simply waits for the table like the winner.
  */
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -90,7 +90,7 @@ async function checkOutboxIndex(client: DynamoDBClient, table: string): Promise<
   const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === OUTBOX_INDEX);
   const keys = index?.KeySchema?.map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
   if (keys !== `${OUTBOX_SHARD}:HASH,${OUTBOX_AT}:RANGE`) {
-    throw new Error(`table ${table} exists without the ${OUTBOX_INDEX} index (${OUTBOX_SHARD}, ${OUTBOX_AT}); add it (see init-dynamodb.sh) before starting`);
+    throw new Error(`table ${table} exists without the ${OUTBOX_INDEX} index (${OUTBOX_SHARD}, ${OUTBOX_AT}); add it (the layout is eventsTable() in src/eventstore/tables.ts) before starting`);
   }
 }
 
