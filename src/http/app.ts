@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../shared/errors.ts';
 import { authenticate, type AuthEnv } from './auth.ts';
@@ -27,12 +27,10 @@ export function createHttpApp(deps: HttpDeps) {
   const requests = deps.ops.metrics.counter('http_requests_total', 'HTTP requests by method, route and status');
   // Commands are the POST/PUT/DELETE routes: their latency includes the append and the Kafka publish.
   const latency = deps.ops.metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method, route and status', { labelNames: ['method', 'route', 'status'] });
+  // X-Request-Id: the caller's if it is short and plain (letters, digits, -, _, =), else a new UUID; echoed back.
+  app.use('*', requestId({ limitLength: 100 }));
   app.use('*', async (c, next) => {
     const started = performance.now();
-    const incoming = c.req.header('x-request-id');
-    const id = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-    c.set('requestId', id);
-    c.header('x-request-id', id);
     await next();
     requests.inc({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
     latency.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, (performance.now() - started) / 1000);
