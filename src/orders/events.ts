@@ -51,7 +51,7 @@ export const OrderPlacedV = defineEvent(
   }),
 );
 export const OrderPaidV = defineEvent('OrderPaid', z.object({ order_id: f.text(), amount: f.yen(), paid_at: f.time() }));
-export const OrderShippedV = defineEvent('OrderShipped', z.object({ order_id: f.text(), tracking_number: f.str(), shipped_at: f.time() }));
+export const OrderShippedV = defineEvent('OrderShipped', z.object({ order_id: f.text(), tracking_number: f.text(), shipped_at: f.time() }));
 export const OrderDeliveredV = defineEvent('OrderDelivered', z.object({ order_id: f.text(), delivered_at: f.time() }));
 export const OrderCancelledV = defineEvent(
   'OrderCancelled',
