@@ -5,8 +5,9 @@ import { decodeCursor, encodeCursor, pageLimit, toPage } from './paging.ts';
 import { exactTime, iso, num } from './rows.ts';
 import { orderSteps } from './saga-queries.ts';
 
-export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'shipment_failed'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+import { ORDER_STATUSES, type OrderStatus } from '../orders/events.ts';
+
+export { ORDER_STATUSES, type OrderStatus };
 
 export interface ShipmentView {
   shipment_id: string;
