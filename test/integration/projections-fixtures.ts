@@ -154,7 +154,7 @@ export function shopScenario(opts: { prefix?: string; clock?: () => string } = {
   const o2 = s('Order', ids.orders.cancelled);
   o2('OrderPlaced', placed(ids.orders.cancelled, [item(ids.tshirt, '綿100%のTシャツ', 3000, 1)]));
   reserve(tshirt, ids.tshirt, `${p}-r3`, ids.orders.cancelled, 1);
-  o2('OrderCancelled', { order_id: ids.orders.cancelled, reason: '気が変わった', cancelled_by: ids.customer, cancelled_at: at() });
+  o2('OrderCancelled', { order_id: ids.orders.cancelled, reason: '気が変わった', cancelled_by: 'customer', cancelled_at: at() });
   tshirt('StockReleased', { product_id: ids.tshirt, reservation_id: `${p}-r3`, order_id: ids.orders.cancelled, quantity: 1, reason: 'cancelled' });
 
   // Order 3: paid, shipment failed (revenue reversed).
