@@ -45,6 +45,29 @@ CREATE INDEX IF NOT EXISTS sagas_recent ON sagas (started_at DESC, saga_id DESC)
 CREATE INDEX IF NOT EXISTS sagas_order ON sagas (order_id);
 CREATE INDEX IF NOT EXISTS sagas_status ON sagas (status, started_at DESC, saga_id DESC);
 
+-- Operations (not read_*: a rebuild never truncates them). A stream whose event fails to project for a reason
+-- that is not transient is parked (src/projections/parking.ts): the stream, its error and every event of it
+-- that arrived since are kept here, other streams go on, and POST /ops/parked/{aggregate_id}/retry applies
+-- the held-back events after a fix and unparks the stream in one transaction.
+CREATE TABLE IF NOT EXISTS parked_streams (
+  aggregate_id text        PRIMARY KEY,
+  error        text        NOT NULL,
+  -- The event the error was met at (the stream's first unapplied version).
+  event_id     text,
+  event_type   text,
+  version      integer,
+  attempts     integer     NOT NULL DEFAULT 1,
+  parked_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS parked_events (
+  aggregate_id text        NOT NULL,
+  version      integer     NOT NULL,
+  event        jsonb       NOT NULL,
+  held_at      timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (aggregate_id, version)
+);
+
 -- ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
 -- Read models built by the projector (src/projections). Conventions every table below follows:
 --  * Every column is a function of the events alone (timestamps come from event data or created_at, never
