@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS processed_events (
   processed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (event_id, projection)
 );
+-- Pruning by age (src/projections/pruning.ts).
+CREATE INDEX IF NOT EXISTS processed_events_age ON processed_events (processed_at);
 
 CREATE TABLE IF NOT EXISTS read_users (
   user_id       text        PRIMARY KEY,

@@ -3,10 +3,12 @@
  * (error + held-back events) while every other stream goes on, and a retry after the fix brings it up to date.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
 import { isTransientError } from '../../src/messaging/retry.ts';
 import { carts } from '../../src/projections/carts.ts';
 import { createParkingProjector } from '../../src/projections/parking.ts';
+import { pruneProcessedEvents } from '../../src/projections/pruning.ts';
 import { STREAM_PROJECTIONS } from '../../src/projections/registry.ts';
 import { stream, tickingClock } from '../../src/projections/testing.ts';
 import type { TableProjection } from '../../src/projections/types.ts';
@@ -93,4 +95,18 @@ test('a poison event parks its stream while 1,000 events of other streams projec
   // And it projects normally again.
   const next = poisoned.next('CartCleared', { cart_id: `cart-${victim}`, user_id: victim, reason: 'user' });
   assert.equal((await projector.applyBatch([next])).applied, 1);
+});
+
+test('processed_events older than the redelivery window are pruned; newer ones stay', async () => {
+  const own = await createTestDatabase();
+  try {
+    const old = randomUUID();
+    const fresh = randomUUID();
+    await own.pool.query(`INSERT INTO processed_events (event_id, projection, processed_at) VALUES ($1, 'marketing', now() - interval '31 days'), ($2, 'marketing', now() - interval '29 days')`, [old, fresh]);
+    assert.equal(await pruneProcessedEvents(own.pool, { keepDays: 30, batch: 1 }), 1);
+    const { rows } = await own.pool.query<{ event_id: string }>('SELECT event_id::text FROM processed_events');
+    assert.deepEqual(rows.map((r) => r.event_id), [fresh]);
+  } finally {
+    await own.drop();
+  }
 });
