@@ -60,6 +60,12 @@ CREATE TABLE IF NOT EXISTS parked_streams (
   parked_at    timestamptz NOT NULL DEFAULT now(),
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
+-- What was done with each record of the dead-letter topic (Kafka cannot delete one): id = <partition>:<offset>.
+CREATE TABLE IF NOT EXISTS dead_letter_resolutions (
+  id     text        PRIMARY KEY,
+  action text        NOT NULL, -- replayed | discarded
+  at     timestamptz NOT NULL DEFAULT now()
+);
 CREATE TABLE IF NOT EXISTS parked_events (
   aggregate_id text        NOT NULL,
   version      integer     NOT NULL,
