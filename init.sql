@@ -45,6 +45,35 @@ CREATE INDEX IF NOT EXISTS sagas_recent ON sagas (started_at DESC, saga_id DESC)
 CREATE INDEX IF NOT EXISTS sagas_order ON sagas (order_id);
 CREATE INDEX IF NOT EXISTS sagas_status ON sagas (status, started_at DESC, saga_id DESC);
 
+-- Operations (not read_*: a rebuild never truncates them). A stream whose event fails to project for a reason
+-- that is not transient is parked (src/projections/parking.ts): the stream, its error and every event of it
+-- that arrived since are kept here, other streams go on, and POST /ops/parked/{aggregate_id}/retry applies
+-- the held-back events after a fix and unparks the stream in one transaction.
+CREATE TABLE IF NOT EXISTS parked_streams (
+  aggregate_id text        PRIMARY KEY,
+  error        text        NOT NULL,
+  -- The event the error was met at (the stream's first unapplied version).
+  event_id     text,
+  event_type   text,
+  version      integer,
+  attempts     integer     NOT NULL DEFAULT 1,
+  parked_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+-- What was done with each record of the dead-letter topic (Kafka cannot delete one): id = <partition>:<offset>.
+CREATE TABLE IF NOT EXISTS dead_letter_resolutions (
+  id     text        PRIMARY KEY,
+  action text        NOT NULL, -- replayed | discarded
+  at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS parked_events (
+  aggregate_id text        NOT NULL,
+  version      integer     NOT NULL,
+  event        jsonb       NOT NULL,
+  held_at      timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (aggregate_id, version)
+);
+
 -- ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
 -- Read models built by the projector (src/projections). Conventions every table below follows:
 --  * Every column is a function of the events alone (timestamps come from event data or created_at, never
@@ -80,6 +109,8 @@ CREATE TABLE IF NOT EXISTS processed_events (
   processed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (event_id, projection)
 );
+-- Pruning by age (src/projections/pruning.ts).
+CREATE INDEX IF NOT EXISTS processed_events_age ON processed_events (processed_at);
 
 CREATE TABLE IF NOT EXISTS read_users (
   user_id       text        PRIMARY KEY,
@@ -146,7 +177,7 @@ CREATE TABLE IF NOT EXISTS read_carts (
   cart_id    text        NOT NULL,
   -- [{product_id, name, price, quantity, subtotal}] in the order the products were first added.
   items      jsonb       NOT NULL DEFAULT '[]'::jsonb,
-  total      integer     NOT NULL DEFAULT 0,
+  total      bigint      NOT NULL DEFAULT 0, -- 99 × three 10,000,000-yen products is over 2^31
   updated_at timestamptz NOT NULL,
   version    integer     NOT NULL
 );
@@ -157,7 +188,7 @@ CREATE TABLE IF NOT EXISTS read_orders (
   user_email         text        NOT NULL,
   -- [{product_id, name, price, quantity, subtotal}]
   items              jsonb       NOT NULL,
-  total              integer     NOT NULL,
+  total              bigint      NOT NULL,
   -- pending → paid → shipped → delivered; cancelled; shipment_failed
   status             text        NOT NULL,
   -- Why the order was cancelled or why its shipment failed.
@@ -174,7 +205,7 @@ CREATE TABLE IF NOT EXISTS read_orders (
   updated_at         timestamptz NOT NULL,
   version            integer     NOT NULL,
   -- OrderPaymentRefunded: a paid order cancelled before dispatch, or whose shipment failed, was refunded.
-  refunded_amount    integer,
+  refunded_amount    bigint,
   refunded_at        timestamptz
 );
 CREATE INDEX IF NOT EXISTS read_orders_user ON read_orders (user_id, placed_at DESC, order_id DESC);
@@ -259,7 +290,7 @@ BEGIN
   FOR c IN SELECT * FROM (VALUES
       ('saga_log', 'order_id', 'text'),
       ('saga_log', 'event_ids', 'text[] NOT NULL DEFAULT ''{}'''),
-      ('read_orders', 'refunded_amount', 'integer'),
+      ('read_orders', 'refunded_amount', 'bigint'),
       ('read_orders', 'refunded_at', 'timestamptz'),
       ('read_shipments', 'carrier', 'text'),
       ('read_shipments', 'carrier_reference', 'text'),
@@ -271,6 +302,21 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM information_schema.columns
                     WHERE table_schema = current_schema() AND table_name = c.tab AND column_name = c.col) THEN
       EXECUTE format('ALTER TABLE %I ADD COLUMN %I %s', c.tab, c.col, c.def);
+    END IF;
+  END LOOP;
+END $$;
+
+-- Money columns that were integer before totals could pass 2^31 yen (a cart of 99 × three 10,000,000-yen
+-- products): widened once, only where still integer (the ALTER rewrites the table, so not on every start).
+DO $$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT * FROM (VALUES ('read_carts', 'total'), ('read_orders', 'total'), ('read_orders', 'refunded_amount')) AS t(tab, col)
+  LOOP
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = c.tab AND column_name = c.col AND data_type = 'integer') THEN
+      EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE bigint', c.tab, c.col);
     END IF;
   END LOOP;
 END $$;

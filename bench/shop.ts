@@ -6,6 +6,7 @@
  *   1b  what-if: the same checkout with the outbox marker cleared off the request path (not the shop's code)
  *   2   command → read-model-visible latency through the real processes (HTTP, 2 projectors)
  *   3a  projector throughput (runner.applyBatch) vs raw batched PostgreSQL upserts
+ *   3c  catch-up: projectors started behind a 20,000-event backlog, time to zero lag
  *   3b  rebuild throughput (rebuildAll over everything the event store holds at the end)
  *   4   command latency vs inventory stream length, with snapshots and with a full replay
  *   5   hot product: 100 concurrent checkouts of 20 units over HTTP — no oversell, no 5xx
@@ -19,6 +20,7 @@
 import os from 'node:os';
 import { startShop, type ShopProcesses } from '../test/support/processes.ts';
 import { client } from '../test/support/http.ts';
+import { benchCatchUp } from './lib/catchup.ts';
 import { benchCheckout } from './lib/checkout.ts';
 import { openBench, startInfra, type Bench, type Infra } from './lib/context.ts';
 import { benchHotProduct, benchVisibility, waitForConsumers } from './lib/live.ts';
@@ -136,6 +138,7 @@ try {
     shop = undefined;
   }
 
+  await measure(['3c'], 'projector catch-up', () => benchCatchUp(b, PROJECTORS), (row) => [row]);
   await measure(['4a', '4b', '4c'], 'command latency vs stream length', () => benchStreamLength(b), (r) => r);
   await measure(['3b'], 'rebuild', () => benchRebuild(b, projectorFigures), (row) => [row]);
 
