@@ -9,10 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { createExecutor } from '../../src/app/executor.ts';
-import { createOrderService } from '../../src/app/orders.ts';
-import { createStreams } from '../../src/app/streams.ts';
-import type { AppContext } from '../../src/app/context.ts';
+import { createApplication } from '../../src/app/application.ts';
 import { cartStreamId, type CartState } from '../../src/carts/index.ts';
 import { DEFAULT_OUTBOX_SHARDS, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
 import { eventItem, outboxShard } from '../../src/eventstore/dynamodb-items.ts';
@@ -70,14 +67,20 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   };
   const publisher = { publish: (events: EventEnvelope[]) => timed('publish', () => bench.publisher.publish(events)) };
   const checkoutWith = (eventStore: EventStore) => {
-    const executor = createExecutor({ store: eventStore, publisher, clock: () => new Date(), log: bench.log });
-    const ctx: AppContext = { store: eventStore, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery: bench.config.snapshotEvery };
-    const orders = createOrderService(ctx, createStreams(ctx), { reservationTtlSeconds: RESERVATION_TTL_SECONDS });
+    const { executor, orders } = createApplication({
+      store: eventStore,
+      publisher,
+      clock: () => new Date(),
+      newId: randomUUID,
+      log: bench.log,
+      snapshotEvery: bench.config.snapshotEvery,
+      reservationTtlSeconds: RESERVATION_TTL_SECONDS,
+    });
+    const decide: typeof orders.checkout = (streams, command) => timed('plan', () => orders.checkout(streams, command));
     return async (lane: number, index: number) => {
       const user = lanes[lane]!.users[index]!;
-      const plan = orders.checkout(customer(user));
-      const outcome = await executor.run(() => timed('plan', plan), { metadata: { correlation_id: `bench-checkout-${index}` } });
-      if (outcome.status !== 201) throw new Error(`checkout answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
+      const placed = await executor.execute(decide, { user: customer(user), order_id: randomUUID() }, { metadata: { correlation_id: `bench-checkout-${index}` } });
+      if (placed.status !== 'pending') throw new Error(`checkout answered ${JSON.stringify(placed)}`);
     };
   };
   const ours = checkoutWith(timedStore);

@@ -11,8 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createStreams } from '../../src/app/streams.ts';
-import { createExecutor } from '../../src/app/executor.ts';
-import type { AppContext } from '../../src/app/context.ts';
 import { cartStreamId } from '../../src/carts/index.ts';
 import { createTokens, type Principal } from '../../src/http/auth.ts';
 import { inventoryStreamId } from '../../src/inventory/index.ts';
@@ -174,9 +172,7 @@ export async function benchHotProduct(bench: Bench, http: Http): Promise<Row> {
     if (res.status !== 200) await sleep(100);
   }
   // …and the event store itself, which the decisions were made on.
-  const executor = createExecutor({ store: bench.store, publisher: { publish: async () => {} }, clock: () => new Date(), log: bench.log });
-  const ctx: AppContext = { store: bench.store, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery: bench.config.snapshotEvery };
-  const stream = await createStreams(ctx).inventory(productId);
+  const stream = await createStreams(bench.store, { snapshotEvery: bench.config.snapshotEvery }).inventory(productId);
 
   const s = summarise(outcomes.map((o) => o.ms));
   const won = summarise(outcomes.filter((o) => o.status === 201).map((o) => o.ms));

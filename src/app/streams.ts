@@ -1,5 +1,5 @@
 import { loadAggregate, type Loaded } from '../eventstore/aggregate.ts';
-import type { StreamWrite } from '../eventstore/types.ts';
+import type { EventStore, StreamWrite } from '../eventstore/types.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 import { notFound } from '../shared/errors.ts';
@@ -26,7 +26,8 @@ import {
   type InventoryState,
 } from '../inventory/index.ts';
 import { isOrderEventType, orderDecider, type OrderState } from '../orders/index.ts';
-import type { AppContext } from './context.ts';
+import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../shipping/index.ts';
+import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../users/index.ts';
 
 /** The stream write for decided events, conditioned on the version the decision was made from. */
 export const streamWrite = (aggregate_id: string, aggregate_type: AggregateType, expected_version: number, events: readonly DomainEvent[]): StreamWrite => ({
@@ -57,7 +58,10 @@ const decided = <S, E extends DomainEvent>(decider: { initialState: () => S; evo
  * Loading each aggregate from its stream. Inventory streams of popular products grow long (every reservation,
  * confirmation and release), so they load from a snapshot plus the tail; the others stay short.
  */
-export function createStreams(ctx: AppContext) {
+export type StreamReader = Pick<EventStore, 'loadSnapshot' | 'readStream' | 'saveSnapshot'>;
+
+export function createStreams(store: StreamReader, opts: { snapshotEvery: number }) {
+  const ctx = { store, snapshotEvery: opts.snapshotEvery };
   return {
     category: (id: string): Promise<Loaded<CategoryState>> => loadAggregate(ctx.store, id, decided(categoryDecider, isCategoryEventType, 'category', id)),
     categoryName: (name: string) => loadAggregate(ctx.store, categoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
@@ -77,6 +81,9 @@ export function createStreams(ctx: AppContext) {
       }),
     cart: (userId: string): Promise<Loaded<CartState>> => loadAggregate(ctx.store, cartStreamId(userId), decided(cartDecider, isCartEventType, 'cart', userId)),
     order: (id: string): Promise<Loaded<OrderState>> => loadAggregate(ctx.store, id, decided(orderDecider, isOrderEventType, 'order', id)),
+    shipment: (orderId: string): Promise<Loaded<ShipmentState>> => loadAggregate(ctx.store, shipmentStreamId(orderId), shipmentDecider),
+    emailClaim: (streamId: string) => loadAggregate(ctx.store, streamId, decided(emailClaimDecider, isEmailClaimEventType, 'email claim', streamId)),
+    user: (userId: string) => loadAggregate(ctx.store, userId, decided(userDecider, isUserEventType, 'user', userId)),
   };
 }
 

@@ -39,7 +39,7 @@ export interface Loaded<State> {
  * otherwise the whole stream is replayed, which is slower but always right.
  */
 export async function loadAggregate<State, Event extends DomainEvent>(
-  store: EventStore,
+  store: Pick<EventStore, 'loadSnapshot' | 'readStream' | 'saveSnapshot'>,
   aggregateId: string,
   opts: LoadOptions<State, Event>,
 ): Promise<Loaded<State>> {
