@@ -202,10 +202,10 @@ function rawTransactions(products: readonly BenchProduct[], count: number): Tran
     // The cart holds LINES ItemAddedToCart events, so its CartCleared is version LINES + 1.
     decision.cart.forEach((e, k) => push(cartStreamId(userId), 'Cart', products.length + k + 1, e));
     transactions.push([
-      ...envelopes.map((e) => ({
+      ...envelopes.map((e, i) => ({
         Put: {
           TableName: RAW_TABLES.events,
-          Item: eventItem(e, outboxShard(e.aggregate_id, DEFAULT_OUTBOX_SHARDS)),
+          Item: i === 0 ? eventItem(e, outboxShard(e.aggregate_id, DEFAULT_OUTBOX_SHARDS), envelopes.slice(1)) : eventItem(e),
           ConditionExpression: 'attribute_not_exists(#v)',
           ExpressionAttributeNames: { '#v': 'version' },
         },
