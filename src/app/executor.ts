@@ -6,6 +6,7 @@ import { retryOnConflict } from '../eventstore/aggregate.ts';
 import { ConcurrencyError, IdempotencyKeyTaken, type EventStore } from '../eventstore/types.ts';
 import type { CommandHandler, Decision } from './handler.ts';
 import { createStreamLocks, type StreamLock } from './stream-locks.ts';
+import { after, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from './loader.ts';
 import { createStreams, type Streams } from './streams.ts';
 
 export interface Publisher {
@@ -51,7 +52,10 @@ const changesNothing = (d: Decision<unknown>): boolean => d.writes.every((w) => 
 export function createExecutor(deps: ExecutorDeps) {
   const inFlight = new Set<Promise<void>>();
   const locks = createStreamLocks();
-  const streams = (): Streams => createStreams(deps.store, { snapshotEvery: deps.snapshotEvery ?? 100 });
+  const commits = createCommitLog();
+  const snapshotEvery = deps.snapshotEvery ?? 100;
+  const streams = (): Streams => createStreams(deps.store, { snapshotEvery });
+  const streamsOver = (source: StreamSource): Streams => createStreams(deps.store, { snapshotEvery, source });
 
   /** Runs work after the answer, tracked so that shutdown can wait for it. */
   const background = (work: Promise<void>) => {
@@ -85,6 +89,23 @@ export function createExecutor(deps: ExecutorDeps) {
     return { status: stored.status, body: stored.body };
   }
 
+  /**
+   * One decision. A refusal or a "nothing to do" taken on an unverified tip is decided again on verified reads
+   * before it counts: only an append checks what the decision read.
+   */
+  async function decide<C, R>(handler: CommandHandler<C, R>, command: C, mode: LoadMode, first?: ReadonlyMap<string, Seen>) {
+    const attempt = createAttemptSource({ store: deps.store, mode, log: commits, ...(first ? { first } : {}) });
+    let decision: Decision<R>;
+    try {
+      decision = await handler(streamsOver(attempt.source), command);
+    } catch (err) {
+      if (err instanceof AppError && !(err instanceof ConcurrencyError) && attempt.unverified()) return decide(handler, command, 'verify');
+      throw err;
+    }
+    if (changesNothing(decision) && attempt.unverified()) return decide(handler, command, 'verify');
+    return { decision, seen: attempt.seen };
+  }
+
   async function decideAndAppend<C, R>(
     handler: CommandHandler<C, R>,
     command: C,
@@ -92,30 +113,34 @@ export function createExecutor(deps: ExecutorDeps) {
     once: { idempotency: Idempotency; status: number } | undefined,
   ): Promise<{ result: R; events: EventEnvelope[] }> {
     return retryOnConflict(
-      async () => {
-        let decision = await handler(streams(), command);
+      async (attemptNo) => {
+        let { decision, seen } = await decide(handler, command, attemptNo === 1 ? 'tips' : 'verify');
         // Nothing to write and no answer to record: done, without queueing behind anyone.
         if (changesNothing(decision) && !once) return { result: decision.result, events: [] };
-        let lock: StreamLock | undefined = await locks.acquire(streamIdsOf(decision));
+        const lock: StreamLock = await locks.acquire(streamIdsOf(decision));
+        let committed = false;
         try {
           if (lock.waited) {
-            decision = await handler(streams(), command);
+            ({ decision, seen } = await decide(handler, command, 'locked', seen));
             // The cart changed while we waited (other lines now): decide again from the start, like a lost race.
-            if (!streamIdsOf(decision).every((id) => lock!.holds(id))) throw new ConcurrencyError(streamIdsOf(decision));
+            if (!streamIdsOf(decision).every((id) => lock.holds(id))) throw new ConcurrencyError(streamIdsOf(decision));
             if (changesNothing(decision) && !once) return { result: decision.result, events: [] };
           }
           // A decision that changes nothing still records its answer under the key (its writes are then all
           // guards): a delayed duplicate must get this answer, not act on whatever the streams hold by then.
-          const appended = await deps.store.append(decision.writes, {
+          const appended = await deps.store.append(withTips(decision.writes, seen), {
             metadata,
             now: deps.clock().toISOString(),
             ...(decision.credential ? { credential: decision.credential } : {}),
             ...(once ? { idempotency: { key: once.idempotency.key, request_hash: once.idempotency.requestHash, status: once.status, body: decision.result } } : {}),
           });
+          committed = true;
+          // The next command queued on a stream decides from the state this commit left, without reading it.
+          for (const w of decision.writes) commits.committed(w.aggregate_id, lock.contended(w.aggregate_id) ? after(seen.get(w.aggregate_id), w) : undefined);
           return { result: decision.result, events: appended };
         } finally {
+          if (!committed) for (const id of streamIdsOf(decision)) if (!lock.contended(id)) commits.forget(id);
           lock.release();
-          lock = undefined;
         }
       },
       // Conflicts now come only from other processes: a few tries with jittered backoff, then 409.
