@@ -27,6 +27,8 @@ export interface Seen {
   tip?: { schema_version: number; toSnapshot: (state: unknown) => unknown };
   /** The process's commit sequence of the stream when it was read (CommitLog). */
   seq: number;
+  /** The version of the stream's stored tip when it was read (none: no tip). */
+  tipVersion?: number;
   verified: boolean;
 }
 
@@ -86,7 +88,13 @@ export function createAttemptSource(deps: {
   first?: ReadonlyMap<string, Seen>;
 }) {
   const seen = new Map<string, Seen>();
-  const readSnapshot = batchedSnapshots(deps.store);
+  const batched = batchedSnapshots(deps.store);
+  const tipVersions = new Map<string, number>();
+  const readSnapshot = async (id: string) => {
+    const s = await batched(id);
+    if (s) tipVersions.set(id, s.version);
+    return s;
+  };
   const source: StreamSource = {
     async load<State, Event extends DomainEvent>(aggregateId: string, opts: LoadOptions<State, Event>): Promise<Loaded<State>> {
       const seq = deps.log.seqOf(aggregateId);
@@ -105,6 +113,7 @@ export function createAttemptSource(deps: {
         ...(policy ? { tip: { schema_version: policy.schemaVersion, toSnapshot: policy.toSnapshot as (s: unknown) => unknown } } : {}),
         seq,
         verified: !loaded.unverified,
+        ...(tipVersions.has(aggregateId) ? { tipVersion: tipVersions.get(aggregateId)! } : {}),
       });
       return loaded;
     },
@@ -123,14 +132,17 @@ const asDomainEvent = (e: NewEvent): DomainEvent => ({ type: e.event_type, data:
 export function after(seen: Seen | undefined, write: StreamWrite): Seen | undefined {
   if (!seen || seen.loaded.version !== write.expected_version) return undefined;
   const state = write.events.reduce((s, e) => seen.evolve(s, asDomainEvent(e)), seen.loaded.state);
-  return { ...seen, loaded: { state, version: write.expected_version + write.events.length }, verified: true };
+  const version = write.expected_version + write.events.length;
+  return { ...seen, loaded: { state, version }, verified: true, ...(seen.tip ? { tipVersion: version } : {}) };
 }
 
-/** The writes with their tips: the state after the events, for streams that keep snapshots. */
+/** The writes with their tips: the state after the events, for streams that keep snapshots (tips). */
 export function withTips(writes: StreamWrite[], seen: ReadonlyMap<string, Seen>): StreamWrite[] {
   return writes.map((w) => {
     const s = seen.get(w.aggregate_id);
-    if (w.events.length === 0 || !s?.tip) return w;
+    if (!s?.tip) return w;
+    // A guard rewrites a tip only when the decision had to read past it (missing, or behind the head).
+    if (w.events.length === 0 && s.tipVersion === w.expected_version) return w;
     const next = after(s, w);
     if (!next) return w;
     try {

@@ -72,11 +72,12 @@ export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, 
     : undefined;
   const credential = opts.credential ? checkedCredential(opts.credential) : undefined;
   const tips: Snapshot[] = writes.flatMap((w) =>
-    w.tip && w.events.length > 0
+    w.tip
       ? [{ aggregate_id: w.aggregate_id, version: w.expected_version + w.events.length, schema_version: w.tip.schema_version, state: jsonCopy(w.tip.state ?? null) }]
       : [],
   );
   // All or none: a big checkout (40 lines) has no room for its tips, and a stale tip only costs a re-decision.
+  // A guard's tip (the state it was read at) is checked by the guard's own condition.
   return { envelopes, guards, idempotency, credential, createdAt, nowSeconds, itemCount, tips: itemCount + tips.length <= MAX_TRANSACTION_ITEMS ? tips : [] };
 }
 

@@ -29,7 +29,8 @@ export interface StreamWrite {
   /**
    * The stream's state after these events (Equinox's tip), written into the snapshot table in the same
    * transaction, so the next command loads the stream with one read. Left out when the transaction would pass
-   * the item limit: the tip is an optimisation, a stale one only costs a re-decision.
+   * the item limit: the tip is an optimisation, a stale one only costs a re-decision. On a guard (no events) it
+   * is the state the decision read, for a stream whose tip was missing or behind.
    */
   tip?: { schema_version: number; state: unknown };
 }
