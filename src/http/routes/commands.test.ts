@@ -94,6 +94,25 @@ describe('command routes on the memory shop', () => {
     assert.deepEqual(cart.state.lines.map((l) => [l.product_id, l.quantity]), [[product, 3]]);
   });
 
+  it('a refusal decided on a stale tip is checked on the stream before it is answered', async () => {
+    const shop = createMemoryShop();
+    const product = await productWith(shop, 1);
+    const first = await as(shop, 'customer');
+    assert.equal((await first.call('POST', '/cart/items', { product_id: product, quantity: 1 })).status, 201);
+    assert.equal((await first.call('POST', '/orders')).status, 201);
+    // A writer that leaves the tip behind (an older release; a transaction with no room for tips).
+    const inventory = await shop.application.executor.streams().inventory(product);
+    await shop.store.append(
+      [{ aggregate_id: `inventory-${product}`, aggregate_type: 'Inventory', expected_version: inventory.version, events: [{ event_type: 'StockAdded', data: { product_id: product, quantity: 1, added_at: new Date().toISOString() } }] }],
+      { metadata: {}, now: new Date().toISOString() },
+    );
+    assert.equal((await shop.store.loadSnapshot(`inventory-${product}`))?.version, inventory.version, 'the tip is behind');
+    const second = await as(shop, 'customer');
+    const added = await second.call('POST', '/cart/items', { product_id: product, quantity: 1 });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.equal((await second.call('POST', '/orders')).status, 201);
+  });
+
   it('100 buyers for 20 units: 20 orders, 80 refusals for stock, no lost optimistic check inside one process', async () => {
     const { counted, counts } = counting(createMemoryEventStore());
     const shop = createMemoryShop({ store: counted });
