@@ -6,7 +6,7 @@ import { retryOnConflict } from '../eventstore/aggregate.ts';
 import { ConcurrencyError, IdempotencyKeyTaken, type EventStore } from '../eventstore/types.ts';
 import type { CommandHandler, Decision } from './handler.ts';
 import { createStreamLocks, type StreamLock } from './stream-locks.ts';
-import { after, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from './loader.ts';
+import { after, batchedSnapshots, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from './loader.ts';
 import { createStreams, type Streams } from './streams.ts';
 
 export interface Publisher {
@@ -53,6 +53,7 @@ export function createExecutor(deps: ExecutorDeps) {
   const inFlight = new Set<Promise<void>>();
   const locks = createStreamLocks();
   const commits = createCommitLog();
+  const snapshots = batchedSnapshots(deps.store);
   const snapshotEvery = deps.snapshotEvery ?? 100;
   const streams = (): Streams => createStreams(deps.store, { snapshotEvery });
   const streamsOver = (source: StreamSource): Streams => createStreams(deps.store, { snapshotEvery, source });
@@ -94,7 +95,7 @@ export function createExecutor(deps: ExecutorDeps) {
    * before it counts: only an append checks what the decision read.
    */
   async function decide<C, R>(handler: CommandHandler<C, R>, command: C, mode: LoadMode, first?: ReadonlyMap<string, Seen>) {
-    const attempt = createAttemptSource({ store: deps.store, mode, log: commits, ...(first ? { first } : {}) });
+    const attempt = createAttemptSource({ store: deps.store, snapshots, mode, log: commits, ...(first ? { first } : {}) });
     let decision: Decision<R>;
     try {
       decision = await handler(streamsOver(attempt.source), command);

@@ -57,8 +57,11 @@ export function createCommitLog() {
 
 export type CommitLog = ReturnType<typeof createCommitLog>;
 
-/** Snapshot reads of one tick in one request. */
-function batchedSnapshots(store: Pick<EventStore, 'loadSnapshots'>) {
+/**
+ * Snapshot reads of one tick in one request, across every command of the process: a burst of checkouts reads
+ * the same product's tip once, and many buyers' cart tips together.
+ */
+export function batchedSnapshots(store: Pick<EventStore, 'loadSnapshots'>) {
   let pending: Map<string, Array<{ resolve: (s: Snapshot | undefined) => void; reject: (e: unknown) => void }>> | undefined;
   return (id: string): Promise<Snapshot | undefined> =>
     new Promise((resolve, reject) => {
@@ -82,13 +85,15 @@ function batchedSnapshots(store: Pick<EventStore, 'loadSnapshots'>) {
 
 export function createAttemptSource(deps: {
   store: Pick<EventStore, 'loadSnapshots' | 'loadSnapshot' | 'readStream' | 'saveSnapshot'>;
+  /** The process's batched snapshot reader (batchedSnapshots). */
+  snapshots: (id: string) => Promise<Snapshot | undefined>;
   mode: LoadMode;
   log: CommitLog;
   /** The command's first decision (mode `locked`). */
   first?: ReadonlyMap<string, Seen>;
 }) {
   const seen = new Map<string, Seen>();
-  const batched = batchedSnapshots(deps.store);
+  const batched = deps.snapshots;
   const tipVersions = new Map<string, number>();
   const readSnapshot = async (id: string) => {
     const s = await batched(id);

@@ -66,6 +66,11 @@ const PRODUCT_TIP_SCHEMA_VERSION = 1;
 const productFromSnapshot = (data: unknown): ProductState | undefined =>
   typeof data === 'object' && data !== null && ['none', 'active', 'deleted'].includes((data as { status?: unknown }).status as string) ? (data as ProductState) : undefined;
 
+/** A checkout's first read: with its tip, the carts of many buyers at once are one batched read. */
+const CART_TIP_SCHEMA_VERSION = 1;
+const cartFromSnapshot = (data: unknown): CartState | undefined =>
+  typeof data === 'object' && data !== null && Array.isArray((data as { lines?: unknown }).lines) ? (data as CartState) : undefined;
+
 export function createStreams(store: StreamReader, opts: { snapshotEvery: number; source?: StreamSource }) {
   const ctx = { snapshotEvery: opts.snapshotEvery };
   const load: StreamSource['load'] = opts.source ? (id, o) => opts.source!.load(id, o) : (id, o) => loadAggregate(store, id, o);
@@ -90,7 +95,11 @@ export function createStreams(store: StreamReader, opts: { snapshotEvery: number
           fromSnapshot,
         },
       }),
-    cart: (userId: string): Promise<Loaded<CartState>> => load(cartStreamId(userId), decided(cartDecider, isCartEventType, 'cart', userId)),
+    cart: (userId: string): Promise<Loaded<CartState>> =>
+      load(cartStreamId(userId), {
+        ...decided(cartDecider, isCartEventType, 'cart', userId),
+        snapshot: { schemaVersion: CART_TIP_SCHEMA_VERSION, every: ctx.snapshotEvery, toSnapshot: (state) => state, fromSnapshot: cartFromSnapshot },
+      }),
     order: (id: string): Promise<Loaded<OrderState>> => load(id, decided(orderDecider, isOrderEventType, 'order', id)),
     shipment: (orderId: string): Promise<Loaded<ShipmentState>> => load(shipmentStreamId(orderId), shipmentDecider),
     emailClaim: (streamId: string) => load(streamId, decided(emailClaimDecider, isEmailClaimEventType, 'email claim', streamId)),
