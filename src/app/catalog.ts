@@ -80,16 +80,17 @@ export function createCatalogHandlers(ctx: AppContext) {
 
     createProduct: (async (streams, { product_id, ...input }) => {
         const now = ctx.clock().toISOString();
-        const category = await resolveCategory(streams, input.category);
+        // Read although new (the id was just drawn): the executor then writes both streams' tips with them.
+        const [category, product, inventory] = await Promise.all([resolveCategory(streams, input.category), streams.product(product_id), streams.inventory(product_id)]);
         const productEvents = productDecider.decide(
           { type: 'CreateProduct', product_id, name: input.name, description: input.description, price: input.price, category_id: category.id, category: category.state, now },
-          productDecider.initialState(),
+          product.state,
         );
         // A product may start with no stock; the inventory stream then begins with the first add_stock.
-        const stockEvents = input.stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id, quantity: input.stock, now }, inventoryDecider.initialState()) : [];
+        const stockEvents = input.stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id, quantity: input.stock, now }, inventory.state) : [];
         const created = productEvents[0]!.data;
         return {
-          writes: [streamWrite(product_id, 'Product', 0, productEvents), streamWrite(inventoryStreamId(product_id), 'Inventory', 0, stockEvents)],
+          writes: [streamWrite(product_id, 'Product', product.version, productEvents), streamWrite(inventoryStreamId(product_id), 'Inventory', inventory.version, stockEvents)],
           result: { id: product_id, ...created, stock: input.stock, version: productEvents.length },
         };
     }) satisfies CommandHandler<ProductInput & { product_id: string }, Record<string, unknown> & { id: string; version: number }>,

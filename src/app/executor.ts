@@ -6,7 +6,7 @@ import { retryOnConflict } from '../eventstore/aggregate.ts';
 import { ConcurrencyError, IdempotencyKeyTaken, type EventStore } from '../eventstore/types.ts';
 import type { CommandHandler, Decision } from './handler.ts';
 import { createStreamLocks, type StreamLock } from './stream-locks.ts';
-import { after, batchedSnapshots, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from './loader.ts';
+import { after, batchedProbe, batchedSnapshots, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from './loader.ts';
 import { createStreams, type Streams } from './streams.ts';
 
 export interface Publisher {
@@ -54,6 +54,7 @@ export function createExecutor(deps: ExecutorDeps) {
   const locks = createStreamLocks();
   const commits = createCommitLog();
   const snapshots = batchedSnapshots(deps.store);
+  const stillHead = batchedProbe(deps.store);
   const snapshotEvery = deps.snapshotEvery ?? 100;
   const streams = (): Streams => createStreams(deps.store, { snapshotEvery });
   const streamsOver = (source: StreamSource): Streams => createStreams(deps.store, { snapshotEvery, source });
@@ -91,19 +92,30 @@ export function createExecutor(deps: ExecutorDeps) {
   }
 
   /**
-   * One decision. A refusal or a "nothing to do" taken on an unverified tip is decided again on verified reads
-   * before it counts: only an append checks what the decision read.
+   * One decision. A refusal or a "nothing to do" taken on an unverified tip counts only once the tips are
+   * confirmed as their streams' heads (one batched probe for event tip + 1), else it is decided again on the
+   * tails: only an append checks what the decision read.
    */
-  async function decide<C, R>(handler: CommandHandler<C, R>, command: C, mode: LoadMode, first?: ReadonlyMap<string, Seen>) {
-    const attempt = createAttemptSource({ store: deps.store, snapshots, mode, log: commits, ...(first ? { first } : {}) });
+  async function decide<C, R>(
+    handler: CommandHandler<C, R>,
+    command: C,
+    mode: LoadMode,
+    startedAt: number,
+    first?: ReadonlyMap<string, Seen>,
+  ): Promise<{ decision: Decision<R>; seen: ReadonlyMap<string, Seen> }> {
+    const attempt = createAttemptSource({ store: deps.store, snapshots, mode, log: commits, startedAt, ...(first ? { first } : {}) });
+    const confirmed = async () => {
+      const unverified = attempt.unverifiedStreams();
+      return stillHead(unverified.map(([, s]) => s), unverified.map(([id]) => id));
+    };
     let decision: Decision<R>;
     try {
       decision = await handler(streamsOver(attempt.source), command);
     } catch (err) {
-      if (err instanceof AppError && !(err instanceof ConcurrencyError) && attempt.unverified()) return decide(handler, command, 'verify');
+      if (err instanceof AppError && !(err instanceof ConcurrencyError) && attempt.unverified() && !(await confirmed())) return decide(handler, command, 'verify', startedAt);
       throw err;
     }
-    if (changesNothing(decision) && attempt.unverified()) return decide(handler, command, 'verify');
+    if (changesNothing(decision) && attempt.unverified() && !(await confirmed())) return decide(handler, command, 'verify', startedAt);
     return { decision, seen: attempt.seen };
   }
 
@@ -113,16 +125,16 @@ export function createExecutor(deps: ExecutorDeps) {
     metadata: EventMetadata,
     once: { idempotency: Idempotency; status: number } | undefined,
   ): Promise<{ result: R; events: EventEnvelope[] }> {
+    const startedAt = commits.now();
     return retryOnConflict(
       async (attemptNo) => {
-        let { decision, seen } = await decide(handler, command, attemptNo === 1 ? 'tips' : 'verify');
+        let { decision, seen } = await decide(handler, command, attemptNo === 1 ? 'tips' : 'verify', startedAt);
         // Nothing to write and no answer to record: done, without queueing behind anyone.
         if (changesNothing(decision) && !once) return { result: decision.result, events: [] };
         const lock: StreamLock = await locks.acquire(streamIdsOf(decision));
-        let committed = false;
         try {
           if (lock.waited) {
-            ({ decision, seen } = await decide(handler, command, 'locked', seen));
+            ({ decision, seen } = await decide(handler, command, 'locked', startedAt, seen));
             // The cart changed while we waited (other lines now): decide again from the start, like a lost race.
             if (!streamIdsOf(decision).every((id) => lock.holds(id))) throw new ConcurrencyError(streamIdsOf(decision));
             if (changesNothing(decision) && !once) return { result: decision.result, events: [] };
@@ -135,12 +147,10 @@ export function createExecutor(deps: ExecutorDeps) {
             ...(decision.credential ? { credential: decision.credential } : {}),
             ...(once ? { idempotency: { key: once.idempotency.key, request_hash: once.idempotency.requestHash, status: once.status, body: decision.result } } : {}),
           });
-          committed = true;
           // The next command queued on a stream decides from the state this commit left, without reading it.
-          for (const w of decision.writes) commits.committed(w.aggregate_id, lock.contended(w.aggregate_id) ? after(seen.get(w.aggregate_id), w) : undefined);
+          for (const w of decision.writes) commits.committed(w.aggregate_id, after(seen.get(w.aggregate_id), w));
           return { result: decision.result, events: appended };
         } finally {
-          if (!committed) for (const id of streamIdsOf(decision)) if (!lock.contended(id)) commits.forget(id);
           lock.release();
         }
       },

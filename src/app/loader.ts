@@ -32,55 +32,80 @@ export interface Seen {
   verified: boolean;
 }
 
-/** What this process committed lately: a sequence per stream, and the state after commits others wait for. */
+/**
+ * What this process committed lately: a sequence per stream, and the state each commit left. A command may
+ * decide from a state committed after it started (it was the head at that moment, inside the command's
+ * lifetime); an older one it must read again.
+ */
 export function createCommitLog() {
   let next = 1;
   const seqs = new Map<string, number>();
   const states = new Map<string, Seen>();
   return {
+    /** The sequence of the latest commit of this process (a command's start). */
+    now: () => next - 1,
     seqOf: (id: string) => seqs.get(id) ?? 0,
-    /** Records a commit; `after` (the state it left) is kept only for a command queued on the stream. */
+    /** Records a commit and, when known, the state it left. */
     committed(id: string, after: Seen | undefined) {
-      seqs.delete(id); // re-inserted last: the map stays in commit order, oldest first
-      seqs.set(id, next++);
-      if (after) states.set(id, { ...after, seq: seqs.get(id)! });
-      else states.delete(id);
+      const seq = next++;
+      seqs.delete(id); // re-inserted last: the maps stay in commit order, oldest first
+      seqs.set(id, seq);
+      states.delete(id);
+      if (after) states.set(id, { ...after, seq });
       // Bounded: a forgotten stream reads as "never committed", so a later decision on it reads it again
       // unless its first read also saw seq 0 — only possible if its commit came and went before that read.
       if (seqs.size > 100_000) for (const key of [...seqs.keys()].slice(0, 50_000)) seqs.delete(key);
+      if (states.size > 10_000) for (const key of [...states.keys()].slice(0, 5_000)) states.delete(key);
     },
-    stateAfterCommit: (id: string) => states.get(id),
-    /** Called when the last command queued on a stream is done with it. */
-    forget: (id: string) => void states.delete(id),
+    /** The state the stream's latest commit here left, if that commit came after `since`. */
+    stateAfterCommit: (id: string, since: number) => {
+      const s = states.get(id);
+      return s && s.seq > since ? s : undefined;
+    },
   };
 }
 
 export type CommitLog = ReturnType<typeof createCommitLog>;
 
-/**
- * Snapshot reads of one tick in one request, across every command of the process: a burst of checkouts reads
- * the same product's tip once, and many buyers' cart tips together.
- */
-export function batchedSnapshots(store: Pick<EventStore, 'loadSnapshots'>) {
-  let pending: Map<string, Array<{ resolve: (s: Snapshot | undefined) => void; reject: (e: unknown) => void }>> | undefined;
-  return (id: string): Promise<Snapshot | undefined> =>
+/** Reads of one tick in one request, across every command of the process (after the tick's microtasks). */
+function batched<V>(fetch: (keys: string[]) => Promise<Map<string, V>>) {
+  type Waiter = { resolve: (v: V | undefined) => void; reject: (e: unknown) => void };
+  let pending: Map<string, Waiter[]> | undefined;
+  return (key: string): Promise<V | undefined> =>
     new Promise((resolve, reject) => {
       if (!pending) {
-        const batch = new Map<string, Array<{ resolve: (s: Snapshot | undefined) => void; reject: (e: unknown) => void }>>();
+        const batch = new Map<string, Waiter[]>();
         pending = batch;
-        // After the microtasks of this tick: Promise.all over several loads has then asked for all of them.
         setImmediate(() => {
           if (pending === batch) pending = undefined;
-          store.loadSnapshots([...batch.keys()]).then(
-            (found) => batch.forEach((waiters, key) => waiters.forEach((w) => w.resolve(found.get(key)))),
+          fetch([...batch.keys()]).then(
+            (found) => batch.forEach((waiters, k) => waiters.forEach((w) => w.resolve(found.get(k)))),
             (err: unknown) => batch.forEach((waiters) => waiters.forEach((w) => w.reject(err))),
           );
         });
       }
-      const waiters = pending.get(id) ?? [];
+      const waiters = pending.get(key) ?? [];
       waiters.push({ resolve, reject });
-      pending.set(id, waiters);
+      pending.set(key, waiters);
     });
+}
+
+/** A burst of checkouts reads a hot product's tip once, and many buyers' cart tips together. */
+export const batchedSnapshots = (store: Pick<EventStore, 'loadSnapshots'>) => batched((ids) => store.loadSnapshots(ids));
+
+/** "Has this stream moved past its tip?" for several streams (and commands) in one request. */
+export function batchedProbe(store: Pick<EventStore, 'eventsExist'>) {
+  const probe = batched(async (keys) => {
+    const parsed = keys.map((k) => ({ aggregate_id: k.slice(k.indexOf(':') + 1), version: Number(k.slice(0, k.indexOf(':'))) }));
+    const exist = await store.eventsExist(parsed);
+    return new Map(keys.map((k, i) => [k, exist[i] ?? true]));
+  });
+  /** True when none of the streams has an event after the version the decision read. */
+  return async (seen: Iterable<Seen>, ids: Iterable<string>): Promise<boolean> => {
+    const list = [...ids];
+    const moved = await Promise.all([...seen].map((s, i) => probe(`${s.loaded.version + 1}:${list[i]}`)));
+    return moved.every((m) => m === false);
+  };
 }
 
 export function createAttemptSource(deps: {
@@ -91,6 +116,8 @@ export function createAttemptSource(deps: {
   log: CommitLog;
   /** The command's first decision (mode `locked`). */
   first?: ReadonlyMap<string, Seen>;
+  /** CommitLog.now() when the command started. */
+  startedAt: number;
 }) {
   const seen = new Map<string, Seen>();
   const batched = deps.snapshots;
@@ -104,7 +131,7 @@ export function createAttemptSource(deps: {
     async load<State, Event extends DomainEvent>(aggregateId: string, opts: LoadOptions<State, Event>): Promise<Loaded<State>> {
       const seq = deps.log.seqOf(aggregateId);
       if (deps.mode === 'locked') {
-        const reused = deps.log.stateAfterCommit(aggregateId) ?? (deps.first?.get(aggregateId)?.seq === seq ? deps.first.get(aggregateId) : undefined);
+        const reused = deps.log.stateAfterCommit(aggregateId, deps.startedAt) ?? (deps.first?.get(aggregateId)?.seq === seq ? deps.first.get(aggregateId) : undefined);
         if (reused) {
           seen.set(aggregateId, reused);
           return reused.loaded as Loaded<State>;
@@ -128,6 +155,8 @@ export function createAttemptSource(deps: {
     seen: seen as ReadonlyMap<string, Seen>,
     /** Whether a decision taken now rests on a tip nobody verified. */
     unverified: () => [...seen.values()].some((s) => !s.verified),
+    /** The streams read from a tip nobody verified. */
+    unverifiedStreams: () => [...seen].filter(([, s]) => !s.verified),
   };
 }
 

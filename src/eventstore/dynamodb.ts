@@ -180,6 +180,23 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     return expires_at <= Math.floor(clock() / 1000) ? undefined : record;
   }
 
+  async function eventsExist(keys: ReadonlyArray<{ aggregate_id: string; version: number }>): Promise<boolean[]> {
+    const found = new Set<string>();
+    const unique = [...new Map(keys.map((k) => [`${k.version}:${k.aggregate_id}`, k])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let batch: Item[] | undefined = unique.slice(i, i + 100).map((k) => ({ aggregate_id: { S: k.aggregate_id }, version: { N: String(k.version) } }));
+      for (let round = 0; batch && batch.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+        const out = await client.send(
+          new BatchGetItemCommand({ RequestItems: { [tables.events]: { Keys: batch, ConsistentRead: true, ProjectionExpression: '#id, #v', ExpressionAttributeNames: NAMES } } }),
+        );
+        for (const item of out.Responses?.[tables.events] ?? []) found.add(`${item.version?.N}:${item.aggregate_id?.S}`);
+        batch = out.UnprocessedKeys?.[tables.events]?.Keys as Item[] | undefined;
+      }
+    }
+    return keys.map((k) => found.has(`${k.version}:${k.aggregate_id}`));
+  }
+
   async function loadSnapshots(aggregateIds: readonly string[]): Promise<Map<string, Snapshot>> {
     const found = new Map<string, Snapshot>();
     const ids = [...new Set(aggregateIds)];
@@ -418,7 +435,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     }
   }
 
-  return { append, readStream, findIdempotency, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
+  return { append, readStream, findIdempotency, eventsExist, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
 }
 
 /**

@@ -105,6 +105,11 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
     return s ? jsonCopy(s) : undefined;
   }
 
+  async function eventsExist(keys: ReadonlyArray<{ aggregate_id: string; version: number }>): Promise<boolean[]> {
+    await io();
+    return keys.map((k) => (streams.get(k.aggregate_id)?.length ?? 0) >= k.version && k.version >= 1);
+  }
+
   async function loadSnapshots(aggregateIds: readonly string[]): Promise<Map<string, Snapshot>> {
     await io();
     return new Map(aggregateIds.flatMap((id) => (snapshots.has(id) ? [[id, jsonCopy(snapshots.get(id)!)] as const] : [])));
@@ -176,5 +181,5 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
     return true;
   }
 
-  return { append, readStream, findIdempotency, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
+  return { append, readStream, findIdempotency, eventsExist, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
 }

@@ -94,6 +94,11 @@ export interface EventStore {
    */
   findIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
   loadSnapshot(aggregateId: string): Promise<Snapshot | undefined>;
+  /**
+   * Whether each of these events exists (one BatchGetItem of keys only, strongly consistent): confirms that a
+   * tip is still its stream's head (no event at tip + 1) without reading the stream.
+   */
+  eventsExist(keys: ReadonlyArray<{ aggregate_id: string; version: number }>): Promise<boolean[]>;
   /** Several snapshots in one request (DynamoDB BatchGetItem, strongly consistent); absent ones are missing. */
   loadSnapshots(aggregateIds: readonly string[]): Promise<Map<string, Snapshot>>;
   /**
