@@ -363,6 +363,21 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
     });
 
     describe('snapshots', () => {
+      it('tells which events exist, for several streams in one call', async () => {
+        const store = await makeStore();
+        const [s1, s2] = [id('probe'), id('probe')];
+        await store.append([counted(s1, 0, 2)], opts());
+        assert.deepEqual(
+          await store.eventsExist([
+            { aggregate_id: s1, version: 2 },
+            { aggregate_id: s1, version: 3 },
+            { aggregate_id: s2, version: 1 },
+            { aggregate_id: s1, version: 1 },
+          ]),
+          [true, false, false, true],
+        );
+      });
+
       it('writes a tip with the events, in the same transaction, and loads several snapshots in one call', async () => {
         const store = await makeStore();
         const [s1, s2, none] = [id('tip'), id('tip'), id('none')];
