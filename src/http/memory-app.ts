@@ -5,6 +5,7 @@
  * the write side's routes; the projections have tests of their own).
  */
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { createApplication } from '../app/application.ts';
 import type { Publisher } from '../app/executor.ts';
 import { createPasswordHasher } from '../app/password.ts';
@@ -65,7 +66,8 @@ export function createMemoryShop(opts: MemoryShopOptions = {}) {
     ops: { readiness: () => ({ ready: true, checks: {} }) as never, lag: async () => ({}), metrics: createMetrics(), links: {} },
     log,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    webDir: '/nonexistent',
+    // No SPA here: an existing empty-enough directory keeps serveStatic quiet.
+    webDir: tmpdir(),
   });
   return { app, application, store, published, tokens };
 }
