@@ -4,7 +4,7 @@
  * and read queries answered from the event store (PostgreSQL's fake: the cart and nothing else, enough for
  * the write side's routes; the projections have tests of their own).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { createApplication } from '../app/application.ts';
 import type { Publisher } from '../app/executor.ts';
@@ -33,7 +33,7 @@ export function createMemoryShop(opts: MemoryShopOptions = {}) {
   const published: EventEnvelope[] = [];
   const publisher = opts.publisher ?? { publish: async (events: EventEnvelope[]) => void published.push(...events) };
   const log = createLogger('memory-shop', { level: 'error' });
-  const config = loadConfig({ DATABASE_URL: 'postgres://memory-shop.invalid/none', KAFKA_BROKERS: '127.0.0.1:1', JWT_SECRET: 'memory-shop-secret-0123456789abcdef-0123456789', ADMIN_PASSWORD: 'memory-shop-admin' }, { secrets: false });
+  const config = loadConfig({ DATABASE_URL: 'postgres://memory-shop.invalid/none', KAFKA_BROKERS: '127.0.0.1:1', JWT_SECRET: randomBytes(32).toString('hex'), ADMIN_PASSWORD: randomBytes(16).toString('hex') }, { secrets: false });
   const application = createApplication({
     store,
     publisher,
