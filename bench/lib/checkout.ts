@@ -9,14 +9,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { createExecutor } from '../../src/app/executor.ts';
-import { createOrderService } from '../../src/app/orders.ts';
-import { createStreams } from '../../src/app/streams.ts';
-import type { AppContext } from '../../src/app/context.ts';
+import { createApplication } from '../../src/app/application.ts';
 import { cartStreamId, type CartState } from '../../src/carts/index.ts';
 import { DEFAULT_OUTBOX_SHARDS, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
-import { eventItem, outboxShard } from '../../src/eventstore/dynamodb-items.ts';
-import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/inventory/index.ts';
+import { eventItem, outboxShard, snapshotItem } from '../../src/eventstore/dynamodb-items.ts';
+import { INVENTORY_SNAPSHOT_SCHEMA_VERSION, inventoryDecider, inventoryStreamId, toSnapshot, type InventoryState } from '../../src/inventory/index.ts';
 import { decideCheckout } from '../../src/orders/index.ts';
 import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
 import type { Bench } from './context.ts';
@@ -70,14 +67,20 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   };
   const publisher = { publish: (events: EventEnvelope[]) => timed('publish', () => bench.publisher.publish(events)) };
   const checkoutWith = (eventStore: EventStore) => {
-    const executor = createExecutor({ store: eventStore, publisher, clock: () => new Date(), log: bench.log });
-    const ctx: AppContext = { store: eventStore, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery: bench.config.snapshotEvery };
-    const orders = createOrderService(ctx, createStreams(ctx), { reservationTtlSeconds: RESERVATION_TTL_SECONDS });
+    const { executor, orders } = createApplication({
+      store: eventStore,
+      publisher,
+      clock: () => new Date(),
+      newId: randomUUID,
+      log: bench.log,
+      snapshotEvery: bench.config.snapshotEvery,
+      reservationTtlSeconds: RESERVATION_TTL_SECONDS,
+    });
+    const decide: typeof orders.checkout = (streams, command) => timed('plan', () => orders.checkout(streams, command));
     return async (lane: number, index: number) => {
       const user = lanes[lane]!.users[index]!;
-      const plan = orders.checkout(customer(user));
-      const outcome = await executor.run(() => timed('plan', plan), { metadata: { correlation_id: `bench-checkout-${index}` } });
-      if (outcome.status !== 201) throw new Error(`checkout answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
+      const placed = await executor.execute(decide, { user: customer(user), order_id: randomUUID() }, { metadata: { correlation_id: `bench-checkout-${index}` } });
+      if (placed.status !== 'pending') throw new Error(`checkout answered ${JSON.stringify(placed)}`);
     };
   };
   const ours = checkoutWith(timedStore);
@@ -131,14 +134,14 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   return [
     {
       id: '1',
-      measurement: 'checkout: order service + executor vs raw TransactWriteItems',
+      measurement: 'checkout: command handler + executor vs raw TransactWriteItems',
       n: `${measuredOurs.completed} + ${measuredRaw.completed}, conc ${LANES}`,
       result: `ours ${perSecond(oursRate, 'checkouts')}; p50 ${ms(a.p50)}, p99 ${ms(a.p99)}`,
       comparison: `raw ${perSecond(rawRate, 'tx')}, p50 ${ms(b.p50)}, p99 ${ms(b.p99)}; ours/raw: p50 ${ratio(a.p50 / b.p50)}, p99 ${ratio(a.p99 / b.p99)}, throughput ${ratio(oursRate / rawRate)}`,
       note:
-        `checkout of a ${LINES}-line cart = one TransactWriteItems of ${2 * LINES + 2} items (order + ${LINES} inventories + cart, all attribute_not_exists(version), + ${LINES} product version guards), ` +
+        `checkout of a ${LINES}-line cart = one TransactWriteItems of ${3 * LINES + 2} items (order + ${LINES} inventories + cart, all attribute_not_exists(version), + ${LINES} product version guards + ${LINES} inventory tips), ` +
         `${LANES} lanes, each buying only its own ${LINES} products (no lock conflicts on either side), after ${WARM_UP_PER_LANE} warm-up checkouts per lane on each side, measured in ${ROUNDS} rounds of ours → raw. ` +
-        `Ours = executor.run(orderService.checkout): load cart, products and inventories (snapshot + tail), decide, append, publish to the dev Kafka broker (acks -1; a topic of its own, so the shop's consumers later start without a backlog), clear the outbox marker (after the answer); ` +
+        `Ours = executor.execute(orders.checkout): load the cart, then the products' and inventories' tips in one BatchGetItem, decide, append (events, guards and the tips), publish to the dev Kafka broker (acks -1; a topic of its own, so the shop's consumers later start without a backlog), clear the transaction's one outbox marker (after the answer); ` +
         `mean per checkout: load + decide ${per('plan')}, append ${per('append')}, Kafka publish ${per('publish')}, markPublished ${per('mark')}; ` +
         `${perCheckout.toFixed(1)} DynamoDB requests per checkout (${breakdown}). ` +
         `Raw = the same items (same attributes, outbox index included) into a scratch table, decided beforehand, only the TransactWriteItems timed.` +
@@ -199,10 +202,10 @@ function rawTransactions(products: readonly BenchProduct[], count: number): Tran
     // The cart holds LINES ItemAddedToCart events, so its CartCleared is version LINES + 1.
     decision.cart.forEach((e, k) => push(cartStreamId(userId), 'Cart', products.length + k + 1, e));
     transactions.push([
-      ...envelopes.map((e) => ({
+      ...envelopes.map((e, i) => ({
         Put: {
           TableName: RAW_TABLES.events,
-          Item: eventItem(e, outboxShard(e.aggregate_id, DEFAULT_OUTBOX_SHARDS)),
+          Item: i === 0 ? eventItem(e, outboxShard(e.aggregate_id, DEFAULT_OUTBOX_SHARDS), envelopes.slice(1)) : eventItem(e),
           ConditionExpression: 'attribute_not_exists(#v)',
           ExpressionAttributeNames: { '#v': 'version' },
         },
@@ -216,6 +219,11 @@ function rawTransactions(products: readonly BenchProduct[], count: number): Tran
           ExpressionAttributeNames: { '#v': 'version' },
         },
       })),
+      // The inventories' tips, as the executor writes them.
+      ...products.map((p) => {
+        const inv = inventories.get(p.id)!;
+        return { Put: { TableName: RAW_TABLES.snapshots, Item: snapshotItem({ aggregate_id: inventoryStreamId(p.id), version: inv.version, schema_version: INVENTORY_SNAPSHOT_SCHEMA_VERSION, state: toSnapshot(inv.state) }) } };
+      }),
     ]);
   }
   return transactions;

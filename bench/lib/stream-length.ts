@@ -9,9 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createStreams } from '../../src/app/streams.ts';
-import type { AppContext } from '../../src/app/context.ts';
-import { createInventoryService } from '../../src/app/inventory.ts';
-import { createExecutor } from '../../src/app/executor.ts';
+import { createInventoryHandlers } from '../../src/app/inventory.ts';
 import { createDynamoEventStore, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryCommand } from '../../src/inventory/index.ts';
 import type { Bench } from './context.ts';
@@ -65,18 +63,17 @@ export async function benchStreamLength(bench: Bench): Promise<Row[]> {
   const replayStore = createDynamoEventStore({ client: bench.dynamo, tables: NO_SNAPSHOT_TABLES(bench.config.dynamodb.tables.events) });
   const side = (eventStore: EventStore, snapshotEvery: number) => {
     // The executor is not used: the measured path is the plan and the append, without publishing.
-    const executor = createExecutor({ store: eventStore, publisher: { publish: async () => {} }, clock: () => new Date(), log: bench.log });
-    const ctx: AppContext = { store: eventStore, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery };
-    return { eventStore, inventory: createInventoryService(ctx, createStreams(ctx)) };
+    const streams = () => createStreams(eventStore, { snapshotEvery });
+    return { eventStore, streams, inventory: createInventoryHandlers({ clock: () => new Date(), newId: randomUUID }) };
   };
   const sides = { snapshot: side(store, bench.config.snapshotEvery), replay: side(replayStore, NEVER) };
 
   /** loadAggregate (product + inventory) + decide + append: the executor's attempt without publishing. */
   const addStock = async (which: keyof typeof sides, productId: string) => {
-    const { eventStore, inventory } = sides[which];
+    const { eventStore, streams, inventory } = sides[which];
     const t0 = now();
-    const plan = await inventory.addStock(productId, 1)();
-    await eventStore.append(plan.writes, { metadata: { correlation_id: 'bench-stream-length' }, now: iso() });
+    const decision = await inventory.addStock(streams(), { product_id: productId, quantity: 1 });
+    await eventStore.append(decision.writes, { metadata: { correlation_id: 'bench-stream-length' }, now: iso() });
     return now() - t0;
   };
 

@@ -10,7 +10,7 @@ import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
 import { AppError, conflict, notFound } from '../shared/errors.ts';
 import { UUID_PATTERN } from '../shared/validate.ts';
 import type { AppContext } from './context.ts';
-import type { Plan } from './executor.ts';
+import type { CommandHandler } from './handler.ts';
 import { streamWrite, type Streams } from './streams.ts';
 
 export interface ProductInput {
@@ -22,17 +22,24 @@ export interface ProductInput {
   category?: string | null;
 }
 
+export interface ProductChanges {
+  name?: string;
+  description?: string;
+  price?: number;
+  category?: string | null;
+}
+
 /** Products and categories (004). Creating a product records ProductCreated and StockAdded atomically. */
-export function createCatalogService(ctx: AppContext, streams: Streams) {
+export function createCatalogHandlers(ctx: AppContext) {
   /** The claim of a name: the hashed stream, or the one older releases wrote (read only). */
-  async function loadNameClaim(name: string) {
+  async function loadNameClaim(streams: Streams, name: string) {
     const current = await streams.categoryName(name);
     if (current.state.status === 'claimed') return { current, legacy: undefined };
     return { current, legacy: await streams.legacyCategoryName(name) };
   }
 
   /** A category given by id or by name resolves through the name claim stream (consistent, no read model). */
-  async function resolveCategory(ref: string | null | undefined): Promise<{ id: string | null; state: CategoryState | null }> {
+  async function resolveCategory(streams: Streams, ref: string | null | undefined): Promise<{ id: string | null; state: CategoryState | null }> {
     if (ref === null || ref === undefined || ref === '') return { id: null, state: null };
     // Category ids are UUIDs; anything else can only be a name (and must never be read as some other stream).
     if (UUID_PATTERN.test(ref)) {
@@ -42,7 +49,7 @@ export function createCatalogService(ctx: AppContext, streams: Streams) {
       });
       if (byId?.state.status === 'created') return { id: ref, state: byId.state };
     }
-    const { current, legacy } = await loadNameClaim(ref);
+    const { current, legacy } = await loadNameClaim(streams, ref);
     const claim = current.state.status === 'claimed' ? current.state : legacy?.state.status === 'claimed' ? legacy.state : undefined;
     if (!claim) throw notFound('category', ref);
     const byName = await streams.category(claim.category_id);
@@ -50,11 +57,9 @@ export function createCatalogService(ctx: AppContext, streams: Streams) {
   }
 
   return {
-    createCategory: (name: string) => {
-      const category_id = ctx.newId();
-      return async (): Promise<Plan> => {
+    createCategory: (async (streams, { category_id, name }) => {
         const now = ctx.clock().toISOString();
-        const { current, legacy } = await loadNameClaim(name);
+        const { current, legacy } = await loadNameClaim(streams, name);
         // Legacy claims are never written again, so one that is claimed belongs to another category.
         if (legacy?.state.status === 'claimed') {
           throw conflict('category_name_taken', `a category named ${JSON.stringify(legacy.state.name)} already exists`, { category_id: legacy.state.category_id });
@@ -69,35 +74,30 @@ export function createCatalogService(ctx: AppContext, streams: Streams) {
             ...(legacy ? [streamWrite(legacyCategoryNameClaimStreamId(name), 'CategoryNameClaim', legacy.version, [])] : []),
             streamWrite(category_id, 'Category', 0, events),
           ],
-          status: 201,
-          body: { id: category_id, category_id, name: created.name, created_at: created.created_at, version: 1 },
+          result: { id: category_id, category_id, name: created.name, created_at: created.created_at, version: 1 },
         };
-      };
-    },
+    }) satisfies CommandHandler<{ category_id: string; name: string }, { id: string; category_id: string; name: string; created_at: string; version: number }>,
 
-    createProduct: (input: ProductInput) => {
-      const product_id = ctx.newId();
-      return async (): Promise<Plan> => {
+    createProduct: (async (streams, { product_id, ...input }) => {
         const now = ctx.clock().toISOString();
-        const category = await resolveCategory(input.category);
+        // Read although new (the id was just drawn): the executor then writes both streams' tips with them.
+        const [category, product, inventory] = await Promise.all([resolveCategory(streams, input.category), streams.product(product_id), streams.inventory(product_id)]);
         const productEvents = productDecider.decide(
           { type: 'CreateProduct', product_id, name: input.name, description: input.description, price: input.price, category_id: category.id, category: category.state, now },
-          productDecider.initialState(),
+          product.state,
         );
         // A product may start with no stock; the inventory stream then begins with the first add_stock.
-        const stockEvents = input.stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id, quantity: input.stock, now }, inventoryDecider.initialState()) : [];
+        const stockEvents = input.stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id, quantity: input.stock, now }, inventory.state) : [];
         const created = productEvents[0]!.data;
         return {
-          writes: [streamWrite(product_id, 'Product', 0, productEvents), streamWrite(inventoryStreamId(product_id), 'Inventory', 0, stockEvents)],
-          status: 201,
-          body: { id: product_id, ...created, stock: input.stock, version: productEvents.length },
+          writes: [streamWrite(product_id, 'Product', product.version, productEvents), streamWrite(inventoryStreamId(product_id), 'Inventory', inventory.version, stockEvents)],
+          result: { id: product_id, ...created, stock: input.stock, version: productEvents.length },
         };
-      };
-    },
+    }) satisfies CommandHandler<ProductInput & { product_id: string }, Record<string, unknown> & { id: string; version: number }>,
 
-    updateProduct: (productId: string, changes: { name?: string; description?: string; price?: number; category?: string | null }) => async (): Promise<Plan> => {
+    updateProduct: (async (streams, { product_id: productId, ...changes }) => {
       const product = await streams.product(productId);
-      const category = changes.category === undefined ? undefined : await resolveCategory(changes.category);
+      const category = changes.category === undefined ? undefined : await resolveCategory(streams, changes.category);
       const events = productDecider.decide(
         {
           type: 'UpdateProduct',
@@ -113,15 +113,15 @@ export function createCatalogService(ctx: AppContext, streams: Streams) {
       const state = events.reduce(productDecider.evolve, product.state);
       if (state.status !== 'active') throw notFound('product', productId);
       const { status: _status, ...view } = state;
-      return { writes: [streamWrite(productId, 'Product', product.version, events)], status: 200, body: { id: productId, ...view, version: product.version + events.length } };
-    },
+      return { writes: [streamWrite(productId, 'Product', product.version, events)], result: { id: productId, ...view, version: product.version + events.length } };
+    }) satisfies CommandHandler<ProductChanges & { product_id: string }, Record<string, unknown> & { id: string; version: number }>,
 
-    deleteProduct: (productId: string) => async (): Promise<Plan> => {
+    deleteProduct: (async (streams, { product_id: productId }) => {
       const product = await streams.product(productId);
       const events = productDecider.decide({ type: 'DeleteProduct', product_id: productId, now: ctx.clock().toISOString() }, product.state);
-      return { writes: [streamWrite(productId, 'Product', product.version, events)], status: 200, body: { id: productId, deleted: true, version: product.version + events.length } };
-    },
+      return { writes: [streamWrite(productId, 'Product', product.version, events)], result: { id: productId, deleted: true, version: product.version + events.length } };
+    }) satisfies CommandHandler<{ product_id: string }, { id: string; deleted: true; version: number }>,
   };
 }
 
-export type CatalogService = ReturnType<typeof createCatalogService>;
+export type CatalogHandlers = ReturnType<typeof createCatalogHandlers>;

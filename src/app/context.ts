@@ -1,11 +1,5 @@
-import type { EventStore } from '../eventstore/types.ts';
-import type { Executor } from './executor.ts';
-
-/** What every application service needs: the event store, the command executor, a clock and an id source. */
+/** What command handlers need besides the streams: a clock (decisions take time from outside) and an id source. */
 export interface AppContext {
-  store: EventStore;
-  executor: Executor;
   clock: () => Date;
   newId: () => string;
-  snapshotEvery: number;
 }

@@ -1,4 +1,3 @@
-import { loadAggregate } from '../eventstore/aggregate.ts';
 import { inventoryStreamId, type InventoryState } from '../inventory/index.ts';
 import type { OrderState, PlacedOrder } from '../orders/index.ts';
 import {
@@ -16,7 +15,7 @@ import {
   type ShipmentState,
 } from '../shipping/index.ts';
 import type { AppContext } from './context.ts';
-import type { Plan } from './executor.ts';
+import type { CommandHandler } from './handler.ts';
 import { streamWrite, type Streams } from './streams.ts';
 
 export interface OpenedShipment {
@@ -41,42 +40,39 @@ const requestOf = (order: PlacedOrder, shipment: ShipmentState): ShipmentRequest
  * second worker, it finds its effect already there and appends nothing. Every write set includes the order
  * stream (events or a guard at the version read), so the api's cancel and manual ship serialise with it.
  */
-export function createFulfilmentService(ctx: AppContext, streams: Streams) {
+export function createFulfilmentHandlers(ctx: AppContext) {
   const now = () => ctx.clock().toISOString();
-  const shipmentOf = (orderId: string) => loadAggregate(ctx.store, shipmentStreamId(orderId), shipmentDecider);
-  const load = async (orderId: string) => {
-    const [order, shipment] = await Promise.all([streams.order(orderId), shipmentOf(orderId)]);
+  const load = async (streams: Streams, orderId: string) => {
+    const [order, shipment] = await Promise.all([streams.order(orderId), streams.shipment(orderId)]);
     return { order, shipment };
   };
   const placed = (state: OrderState) => state as PlacedOrder;
 
   return {
     /** Step 1 (OrderPaid): opens the shipment of a paid order. */
-    open: (orderId: string) => async (): Promise<Plan<OpenedShipment>> => {
-      const { order, shipment } = await load(orderId);
+    open: (async (streams, { order_id: orderId }) => {
+      const { order, shipment } = await load(streams, orderId);
       const decision = decideOpenShipment({ order: order.state, shipment: shipment.state, order_id: orderId, now: now() });
       const after = decision.shipment.reduce(shipmentDecider.evolve, shipment.state);
       return {
         writes: [streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment), streamWrite(orderId, 'Order', order.version, [])],
-        status: 200,
-        body: { outcome: decision.outcome, request: requestOf(placed(order.state), after) },
+        result: { outcome: decision.outcome, request: requestOf(placed(order.state), after) },
       };
-    },
+    }) satisfies CommandHandler<{ order_id: string }, OpenedShipment>,
 
     /** Step 2: the carrier accepted the shipment. */
-    handOver: (orderId: string, booking: CarrierBooking) => async (): Promise<Plan<{ outcome: HandOverOutcome }>> => {
-      const { order, shipment } = await load(orderId);
+    handOver: (async (streams, { order_id: orderId, booking }) => {
+      const { order, shipment } = await load(streams, orderId);
       const decision = decideHandOver({ order: order.state, shipment: shipment.state, order_id: orderId, carrier: booking.carrier, carrier_reference: booking.reference, now: now() });
       return {
         writes: [streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment), streamWrite(orderId, 'Order', order.version, [])],
-        status: 200,
-        body: { outcome: decision.outcome },
+        result: { outcome: decision.outcome },
       };
-    },
+    }) satisfies CommandHandler<{ order_id: string; booking: CarrierBooking }, { outcome: HandOverOutcome }>,
 
     /** Step 3: the carrier's answer — dispatch, or compensation across order, shipment and every line's inventory. */
-    answer: (orderId: string, verdict: CarrierVerdict) => async (): Promise<Plan<{ outcome: AnswerOutcome; why: string | null }>> => {
-      const { order, shipment } = await load(orderId);
+    answer: (async (streams, { order_id: orderId, verdict }) => {
+      const { order, shipment } = await load(streams, orderId);
       // Inventories only matter for compensation; loading them for a dispatch would only widen the write set.
       const lines = verdict.kind === 'failed' && order.state.status !== 'none' ? order.state.items.map((i) => i.product_id) : [];
       const inventories = await Promise.all(lines.map((id) => streams.inventory(id)));
@@ -94,11 +90,10 @@ export function createFulfilmentService(ctx: AppContext, streams: Streams) {
           streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment),
           ...lines.map((id, i) => streamWrite(inventoryStreamId(id), 'Inventory', inventories[i]!.version, decision.inventories.get(id) ?? [])),
         ],
-        status: 200,
-        body: { outcome: decision.outcome, why: decision.why ?? null },
+        result: { outcome: decision.outcome, why: decision.why ?? null },
       };
-    },
+    }) satisfies CommandHandler<{ order_id: string; verdict: CarrierVerdict }, { outcome: AnswerOutcome; why: string | null }>,
   };
 }
 
-export type FulfilmentService = ReturnType<typeof createFulfilmentService>;
+export type FulfilmentHandlers = ReturnType<typeof createFulfilmentHandlers>;

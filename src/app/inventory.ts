@@ -1,22 +1,28 @@
 import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
 import { notFound } from '../shared/errors.ts';
 import type { AppContext } from './context.ts';
-import type { Plan } from './executor.ts';
-import { streamWrite, type Streams } from './streams.ts';
+import type { CommandHandler } from './handler.ts';
+import { streamWrite } from './streams.ts';
+
+export interface StockLevel {
+  product_id: string;
+  total_quantity: number;
+  reserved_quantity: number;
+  available_quantity: number;
+  version: number;
+}
 
 /** Stock commands (000). Reservations are made by checkout and closed by pay, cancel and expiry (orders.ts). */
-export function createInventoryService(ctx: AppContext, streams: Streams) {
+export function createInventoryHandlers(ctx: AppContext) {
   return {
-    addStock: (productId: string, quantity: number) => async (): Promise<Plan> => {
-      const product = await streams.product(productId);
+    addStock: (async (streams, { product_id: productId, quantity }) => {
+      const [product, inventory] = await Promise.all([streams.product(productId), streams.inventory(productId)]);
       if (product.state.status !== 'active') throw notFound('product', productId);
-      const inventory = await streams.inventory(productId);
       const events = inventoryDecider.decide({ type: 'AddStock', product_id: productId, quantity, now: ctx.clock().toISOString() }, inventory.state);
       const state = events.reduce(inventoryDecider.evolve, inventory.state);
       return {
         writes: [streamWrite(inventoryStreamId(productId), 'Inventory', inventory.version, events)],
-        status: 200,
-        body: {
+        result: {
           product_id: productId,
           total_quantity: state.total_quantity,
           reserved_quantity: state.reserved_quantity,
@@ -24,8 +30,8 @@ export function createInventoryService(ctx: AppContext, streams: Streams) {
           version: inventory.version + events.length,
         },
       };
-    },
+    }) satisfies CommandHandler<{ product_id: string; quantity: number }, StockLevel>,
   };
 }
 
-export type InventoryService = ReturnType<typeof createInventoryService>;
+export type InventoryHandlers = ReturnType<typeof createInventoryHandlers>;

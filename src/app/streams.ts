@@ -1,5 +1,5 @@
 import { loadAggregate, type Loaded } from '../eventstore/aggregate.ts';
-import type { StreamWrite } from '../eventstore/types.ts';
+import type { EventStore, StreamWrite } from '../eventstore/types.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 import { notFound } from '../shared/errors.ts';
@@ -26,7 +26,9 @@ import {
   type InventoryState,
 } from '../inventory/index.ts';
 import { isOrderEventType, orderDecider, type OrderState } from '../orders/index.ts';
-import type { AppContext } from './context.ts';
+import type { StreamSource } from './loader.ts';
+import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../shipping/index.ts';
+import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../users/index.ts';
 
 /** The stream write for decided events, conditioned on the version the decision was made from. */
 export const streamWrite = (aggregate_id: string, aggregate_type: AggregateType, expected_version: number, events: readonly DomainEvent[]): StreamWrite => ({
@@ -57,15 +59,33 @@ const decided = <S, E extends DomainEvent>(decider: { initialState: () => S; evo
  * Loading each aggregate from its stream. Inventory streams of popular products grow long (every reservation,
  * confirmation and release), so they load from a snapshot plus the tail; the others stay short.
  */
-export function createStreams(ctx: AppContext) {
+export type StreamReader = Pick<EventStore, 'loadSnapshot' | 'readStream' | 'saveSnapshot'>;
+
+/** Products are read by every cart change and checkout: their tip makes that one batched read. */
+const PRODUCT_TIP_SCHEMA_VERSION = 1;
+const productFromSnapshot = (data: unknown): ProductState | undefined =>
+  typeof data === 'object' && data !== null && ['none', 'active', 'deleted'].includes((data as { status?: unknown }).status as string) ? (data as ProductState) : undefined;
+
+/** A checkout's first read: with its tip, the carts of many buyers at once are one batched read. */
+const CART_TIP_SCHEMA_VERSION = 1;
+const cartFromSnapshot = (data: unknown): CartState | undefined =>
+  typeof data === 'object' && data !== null && Array.isArray((data as { lines?: unknown }).lines) ? (data as CartState) : undefined;
+
+export function createStreams(store: StreamReader, opts: { snapshotEvery: number; source?: StreamSource }) {
+  const ctx = { snapshotEvery: opts.snapshotEvery };
+  const load: StreamSource['load'] = opts.source ? (id, o) => opts.source!.load(id, o) : (id, o) => loadAggregate(store, id, o);
   return {
-    category: (id: string): Promise<Loaded<CategoryState>> => loadAggregate(ctx.store, id, decided(categoryDecider, isCategoryEventType, 'category', id)),
-    categoryName: (name: string) => loadAggregate(ctx.store, categoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
+    category: (id: string): Promise<Loaded<CategoryState>> => load(id, decided(categoryDecider, isCategoryEventType, 'category', id)),
+    categoryName: (name: string) => load(categoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
     /** Read only: claims written before the hashed stream ids (legacyCategoryNameClaimStreamId). */
-    legacyCategoryName: (name: string) => loadAggregate(ctx.store, legacyCategoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
-    product: (id: string): Promise<Loaded<ProductState>> => loadAggregate(ctx.store, id, decided(productDecider, isProductEventType, 'product', id)),
+    legacyCategoryName: (name: string) => load(legacyCategoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
+    product: (id: string): Promise<Loaded<ProductState>> =>
+      load(id, {
+        ...decided(productDecider, isProductEventType, 'product', id),
+        snapshot: { schemaVersion: PRODUCT_TIP_SCHEMA_VERSION, every: ctx.snapshotEvery, toSnapshot: (state) => state, fromSnapshot: productFromSnapshot },
+      }),
     inventory: (productId: string): Promise<Loaded<InventoryState>> =>
-      loadAggregate(ctx.store, inventoryStreamId(productId), {
+      load(inventoryStreamId(productId), {
         initialState: inventoryDecider.initialState,
         evolve: onlyEvents(isInventoryEventType, 'inventory of product', productId, inventoryDecider.evolve),
         snapshot: {
@@ -75,8 +95,15 @@ export function createStreams(ctx: AppContext) {
           fromSnapshot,
         },
       }),
-    cart: (userId: string): Promise<Loaded<CartState>> => loadAggregate(ctx.store, cartStreamId(userId), decided(cartDecider, isCartEventType, 'cart', userId)),
-    order: (id: string): Promise<Loaded<OrderState>> => loadAggregate(ctx.store, id, decided(orderDecider, isOrderEventType, 'order', id)),
+    cart: (userId: string): Promise<Loaded<CartState>> =>
+      load(cartStreamId(userId), {
+        ...decided(cartDecider, isCartEventType, 'cart', userId),
+        snapshot: { schemaVersion: CART_TIP_SCHEMA_VERSION, every: ctx.snapshotEvery, toSnapshot: (state) => state, fromSnapshot: cartFromSnapshot },
+      }),
+    order: (id: string): Promise<Loaded<OrderState>> => load(id, decided(orderDecider, isOrderEventType, 'order', id)),
+    shipment: (orderId: string): Promise<Loaded<ShipmentState>> => load(shipmentStreamId(orderId), shipmentDecider),
+    emailClaim: (streamId: string) => load(streamId, decided(emailClaimDecider, isEmailClaimEventType, 'email claim', streamId)),
+    user: (userId: string) => load(userId, decided(userDecider, isUserEventType, 'user', userId)),
   };
 }
 

@@ -1,11 +1,9 @@
-import { loadAggregate } from '../eventstore/aggregate.ts';
 import { AppError, conflict, validationError } from '../shared/errors.ts';
 import { ensure } from '../shared/validate.ts';
+import type { EventStore } from '../eventstore/types.ts';
 import {
   emailClaimDecider,
   emailClaimStreamId,
-  isEmailClaimEventType,
-  isUserEventType,
   legacyEmailClaimStreamId,
   normaliseEmail,
   registrationChecks,
@@ -13,9 +11,10 @@ import {
   type UserRole,
 } from '../users/index.ts';
 import type { AppContext } from './context.ts';
-import type { Plan } from './executor.ts';
+import type { Executor } from './executor.ts';
+import type { CommandHandler } from './handler.ts';
 import { createPasswordHasher, type PasswordHasher } from './password.ts';
-import { onlyEvents, streamWrite } from './streams.ts';
+import { streamWrite, type Streams } from './streams.ts';
 
 export interface RegisteredUser {
   user_id: string;
@@ -35,30 +34,36 @@ const invalidCredentials = () => new AppError('unauthorized', 'invalid_credentia
  * and the credential item), never from a read model, so a user can log in the moment registration answered.
  * The password hash is not an event: it is written into its own item in the registration's transaction.
  */
-export function createUserService(ctx: AppContext, opts: { passwords?: PasswordHasher } = {}) {
-  const passwords = opts.passwords ?? createPasswordHasher();
-  const loadClaimAt = (streamId: string) =>
-    loadAggregate(ctx.store, streamId, { initialState: emailClaimDecider.initialState, evolve: onlyEvents(isEmailClaimEventType, 'email claim', streamId, emailClaimDecider.evolve) });
-  const loadUser = (userId: string) => loadAggregate(ctx.store, userId, { initialState: userDecider.initialState, evolve: onlyEvents(isUserEventType, 'user', userId, userDecider.evolve) });
+/** A registration ready to decide: checked, its password hashed once (scrypt is slow on purpose) and its id drawn. */
+export interface Registration {
+  email: string;
+  name: string;
+  role: UserRole;
+  user_id: string;
+  password_hash: string;
+}
+
+export function createUserHandlers(ctx: AppContext, deps: { store: Pick<EventStore, 'readCredential' | 'replaceCredential'>; streams: () => Streams; passwords?: PasswordHasher }) {
+  const passwords = deps.passwords ?? createPasswordHasher();
 
   /**
    * The claim of an email: the hashed stream, or, for accounts registered before it existed, the legacy stream
    * named by the address itself (read only; see legacyEmailClaimStreamId).
    */
-  async function loadClaim(email: string) {
-    const current = await loadClaimAt(emailClaimStreamId(email));
+  async function loadClaim(streams: Streams, email: string) {
+    const current = await streams.emailClaim(emailClaimStreamId(email));
     if (current.state.status === 'claimed') return { current, legacy: undefined };
-    return { current, legacy: await loadClaimAt(legacyEmailClaimStreamId(email)) };
+    return { current, legacy: await streams.emailClaim(legacyEmailClaimStreamId(email)) };
   }
 
-  async function planRegistration(input: { email: string; name: string; role: UserRole; user_id: string; password_hash: string }): Promise<Plan<RegisteredUser>> {
+  const register: CommandHandler<Registration, RegisteredUser> = async (streams, input) => {
     const email = normaliseEmail(input.email);
-    const claim = await loadClaim(email);
+    const claim = await loadClaim(streams, email);
     const now = ctx.clock().toISOString();
     // Legacy claims are never written again, so one that is claimed belongs to someone else.
     if (claim.legacy?.state.status === 'claimed') throw conflict('email_taken', 'email is already registered');
     const claimEvents = emailClaimDecider.decide({ type: 'ClaimEmail', email, user_id: input.user_id }, claim.current.state);
-    const user = await loadUser(input.user_id);
+    const user = await streams.user(input.user_id);
     const userEvents = userDecider.decide({ type: 'RegisterUser', user_id: input.user_id, email, name: input.name, role: input.role, now }, user.state);
     return {
       writes: [
@@ -68,10 +73,9 @@ export function createUserService(ctx: AppContext, opts: { passwords?: PasswordH
         streamWrite(input.user_id, 'User', user.version, userEvents),
       ],
       credential: { user_id: input.user_id, password_hash: input.password_hash },
-      status: 201,
-      body: { user_id: input.user_id, email, name: input.name.trim(), role: input.role, version: user.version + userEvents.length },
+      result: { user_id: input.user_id, email, name: input.name.trim(), role: input.role, version: user.version + userEvents.length },
     };
-  }
+  };
 
   const checkPassword = (password: unknown) => {
     if (typeof password !== 'string' || password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
@@ -94,40 +98,42 @@ export function createUserService(ctx: AppContext, opts: { passwords?: PasswordH
     passwords,
     checkRegistration,
 
-    /** Plans a registration; the hash is computed once, outside the retry loop (scrypt is slow on purpose). */
-    async register(input: { email: string; password: string; name: string; role?: UserRole }) {
+    register,
+
+    /** Checks a registration and hashes its password, once, before it is decided (and perhaps decided again). */
+    async prepareRegistration(input: { email: string; password: string; name: string; role?: UserRole }): Promise<Registration> {
       checkRegistration(input);
       const password_hash = await passwords.hash(input.password);
-      const user_id = ctx.newId();
-      return () => planRegistration({ ...input, role: input.role ?? 'customer', user_id, password_hash });
+      return { email: input.email, name: input.name, role: input.role ?? 'customer', user_id: ctx.newId(), password_hash };
     },
 
     /** Returns the user for valid credentials; the same error, after the same work, for unknown email and wrong password. */
     async authenticate(email: string, password: string): Promise<RegisteredUser> {
       if (typeof email !== 'string' || typeof password !== 'string') throw invalidCredentials();
-      const claim = await loadClaim(normaliseEmail(email));
+      const streams = deps.streams();
+      const claim = await loadClaim(streams, normaliseEmail(email));
       const claimed = claim.current.state.status === 'claimed' ? claim.current.state : claim.legacy?.state.status === 'claimed' ? claim.legacy.state : undefined;
-      const credential = claimed ? await ctx.store.readCredential(claimed.user_id) : undefined;
+      const credential = claimed ? await deps.store.readCredential(claimed.user_id) : undefined;
       if (!claimed || !credential) {
         await passwords.verifyNothing(password);
         throw invalidCredentials();
       }
       if (!(await passwords.verify(password, credential.password_hash))) throw invalidCredentials();
-      const user = await loadUser(claimed.user_id);
+      const user = await streams.user(claimed.user_id);
       if (user.state.status !== 'registered') throw invalidCredentials();
       if (passwords.needsRehash(credential.password_hash)) {
         // Parameters were raised since this hash was made: store one of today's strength. Best effort: a lost
         // race or a failed write only means the next login tries again.
         await passwords
           .hash(password)
-          .then((stronger) => ctx.store.replaceCredential(claimed.user_id, credential.password_hash, stronger))
+          .then((stronger) => deps.store.replaceCredential(claimed.user_id, credential.password_hash, stronger))
           .catch(() => {});
       }
       return { user_id: user.state.user_id, email: user.state.email, name: user.state.name, role: user.state.role, version: user.version };
     },
 
     async get(userId: string): Promise<RegisteredUser | undefined> {
-      const user = await loadUser(userId).catch((err: unknown) => {
+      const user = await deps.streams().user(userId).catch((err: unknown) => {
         if (err instanceof AppError && err.kind === 'not_found') return undefined;
         throw err;
       });
@@ -136,13 +142,13 @@ export function createUserService(ctx: AppContext, opts: { passwords?: PasswordH
     },
 
     /** Creates the admin account from configuration on first start; a no-op once its email is claimed. */
-    async seedAdmin(email: string, password: string, run: (plan: () => Promise<Plan<RegisteredUser>>) => Promise<unknown>): Promise<boolean> {
-      const claim = await loadClaim(normaliseEmail(email));
+    async seedAdmin(email: string, password: string, executor: Pick<Executor, 'execute'>): Promise<boolean> {
+      const claim = await loadClaim(deps.streams(), normaliseEmail(email));
       if (claim.current.state.status === 'claimed' || claim.legacy?.state.status === 'claimed') return false;
       const password_hash = await passwords.hash(password);
       const user_id = ctx.newId();
       try {
-        await run(() => planRegistration({ email, name: 'Administrator', role: 'admin', user_id, password_hash }));
+        await executor.execute(register, { email, name: 'Administrator', role: 'admin', user_id, password_hash }, { metadata: { correlation_id: 'seed-admin' } });
         return true;
       } catch (err) {
         // Another api instance seeded it first.
@@ -153,4 +159,4 @@ export function createUserService(ctx: AppContext, opts: { passwords?: PasswordH
   };
 }
 
-export type UserService = ReturnType<typeof createUserService>;
+export type UserHandlers = ReturnType<typeof createUserHandlers>;

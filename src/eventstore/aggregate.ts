@@ -3,7 +3,7 @@
  * read → decide → append cycle when the optimistic lock is lost.
  */
 import type { DomainEvent } from '../shared/decider.ts';
-import type { EventStore } from './types.ts';
+import type { EventStore, Snapshot } from './types.ts';
 import { ConcurrencyError } from './types.ts';
 
 export interface SnapshotPolicy<State> {
@@ -23,6 +23,14 @@ export interface LoadOptions<State, Event extends DomainEvent> {
   snapshot?: SnapshotPolicy<State>;
   /** Where a failed snapshot write is reported (default console.warn); it never fails the load. */
   onSnapshotError?: (err: unknown, aggregateId: string) => void;
+  /** How to read the snapshot (default store.loadSnapshot; the executor batches several into one request). */
+  readSnapshot?: (aggregateId: string) => Promise<Snapshot | undefined>;
+  /**
+   * Take a usable snapshot as the stream's tip and read no tail. Commands write the tip in their transaction, so
+   * it is the head unless a writer skipped it; a decision on a stale tip loses the append's optimistic check, and
+   * the executor verifies (reads the tail) before it answers a refusal. Off by default.
+   */
+  trustSnapshot?: boolean;
 }
 
 export interface Loaded<State> {
@@ -31,6 +39,8 @@ export interface Loaded<State> {
   version: number;
   /** The snapshot write this load started, if any. It never rejects; await it only in tests and at shutdown. */
   snapshotWrite?: Promise<void>;
+  /** True when the state is the snapshot's alone, taken as the tip without reading the tail (trustSnapshot). */
+  unverified?: boolean;
 }
 
 /**
@@ -39,15 +49,16 @@ export interface Loaded<State> {
  * otherwise the whole stream is replayed, which is slower but always right.
  */
 export async function loadAggregate<State, Event extends DomainEvent>(
-  store: EventStore,
+  store: Pick<EventStore, 'loadSnapshot' | 'readStream' | 'saveSnapshot'>,
   aggregateId: string,
   opts: LoadOptions<State, Event>,
 ): Promise<Loaded<State>> {
   const policy = opts.snapshot;
-  const snapshot = policy ? await store.loadSnapshot(aggregateId) : undefined;
+  const snapshot = policy ? await (opts.readSnapshot ?? store.loadSnapshot)(aggregateId) : undefined;
   const restored = snapshot && policy && snapshot.schema_version === policy.schemaVersion ? policy.fromSnapshot(snapshot.state) : undefined;
   let state = restored ?? opts.initialState();
   let version = restored !== undefined && snapshot ? snapshot.version : 0;
+  if (restored !== undefined && opts.trustSnapshot) return { state, version, unverified: true };
   const tail = await store.readStream(aggregateId, { afterVersion: version });
   for (const e of tail) {
     // A hole would mean a state built on missing history; better to refuse the command than decide on it.

@@ -333,25 +333,27 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
           const found = await store.findUnpublished(at(60_000), 1000);
           assert.deepEqual(found.map((e) => `${e.aggregate_id}@${e.version}`), streams.flatMap((s) => Array.from({ length: 10 }, (_, v) => `${s}@${v + 1}`)));
         });
+        // Whole transactions (one outbox marker each), as many as fit in the limit, and at least one.
         const some = await store.findUnpublished(at(60_000), 33);
-        assert.deepEqual(some.map((e) => `${e.aggregate_id}@${e.version}`), [
-          ...streams.slice(0, 3).flatMap((s) => Array.from({ length: 10 }, (_, v) => `${s}@${v + 1}`)),
-          `${streams[3]}@1`, `${streams[3]}@2`, `${streams[3]}@3`,
-        ]);
+        assert.deepEqual(some.map((e) => `${e.aggregate_id}@${e.version}`), streams.slice(0, 3).flatMap((s) => Array.from({ length: 10 }, (_, v) => `${s}@${v + 1}`)));
+        assert.equal((await store.findUnpublished(at(60_000), 4)).length, 10, 'a transaction larger than the limit still comes whole');
         assert.deepEqual(some[0], (await store.readStream(streams[0] as string))[0], 'whole envelopes');
         assert.deepEqual(await store.findUnpublished(at(0), 10), [], 'the cut-off is exclusive');
         assert.deepEqual(await store.findUnpublished(at(60_000), 0), []);
       });
 
-      it('forgets events once published; marking is idempotent and never creates events', async () => {
+      it('forgets a transaction once all its events are published; marking is idempotent and never creates events', async () => {
         const store = await makeStore();
-        const [a, b, ghost] = [id('a'), id('b'), id('ghost')];
+        const [a, b, c, ghost] = [id('a'), id('b'), id('c'), id('ghost')];
         const events = await store.append([counted(a, 0, 2), counted(b, 0, 1)], opts());
-        await store.markPublished(events.slice(0, 2));
+        const other = await store.append([counted(c, 0, 1)], opts(at(2)));
+        // Part of a transaction (the sweeper parked one of its events) leaves the whole transaction marked.
+        await store.markPublished([...events.slice(0, 2), ...other]);
         await eventually(async () => {
-          assert.deepEqual((await store.findUnpublished(at(1), 10)).map((e) => e.aggregate_id), [b]);
+          assert.deepEqual((await store.findUnpublished(at(10), 10)).map((e) => e.aggregate_id), [a, a, b]);
         });
         await store.markPublished(events);
+        await eventually(async () => assert.deepEqual(await store.findUnpublished(at(10), 10), []));
         await store.markPublished([...events, { aggregate_id: ghost, version: 1 }]);
         await eventually(async () => assert.deepEqual(await store.findUnpublished(at(1), 10), []));
         assert.deepEqual(await store.readStream(ghost), [], 'marking an unknown event must not create it');
@@ -361,6 +363,39 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
     });
 
     describe('snapshots', () => {
+      it('tells which events exist, for several streams in one call', async () => {
+        const store = await makeStore();
+        const [s1, s2] = [id('probe'), id('probe')];
+        await store.append([counted(s1, 0, 2)], opts());
+        assert.deepEqual(
+          await store.eventsExist([
+            { aggregate_id: s1, version: 2 },
+            { aggregate_id: s1, version: 3 },
+            { aggregate_id: s2, version: 1 },
+            { aggregate_id: s1, version: 1 },
+          ]),
+          [true, false, false, true],
+        );
+      });
+
+      it('writes a tip with the events, in the same transaction, and loads several snapshots in one call', async () => {
+        const store = await makeStore();
+        const [s1, s2, none] = [id('tip'), id('tip'), id('none')];
+        await store.append([{ ...counted(s1, 0, 2), tip: { schema_version: 3, state: { n: 2 } } }, counted(s2, 0, 1)], opts());
+        // A failed transaction writes no tip either.
+        await assert.rejects(store.append([{ ...counted(s1, 0, 1), tip: { schema_version: 3, state: { n: 'lost' } } }], opts()), ConcurrencyError);
+        await store.saveSnapshot({ aggregate_id: s2, version: 1, schema_version: 1, state: { n: 1 } });
+        const found = await store.loadSnapshots([s1, s2, none, s1]);
+        assert.deepEqual([...found.keys()].sort(), [s1, s2].sort());
+        assert.deepEqual(found.get(s1), { aggregate_id: s1, version: 2, schema_version: 3, state: { n: 2 } });
+        assert.deepEqual(found.get(s2), { aggregate_id: s2, version: 1, schema_version: 1, state: { n: 1 } });
+        // No room for tips in a full transaction: the events go in, the tips are left out.
+        const big = id('big');
+        await store.append([{ ...counted(big, 0, 100), tip: { schema_version: 1, state: {} } }], opts());
+        assert.equal((await store.readStream(big)).length, 100);
+        assert.equal(await store.loadSnapshot(big), undefined);
+      });
+
       it('never overwrites a newer snapshot; a higher schema version wins over a higher version', async () => {
         const store = await makeStore();
         const s = id('stream');

@@ -55,6 +55,12 @@ export const credentialFromItem = (item: Item): Credential => ({ user_id: str(it
 export const OUTBOX_INDEX = 'outbox';
 export const OUTBOX_SHARD = 'outbox_shard';
 export const OUTBOX_AT = 'outbox_at';
+/**
+ * The outbox is one marker per transaction, on its first event's item: the index's two key attributes plus the
+ * transaction's other events (JSON envelopes), so the sweeper gets the whole transaction from the index and
+ * clearing it is one UpdateItem. Items written by older releases carry the key attributes on every event.
+ */
+export const OUTBOX_EVENTS = 'outbox_events';
 export const DEFAULT_OUTBOX_SHARDS = 8;
 /** The idempotency table's TTL attribute (epoch seconds). */
 export const EXPIRES_AT = 'expires_at';
@@ -65,7 +71,8 @@ export const EXPIRES_AT = 'expires_at';
  */
 export const outboxShard = (aggregateId: string, shards: number): string => String(stableBucket(aggregateId, shards));
 
-export const eventItem = (e: EventEnvelope, shard: string): Item => ({
+/** An event's item; with a shard it is its transaction's outbox marker (`rest`: the transaction's other events). */
+export const eventItem = (e: EventEnvelope, shard?: string, rest?: EventEnvelope[]): Item => ({
   aggregate_id: { S: e.aggregate_id },
   version: { N: String(e.version) },
   event_id: { S: e.event_id },
@@ -75,9 +82,16 @@ export const eventItem = (e: EventEnvelope, shard: string): Item => ({
   metadata: { M: metadataMap(e.metadata) },
   created_at: { S: e.created_at },
   schema_version: { N: String(e.schema_version) },
-  [OUTBOX_SHARD]: { S: shard },
-  [OUTBOX_AT]: { S: e.created_at },
+  ...(shard === undefined ? {} : { [OUTBOX_SHARD]: { S: shard }, [OUTBOX_AT]: { S: e.created_at } }),
+  ...(rest === undefined ? {} : { [OUTBOX_EVENTS]: { S: JSON.stringify(rest) } }),
 });
+
+/** The events of the transaction an outbox marker stands for, the marker's own first. */
+export const outboxEventsFromItem = (item: Item): EventEnvelope[] => {
+  const first = envelopeFromItem(item);
+  const rest = item[OUTBOX_EVENTS]?.S;
+  return rest === undefined ? [first] : [first, ...(JSON.parse(rest) as EventEnvelope[]).map(withoutLegacyCredential)];
+};
 
 /** What readers get: a legacy password hash never leaves the store (legacy.ts). */
 export const envelopeFromItem = (item: Item): EventEnvelope => withoutLegacyCredential(storedEnvelopeFromItem(item));

@@ -26,7 +26,7 @@ const cancelled = (...codes: string[]) => () => {
 };
 
 describe('DynamoDB event store: requests and cancellation reasons', () => {
-  it('sends one conditional transaction with an idempotency token, the outbox pair and the key last', async () => {
+  it('sends one conditional transaction with an idempotency token, one outbox marker and the key last', async () => {
     const { client, sent } = fakeClient(() => ({}));
     await createDynamoEventStore({ client, tables, outboxShards: 8 }).append([write('a', 2), write('b')], opts);
     assert.equal(sent.length, 1);
@@ -34,11 +34,13 @@ describe('DynamoDB event store: requests and cancellation reasons', () => {
     assert.match(input.ClientRequestToken ?? '', /^[0-9a-f-]{36}$/);
     const items = input.TransactItems ?? [];
     assert.equal(items.length, 4);
-    for (const item of items.slice(0, 3)) {
-      assert.equal(item.Put?.ConditionExpression, 'attribute_not_exists(#v)');
-      assert.match(item.Put?.Item?.outbox_shard?.S ?? '', /^[0-7]$/);
-      assert.equal(item.Put?.Item?.outbox_at?.S, opts.now);
-    }
+    for (const item of items.slice(0, 3)) assert.equal(item.Put?.ConditionExpression, 'attribute_not_exists(#v)');
+    // The transaction's outbox marker is on its first event and carries the others; the rest carry none.
+    const [first, ...rest] = items.slice(0, 3);
+    assert.match(first?.Put?.Item?.outbox_shard?.S ?? '', /^[0-7]$/);
+    assert.equal(first?.Put?.Item?.outbox_at?.S, opts.now);
+    assert.deepEqual((JSON.parse(first?.Put?.Item?.outbox_events?.S ?? '[]') as Array<{ aggregate_id: string; version: number }>).map((e) => `${e.aggregate_id}@${e.version}`), ['a@2', 'b@1']);
+    for (const item of rest) assert.equal(item.Put?.Item?.outbox_shard, undefined);
     assert.equal(items[3]?.Put?.TableName, 'id');
     assert.equal(items[3]?.Put?.Item?.expires_at?.N, String(Date.parse(opts.now) / 1000 + 86_400));
   });

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient, QueryCommandInput, ScanCommandInput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -28,9 +29,11 @@ import {
   credentialKey,
   storedEnvelopeFromItem,
   OUTBOX_AT,
+  OUTBOX_EVENTS,
   OUTBOX_INDEX,
   OUTBOX_SHARD,
   envelopeFromItem,
+  outboxEventsFromItem,
   eventItem,
   idempotencyFromItem,
   idempotencyItem,
@@ -85,12 +88,13 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     // Which stream (or the idempotency record) each transaction item belongs to, to read CancellationReasons.
     const owners: Array<string | null> = [];
     const items: TransactWriteItem[] = [];
+    const [carrier] = plan.envelopes;
     for (const e of plan.envelopes) {
       owners.push(e.aggregate_id);
       items.push({
         Put: {
           TableName: tables.events,
-          Item: eventItem(e, outboxShard(e.aggregate_id, shards)),
+          Item: e === carrier ? eventItem(e, outboxShard(e.aggregate_id, shards), plan.envelopes.slice(1)) : eventItem(e),
           ConditionExpression: 'attribute_not_exists(#v)',
           ExpressionAttributeNames: { '#v': 'version' },
         },
@@ -132,6 +136,11 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
         },
       });
     }
+    for (const tip of plan.tips) {
+      // Unconditional: the events' conditions already make this transaction the only one that moves the stream.
+      owners.push(tip.aggregate_id);
+      items.push({ Put: { TableName: tables.snapshots, Item: snapshotItem(tip) } });
+    }
     if (items.length === 0) return [];
     try {
       // The token makes the SDK's own retries (timeouts, 5xx) idempotent for 10 minutes: without it, a retry of
@@ -140,6 +149,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     } catch (err) {
       throw err instanceof TransactionCanceledException ? cancellationError(err, owners, plan.idempotency?.key) : err;
     }
+    remember(plan.envelopes);
     return plan.envelopes;
   }
 
@@ -170,6 +180,42 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     return expires_at <= Math.floor(clock() / 1000) ? undefined : record;
   }
 
+  async function eventsExist(keys: ReadonlyArray<{ aggregate_id: string; version: number }>): Promise<boolean[]> {
+    const found = new Set<string>();
+    const unique = [...new Map(keys.map((k) => [`${k.version}:${k.aggregate_id}`, k])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let batch: Item[] | undefined = unique.slice(i, i + 100).map((k) => ({ aggregate_id: { S: k.aggregate_id }, version: { N: String(k.version) } }));
+      for (let round = 0; batch && batch.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+        const out = await client.send(
+          new BatchGetItemCommand({ RequestItems: { [tables.events]: { Keys: batch, ConsistentRead: true, ProjectionExpression: '#id, #v', ExpressionAttributeNames: NAMES } } }),
+        );
+        for (const item of out.Responses?.[tables.events] ?? []) found.add(`${item.version?.N}:${item.aggregate_id?.S}`);
+        batch = out.UnprocessedKeys?.[tables.events]?.Keys as Item[] | undefined;
+      }
+    }
+    return keys.map((k) => found.has(`${k.version}:${k.aggregate_id}`));
+  }
+
+  async function loadSnapshots(aggregateIds: readonly string[]): Promise<Map<string, Snapshot>> {
+    const found = new Map<string, Snapshot>();
+    const ids = [...new Set(aggregateIds)];
+    // BatchGetItem takes 100 keys; what it could not read now comes back as UnprocessedKeys, asked again.
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Item[] | undefined = ids.slice(i, i + 100).map((id) => ({ aggregate_id: { S: id } }));
+      for (let round = 0; keys && keys.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+        const out = await client.send(new BatchGetItemCommand({ RequestItems: { [tables.snapshots]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[tables.snapshots] ?? []) {
+          const snapshot = snapshotFromItem(item);
+          found.set(snapshot.aggregate_id, snapshot);
+        }
+        keys = out.UnprocessedKeys?.[tables.snapshots]?.Keys as Item[] | undefined;
+      }
+    }
+    return found;
+  }
+
   async function loadSnapshot(aggregateId: string): Promise<Snapshot | undefined> {
     const out = await client.send(new GetItemCommand({ TableName: tables.snapshots, Key: { aggregate_id: { S: aggregateId } }, ConsistentRead: true }));
     return out.Item ? snapshotFromItem(out.Item) : undefined;
@@ -192,37 +238,68 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     }
   }
 
+  /**
+   * Which transaction each recently appended or swept event belongs to (key → its marker's key and the
+   * transaction's keys), bounded: an event it no longer knows is cleared as an older release marked it, one
+   * UpdateItem of its own (harmless for an event that carries no marker).
+   */
+  const transactions = new Map<string, { carrier: string; keys: string[] }>();
+  const MEMBERSHIP_LIMIT = 50_000;
+  const keyOf = (e: Pick<EventEnvelope, 'aggregate_id' | 'version'>) => `${e.version}:${e.aggregate_id}`;
+  function remember(envelopes: readonly EventEnvelope[]): void {
+    const [carrier] = envelopes;
+    if (!carrier) return;
+    const tx = { carrier: keyOf(carrier), keys: envelopes.map(keyOf) };
+    for (const k of tx.keys) transactions.set(k, tx);
+    // Maps iterate in insertion order: drop the oldest.
+    for (const k of transactions.keys()) {
+      if (transactions.size <= MEMBERSHIP_LIMIT) break;
+      transactions.delete(k);
+    }
+  }
+
+  async function clearMarker(key: string): Promise<void> {
+    const at = key.indexOf(':');
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tables.events,
+          Key: { aggregate_id: { S: key.slice(at + 1) }, version: { N: key.slice(0, at) } },
+          UpdateExpression: 'REMOVE #s, #at, #oe',
+          // Without the condition an UpdateItem on a missing key would create a bare item: a phantom event
+          // that blocks the real append at that version and breaks every reader of the stream.
+          ConditionExpression: 'attribute_exists(#s)',
+          ExpressionAttributeNames: { '#s': OUTBOX_SHARD, '#at': OUTBOX_AT, '#oe': OUTBOX_EVENTS },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
   async function markPublished(events: ReadonlyArray<Pick<EventEnvelope, 'aggregate_id' | 'version'>>): Promise<void> {
-    const unique = new Map(events.map((e) => [`${e.version}:${e.aggregate_id}`, e]));
-    // One UpdateItem per event rather than a transaction: a transaction would fail as a whole on any event
-    // that is already clear, and there is nothing to keep atomic here.
-    await mapLimit([...unique.values()], markConcurrency, async (e) => {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tables.events,
-            Key: { aggregate_id: { S: e.aggregate_id }, version: { N: String(e.version) } },
-            UpdateExpression: 'REMOVE #s, #at',
-            // Without the condition an UpdateItem on a missing key would create a bare item: a phantom event
-            // that blocks the real append at that version and breaks every reader of the stream.
-            ConditionExpression: 'attribute_exists(#s)',
-            ExpressionAttributeNames: { '#s': OUTBOX_SHARD, '#at': OUTBOX_AT },
-          }),
-        );
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      }
-    });
+    const given = new Set(events.map(keyOf));
+    const markers = new Set<string>();
+    for (const key of given) {
+      const tx = transactions.get(key);
+      if (!tx) markers.add(key);
+      // A transaction is published once all its events are (the sweeper may hold one back, parked).
+      else if (tx.keys.every((k) => given.has(k))) markers.add(tx.carrier);
+    }
+    // One marker per transaction: a command's publish clears its outbox with one request.
+    await mapLimit([...markers], markConcurrency, clearMarker);
+    for (const key of given) if (transactions.get(key) && markers.has(transactions.get(key)!.carrier)) transactions.delete(key);
   }
 
   async function findUnpublished(createdBefore: string, limit: number): Promise<EventEnvelope[]> {
     const before = canonicalIso(createdBefore, 'createdBefore');
     if (limit <= 0) return [];
-    // The oldest `limit` overall are among the oldest `limit` of each shard. The index is eventually
-    // consistent: a just-published event may still show up, which costs a duplicate the consumers absorb.
+    // The oldest transactions overall are among the oldest of each shard. The index is eventually consistent:
+    // a just-published transaction may still show up, which costs a duplicate the consumers absorb.
     const perShard = await Promise.all(
       Array.from({ length: shards }, async (_, shard) => {
-        const found: EventEnvelope[] = [];
+        const found: EventEnvelope[][] = [];
+        let count = 0;
         const pages = query({
           TableName: tables.events,
           IndexName: OUTBOX_INDEX,
@@ -233,13 +310,25 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
           Limit: Math.min(limit, pageSize ?? limit),
         });
         for await (const page of pages) {
-          found.push(...page.map(envelopeFromItem));
-          if (found.length >= limit) break;
+          for (const item of page) {
+            const tx = outboxEventsFromItem(item);
+            found.push(tx);
+            count += tx.length;
+          }
+          if (count >= limit) break;
         }
         return found;
       }),
     );
-    return perShard.flat().sort(byOutboxOrder).slice(0, limit);
+    // Whole transactions, oldest first, up to the limit (at least one): the marker stands for all its events.
+    const txs = perShard.flat().sort((a, b) => byOutboxOrder(a[0]!, b[0]!));
+    const out: EventEnvelope[] = [];
+    for (const tx of txs) {
+      if (out.length > 0 && out.length + tx.length > limit) break;
+      remember(tx);
+      out.push(...tx);
+    }
+    return out;
   }
 
   async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number } = {}): Promise<void> {
@@ -346,7 +435,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     }
   }
 
-  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
+  return { append, readStream, findIdempotency, eventsExist, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
 }
 
 /**

@@ -34,8 +34,9 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
   const clock = opts.clock ?? Date.now;
   const pageSize = positiveInt(opts.pageSize ?? 100, 'pageSize');
   const streams = new Map<string, EventEnvelope[]>();
-  /** aggregate_id → versions still to publish. */
-  const outbox = new Map<string, Set<number>>();
+  /** One entry per unpublished transaction (DynamoDB: a marker on its first event), keyed by each of its events. */
+  const outbox = new Map<string, { keys: string[]; events: EventEnvelope[] }>();
+  const keyOf = (e: Pick<EventEnvelope, 'aggregate_id' | 'version'>) => `${e.version}:${e.aggregate_id}`;
   const idempotency = new Map<string, StoredIdempotency>();
   const snapshots = new Map<string, Snapshot>();
   /** user_id → password hash: the auth table's credential items. */
@@ -73,10 +74,12 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
       const stream = streams.get(e.aggregate_id) ?? [];
       stream.push(jsonCopy(e));
       streams.set(e.aggregate_id, stream);
-      const pending = outbox.get(e.aggregate_id) ?? new Set<number>();
-      pending.add(e.version);
-      outbox.set(e.aggregate_id, pending);
     }
+    if (plan.envelopes.length > 0) {
+      const tx = { keys: plan.envelopes.map(keyOf), events: jsonCopy(plan.envelopes) };
+      for (const k of tx.keys) outbox.set(k, tx);
+    }
+    for (const tip of plan.tips) snapshots.set(tip.aggregate_id, jsonCopy(tip));
     if (plan.idempotency) idempotency.set(plan.idempotency.key, plan.idempotency);
     return out(plan.envelopes);
   }
@@ -102,6 +105,16 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
     return s ? jsonCopy(s) : undefined;
   }
 
+  async function eventsExist(keys: ReadonlyArray<{ aggregate_id: string; version: number }>): Promise<boolean[]> {
+    await io();
+    return keys.map((k) => (streams.get(k.aggregate_id)?.length ?? 0) >= k.version && k.version >= 1);
+  }
+
+  async function loadSnapshots(aggregateIds: readonly string[]): Promise<Map<string, Snapshot>> {
+    await io();
+    return new Map(aggregateIds.flatMap((id) => (snapshots.has(id) ? [[id, jsonCopy(snapshots.get(id)!)] as const] : [])));
+  }
+
   async function saveSnapshot(snapshot: Snapshot): Promise<void> {
     await io();
     const old = snapshots.get(snapshot.aggregate_id);
@@ -111,21 +124,26 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
 
   async function markPublished(events: ReadonlyArray<Pick<EventEnvelope, 'aggregate_id' | 'version'>>): Promise<void> {
     await io();
-    for (const e of events) outbox.get(e.aggregate_id)?.delete(e.version);
+    const given = new Set(events.map(keyOf));
+    // A transaction is published once all its events are (the sweeper may hold one back, parked).
+    for (const key of given) {
+      const tx = outbox.get(key);
+      if (tx && tx.keys.every((k) => given.has(k))) for (const k of tx.keys) outbox.delete(k);
+    }
   }
 
   async function findUnpublished(createdBefore: string, limit: number): Promise<EventEnvelope[]> {
     const before = canonicalIso(createdBefore, 'createdBefore');
     await io();
+    if (limit <= 0) return [];
+    const txs = [...new Set(outbox.values())].filter((tx) => tx.events[0]!.created_at < before).sort((a, b) => byOutboxOrder(a.events[0]!, b.events[0]!));
+    // Whole transactions, oldest first, up to the limit (at least one), like the DynamoDB store.
     const found: EventEnvelope[] = [];
-    for (const [id, versions] of outbox) {
-      const stream = streams.get(id) ?? [];
-      for (const v of versions) {
-        const e = stream[v - 1];
-        if (e && e.created_at < before) found.push(e);
-      }
+    for (const tx of txs) {
+      if (found.length > 0 && found.length + tx.events.length > limit) break;
+      found.push(...tx.events);
     }
-    return out(found.sort(byOutboxOrder).slice(0, Math.max(limit, 0)));
+    return out(found);
   }
 
   async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, o: { segments?: number } = {}): Promise<void> {
@@ -163,5 +181,5 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
     return true;
   }
 
-  return { append, readStream, findIdempotency, loadSnapshot, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
+  return { append, readStream, findIdempotency, eventsExist, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
 }

@@ -4,7 +4,7 @@
  */
 import type { EventEnvelope, EventMetadata } from '../shared/envelope.ts';
 import { refuseCredentialInData } from './legacy.ts';
-import type { AppendOptions, Credential, IdempotencyRecord, StreamWrite } from './types.ts';
+import type { AppendOptions, Credential, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
 import { MAX_TRANSACTION_ITEMS, TransactionTooLarge } from './types.ts';
 
 /** How long an idempotency record answers repeats: clients retry within minutes, 24 h is the common contract. */
@@ -26,6 +26,8 @@ export interface AppendPlan {
   /** The caller's clock in epoch seconds, to decide whether a stored idempotency record has expired. */
   nowSeconds: number;
   itemCount: number;
+  /** Tips to write with the events (StreamWrite.tip), or none when they would not fit in the transaction. */
+  tips: Snapshot[];
 }
 
 export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, newId: () => string): AppendPlan {
@@ -69,7 +71,14 @@ export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, 
     ? { ...jsonCopy(opts.idempotency), body: jsonCopy(opts.idempotency.body ?? null), expires_at: nowSeconds + IDEMPOTENCY_TTL_SECONDS }
     : undefined;
   const credential = opts.credential ? checkedCredential(opts.credential) : undefined;
-  return { envelopes, guards, idempotency, credential, createdAt, nowSeconds, itemCount };
+  const tips: Snapshot[] = writes.flatMap((w) =>
+    w.tip
+      ? [{ aggregate_id: w.aggregate_id, version: w.expected_version + w.events.length, schema_version: w.tip.schema_version, state: jsonCopy(w.tip.state ?? null) }]
+      : [],
+  );
+  // All or none: a big checkout (40 lines) has no room for its tips, and a stale tip only costs a re-decision.
+  // A guard's tip (the state it was read at) is checked by the guard's own condition.
+  return { envelopes, guards, idempotency, credential, createdAt, nowSeconds, itemCount, tips: itemCount + tips.length <= MAX_TRANSACTION_ITEMS ? tips : [] };
 }
 
 const checkedCredential = (c: Credential): Credential => {

@@ -26,6 +26,13 @@ export interface StreamWrite {
    * expected_version (for decisions that read a stream without changing it).
    */
   events: NewEvent[];
+  /**
+   * The stream's state after these events (Equinox's tip), written into the snapshot table in the same
+   * transaction, so the next command loads the stream with one read. Left out when the transaction would pass
+   * the item limit: the tip is an optimisation, a stale one only costs a re-decision. On a guard (no events) it
+   * is the state the decision read, for a stream whose tip was missing or behind.
+   */
+  tip?: { schema_version: number; state: unknown };
 }
 
 /**
@@ -87,6 +94,13 @@ export interface EventStore {
    */
   findIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
   loadSnapshot(aggregateId: string): Promise<Snapshot | undefined>;
+  /**
+   * Whether each of these events exists (one BatchGetItem of keys only, strongly consistent): confirms that a
+   * tip is still its stream's head (no event at tip + 1) without reading the stream.
+   */
+  eventsExist(keys: ReadonlyArray<{ aggregate_id: string; version: number }>): Promise<boolean[]>;
+  /** Several snapshots in one request (DynamoDB BatchGetItem, strongly consistent); absent ones are missing. */
+  loadSnapshots(aggregateIds: readonly string[]): Promise<Map<string, Snapshot>>;
   /**
    * Best effort: a lost snapshot write only costs a longer replay. Never overwrites a newer snapshot (a higher
    * version of the same schema_version, or any version of a higher schema_version: during a rolling deploy the

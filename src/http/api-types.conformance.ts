@@ -8,7 +8,7 @@ import type * as Api from './api-types.ts';
 import type { TokenPair } from './auth.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
 import type { LagReport } from '../messaging/lag.ts';
-import type { UserService } from '../app/users.ts';
+import type { UserHandlers } from '../app/users.ts';
 import type { LiveChange } from '../readmodel/live.ts';
 
 type Answer<K extends keyof ReadQueries> = Awaited<ReturnType<ReadQueries[K]>>;
@@ -18,7 +18,7 @@ type Assert<T extends true> = T;
 
 export type ApiConformance = [
   Assert<Same<TokenPair, Api.TokenPair>>,
-  Assert<Same<NonNullable<Awaited<ReturnType<UserService['get']>>>, Registered>>,
+  Assert<Same<NonNullable<Awaited<ReturnType<UserHandlers['get']>>>, Registered>>,
   Assert<Same<NonNullable<Answer<'getProduct'>>, Api.Product>>,
   Assert<Same<Answer<'listProducts'>, Api.Page<Api.Product>>>,
   Assert<Same<Answer<'listCategories'>, Api.Category[]>>,

@@ -2,15 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import pg from 'pg';
-import { createCartService } from '../app/carts.ts';
-import { createCatalogService } from '../app/catalog.ts';
-import type { AppContext } from '../app/context.ts';
-import { createExecutor } from '../app/executor.ts';
-import { createInventoryService } from '../app/inventory.ts';
-import { createOrderService } from '../app/orders.ts';
-import { createStreams } from '../app/streams.ts';
+import { createApplication } from '../app/application.ts';
 import { createPasswordHasher } from '../app/password.ts';
-import { createUserService } from '../app/users.ts';
 import type { Config } from '../config.ts';
 import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
 import { createLagMonitor, recordLag } from '../messaging/lag.ts';
@@ -44,12 +37,17 @@ export async function buildApi(config: Config, log: Logger) {
   // The api must start (and accept commands) even when Kafka is down: topics are created when it is reachable.
   await ensureTopics(kafka, { partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
-  const executor = createExecutor({ store: events.store, publisher, clock: () => new Date(), log });
-  const ctx: AppContext = { store: events.store, executor, clock: () => new Date(), newId: randomUUID, snapshotEvery: config.snapshotEvery };
-  const streams = createStreams(ctx);
-  const users = createUserService(ctx, {
+  const application = createApplication({
+    store: events.store,
+    publisher,
+    clock: () => new Date(),
+    newId: randomUUID,
+    log,
+    snapshotEvery: config.snapshotEvery,
+    reservationTtlSeconds: config.orders.reservationTtlSeconds,
     passwords: createPasswordHasher({ concurrency: config.security.passwordHashConcurrency, queue: config.security.passwordHashQueue }),
   });
+  const { executor, users } = application;
   const queries = createReadQueries({ pool, waitPool });
   const metrics = createMetrics({ processMetrics: true });
   const lag = createLagMonitor({ admin, groups: CONSUMER_GROUPS, topic: config.kafka.topic, log, onReport: (report) => recordLag(metrics, report) });
@@ -98,17 +96,10 @@ export async function buildApi(config: Config, log: Logger) {
     tokens: createTokens({ secret: config.auth.jwtSecret, accessTtlSeconds: config.auth.accessTtlSeconds, refreshTtlSeconds: config.auth.refreshTtlSeconds }),
     sessions: events.sessions,
     security: config.security,
-    executor,
+    app: application,
     queries,
     waits: createReadWaits({ queries, store: events.store, perClient: config.security.waitsPerClient }),
     store: events.store,
-    services: {
-      users,
-      catalog: createCatalogService(ctx, streams),
-      inventory: createInventoryService(ctx, streams),
-      carts: createCartService(ctx, streams),
-      orders: createOrderService(ctx, streams, { reservationTtlSeconds: config.orders.reservationTtlSeconds }),
-    },
     ops: {
       readiness: () => health.readiness(),
       lag: () => lag.current(),
@@ -124,9 +115,7 @@ export async function buildApi(config: Config, log: Logger) {
     webDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     live: { hub: live },
   });
-  const seeded = await users.seedAdmin(config.auth.adminEmail, config.auth.adminPassword, (plan) =>
-    executor.run(plan, { metadata: { correlation_id: 'seed-admin' } }),
-  );
+  const seeded = await users.seedAdmin(config.auth.adminEmail, config.auth.adminPassword, executor);
   if (seeded) log.info('admin account created', { email: config.auth.adminEmail });
 
   let server: ServerType | undefined;

@@ -1,11 +1,6 @@
+import type { Application } from '../app/application.ts';
 import type { DeadLetterAdmin } from '../messaging/dlq-admin.ts';
 import type { ParkingProjector } from '../projections/parking.ts';
-import type { CatalogService } from '../app/catalog.ts';
-import type { CartService } from '../app/carts.ts';
-import type { Executor } from '../app/executor.ts';
-import type { InventoryService } from '../app/inventory.ts';
-import type { OrderService } from '../app/orders.ts';
-import type { UserService } from '../app/users.ts';
 import type { SecurityConfig } from '../config.ts';
 import type { SessionStore } from '../eventstore/sessions.ts';
 import type { EventStore } from '../eventstore/types.ts';
@@ -22,18 +17,12 @@ export interface HttpDeps {
   tokens: Tokens;
   /** Refresh-token families (rotation, reuse detection, logout). */
   sessions: SessionStore;
-  executor: Executor;
   queries: ReadQueries;
   /** Read-your-writes waits, bounded per client and only for readable streams. */
   waits: ReadWaits;
   store: EventStore;
-  services: {
-    users: UserService;
-    catalog: CatalogService;
-    inventory: InventoryService;
-    carts: CartService;
-    orders: OrderService;
-  };
+  /** The write side: the executor and every context's command handlers (src/app/application.ts). */
+  app: Application;
   ops: {
     /** /readyz from cached, bounded probes (src/shared/health.ts): never waits on a dependency. */
     readiness: () => Readiness;

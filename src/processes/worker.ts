@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../app/context.ts';
-import { createExecutor } from '../app/executor.ts';
-import { createFulfilmentService } from '../app/fulfilment.ts';
-import { createOrderService } from '../app/orders.ts';
-import { createStreams } from '../app/streams.ts';
+import { createApplication } from '../app/application.ts';
 import type { Config } from '../config.ts';
 import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
 import { createManagedAdmin } from '../messaging/managed.ts';
@@ -30,11 +26,15 @@ export async function startWorker(config: Config, log: Logger) {
   const kafka = kafkaFor(config, `ec-shop-worker-${process.pid}`, log);
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
   const clock = () => new Date();
-  const executor = createExecutor({ store: events.store, publisher, clock, log });
-  const ctx: AppContext = { store: events.store, executor, clock, newId: randomUUID, snapshotEvery: config.snapshotEvery };
-  const streams = createStreams(ctx);
-  const orders = createOrderService(ctx, streams, { reservationTtlSeconds: config.orders.reservationTtlSeconds });
-  const fulfilment = createFulfilmentService(ctx, streams);
+  const { executor, orders, fulfilment } = createApplication({
+    store: events.store,
+    publisher,
+    clock,
+    newId: randomUUID,
+    log,
+    snapshotEvery: config.snapshotEvery,
+    reservationTtlSeconds: config.orders.reservationTtlSeconds,
+  });
   const metrics = createMetrics({ processMetrics: true });
   const admin = createManagedAdmin(kafka, log);
   const sweeper = createOutboxSweeper({ store: events.store, publisher, clock, log, metrics });
@@ -45,8 +45,8 @@ export async function startWorker(config: Config, log: Logger) {
     metrics,
     // Decided from the event store by the order service; a not-yet-due order rejects and is retried later.
     expireOrder: async (orderId) => {
-      const outcome = await executor.run(orders.expire(orderId), { metadata: { correlation_id: `expiry-${orderId}` } });
-      return { expired: (outcome.body as { expired: boolean }).expired };
+      const { expired } = await executor.execute(orders.expire, { order_id: orderId }, { metadata: { correlation_id: `expiry-${orderId}` } });
+      return { expired };
     },
   });
   // The saga's commands share one correlation id per order, so its events can be found together in the log.
@@ -58,9 +58,9 @@ export async function startWorker(config: Config, log: Logger) {
     metrics,
     carrier: createSimulatedCarrier({ pool, clock, delayMs: config.orders.shipmentDelayMs, failureRate: config.orders.shipmentFailureRate }),
     commands: {
-      open: async (orderId) => (await executor.run(fulfilment.open(orderId), saga(orderId))).body,
-      handOver: async (orderId, booking) => (await executor.run(fulfilment.handOver(orderId, booking), saga(orderId))).body,
-      answer: async (orderId, verdict) => (await executor.run(fulfilment.answer(orderId, verdict), saga(orderId))).body,
+      open: (orderId) => executor.execute(fulfilment.open, { order_id: orderId }, saga(orderId)),
+      handOver: (orderId, booking) => executor.execute(fulfilment.handOver, { order_id: orderId, booking }, saga(orderId)),
+      answer: (orderId, verdict) => executor.execute(fulfilment.answer, { order_id: orderId, verdict }, saga(orderId)),
     },
   });
   log.info('fulfilment: simulated carrier', { delay_ms: config.orders.shipmentDelayMs, failure_rate: config.orders.shipmentFailureRate });

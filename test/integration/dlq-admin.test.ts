@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { startBroker } from '../../src/devstack/broker/index.ts';
+import { startBroker } from 'kafka-dev-broker';
 import { toDeadLetter } from '../../src/messaging/dlq.ts';
 import { createDeadLetterAdmin } from '../../src/messaging/dlq-admin.ts';
 import { createKafka, ensureTopics } from '../../src/messaging/index.ts';

@@ -78,14 +78,15 @@ describe('DynamoDB tables and transactions', () => {
     assert.equal(ttl.TimeToLiveDescription?.AttributeName, 'expires_at');
   });
 
-  it('stores events in the documented layout, outbox attributes only until published', async () => {
+  it('stores events in the documented layout, the transaction\'s outbox marker on its first event only until published', async () => {
     const tables = freshTables();
     await ensureTables(client, tables);
     const store = createDynamoEventStore({ client, tables });
     const [e] = await store.append([{ aggregate_id: 'order-1', aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data: { total: 1200 } }] }], { metadata: { user_id: 'u' }, now: '2030-01-01T00:00:00Z' });
     const key = { aggregate_id: { S: 'order-1' }, version: { N: '1' } };
     const item = (await client.send(new GetItemCommand({ TableName: tables.events, Key: key }))).Item;
-    assert.deepEqual(Object.keys(item ?? {}).sort(), ['aggregate_id', 'aggregate_type', 'created_at', 'data', 'event_id', 'event_type', 'metadata', 'outbox_at', 'outbox_shard', 'schema_version', 'version']);
+    assert.deepEqual(Object.keys(item ?? {}).sort(), ['aggregate_id', 'aggregate_type', 'created_at', 'data', 'event_id', 'event_type', 'metadata', 'outbox_at', 'outbox_events', 'outbox_shard', 'schema_version', 'version']);
+    assert.equal(item?.outbox_events?.S, '[]', 'the transaction has no other events');
     assert.equal(item?.data?.S, '{"total":1200}');
     assert.equal(item?.event_id?.S, e?.event_id);
     assert.equal(item?.outbox_at?.S, '2030-01-01T00:00:00.000Z');
@@ -94,6 +95,7 @@ describe('DynamoDB tables and transactions', () => {
     const published = (await client.send(new GetItemCommand({ TableName: tables.events, Key: key }))).Item;
     assert.equal(published?.outbox_shard, undefined);
     assert.equal(published?.outbox_at, undefined);
+    assert.equal(published?.outbox_events, undefined);
   });
 
   it('keeps the credential in the auth table and, after migrating a legacy account, no hash in the events table', async () => {

@@ -10,11 +10,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import type { AppContext } from '../../src/app/context.ts';
-import { createExecutor } from '../../src/app/executor.ts';
-import { createFulfilmentService } from '../../src/app/fulfilment.ts';
-import { createOrderService } from '../../src/app/orders.ts';
-import { createStreams } from '../../src/app/streams.ts';
+import { createApplication } from '../../src/app/application.ts';
+import type { CommandHandler } from '../../src/app/handler.ts';
+import type { OrderHandlers } from '../../src/app/orders.ts';
 import { createMemoryEventStore } from '../../src/eventstore/memory.ts';
 import type { EventStore, StreamWrite } from '../../src/eventstore/types.ts';
 import { silentLogger } from '../../src/messaging/log.ts';
@@ -74,8 +72,8 @@ interface Harness {
   seedPaidOrder(lines?: Array<[productId: string, quantity: number]>): Promise<{ orderId: string; userId: string; paid: EventEnvelope }>;
   manager: ReturnType<typeof createFulfilmentManager>;
   newManager(over?: Partial<FulfilmentManagerOptions>): ReturnType<typeof createFulfilmentManager>;
-  orders: ReturnType<typeof createOrderService>;
-  run: <B>(plan: () => Promise<{ writes: StreamWrite[]; status: number; body: B }>) => Promise<B>;
+  orders: OrderHandlers;
+  run: <C, R>(handler: CommandHandler<C, R>, command: C) => Promise<R>;
   types(aggregateId: string): Promise<string[]>;
   stock(productId: string): Promise<{ total: number; reserved: number }>;
   saga(orderId: string): Promise<{ status: string; steps: Array<{ step: string; status: string; event_ids: string[]; detail: Record<string, unknown> }> }>;
@@ -89,12 +87,17 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
   let nowMs = T0;
   const clock = () => new Date(nowMs);
   let published: EventEnvelope[] = [];
-  const executor = createExecutor({ store, publisher: { publish: async (events) => void published.push(...events) }, clock, log: silentLogger() });
-  const ctx: AppContext = { store, executor, clock, newId: randomUUID, snapshotEvery: 100 };
-  const streams = createStreams(ctx);
-  const service = createFulfilmentService(ctx, streams);
-  const orders = createOrderService(ctx, streams, { reservationTtlSeconds: 900 });
-  const run = async <B>(plan: () => Promise<{ writes: StreamWrite[]; status: number; body: B }>) => (await executor.run(plan, { metadata: {} })).body;
+  const app = createApplication({
+    store,
+    publisher: { publish: async (events) => void published.push(...events) },
+    clock,
+    newId: randomUUID,
+    log: silentLogger(),
+    snapshotEvery: 100,
+    reservationTtlSeconds: 900,
+  });
+  const { executor, fulfilment: service, orders } = app;
+  const run = <C, R>(handler: CommandHandler<C, R>, command: C) => executor.execute(handler, command, { metadata: {} });
   const simulated = createSimulatedCarrier({ pool, clock, delayMs: DELAY, failureRate: opts.failureRate ?? 0, random: opts.random ?? scripted([0.5]) });
   const carrier = opts.carrier ? opts.carrier(simulated) : simulated;
   const newManager = (over: Partial<FulfilmentManagerOptions> = {}) =>
@@ -105,9 +108,9 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
       carrier,
       retryBaseMs: 1000,
       commands: {
-        open: (id) => run(service.open(id)),
-        handOver: (id, booking) => run(service.handOver(id, booking)),
-        answer: (id, verdict) => run(service.answer(id, verdict)),
+        open: (id) => run(service.open, { order_id: id }),
+        handOver: (id, booking) => run(service.handOver, { order_id: id, booking }),
+        answer: (id, verdict) => run(service.answer, { order_id: id, verdict }),
       },
       ...over,
     });
@@ -162,7 +165,7 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
       return (await store.readStream(aggregateId)).map((e) => e.event_type);
     },
     async stock(productId) {
-      const inv = await streams.inventory(productId);
+      const inv = await executor.streams().inventory(productId);
       return { total: inv.state.total_quantity, reserved: inv.state.reserved_quantity };
     },
     async saga(orderId) {
@@ -317,7 +320,7 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     const { orderId, paid } = await h.seedPaidOrder();
     await h.deliver([paid]);
     await h.manager.tick();
-    const shipped = await h.run(h.orders.ship(orderId, 'BYHAND-123'));
+    const shipped = await h.run(h.orders.ship, { order_id: orderId, tracking_number: 'BYHAND-123' });
     assert.equal((shipped as { status: string }).status, 'shipped');
     h.now(DELAY);
     assert.equal(await h.manager.tick(), 1);
@@ -339,7 +342,7 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     await h.deliver([paid]);
     await h.manager.tick();
     const customer = { user_id: userId, email: `${userId}@example.com`, role: 'customer' as const };
-    await h.run(h.orders.cancel(customer, orderId, '気が変わった'));
+    await h.run(h.orders.cancel, { who: customer, order_id: orderId, reason: '気が変わった' });
     assert.deepEqual(await h.types(orderId), ['OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderPaymentRefunded']);
     assert.deepEqual(await h.types(`shipment-${orderId}`), ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCancelled']);
     assert.deepEqual(await h.stock(lines[0]![0]), { total: 10, reserved: 0 });
@@ -359,7 +362,7 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     const h = await harness({ failureRate: 0 });
     const { orderId, userId, paid } = await h.seedPaidOrder();
     await h.deliver([paid]);
-    await h.run(h.orders.cancel({ user_id: userId, email: 'x@example.com', role: 'customer' }, orderId, 'やめます'));
+    await h.run(h.orders.cancel, { who: { user_id: userId, email: 'x@example.com', role: 'customer' }, order_id: orderId, reason: 'やめます' });
     await h.manager.tick();
     assert.deepEqual(await h.timers(), []);
     assert.equal(await h.parcels(), 0);
@@ -377,7 +380,7 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
       h.now(DELAY);
       // The cancel starts a little later each round, so that either side gets there first.
       const [cancel, tick] = await Promise.allSettled([
-        new Promise((r) => setTimeout(r, i % 10)).then(() => h.run(h.orders.cancel({ user_id: userId, email: 'x@example.com', role: 'customer' }, orderId, '競合'))),
+        new Promise((r) => setTimeout(r, i % 10)).then(() => h.run(h.orders.cancel, { who: { user_id: userId, email: 'x@example.com', role: 'customer' }, order_id: orderId, reason: '競合' })),
         h.manager.tick(),
       ]);
       assert.equal(tick.status, 'fulfilled');
@@ -434,16 +437,14 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     // Real time for this one: the loop sleeps until the next due row.
     const clock = () => new Date();
     const store = h.store;
-    const executor = createExecutor({ store, publisher: { publish: async () => {} }, clock, log: silentLogger() });
-    const ctx: AppContext = { store, executor, clock, newId: randomUUID, snapshotEvery: 100 };
-    const service = createFulfilmentService(ctx, createStreams(ctx));
-    const run = async <B>(plan: () => Promise<{ writes: StreamWrite[]; status: number; body: B }>) => (await executor.run(plan, { metadata: {} })).body;
+    const { executor, fulfilment: service } = createApplication({ store, publisher: { publish: async () => {} }, clock, newId: randomUUID, log: silentLogger(), snapshotEvery: 100, reservationTtlSeconds: 900 });
+    const run = <C, R>(handler: CommandHandler<C, R>, command: C) => executor.execute(handler, command, { metadata: {} });
     const manager = createFulfilmentManager({
       pool,
       clock,
       log: silentLogger(),
       carrier: createSimulatedCarrier({ pool, clock, delayMs: 200, failureRate: 0 }),
-      commands: { open: (id) => run(service.open(id)), handOver: (id, b) => run(service.handOver(id, b)), answer: (id, v) => run(service.answer(id, v)) },
+      commands: { open: (id) => run(service.open, { order_id: id }), handOver: (id, b) => run(service.handOver, { order_id: id, booking: b }), answer: (id, v) => run(service.answer, { order_id: id, verdict: v }) },
     });
     const { orderId, paid } = await h.seedPaidOrder();
     manager.start();

@@ -75,8 +75,8 @@ test('with Kafka unreachable a command still commits; its events wait in the out
   const executor = createExecutor({ store, publisher: deadPublisher, clock: () => new Date(), log });
   const id = uniq('p');
   const started = Date.now();
-  const outcome = await executor.run(async () => ({ writes: [productEvents(id)], status: 201, body: { id } }), { metadata: {} });
-  assert.equal(outcome.status, 201);
+  const outcome = await executor.execute(async () => ({ writes: [productEvents(id)], result: { id } }), undefined, { metadata: {} });
+  assert.deepEqual(outcome, { id });
   assert.ok(Date.now() - started < 5000, 'the command is not held up by the broker outage');
   const stream = await store.readStream(id);
   assert.equal(stream.length, 1);

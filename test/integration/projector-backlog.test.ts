@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBroker } from '../../src/devstack/broker/index.ts';
+import { startBroker } from 'kafka-dev-broker';
 import { createKafka, createPublisher, ensureTopics, runConsumer, silentLogger } from '../../src/messaging/index.ts';
 import { isTransientError } from '../../src/messaging/retry.ts';
 import { createPacer, pacedBatches } from '../../src/projections/pacer.ts';

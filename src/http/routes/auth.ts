@@ -22,7 +22,7 @@ const refused = (code: string, message: string) => new AppError('unauthorized', 
  * tokens rotate on every use and a reused one revokes its whole family (src/eventstore/sessions.ts).
  */
 export function authRoutes(deps: HttpDeps) {
-  const { users } = deps.services;
+  const { users, executor } = deps.app;
   const limits = deps.security;
   const limiter = createRateLimiter();
   const nowIso = () => new Date().toISOString();
@@ -65,7 +65,7 @@ export function authRoutes(deps: HttpDeps) {
         { key: `register:address:${addressOf(c)}`, limit: limits.register.perAddress },
         { key: `register:email:${email}`, limit: limits.register.perEmail },
       ]);
-      return runCommand(c, deps.executor, await users.register(body));
+      return runCommand(c, executor, users.register, await users.prepareRegistration(body), 201);
     })
     .post('/auth/login', async (c) => {
       const body = await parseBody(c, Login);

@@ -12,23 +12,23 @@ const AddItem = z.object({ product_id: z.string().regex(ID_PATTERN, 'must be a p
 
 /** The cart is always the caller's own: there is no path to anyone else's. */
 export function cartRoutes(deps: HttpDeps) {
-  const { carts } = deps.services;
+  const { carts, executor } = deps.app;
   return new Hono<AuthEnv>()
     .post('/cart/items', async (c) => {
       const user = requireUser(c);
       const body = await parseBody(c, AddItem);
-      return runCommand(c, deps.executor, carts.addItem(user.user_id, entityId(body.product_id, 'product'), body.quantity));
+      return runCommand(c, executor, carts.addItem, { user_id: user.user_id, product_id: entityId(body.product_id, 'product'), quantity: body.quantity }, 201);
     })
     .delete('/cart/items/:product_id', async (c) => {
       const user = requireUser(c);
       const productId = entityIdParam(c, 'product_id', 'product');
       await parseNoBody(c);
-      return runCommand(c, deps.executor, carts.removeItem(user.user_id, productId));
+      return runCommand(c, executor, carts.removeItem, { user_id: user.user_id, product_id: productId }, 200);
     })
     .delete('/cart', async (c) => {
       const user = requireUser(c);
       await parseNoBody(c);
-      return runCommand(c, deps.executor, carts.clear(user.user_id));
+      return runCommand(c, executor, carts.clear, { user_id: user.user_id }, 200);
     })
     .get('/cart', async (c) => {
       const user = requireUser(c);

@@ -26,30 +26,30 @@ const UpdateProduct = z
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'give at least one of name, description, price, category');
 
 export function catalogRoutes(deps: HttpDeps) {
-  const { catalog } = deps.services;
+  const { catalog, executor, newId } = deps.app;
   return new Hono<AuthEnv>()
     .post('/categories', async (c) => {
       requireAdmin(c);
       const body = await parseBody(c, Category);
-      return runCommand(c, deps.executor, catalog.createCategory(body.name));
+      return runCommand(c, executor, catalog.createCategory, { category_id: newId(), name: body.name }, 201);
     })
     .get('/categories', async (c) => c.json({ items: await deps.queries.listCategories() }))
     .post('/products', async (c) => {
       requireAdmin(c);
       const body = await parseBody(c, CreateProduct);
-      return runCommand(c, deps.executor, catalog.createProduct(body));
+      return runCommand(c, executor, catalog.createProduct, { ...body, product_id: newId() }, 201);
     })
     .put('/products/:id', async (c) => {
       requireAdmin(c);
       const id = entityIdParam(c, 'id', 'product');
       const body = await parseBody(c, UpdateProduct);
-      return runCommand(c, deps.executor, catalog.updateProduct(id, body));
+      return runCommand(c, executor, catalog.updateProduct, { ...body, product_id: id }, 200);
     })
     .delete('/products/:id', async (c) => {
       requireAdmin(c);
       const id = entityIdParam(c, 'id', 'product');
       await parseNoBody(c);
-      return runCommand(c, deps.executor, catalog.deleteProduct(id));
+      return runCommand(c, executor, catalog.deleteProduct, { product_id: id }, 200);
     })
     .get('/products', async (c) => {
       const q = strQuery(c, 'q');

@@ -16,7 +16,7 @@ export function inventoryRoutes(deps: HttpDeps) {
       requireAdmin(c);
       const productId = entityIdParam(c, 'product_id', 'product');
       const body = await parseBody(c, AddStock);
-      return runCommand(c, deps.executor, deps.services.inventory.addStock(productId, body.quantity));
+      return runCommand(c, deps.app.executor, deps.app.inventory.addStock, { product_id: productId, quantity: body.quantity }, 200);
     })
     .get('/inventory/:product_id', async (c) => {
       requireAdmin(c);

@@ -11,7 +11,7 @@ const Cancel = z.object({ reason: z.string().max(10_000) });
 const Ship = z.object({ tracking_number: z.string().max(1000) });
 
 export function orderRoutes(deps: HttpDeps) {
-  const { orders } = deps.services;
+  const { orders, executor, newId } = deps.app;
   const list = async (c: Parameters<typeof requireUser>[0], user: Principal, status?: string) => {
     const limit = intQuery(c, 'limit', { min: 1, max: 100 });
     const cursor = strQuery(c, 'cursor', 500);
@@ -28,7 +28,7 @@ export function orderRoutes(deps: HttpDeps) {
     .post('/orders', async (c) => {
       const user = requireUser(c);
       await parseNoBody(c);
-      return runCommand(c, deps.executor, orders.checkout(user));
+      return runCommand(c, executor, orders.checkout, { user, order_id: newId() }, 201);
     })
     .get('/orders', async (c) => {
       const user = requireUser(c);
@@ -55,24 +55,24 @@ export function orderRoutes(deps: HttpDeps) {
       const user = requireUser(c);
       const id = entityIdParam(c, 'id', 'order');
       await parseNoBody(c);
-      return runCommand(c, deps.executor, orders.pay(user, id));
+      return runCommand(c, executor, orders.pay, { user, order_id: id }, 200);
     })
     .post('/orders/:id/cancel', async (c) => {
       const user = requireUser(c);
       const id = entityIdParam(c, 'id', 'order');
       const body = await parseBody(c, Cancel);
-      return runCommand(c, deps.executor, orders.cancel(user, id, body.reason));
+      return runCommand(c, executor, orders.cancel, { who: user, order_id: id, reason: body.reason }, 200);
     })
     .post('/orders/:id/ship', async (c) => {
       requireAdmin(c);
       const id = entityIdParam(c, 'id', 'order');
       const body = await parseBody(c, Ship);
-      return runCommand(c, deps.executor, orders.ship(id, body.tracking_number));
+      return runCommand(c, executor, orders.ship, { order_id: id, tracking_number: body.tracking_number }, 200);
     })
     .post('/orders/:id/deliver', async (c) => {
       requireAdmin(c);
       const id = entityIdParam(c, 'id', 'order');
       await parseNoBody(c);
-      return runCommand(c, deps.executor, orders.deliver(id));
+      return runCommand(c, executor, orders.deliver, { order_id: id }, 200);
     });
 }

@@ -1,0 +1,43 @@
+import type { EventStore } from '../eventstore/types.ts';
+import type { Logger } from '../shared/log.ts';
+import { createCartHandlers } from './carts.ts';
+import { createCatalogHandlers } from './catalog.ts';
+import type { AppContext } from './context.ts';
+import { createExecutor, type Publisher } from './executor.ts';
+import { createFulfilmentHandlers } from './fulfilment.ts';
+import { createInventoryHandlers } from './inventory.ts';
+import { createOrderHandlers } from './orders.ts';
+import type { PasswordHasher } from './password.ts';
+import { createUserHandlers } from './users.ts';
+
+export interface ApplicationDeps {
+  store: EventStore;
+  publisher: Publisher;
+  clock: () => Date;
+  newId: () => string;
+  log: Logger;
+  snapshotEvery: number;
+  reservationTtlSeconds: number;
+  passwords?: PasswordHasher;
+}
+
+/**
+ * The write side, built once for every process that runs commands (the api, the worker, tests and the bench):
+ * the executor and every context's command handlers over one event store.
+ */
+export function createApplication(deps: ApplicationDeps) {
+  const executor = createExecutor({ store: deps.store, publisher: deps.publisher, clock: deps.clock, log: deps.log, snapshotEvery: deps.snapshotEvery });
+  const ctx: AppContext = { clock: deps.clock, newId: deps.newId };
+  return {
+    executor,
+    newId: deps.newId,
+    users: createUserHandlers(ctx, { store: deps.store, streams: executor.streams, ...(deps.passwords ? { passwords: deps.passwords } : {}) }),
+    catalog: createCatalogHandlers(ctx),
+    inventory: createInventoryHandlers(ctx),
+    carts: createCartHandlers(),
+    orders: createOrderHandlers(ctx, { reservationTtlSeconds: deps.reservationTtlSeconds }),
+    fulfilment: createFulfilmentHandlers(ctx),
+  };
+}
+
+export type Application = ReturnType<typeof createApplication>;
