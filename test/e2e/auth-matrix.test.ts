@@ -97,6 +97,7 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /favicon.svg': { access: 'public', make: async () => ({ path: '/favicon.svg', ok: [200] }) },
   'GET /live': { access: 'user', make: async () => ({ path: '/live', ok: [200], sse: true }) },
   'GET /ops/dlq': { access: 'admin', make: async () => ({ path: '/ops/dlq', ok: [200] }) },
+  'GET /ops/rebuilds': { access: 'admin', make: async () => ({ path: '/ops/rebuilds', ok: [200] }) },
   'GET /categories': { access: 'public', make: async () => ({ path: '/categories', ok: [200] }) },
   'GET /products': { access: 'public', make: async () => ({ path: '/products', ok: [200] }) },
   'GET /products/:id': { access: 'public', make: async () => ({ path: `/products/${product}`, ok: [200] }) },

@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import type pg from 'pg';
 import type { EventStore } from '../../src/eventstore/types.ts';
 import { rebuild, RebuildBusyError } from '../../src/projections/rebuild.ts';
+import { listRebuilds } from '../../src/readmodel/ops-queries.ts';
 import { createProjectionRunner } from '../../src/projections/runner.ts';
 import { shuffle } from '../../src/projections/testing.ts';
 import type { EventEnvelope } from '../../src/shared/envelope.ts';
@@ -68,9 +69,14 @@ test('a rebuild reproduces the live read model exactly and leaves side-effect re
   const { rows: idx } = await db.pool.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = 'read_model' AND tablename = 'read_products' ORDER BY 1`);
   assert.deepEqual(idx.map((r) => r.indexname), ['read_products_category', 'read_products_listing', 'read_products_pkey', 'read_products_search', 'read_products_search_trgm']);
   assert.deepEqual(await leftoverSchemas(db.pool), []);
-  const [row] = await opsRows(db.pool);
-  assert.equal(row?.status, 'switched');
-  assert.equal(Number(row?.events_done), events.length);
+  const { items } = await listRebuilds(db.pool);
+  assert.equal(items.length, 1);
+  assert.equal(items[0]!.status, 'switched');
+  assert.equal(items[0]!.events_done, events.length);
+  assert.equal(items[0]!.events_total, events.length);
+  assert.equal(items[0]!.percent, 100);
+  assert.equal(items[0]!.eta_seconds, null);
+  assert.ok(items[0]!.finished_at);
   console.log(`rebuild: ${report.events} events, ${report.streams} streams, ${report.batches} batches, ${report.events_per_second} events/s`);
 });
 
@@ -118,14 +124,24 @@ test('under live traffic a rebuild ends equal to a rebuild without traffic; the 
       await new Promise((r) => setTimeout(r, 2));
     }
   })();
+  const seen: Array<{ status: string; done: number; rate: number | null; eta: number | null }> = [];
   const report = await rebuild({
     pool: db.pool,
     eventStore: store,
     batchSize: 10,
     segments: 2,
-    // Pace the scan so the traffic overlaps it.
-    onBatch: () => new Promise((r) => setTimeout(r, 5)),
+    estimateTotal: async () => events.length,
+    progressEveryMs: 20,
+    // Pace the scan so the traffic overlaps it, and watch the progress GET /ops/rebuilds shows.
+    onBatch: async () => {
+      const [current] = (await listRebuilds(db.pool)).items;
+      if (current) seen.push({ status: current.status, done: current.events_done, rate: current.events_per_second, eta: current.eta_seconds });
+      await new Promise((r) => setTimeout(r, 5));
+    },
   });
+  const moving = seen.filter((s) => s.status === 'running' && s.done > 0);
+  assert.ok(moving.length > 0 && moving.every((s) => s.rate !== null && s.rate > 0 && s.eta !== null), `progress while running: ${JSON.stringify(seen)}`);
+  assert.ok(moving.at(-1)!.done > moving[0]!.done, 'events done grows');
   stop = true;
   await liveLoop;
   assert.ok(report.caught_up > 0, `the traffic overlapped the scan and needed catching up (${JSON.stringify(report)})`);
