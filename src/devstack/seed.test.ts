@@ -31,7 +31,7 @@ test('the seed is consistent across streams: totals, payments, reservations sett
   const held = new Map<string, number>();
   const stock = new Map<string, number>();
   for (const e of events) {
-    const d = e.data as Record<string, never>;
+    const d = e.data as Record<string, unknown>;
     if (e.event_type === 'OrderPlaced') {
       const o = d as unknown as { order_id: string; total: number; items: Array<{ price: number; quantity: number; subtotal: number }> };
       for (const i of o.items) assert.equal(i.subtotal, i.price * i.quantity);
@@ -39,8 +39,8 @@ test('the seed is consistent across streams: totals, payments, reservations sett
       assert.ok(o.items.length > 0);
       orders.set(o.order_id, o);
     }
-    if (e.event_type === 'OrderPaid') assert.equal((d as { amount: number }).amount, orders.get((d as { order_id: string }).order_id)!.total);
-    const r = d as { reservation_id: string; quantity: number; product_id: string };
+    if (e.event_type === 'OrderPaid') assert.equal((d as unknown as { amount: number }).amount, orders.get((d as unknown as { order_id: string }).order_id)!.total);
+    const r = d as unknown as { reservation_id: string; quantity: number; product_id: string };
     if (e.event_type === 'StockAdded') stock.set(r.product_id, (stock.get(r.product_id) ?? 0) + r.quantity);
     if (e.event_type === 'StockReserved') held.set(r.reservation_id, r.quantity);
     if (e.event_type === 'StockReleased' || e.event_type === 'StockDeducted') {
