@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import type { DataOf } from '../shared/contract.ts';
+import { defineEvent, f, fillMissing } from '../shared/contract.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 
@@ -18,30 +21,43 @@ export const MAX_CART_LINES = 40;
 export const CART_CLEAR_REASONS = ['checkout', 'user'] as const;
 export type CartClearReason = (typeof CART_CLEAR_REASONS)[number];
 
-export type ItemAddedToCartData = {
-  cart_id: string;
-  user_id: string;
-  product_id: string;
-  /** The quantity added by this event (lines merge: adding 2 then 3 makes a line of 5). */
-  quantity: number;
-  /** The line's quantity after this event, so a projection can upsert without reading the line first. */
-  line_quantity: number;
-  /** Unit price in yen when added: informational, checkout charges the product's price at that moment. */
-  price: number;
-  name: string;
-};
-export type ItemRemovedFromCartData = {
-  cart_id: string;
-  user_id: string;
-  product_id: string;
-};
-export type CartClearedData = {
-  cart_id: string;
-  user_id: string;
-  reason: CartClearReason;
-  /** Present when reason is 'checkout'. */
-  order_id?: string;
-};
+/** Events of early releases carry no cart_id: the stream id (cart-<user_id>) is the cart id. */
+const cartIdFromStream = fillMissing({ cart_id: (e) => e.aggregate_id });
+
+export const ItemAddedToCartV = defineEvent(
+  'ItemAddedToCart',
+  z.object({
+    cart_id: f.text(),
+    user_id: f.text(),
+    product_id: f.text(),
+    /** The quantity added by this event (lines merge: adding 2 then 3 makes a line of 5). */
+    quantity: f.int(),
+    /** The line's quantity after this event, so a projection can upsert without reading the line first. */
+    line_quantity: f.int(),
+    /** Unit price in yen when added: informational, checkout charges the product's price at that moment. */
+    price: f.yen(),
+    name: f.str(),
+  }),
+  { fill: cartIdFromStream },
+);
+export const ItemRemovedFromCartV = defineEvent('ItemRemovedFromCart', z.object({ cart_id: f.text(), user_id: f.text(), product_id: f.text() }), {
+  fill: cartIdFromStream,
+});
+export const CartClearedV = defineEvent(
+  'CartCleared',
+  z.object({
+    cart_id: f.text(),
+    user_id: f.text(),
+    reason: f.oneOf(CART_CLEAR_REASONS),
+    /** Present when reason is 'checkout'. */
+    order_id: f.text().optional(),
+  }),
+  { fill: cartIdFromStream },
+);
+export const CART_CONTRACTS = [ItemAddedToCartV, ItemRemovedFromCartV, CartClearedV] as const;
+export type ItemAddedToCartData = DataOf<typeof ItemAddedToCartV>;
+export type ItemRemovedFromCartData = DataOf<typeof ItemRemovedFromCartV>;
+export type CartClearedData = DataOf<typeof CartClearedV>;
 
 export type ItemAddedToCart = DomainEvent<'ItemAddedToCart', ItemAddedToCartData>;
 export type ItemRemovedFromCart = DomainEvent<'ItemRemovedFromCart', ItemRemovedFromCartData>;

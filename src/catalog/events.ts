@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import type { DataOf } from '../shared/contract.ts';
+import { createdAt, defineEvent, f, fillMissing } from '../shared/contract.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 
@@ -17,44 +20,44 @@ export const PRICE_MIN = 1;
 /** Integer yen. */
 export const PRICE_MAX = 10_000_000;
 
-export type CategoryCreatedData = {
-  category_id: string;
-  name: string;
-  created_at: string;
-};
+export const CategoryCreatedV = defineEvent(
+  'CategoryCreated',
+  z.object({ category_id: f.text(), name: f.str(), created_at: f.time() }),
+  /** created_at is absent in events of early releases: the envelope's created_at stands in. */
+  { fill: fillMissing({ created_at: createdAt }) },
+);
+export type CategoryCreatedData = DataOf<typeof CategoryCreatedV>;
 export type CategoryCreated = DomainEvent<'CategoryCreated', CategoryCreatedData>;
 export type CategoryEvent = CategoryCreated;
 
-export type CategoryNameClaimedData = {
-  /** As the admin typed it (trimmed); the stream key is its case-folded form. */
-  name: string;
-  category_id: string;
-};
+export const CategoryNameClaimedV = defineEvent(
+  'CategoryNameClaimed',
+  /** name as the admin typed it (trimmed); the stream key is its case-folded form. */
+  z.object({ name: f.str(), category_id: f.text() }),
+);
+export type CategoryNameClaimedData = DataOf<typeof CategoryNameClaimedV>;
 export type CategoryNameClaimed = DomainEvent<'CategoryNameClaimed', CategoryNameClaimedData>;
 export type CategoryNameClaimEvent = CategoryNameClaimed;
 
 /** The editable fields of a product, as every product event that changes them carries them in full. */
-export type ProductFields = {
-  name: string;
-  description: string;
+const productFields = {
+  name: f.str(),
+  /** Absent in events of early releases: empty. */
+  description: f.str().default(''),
   /** Integer yen. */
-  price: number;
-  category_id: string | null;
+  price: f.yen(),
+  category_id: f.text().nullable().default(null),
 };
+export type ProductFields = { name: string; description: string; price: number; category_id: string | null };
 
-export type ProductCreatedData = ProductFields & {
-  product_id: string;
-  created_at: string;
-};
+export const ProductCreatedV = defineEvent('ProductCreated', z.object({ ...productFields, product_id: f.text(), created_at: f.time() }));
 /** A full snapshot of the editable fields after the change, so a projection is a plain upsert. */
-export type ProductUpdatedData = ProductFields & {
-  product_id: string;
-  updated_at: string;
-};
-export type ProductDeletedData = {
-  product_id: string;
-  deleted_at: string;
-};
+export const ProductUpdatedV = defineEvent('ProductUpdated', z.object({ ...productFields, product_id: f.text(), updated_at: f.time() }));
+export const ProductDeletedV = defineEvent('ProductDeleted', z.object({ product_id: f.text(), deleted_at: f.time() }));
+export const CATALOG_CONTRACTS = [CategoryCreatedV, CategoryNameClaimedV, ProductCreatedV, ProductUpdatedV, ProductDeletedV] as const;
+export type ProductCreatedData = DataOf<typeof ProductCreatedV>;
+export type ProductUpdatedData = DataOf<typeof ProductUpdatedV>;
+export type ProductDeletedData = DataOf<typeof ProductDeletedV>;
 export type ProductCreated = DomainEvent<'ProductCreated', ProductCreatedData>;
 export type ProductUpdated = DomainEvent<'ProductUpdated', ProductUpdatedData>;
 export type ProductDeleted = DomainEvent<'ProductDeleted', ProductDeletedData>;

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import type { DataOf } from '../shared/contract.ts';
+import { createdAt, defineEvent, f, fillMissing } from '../shared/contract.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 
@@ -19,57 +22,47 @@ export const MAX_RESERVATION_QUANTITY = 1_000_000;
 export const RELEASE_REASONS = ['cancelled', 'expired', 'shipment_failed'] as const;
 export type ReleaseReason = (typeof RELEASE_REASONS)[number];
 
-export type StockAddedData = {
-  product_id: string;
-  quantity: number;
-  added_at: string;
-};
-export type StockReservedData = {
-  product_id: string;
-  reservation_id: string;
-  order_id: string;
-  quantity: number;
-  /** When an unpaid order's hold lapses (default 15 min after checkout; the order carries the same instant). */
-  expires_at: string;
-  reserved_at: string;
-};
+const stockFields = { product_id: f.text(), quantity: f.int() };
+/** Timestamps absent in events of early releases are the envelope's created_at. */
+const at = (key: string) => ({ fill: fillMissing({ [key]: createdAt }) });
+export const StockAddedV = defineEvent('StockAdded', z.object({ ...stockFields, added_at: f.time() }), at('added_at'));
+export const StockReservedV = defineEvent(
+  'StockReserved',
+  z.object({
+    ...stockFields,
+    reservation_id: f.text(),
+    order_id: f.text(),
+    /** When an unpaid order's hold lapses (default 15 min after checkout; the order carries the same instant). */
+    expires_at: f.time(),
+    reserved_at: f.time(),
+  }),
+  at('reserved_at'),
+);
 /** The reservation is confirmed: the quantity leaves the shelf (total and reserved both go down). */
-export type StockDeductedData = {
-  product_id: string;
-  reservation_id: string;
-  order_id: string;
-  quantity: number;
-  deducted_at: string;
-};
+export const StockDeductedV = defineEvent('StockDeducted', z.object({ ...stockFields, reservation_id: f.text(), order_id: f.text(), deducted_at: f.time() }), at('deducted_at'));
 /** The reservation is given back: the quantity is available again. */
-export type StockReleasedData = {
-  product_id: string;
-  reservation_id: string;
-  order_id: string;
-  quantity: number;
-  reason: ReleaseReason;
-  released_at: string;
-};
-
+export const StockReleasedV = defineEvent(
+  'StockReleased',
+  z.object({ ...stockFields, reservation_id: f.text(), order_id: f.text(), reason: f.oneOf(RELEASE_REASONS), released_at: f.time() }),
+  at('released_at'),
+);
 /**
  * Why goods come back to the shelf after a payment deducted them: the customer cancelled the paid order before
  * dispatch, or the carrier failed to deliver it (the fulfilment saga's compensation).
  */
 export const RETURN_REASONS = ['cancelled', 'shipment_failed'] as const;
 export type ReturnReason = (typeof RETURN_REASONS)[number];
-
 /**
  * Goods of a paid order are back in stock (total and available both go up). Not StockAdded: the log must say
  * that these units are the order's own coming back, not a delivery from a supplier.
  */
-export type StockReturnedData = {
-  product_id: string;
-  order_id: string;
-  quantity: number;
-  reason: ReturnReason;
-  returned_at: string;
-};
-
+export const StockReturnedV = defineEvent('StockReturned', z.object({ ...stockFields, order_id: f.text(), reason: f.oneOf(RETURN_REASONS), returned_at: f.time() }), at('returned_at'));
+export const INVENTORY_CONTRACTS = [StockAddedV, StockReservedV, StockDeductedV, StockReleasedV, StockReturnedV] as const;
+export type StockAddedData = DataOf<typeof StockAddedV>;
+export type StockReservedData = DataOf<typeof StockReservedV>;
+export type StockDeductedData = DataOf<typeof StockDeductedV>;
+export type StockReleasedData = DataOf<typeof StockReleasedV>;
+export type StockReturnedData = DataOf<typeof StockReturnedV>;
 export type StockAdded = DomainEvent<'StockAdded', StockAddedData>;
 export type StockReserved = DomainEvent<'StockReserved', StockReservedData>;
 export type StockDeducted = DomainEvent<'StockDeducted', StockDeductedData>;

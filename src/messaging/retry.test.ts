@@ -73,6 +73,23 @@ describe('isTransientError', () => {
     }
   });
 
+  it('recognises AWS SDK v3 errors (no code field) by name, $metadata status and $retryable', () => {
+    const aws = (name: string, httpStatusCode: number, extra: object = {}) =>
+      Object.assign(new Error(name), { name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode }, ...extra });
+    for (const e of [
+      aws('ProvisionedThroughputExceededException', 400),
+      aws('ThrottlingException', 400),
+      aws('RequestLimitExceeded', 400),
+      aws('InternalServerError', 500),
+      aws('SomethingNew', 503),
+      aws('TooManyRequests', 429),
+      aws('TransactionConflictException', 400, { $retryable: { throttling: false } }),
+      Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }),
+    ]) {
+      assert.equal(isTransientError(e), true, `${e.message} should be transient`);
+    }
+  });
+
   it('treats bugs and bad data as permanent, so they end in the DLQ', () => {
     for (const e of [
       new Error('boom'),
@@ -81,6 +98,10 @@ describe('isTransientError', () => {
       withCode('22P02'), // invalid text representation
       withCode('0800'), // not a SQLSTATE: a prefix alone is not enough
       Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }),
+      Object.assign(new Error('ValidationException'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }),
+      Object.assign(new Error('ConditionalCheckFailed'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } }),
+      // Bad data says so, even over a transient-looking cause.
+      Object.assign(new Error('bad event', { cause: withCode('ECONNRESET') }), { transient: false }),
       'a string',
       null,
     ]) {

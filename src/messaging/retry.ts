@@ -56,6 +56,22 @@ const TRANSIENT_CODE_PREFIXES = ['08', '53'];
 // node-postgres reports a dropped connection and a pool timeout without a code.
 const TRANSIENT_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Query read timeout/i];
 
+// AWS SDK v3 errors carry no `code`: they are recognised by name (throttling, capacity, timeouts) and by the
+// HTTP status in `$metadata` (5xx is the service's failure, not the request's), or by the SDK's own `$retryable`.
+const AWS_TRANSIENT_NAMES = new Set([
+  'ThrottlingException', 'Throttling', 'ThrottledException', 'RequestThrottled', 'RequestThrottledException', 'TooManyRequestsException',
+  'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'LimitExceededException', 'TransactionInProgressException',
+  'InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException',
+  'TimeoutError', 'NetworkingError',
+]);
+
+const isAwsTransient = (e: { name?: unknown; $metadata?: unknown; $retryable?: unknown }): boolean => {
+  if (typeof e.$retryable === 'object' && e.$retryable !== null) return true;
+  if (typeof e.name === 'string' && AWS_TRANSIENT_NAMES.has(e.name)) return true;
+  const status = (e.$metadata as { httpStatusCode?: unknown } | undefined)?.httpStatusCode;
+  return typeof status === 'number' && (status >= 500 || status === 429);
+};
+
 /**
  * Default classifier. A transient failure is retried for as long as it lasts and never dead-lettered: during a
  * database outage every event would otherwise fail its retries and the DLQ would swallow the whole stream.
@@ -63,9 +79,12 @@ const TRANSIENT_MESSAGES = [/Connection terminated/i, /timeout exceeded when try
  */
 export function isTransientError(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 5) return false;
-  const e = err as { code?: unknown; transient?: unknown; retriable?: unknown; responseCode?: unknown; message?: unknown; cause?: unknown };
+  const e = err as { code?: unknown; transient?: unknown; retriable?: unknown; responseCode?: unknown; message?: unknown; cause?: unknown; name?: unknown };
+  // An error that says what it is wins: EventDataError and ProjectionGapError are `transient: false`.
+  if (e.transient === false) return false;
   // `retriable` is how kafkajs marks its own errors (a handler that itself produces, e.g. a process manager).
   if (e.transient === true || e.retriable === true) return true;
+  if (isAwsTransient(e as Parameters<typeof isAwsTransient>[0])) return true;
   if (typeof e.code === 'string' && (TRANSIENT_CODES.has(e.code) || TRANSIENT_CODE_PREFIXES.some((p) => (e.code as string).startsWith(p) && (e.code as string).length === 5))) {
     return true;
   }

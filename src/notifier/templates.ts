@@ -8,10 +8,19 @@ import { formatJst, formatYen, singleLineText } from './format.ts';
 import { renderHtml, renderText, type MailContent } from './layout.ts';
 import type { OrderPlacedData } from '../orders/events.ts';
 import { ORDER_AGGREGATE_TYPE } from '../orders/events.ts';
-import { readInstant, readInt, readString } from './order-events.ts';
+import type { EventOf } from '../contracts/index.ts';
+import { decodeEvent } from '../contracts/index.ts';
 
 /** Part of the sent_emails key and of the Message-ID: never rename a kind once mail has been sent with it. */
 export type OrderMailKind = 'order_placed' | 'order_paid' | 'order_shipped' | 'order_cancelled' | 'order_shipment_failed';
+
+const _EVENT_TYPE_BY_KIND = {
+  order_placed: 'OrderPlaced',
+  order_paid: 'OrderPaid',
+  order_shipped: 'OrderShipped',
+  order_cancelled: 'OrderCancelled',
+  order_shipment_failed: 'OrderShipmentFailed',
+} as const satisfies Record<OrderMailKind, MailEventType>;
 
 const KIND_BY_EVENT_TYPE: Readonly<Record<string, OrderMailKind>> = {
   OrderPlaced: 'order_placed',
@@ -38,16 +47,13 @@ export const orderMailKind = (event: Pick<EventEnvelope, 'aggregate_type' | 'eve
 const subject = (what: string, order: OrderPlacedData) => `【EC Shop】${what}（注文番号 ${order.order_id}）`;
 const REFUND_IF_PAID = 'すでにお支払いいただいている場合は、全額を返金いたします。';
 
-/** A reason may legitimately be empty (a customer cancelling without comment); a missing one is a defect. */
-const readReason = (event: EventEnvelope): string => {
-  const value = event.data.reason;
-  if (typeof value !== 'string') throw new TypeError(`${event.event_type} ${event.event_id}: data.reason must be a string`);
-  return value.trim() === '' ? '（記載なし）' : value;
-};
+/** A reason may legitimately be empty (a customer cancelling without comment); a missing one is a defect (the contract). */
+const shownReason = (reason: string): string => (reason.trim() === '' ? '（記載なし）' : reason);
 
-type Template = (event: EventEnvelope, order: OrderPlacedData) => MailContent;
+type MailEventType = 'OrderPlaced' | 'OrderPaid' | 'OrderShipped' | 'OrderCancelled' | 'OrderShipmentFailed';
+type Template<T extends MailEventType> = (event: EventOf<T>, order: OrderPlacedData) => MailContent;
 
-const TEMPLATES: Record<OrderMailKind, Template> = {
+const TEMPLATES: { [K in OrderMailKind]: Template<(typeof _EVENT_TYPE_BY_KIND)[K]> } = {
   order_placed: (_event, order) => ({
     subject: subject('ご注文確認', order),
     heading: 'ご注文ありがとうございます',
@@ -70,8 +76,8 @@ const TEMPLATES: Record<OrderMailKind, Template> = {
     paragraphs: ['ご注文のお支払いを確認いたしました。ありがとうございます。', '商品を発送しましたら、あらためて発送のお知らせをお送りします。'],
     facts: [
       ['注文番号', order.order_id],
-      ['お支払い金額', formatYen(readInt(event, event.data.amount, 'amount'))],
-      ['お支払い日時', formatJst(readInstant(event, event.data.paid_at, 'paid_at'))],
+      ['お支払い金額', formatYen(event.data.amount)],
+      ['お支払い日時', formatJst(event.data.paid_at)],
     ],
     order,
   }),
@@ -82,14 +88,14 @@ const TEMPLATES: Record<OrderMailKind, Template> = {
     paragraphs: ['ご注文の商品を発送いたしました。', '配送状況は、下記の追跡番号で配送業者のサイトからご確認いただけます。'],
     facts: [
       ['注文番号', order.order_id],
-      ['追跡番号', readString(event, event.data.tracking_number, 'tracking_number')],
-      ['発送日時', formatJst(readInstant(event, event.data.shipped_at, 'shipped_at'))],
+      ['追跡番号', event.data.tracking_number],
+      ['発送日時', formatJst(event.data.shipped_at)],
     ],
     order,
   }),
 
   order_cancelled: (event, order) => {
-    const cancelledBy = readString(event, event.data.cancelled_by, 'cancelled_by');
+    const cancelledBy = event.data.cancelled_by;
     // 'system' means the payment deadline passed: the customer did nothing wrong but also paid nothing,
     // so the mail explains the deadline instead of promising a refund.
     const paragraphs =
@@ -107,8 +113,8 @@ const TEMPLATES: Record<OrderMailKind, Template> = {
       paragraphs,
       facts: [
         ['注文番号', order.order_id],
-        ['キャンセル理由', readReason(event)],
-        ['キャンセル日時', formatJst(readInstant(event, event.data.cancelled_at, 'cancelled_at'))],
+        ['キャンセル理由', shownReason(event.data.reason)],
+        ['キャンセル日時', formatJst(event.data.cancelled_at)],
       ],
       order,
     };
@@ -123,16 +129,34 @@ const TEMPLATES: Record<OrderMailKind, Template> = {
     ],
     facts: [
       ['注文番号', order.order_id],
-      ['理由', readReason(event)],
-      ['発生日時', formatJst(readInstant(event, event.data.failed_at, 'failed_at'))],
+      ['理由', shownReason(event.data.reason)],
+      ['発生日時', formatJst(event.data.failed_at)],
       ['返金額', formatYen(order.total)],
     ],
     order,
   }),
 };
 
+/** The template of `kind` applied to the decoded event (the kind was derived from the same event type). */
+function render(kind: OrderMailKind, event: ReturnType<typeof decodeEvent>, order: OrderPlacedData): MailContent {
+  switch (event?.event_type) {
+    case 'OrderPlaced':
+      return TEMPLATES.order_placed(event, order);
+    case 'OrderPaid':
+      return TEMPLATES.order_paid(event, order);
+    case 'OrderShipped':
+      return TEMPLATES.order_shipped(event, order);
+    case 'OrderCancelled':
+      return TEMPLATES.order_cancelled(event, order);
+    case 'OrderShipmentFailed':
+      return TEMPLATES.order_shipment_failed(event, order);
+    default:
+      throw new TypeError(`no ${kind} mail for ${event?.event_type}`);
+  }
+}
+
 /**
- * The customer mail for an Order event, or null for every event that calls for none. Throws TypeError when a
+ * The customer mail for an Order event, or null for every event that calls for none. Throws EventDataError when a
  * field the mail needs is malformed, or when `order` belongs to another order (a wrong recipient would leak
  * one customer's order to another).
  */
@@ -142,7 +166,8 @@ export function renderOrderMail(event: EventEnvelope, order: OrderPlacedData): O
   if (order.order_id !== event.aggregate_id) {
     throw new TypeError(`${event.event_type} ${event.event_id} of order ${event.aggregate_id} rendered with order ${order.order_id}`);
   }
-  const content = TEMPLATES[kind](event, order);
+  const decoded = decodeEvent(event);
+  const content = render(kind, decoded, order);
   const mail = { ...content, subject: singleLineText(content.subject) };
   return { kind, to: order.user_email, subject: mail.subject, text: renderText(mail), html: renderHtml(mail) };
 }

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import type { DataOf } from '../shared/contract.ts';
+import { defineEvent, f } from '../shared/contract.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 
@@ -21,32 +24,40 @@ export const ORDER_EXPIRED_REASON = 'payment timeout';
 export const CANCEL_REASON_MAX = 500;
 export const TRACKING_NUMBER_MAX = 100;
 
-export type OrderItem = {
-  product_id: string;
-  name: string;
+/** One order line, as OrderPlaced carries it (and the read side shows it). */
+export const OrderItemSchema = z.object({
+  product_id: f.text(),
+  name: f.text(),
   /** Unit price in yen, taken from the product at checkout. */
-  price: number;
-  quantity: number;
+  price: f.yen(),
+  quantity: f.int().min(1, { error: 'at least 1' }),
   /** price × quantity. */
-  subtotal: number;
-};
+  subtotal: f.yen(),
+});
+export type OrderItem = z.infer<typeof OrderItemSchema>;
 
-export type OrderPlacedData = {
-  order_id: string;
-  user_id: string;
-  /** Copied at checkout so the notifier can mail without reading the user stream. */
-  user_email: string;
-  items: OrderItem[];
-  /** Sum of subtotals, yen. */
-  total: number;
-  expires_at: string;
-  placed_at: string;
-};
-export type OrderPaidData = { order_id: string; amount: number; paid_at: string };
-export type OrderShippedData = { order_id: string; tracking_number: string; shipped_at: string };
-export type OrderDeliveredData = { order_id: string; delivered_at: string };
-export type OrderCancelledData = { order_id: string; reason: string; cancelled_by: CancelledBy; cancelled_at: string };
-export type OrderShipmentFailedData = { order_id: string; reason: string; failed_at: string };
+export const OrderPlacedV = defineEvent(
+  'OrderPlaced',
+  z.object({
+    order_id: f.text(),
+    user_id: f.text(),
+    /** Copied at checkout so the notifier can mail without reading the user stream. */
+    user_email: f.text(),
+    items: z.array(OrderItemSchema, { error: 'an array' }).min(1, { error: 'a non-empty array' }),
+    /** Sum of subtotals, yen. */
+    total: f.yen(),
+    expires_at: f.time(),
+    placed_at: f.time(),
+  }),
+);
+export const OrderPaidV = defineEvent('OrderPaid', z.object({ order_id: f.text(), amount: f.yen(), paid_at: f.time() }));
+export const OrderShippedV = defineEvent('OrderShipped', z.object({ order_id: f.text(), tracking_number: f.text(), shipped_at: f.time() }));
+export const OrderDeliveredV = defineEvent('OrderDelivered', z.object({ order_id: f.text(), delivered_at: f.time() }));
+export const OrderCancelledV = defineEvent(
+  'OrderCancelled',
+  z.object({ order_id: f.text(), reason: f.str(), cancelled_by: f.oneOf(CANCELLED_BY), cancelled_at: f.time() }),
+);
+export const OrderShipmentFailedV = defineEvent('OrderShipmentFailed', z.object({ order_id: f.text(), reason: f.str(), failed_at: f.time() }));
 
 /** Why a payment was given back: the paid order was cancelled before dispatch, or its shipment failed. */
 export const REFUND_REASONS = ['cancelled', 'shipment_failed'] as const;
@@ -56,7 +67,21 @@ export type RefundReason = (typeof REFUND_REASONS)[number];
  * OrderShipmentFailed that takes a paid order out of the counted statuses; the read side's revenue reversal is
  * keyed on that status change, so this event records the money movement without being counted a second time.
  */
-export type OrderPaymentRefundedData = { order_id: string; amount: number; reason: RefundReason; refunded_at: string };
+export const OrderPaymentRefundedV = defineEvent(
+  'OrderPaymentRefunded',
+  z.object({ order_id: f.text(), amount: f.yen(), reason: f.oneOf(REFUND_REASONS), refunded_at: f.time() }),
+);
+
+/** Every Order event's contract. */
+export const ORDER_CONTRACTS = [OrderPlacedV, OrderPaidV, OrderShippedV, OrderDeliveredV, OrderCancelledV, OrderShipmentFailedV, OrderPaymentRefundedV] as const;
+
+export type OrderPlacedData = DataOf<typeof OrderPlacedV>;
+export type OrderPaidData = DataOf<typeof OrderPaidV>;
+export type OrderShippedData = DataOf<typeof OrderShippedV>;
+export type OrderDeliveredData = DataOf<typeof OrderDeliveredV>;
+export type OrderCancelledData = DataOf<typeof OrderCancelledV>;
+export type OrderShipmentFailedData = DataOf<typeof OrderShipmentFailedV>;
+export type OrderPaymentRefundedData = DataOf<typeof OrderPaymentRefundedV>;
 
 export type OrderPlaced = DomainEvent<'OrderPlaced', OrderPlacedData>;
 export type OrderPaid = DomainEvent<'OrderPaid', OrderPaidData>;

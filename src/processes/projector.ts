@@ -1,24 +1,51 @@
 import type { Config } from '../config.ts';
 import { checks, connectEventStore, connectReadDb } from '../infra.ts';
-import { createProjectionRunner } from '../projections/runner.ts';
+import { isTransientError } from '../messaging/retry.ts';
+import { createPacer } from '../projections/pacer.ts';
+import { createParkingProjector } from '../projections/parking.ts';
+import { pruneProcessedEvents } from '../projections/pruning.ts';
 import type { Logger } from '../shared/log.ts';
 import { startConsumerProcess } from './consumer-process.ts';
+
+/** processed_events rows older than this are pruned (PROCESSED_EVENTS_KEEP_DAYS; see pruning.ts). */
+const keepDays = Number(process.env.PROCESSED_EVENTS_KEEP_DAYS ?? 30);
 
 /** Consumer group `projector`: builds the read_* tables. Scale out with more processes (one per partition at most). */
 export async function startProjector(config: Config, log: Logger) {
   const events = await connectEventStore(config);
   const pool = await connectReadDb(config, { max: 5 });
-  const runner = createProjectionRunner({ pool, eventStore: events.store, log: (line) => log.info(line) });
+  // A stream whose event fails for a non-transient reason is parked (parking.ts); outages are rethrown and waited out.
+  const projector = createParkingProjector({ pool, eventStore: events.store, isTransient: isTransientError, log: (line) => log.info(line) });
+  // A fetched batch is applied in chunks sized to take ~1 s, heartbeating between them (pacer.ts).
+  const pacer = createPacer();
+  const prune = async () => {
+    const deleted = await pruneProcessedEvents(pool, { keepDays }).catch((err: unknown) => {
+      log.warn('processed_events pruning failed; will try again', { error: err });
+      return 0;
+    });
+    if (deleted > 0) log.info('pruned processed_events', { deleted, keep_days: keepDays });
+  };
+  const pruning = setInterval(() => void prune(), 3_600_000);
+  pruning.unref();
   return startConsumerProcess({
     name: 'projector',
     groupId: 'projector',
     config,
     log,
-    handleBatch: async (batch) => {
-      await runner.applyBatch(batch);
+    handleBatch: async (batch, ctx) => {
+      for (let i = 0; i < batch.length; ) {
+        const chunk = batch.slice(i, i + pacer.size());
+        const started = Date.now();
+        const result = await projector.applyBatch(chunk);
+        pacer.record(chunk.length, Date.now() - started);
+        if (result.parked.length > 0) log.error('streams parked: see GET /ops/parked', { streams: result.parked });
+        i += chunk.length;
+        if (i < batch.length) await ctx.heartbeat();
+      }
     },
     checks: [checks.postgres(pool), checks.dynamodb(events)],
     close: async () => {
+      clearInterval(pruning);
       await pool.end();
       events.close();
     },

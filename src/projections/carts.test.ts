@@ -1,39 +1,41 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CartLine } from './carts.ts';
-import { cartTotal, evolveCart } from './carts.ts';
-import { envelope } from './testing.ts';
+import { carts } from './carts.ts';
+import { envelope, given } from './testing.ts';
 
-const add = (product_id: string, quantity: number, price: number, name = product_id) =>
-  envelope('ItemAddedToCart', { cart_id: 'cart-u1', user_id: 'u1', product_id, quantity, price, name });
+let version = 0;
+const at = (type: string, data: Record<string, unknown>) => envelope(type, { cart_id: 'cart-u1', user_id: 'u1', ...data }, ++version, 'cart-u1');
+const add = (product_id: string, quantity: number, line_quantity: number, price: number, name = product_id) =>
+  at('ItemAddedToCart', { product_id, quantity, line_quantity, price, name });
 
-test('adding a product twice merges the quantity into one line with the latest price and name', () => {
-  let items: CartLine[] = [];
-  items = evolveCart(items, add('p1', 1, 1000));
-  items = evolveCart(items, add('p2', 2, 500));
-  items = evolveCart(items, add('p1', 2, 1200, 'P1 (new)'));
-  assert.deepEqual(items, [
-    { product_id: 'p1', name: 'P1 (new)', price: 1200, quantity: 3, subtotal: 3600 },
-    { product_id: 'p2', name: 'p2', price: 500, quantity: 2, subtotal: 1000 },
-  ]);
-  assert.equal(cartTotal(items), 4600);
-});
-
-test("the decider's line_quantity wins over local arithmetic", () => {
-  const first = evolveCart([], envelope('ItemAddedToCart', { cart_id: 'c', user_id: 'u1', product_id: 'p1', quantity: 2, line_quantity: 2, price: 100, name: 'p1' }));
-  const merged = evolveCart(first, envelope('ItemAddedToCart', { cart_id: 'c', user_id: 'u1', product_id: 'p1', quantity: 3, line_quantity: 4, price: 100, name: 'p1' }));
-  assert.deepEqual([merged[0]!.quantity, merged[0]!.subtotal], [4, 400]);
+test('adding a product already in the cart replaces its line: the latest price and name, the decider\'s line quantity', () => {
+  version = 0;
+  given(carts, [add('p1', 1, 1, 1000), add('p2', 2, 2, 500)])
+    .when(add('p1', 2, 3, 1200, 'P1 (new)'))
+    .then({
+      items: [
+        { product_id: 'p1', name: 'P1 (new)', price: 1200, quantity: 3, subtotal: 3600 },
+        { product_id: 'p2', name: 'p2', price: 500, quantity: 2, subtotal: 1000 },
+      ],
+      total: 4600,
+      version: 3,
+    });
 });
 
 test('removing a line and clearing the cart', () => {
-  const items = evolveCart(evolveCart([], add('p1', 1, 100)), add('p2', 1, 200));
-  const removed = evolveCart(items, envelope('ItemRemovedFromCart', { cart_id: 'cart-u1', user_id: 'u1', product_id: 'p1' }));
-  assert.deepEqual(removed.map((l) => l.product_id), ['p2']);
-  assert.deepEqual(evolveCart(removed, envelope('CartCleared', { cart_id: 'cart-u1', user_id: 'u1', reason: 'checkout', order_id: 'o1' })), []);
+  version = 0;
+  const history = [add('p1', 1, 1, 100), add('p2', 1, 1, 200)];
+  given(carts, history).when(at('ItemRemovedFromCart', { product_id: 'p1' })).then({ items: [{ product_id: 'p2', name: 'p2', price: 200, quantity: 1, subtotal: 200 }], total: 200 });
+  given(carts, history).when(at('CartCleared', { reason: 'checkout', order_id: 'o1' })).then({ items: [], total: 0, cart_id: 'cart-u1' });
 });
 
-test('evolveCart never mutates the lines it is given', () => {
-  const items = Object.freeze([Object.freeze({ product_id: 'p1', name: 'p1', price: 100, quantity: 1, subtotal: 100 })]) as CartLine[];
-  assert.doesNotThrow(() => evolveCart(items, add('p1', 1, 100)));
-  assert.equal(items[0]!.quantity, 1);
+test('a cart worth more than 2^31 yen is projected exactly (99 × three 10,000,000-yen products)', () => {
+  version = 0;
+  given(carts, [add('a', 99, 99, 10_000_000), add('b', 99, 99, 10_000_000)])
+    .when(add('c', 99, 99, 10_000_000))
+    .then({ total: 2_970_000_000 });
+});
+
+test('a cart without cart_id (early events) takes the stream id', () => {
+  version = 0;
+  given(carts, []).when(envelope('ItemAddedToCart', { user_id: 'u1', product_id: 'p', quantity: 1, line_quantity: 1, price: 5, name: 'p' }, 1, 'cart-u1')).then({ cart_id: 'cart-u1' });
 });

@@ -1,60 +1,63 @@
-import type { Queryable } from '../readmodel/db.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { fieldsOf } from './fields.ts';
+import type { KnownEvent } from '../contracts/index.ts';
+import type { OrderItem } from '../orders/events.ts';
+import type { TableProjection } from './types.ts';
 
-export const name = 'carts';
-export const eventTypes = ['ItemAddedToCart', 'ItemRemovedFromCart', 'CartCleared'] as const;
+/** A cart line as read_carts shows it: the order line shape (price × quantity = subtotal). */
+export type CartLine = OrderItem;
 
-export interface CartLine {
-  product_id: string;
-  name: string;
-  price: number;
-  quantity: number;
-  subtotal: number;
+/** read_carts, one row per user (the stream is `cart-<user_id>`). */
+export interface CartRow {
+  user_id: string;
+  cart_id: string;
+  /** In the order the products were first added. */
+  items: CartLine[];
+  /** Yen; bigint in the table (99 × three 10,000,000-yen products is over 2^31). */
+  total: number;
+  updated_at: string;
+  version: number;
 }
 
 export const cartTotal = (items: readonly CartLine[]): number => items.reduce((sum, l) => sum + l.subtotal, 0);
 
 /**
- * Pure: the cart lines after one event. Adding a product already in the cart merges the quantity into its line
- * and shows the latest name and price the event carried; lines keep first-added order. The event's
- * line_quantity (the decider's own merge result) is authoritative when present.
+ * Adding a product already in the cart replaces its line with the quantity the decider computed
+ * (line_quantity) and the latest name and price the event carried; lines keep first-added order.
  */
-export function evolveCart(items: readonly CartLine[], event: EventEnvelope): CartLine[] {
-  const f = fieldsOf(event);
-  switch (event.event_type) {
-    case 'ItemAddedToCart': {
-      const productId = f.str('product_id');
-      const price = f.int('price');
-      const existing = items.find((l) => l.product_id === productId);
-      const quantity = f.optInt('line_quantity') ?? (existing?.quantity ?? 0) + f.int('quantity');
-      const line: CartLine = { product_id: productId, name: f.str('name'), price, quantity, subtotal: price * quantity };
-      return existing ? items.map((l) => (l.product_id === productId ? line : l)) : [...items, line];
+export const carts: TableProjection<CartRow> = {
+  name: 'carts',
+  table: 'read_carts',
+  key: 'user_id',
+  columns: ['user_id', 'cart_id', 'items', 'total', 'updated_at', 'version'],
+  eventTypes: ['ItemAddedToCart', 'ItemRemovedFromCart', 'CartCleared'],
+  keyOf(e: KnownEvent) {
+    switch (e.event_type) {
+      case 'ItemAddedToCart':
+      case 'ItemRemovedFromCart':
+      case 'CartCleared':
+        return e.data.user_id;
+      default:
+        return undefined;
     }
-    case 'ItemRemovedFromCart': {
-      const productId = f.str('product_id');
-      return items.filter((l) => l.product_id !== productId);
+  },
+  evolve(row, e) {
+    let items: CartLine[];
+    const before = row?.items ?? [];
+    switch (e.event_type) {
+      case 'ItemAddedToCart': {
+        const { product_id, name, price, line_quantity: quantity } = e.data;
+        const line: CartLine = { product_id, name, price, quantity, subtotal: price * quantity };
+        items = before.some((l) => l.product_id === product_id) ? before.map((l) => (l.product_id === product_id ? line : l)) : [...before, line];
+        break;
+      }
+      case 'ItemRemovedFromCart':
+        items = before.filter((l) => l.product_id !== e.data.product_id);
+        break;
+      case 'CartCleared':
+        items = [];
+        break;
+      default:
+        return row;
     }
-    case 'CartCleared':
-      return [];
-    default:
-      return [...items];
-  }
-}
-
-/** read_carts, one row per user (the stream is `cart-<user_id>`). */
-export async function apply(db: Queryable, event: EventEnvelope): Promise<void> {
-  const f = fieldsOf(event);
-  const userId = f.str('user_id');
-  const { rows } = await db.query<{ items: CartLine[] }>('SELECT items FROM read_carts WHERE user_id = $1', [userId]);
-  const items = evolveCart(rows[0]?.items ?? [], event);
-  await db.query(
-    `INSERT INTO read_carts (user_id, cart_id, items, total, updated_at, version)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (user_id) DO UPDATE
-       SET cart_id = EXCLUDED.cart_id, items = EXCLUDED.items, total = EXCLUDED.total,
-           updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
-       WHERE read_carts.version < EXCLUDED.version`,
-    [userId, f.optStr('cart_id') ?? event.aggregate_id, JSON.stringify(items), cartTotal(items), event.created_at, event.version],
-  );
-}
+    return { user_id: e.data.user_id, cart_id: e.data.cart_id, items, total: cartTotal(items), updated_at: e.created_at, version: e.version };
+  },
+};

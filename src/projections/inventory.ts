@@ -1,9 +1,5 @@
-import type { Queryable } from '../readmodel/db.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { fieldsOf } from './fields.ts';
-
-export const name = 'inventory';
-export const eventTypes = ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReleased', 'StockReturned'] as const;
+import type { KnownEvent } from '../contracts/index.ts';
+import type { TableProjection } from './types.ts';
 
 export interface Reservation {
   reservation_id: string;
@@ -12,62 +8,79 @@ export interface Reservation {
   expires_at: string;
 }
 
+/** read_inventory, keyed by product id (data.product_id, whatever the stream id is). */
 export interface InventoryRow {
   product_id: string;
   total_quantity: number;
+  /** Always the sum of reservations[].quantity. */
+  reserved_quantity: number;
   reservations: Reservation[];
+  updated_at: string;
+  version: number;
 }
 
-export const emptyInventory = (productId: string): InventoryRow => ({ product_id: productId, total_quantity: 0, reservations: [] });
+export const emptyInventory = (productId: string): InventoryRow => ({
+  product_id: productId,
+  total_quantity: 0,
+  reserved_quantity: 0,
+  reservations: [],
+  updated_at: '',
+  version: 0,
+});
 
-export const reservedQuantity = (row: InventoryRow): number => row.reservations.reduce((sum, r) => sum + r.quantity, 0);
+const withReservations = (row: InventoryRow, reservations: Reservation[], totalDelta = 0): InventoryRow => ({
+  ...row,
+  total_quantity: row.total_quantity + totalDelta,
+  reservations,
+  reserved_quantity: reservations.reduce((sum, r) => sum + r.quantity, 0),
+});
 
-/**
- * Pure: the inventory row after one event. Reservations are keyed by reservation_id, so replaying a reservation
- * cannot hold stock twice, and a deduction or release removes the reservation whatever quantity it names.
- * A deduction lowers the total by the event's quantity (the stock physically left the warehouse); a return (a
- * paid order cancelled or its shipment failed) raises it again.
- */
-export function evolveInventory(row: InventoryRow, event: EventEnvelope): InventoryRow {
-  const f = fieldsOf(event);
-  const without = (id: string) => row.reservations.filter((r) => r.reservation_id !== id);
-  switch (event.event_type) {
+function productOf(e: KnownEvent): string | undefined {
+  switch (e.event_type) {
     case 'StockAdded':
-    case 'StockReturned':
-      return { ...row, total_quantity: row.total_quantity + f.int('quantity') };
-    case 'StockReserved': {
-      const reservation: Reservation = {
-        reservation_id: f.str('reservation_id'),
-        order_id: f.str('order_id'),
-        quantity: f.int('quantity'),
-        expires_at: f.time('expires_at'),
-      };
-      return { ...row, reservations: [...without(reservation.reservation_id), reservation] };
-    }
+    case 'StockReserved':
     case 'StockDeducted':
-      return { ...row, total_quantity: row.total_quantity - f.int('quantity'), reservations: without(f.str('reservation_id')) };
     case 'StockReleased':
-      return { ...row, reservations: without(f.str('reservation_id')) };
+    case 'StockReturned':
+      return e.data.product_id;
     default:
-      return row;
+      return undefined;
   }
 }
 
-/** read_inventory, keyed by product id (data.product_id, whatever the stream id is). */
-export async function apply(db: Queryable, event: EventEnvelope): Promise<void> {
-  const productId = fieldsOf(event).str('product_id');
-  const { rows } = await db.query<InventoryRow>(
-    'SELECT product_id, total_quantity, reservations FROM read_inventory WHERE product_id = $1',
-    [productId],
-  );
-  const next = evolveInventory(rows[0] ?? emptyInventory(productId), event);
-  await db.query(
-    `INSERT INTO read_inventory (product_id, total_quantity, reserved_quantity, reservations, updated_at, version)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (product_id) DO UPDATE
-       SET total_quantity = EXCLUDED.total_quantity, reserved_quantity = EXCLUDED.reserved_quantity,
-           reservations = EXCLUDED.reservations, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
-       WHERE read_inventory.version < EXCLUDED.version`,
-    [productId, next.total_quantity, reservedQuantity(next), JSON.stringify(next.reservations), event.created_at, event.version],
-  );
-}
+/**
+ * Reservations are keyed by reservation_id, so replaying a reservation cannot hold stock twice, and a deduction
+ * or release removes the reservation whatever quantity it names. A deduction lowers the total by the event's
+ * quantity (the stock physically left the warehouse); a return (a paid order cancelled or its shipment failed)
+ * raises it again.
+ */
+export const inventory: TableProjection<InventoryRow> = {
+  name: 'inventory',
+  table: 'read_inventory',
+  key: 'product_id',
+  columns: ['product_id', 'total_quantity', 'reserved_quantity', 'reservations', 'updated_at', 'version'],
+  eventTypes: ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReleased', 'StockReturned'],
+  keyOf: productOf,
+  evolve(current, e) {
+    const productId = productOf(e);
+    if (productId === undefined) return current;
+    const row = current ?? emptyInventory(productId);
+    const without = (id: string) => row.reservations.filter((r) => r.reservation_id !== id);
+    const stamped = (next: InventoryRow): InventoryRow => ({ ...next, updated_at: e.created_at, version: e.version });
+    switch (e.event_type) {
+      case 'StockAdded':
+      case 'StockReturned':
+        return stamped(withReservations(row, row.reservations, e.data.quantity));
+      case 'StockReserved': {
+        const { reservation_id, order_id, quantity, expires_at } = e.data;
+        return stamped(withReservations(row, [...without(reservation_id), { reservation_id, order_id, quantity, expires_at }]));
+      }
+      case 'StockDeducted':
+        return stamped(withReservations(row, without(e.data.reservation_id), -e.data.quantity));
+      case 'StockReleased':
+        return stamped(withReservations(row, without(e.data.reservation_id)));
+      default:
+        return current;
+    }
+  },
+};

@@ -1,62 +1,60 @@
+import type { KnownEvent } from '../contracts/index.ts';
 import type { Queryable } from '../readmodel/db.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { fieldsOf } from './fields.ts';
+import type { OrderRow } from './orders.ts';
 import type { Sale, SalesDeltas } from './sales.ts';
-import { noteCustomer, notePlacedOrder, noteSale, sortedDeltas } from './sales.ts';
+import { noteCustomer, notePlacedOrder, noteSale } from './sales.ts';
+import { sortedDeltas } from './sales.ts';
 
 /** The processed_events key of this projection. */
 export const name = 'marketing';
 export const eventTypes = ['UserRegistered', 'OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderShipmentFailed'] as const;
+const TYPES: ReadonlySet<string> = new Set(eventTypes);
+export const counts = (e: KnownEvent): boolean => TYPES.has(e.event_type);
 
 /** Statuses whose order total counts as revenue (same rule as /orders/statistics). */
 const COUNTED = new Set(['paid', 'shipped', 'delivered']);
 
-interface PriorOrder {
-  user_id: string;
-  status: string;
-  total: number;
-  paid_at: Date | null;
-  items: Sale['items'];
-}
+/** What one event adds to the marketing tables: applied only if the event is claimed (first time seen). */
+export type Note = (acc: SalesDeltas) => void;
 
 /**
- * Turns one event into deltas. MUST run before the orders projection applies the same event: a payment or a
- * reversal is judged against the order as it was before the event (read_orders, already up to date for every
- * earlier version of the stream because the runner applies a stream in order under its lock).
+ * Pure: the deltas one event stands for. A payment or a reversal is judged against the order as it was before
+ * the event (`prior`: the orders fold's row, up to date for every earlier version because the engine applies
+ * a stream in order).
  */
-export async function collect(db: Queryable, event: EventEnvelope, acc: SalesDeltas): Promise<void> {
-  const f = fieldsOf(event);
+export function collect(event: KnownEvent, prior: OrderRow | undefined): Note | undefined {
   switch (event.event_type) {
-    case 'UserRegistered':
+    case 'UserRegistered': {
       // Admins are staff, not customers: they would skew customer counts and LTV.
-      if (f.str('role') === 'customer') noteCustomer(acc, f.str('user_id'), { email: f.str('email'), name: f.str('name') });
-      return;
-    case 'OrderPlaced':
-      notePlacedOrder(acc, { user_id: f.str('user_id'), user_email: f.str('user_email'), placed_at: f.time('placed_at') });
-      return;
+      const { role, user_id, email, name } = event.data;
+      return role === 'customer' ? (acc) => noteCustomer(acc, user_id, { email, name }) : undefined;
+    }
+    case 'OrderPlaced': {
+      const { user_id, user_email, placed_at } = event.data;
+      return (acc) => notePlacedOrder(acc, { user_id, user_email, placed_at });
+    }
     case 'OrderPaid': {
-      const prior = await priorOrder(db, event);
-      if (prior.status === 'pending') noteSale(acc, sale(prior, f.time('paid_at')), 1);
-      return;
+      const order = need(prior, event);
+      const paidAt = event.data.paid_at;
+      return order.status === 'pending' ? (acc) => noteSale(acc, sale(order, paidAt), 1) : undefined;
     }
     case 'OrderCancelled':
     case 'OrderShipmentFailed': {
-      const prior = await priorOrder(db, event);
-      if (COUNTED.has(prior.status) && prior.paid_at) noteSale(acc, sale(prior, prior.paid_at.toISOString()), -1);
-      return;
+      const order = need(prior, event);
+      const paidAt = order.paid_at;
+      return COUNTED.has(order.status) && paidAt ? (acc) => noteSale(acc, sale(order, paidAt), -1) : undefined;
     }
+    default:
+      return undefined;
   }
 }
 
-const sale = (o: PriorOrder, paidAt: string): Sale => ({ user_id: o.user_id, total: o.total, paid_at: paidAt, items: o.items });
+const sale = (o: OrderRow, paidAt: string): Sale => ({ user_id: o.user_id, total: o.total, paid_at: paidAt, items: o.items });
 
-async function priorOrder(db: Queryable, event: EventEnvelope): Promise<PriorOrder> {
-  const orderId = fieldsOf(event).str('order_id');
-  const { rows } = await db.query<PriorOrder>('SELECT user_id, status, total, paid_at, items FROM read_orders WHERE order_id = $1', [orderId]);
-  const row = rows[0];
+function need(prior: OrderRow | undefined, event: KnownEvent): OrderRow {
   // Cannot happen while streams are applied in order (OrderPlaced is version 1); if it does, stop loudly.
-  if (!row) throw new Error(`marketing: ${event.event_type} for order ${orderId} without a projected OrderPlaced`);
-  return row;
+  if (!prior) throw new Error(`marketing: ${event.event_type} for order ${event.aggregate_id} without a projected OrderPlaced`);
+  return prior;
 }
 
 /** Writes the batch's deltas: one statement per table, keys in sorted order (see sales.ts). */

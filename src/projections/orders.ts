@@ -1,9 +1,34 @@
-import type { Queryable } from '../readmodel/db.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { fieldsOf } from './fields.ts';
+import type { KnownEvent } from '../contracts/index.ts';
+import type { OrderItem, OrderStatus } from '../orders/events.ts';
+import type { TableProjection } from './types.ts';
 
-export const name = 'orders';
-export const eventTypes = [
+/** read_orders. */
+export interface OrderRow {
+  order_id: string;
+  user_id: string;
+  user_email: string;
+  items: OrderItem[];
+  /** Yen; bigint in the table. */
+  total: number;
+  status: OrderStatus;
+  /** Why the order was cancelled or why its shipment failed. */
+  reason: string | null;
+  cancelled_by: string | null;
+  tracking_number: string | null;
+  expires_at: string | null;
+  placed_at: string;
+  paid_at: string | null;
+  shipped_at: string | null;
+  delivered_at: string | null;
+  cancelled_at: string | null;
+  shipment_failed_at: string | null;
+  updated_at: string;
+  version: number;
+  refunded_amount: number | null;
+  refunded_at: string | null;
+}
+
+const ORDER_EVENT_TYPES = [
   'OrderPlaced',
   'OrderPaid',
   'OrderShipped',
@@ -13,77 +38,51 @@ export const eventTypes = [
   'OrderPaymentRefunded',
 ] as const;
 
-export interface OrderLine {
-  product_id: string;
-  name: string;
-  price: number;
-  quantity: number;
-  subtotal: number;
-}
-
-export const orderLines = (event: EventEnvelope): OrderLine[] =>
-  fieldsOf(event)
-    .list('items')
-    .map((item) => {
-      const f = fieldsOf(event, item);
-      return { product_id: f.str('product_id'), name: f.str('name'), price: f.int('price'), quantity: f.int('quantity'), subtotal: f.int('subtotal') };
-    });
+const isOrderEvent = (e: KnownEvent): e is Extract<KnownEvent, { event_type: (typeof ORDER_EVENT_TYPES)[number] }> =>
+  (ORDER_EVENT_TYPES as readonly string[]).includes(e.event_type);
 
 /**
  * Status transitions are applied as the events say, without re-checking them: the decider already refused
  * illegal ones, and a read model that second-guesses the write side would silently diverge from it.
  */
-const transition = (db: Queryable, event: EventEnvelope, set: string, values: unknown[]) =>
-  db.query(
-    `UPDATE read_orders SET ${set}, updated_at = $2, version = $3 WHERE order_id = $1 AND version < $3`,
-    [fieldsOf(event).str('order_id'), event.created_at, event.version, ...values],
-  );
-
-/** read_orders. */
-export async function apply(db: Queryable, event: EventEnvelope): Promise<void> {
-  const f = fieldsOf(event);
-  switch (event.event_type) {
-    case 'OrderPlaced':
-      await db.query(
-        `INSERT INTO read_orders (order_id, user_id, user_email, items, total, status, expires_at, placed_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9)
-         ON CONFLICT (order_id) DO NOTHING`,
-        [
-          f.str('order_id'),
-          f.str('user_id'),
-          f.str('user_email'),
-          JSON.stringify(orderLines(event)),
-          f.int('total'),
-          f.optTime('expires_at'),
-          f.time('placed_at'),
-          event.created_at,
-          event.version,
-        ],
-      );
-      return;
-    case 'OrderPaid':
-      await transition(db, event, `status = 'paid', paid_at = $4`, [f.time('paid_at')]);
-      return;
-    case 'OrderShipped':
-      await transition(db, event, `status = 'shipped', tracking_number = $4, shipped_at = $5`, [f.str('tracking_number'), f.time('shipped_at')]);
-      return;
-    case 'OrderDelivered':
-      await transition(db, event, `status = 'delivered', delivered_at = $4`, [f.time('delivered_at')]);
-      return;
-    case 'OrderCancelled':
-      await transition(db, event, `status = 'cancelled', reason = $4, cancelled_by = $5, cancelled_at = $6`, [
-        f.optStr('reason'),
-        f.optStr('cancelled_by'),
-        f.time('cancelled_at'),
-      ]);
-      return;
-    case 'OrderShipmentFailed':
-      await transition(db, event, `status = 'shipment_failed', reason = $4, shipment_failed_at = $5`, [f.optStr('reason'), f.time('failed_at')]);
-      return;
-    case 'OrderPaymentRefunded':
-      // Not a status change: the status change that came with it (cancelled, shipment_failed) already took the
-      // order out of revenue, here and in the marketing tables.
-      await transition(db, event, `refunded_amount = $4, refunded_at = $5`, [f.int('amount'), f.time('refunded_at')]);
-      return;
-  }
-}
+export const orders: TableProjection<OrderRow> = {
+  name: 'orders',
+  table: 'read_orders',
+  key: 'order_id',
+  columns: [
+    'order_id', 'user_id', 'user_email', 'items', 'total', 'status', 'reason', 'cancelled_by', 'tracking_number', 'expires_at', 'placed_at',
+    'paid_at', 'shipped_at', 'delivered_at', 'cancelled_at', 'shipment_failed_at', 'updated_at', 'version', 'refunded_amount', 'refunded_at',
+  ],
+  eventTypes: ORDER_EVENT_TYPES,
+  keyOf: (e) => (isOrderEvent(e) ? e.data.order_id : undefined),
+  evolve(row, e) {
+    if (!isOrderEvent(e)) return row;
+    if (e.event_type === 'OrderPlaced') {
+      if (row) return row; // a second OrderPlaced of one order cannot be; the first one stands
+      const { order_id, user_id, user_email, items, total, expires_at, placed_at } = e.data;
+      return {
+        order_id, user_id, user_email, items, total, status: 'pending', reason: null, cancelled_by: null, tracking_number: null,
+        expires_at, placed_at, paid_at: null, shipped_at: null, delivered_at: null, cancelled_at: null, shipment_failed_at: null,
+        updated_at: e.created_at, version: e.version, refunded_amount: null, refunded_at: null,
+      };
+    }
+    if (!row) return row; // a transition of an order never placed changes nothing
+    const next = { ...row, updated_at: e.created_at, version: e.version };
+    switch (e.event_type) {
+      case 'OrderPaid':
+        return { ...next, status: 'paid', paid_at: e.data.paid_at };
+      case 'OrderShipped':
+        return { ...next, status: 'shipped', tracking_number: e.data.tracking_number, shipped_at: e.data.shipped_at };
+      case 'OrderDelivered':
+        return { ...next, status: 'delivered', delivered_at: e.data.delivered_at };
+      case 'OrderCancelled':
+        return { ...next, status: 'cancelled', reason: e.data.reason, cancelled_by: e.data.cancelled_by, cancelled_at: e.data.cancelled_at };
+      case 'OrderShipmentFailed':
+        return { ...next, status: 'shipment_failed', reason: e.data.reason, shipment_failed_at: e.data.failed_at };
+      case 'OrderPaymentRefunded':
+        // Not a status change: the status change that came with it (cancelled, shipment_failed) already took the
+        // order out of revenue, here and in the marketing tables.
+        return { ...next, refunded_amount: e.data.amount, refunded_at: e.data.refunded_at };
+    }
+  },
+};

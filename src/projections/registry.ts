@@ -1,20 +1,29 @@
-import * as carts from './carts.ts';
-import * as catalog from './catalog.ts';
-import * as inventory from './inventory.ts';
-import * as orders from './orders.ts';
-import * as shipments from './shipments.ts';
-import type { StreamProjection } from './types.ts';
-import * as users from './users.ts';
+import { carts } from './carts.ts';
+import { categories, products } from './catalog.ts';
+import { inventory } from './inventory.ts';
+import { orders } from './orders.ts';
+import { shipments } from './shipments.ts';
+import type { TableProjection } from './types.ts';
+import { anyRow } from './types.ts';
+import { users } from './users.ts';
 
-/** Every stream projection the projector runs. Add a module here and its event types are routed to it. */
-export const STREAM_PROJECTIONS: readonly StreamProjection[] = [users, catalog, inventory, carts, orders, shipments];
+/** Every table projection the projector runs. Add one here and its event types are routed to it. */
+export const STREAM_PROJECTIONS: readonly TableProjection[] = [
+  anyRow(users),
+  anyRow(categories),
+  anyRow(products),
+  anyRow(inventory),
+  anyRow(carts),
+  anyRow(orders),
+  anyRow(shipments),
+];
 
 /**
  * event_type → the projection that owns it. Two projections claiming one type is a wiring mistake (which one
  * runs first would matter), so it fails at start-up rather than producing a subtly wrong read model.
  */
-export function routeByEventType(projections: readonly StreamProjection[]): ReadonlyMap<string, StreamProjection> {
-  const routes = new Map<string, StreamProjection>();
+export function routeByEventType<P extends { name: string; eventTypes: readonly string[] }>(projections: readonly P[]): ReadonlyMap<string, P> {
+  const routes = new Map<string, P>();
   for (const projection of projections) {
     for (const type of projection.eventTypes) {
       const taken = routes.get(type);

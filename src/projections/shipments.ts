@@ -1,69 +1,64 @@
-import type { Queryable } from '../readmodel/db.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { fieldsOf } from './fields.ts';
+import type { KnownEvent } from '../contracts/index.ts';
+import type { TableProjection } from './types.ts';
 
-export const name = 'shipments';
-export const eventTypes = ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted', 'ShipmentFailed', 'ShipmentCancelled'] as const;
+/** read_shipments, one row per Shipment stream (`shipment-<order_id>`, its own versions). */
+export interface ShipmentRow {
+  shipment_id: string;
+  order_id: string;
+  /** initiated | completed | failed | cancelled */
+  status: string;
+  tracking_number: string | null;
+  reason: string | null;
+  initiated_at: string | null;
+  completed_at: string | null;
+  failed_at: string | null;
+  updated_at: string;
+  version: number;
+  carrier: string | null;
+  carrier_reference: string | null;
+  requested_at: string | null;
+  dispatched_by: string | null;
+  cancelled_at: string | null;
+}
 
-/** The status after each event (null: unchanged; the hand-over to a carrier keeps the shipment initiated). */
-const STATUS: Record<string, string | null> = {
-  ShipmentInitiated: 'initiated',
-  ShipmentRequested: null,
-  ShipmentCompleted: 'completed',
-  ShipmentFailed: 'failed',
-  ShipmentCancelled: 'cancelled',
-};
+const SHIPMENT_EVENT_TYPES = ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted', 'ShipmentFailed', 'ShipmentCancelled'] as const;
+const isShipmentEvent = (e: KnownEvent): e is Extract<KnownEvent, { event_type: (typeof SHIPMENT_EVENT_TYPES)[number] }> =>
+  (SHIPMENT_EVENT_TYPES as readonly string[]).includes(e.event_type);
 
-/** The order a shipment belongs to: data.order_id, else the `shipment-<order_id>` stream naming rule. */
-export const shipmentOrderId = (event: EventEnvelope): string =>
-  fieldsOf(event).optStr('order_id') ?? event.aggregate_id.replace(/^shipment-/, '');
+const blank = (shipmentId: string, orderId: string): ShipmentRow => ({
+  shipment_id: shipmentId, order_id: orderId, status: 'initiated', tracking_number: null, reason: null, initiated_at: null, completed_at: null,
+  failed_at: null, updated_at: '', version: 0, carrier: null, carrier_reference: null, requested_at: null, dispatched_by: null, cancelled_at: null,
+});
 
 /**
- * read_shipments, one row per Shipment stream. One upsert serves every event: each event fills its own
- * columns and keeps the others, so the row is right even if a process manager emits an outcome as the
- * stream's first event. Timestamps default to the event's created_at when the data has none.
+ * Each event fills its own columns and keeps the others, so the row is right even if a process manager emits an
+ * outcome as the stream's first event. The hand-over to a carrier keeps the shipment initiated. The row is keyed
+ * by the stream id (shipment ids and stream ids are one).
  */
-export async function apply(db: Queryable, event: EventEnvelope): Promise<void> {
-  if (!Object.hasOwn(STATUS, event.event_type)) return;
-  const status = STATUS[event.event_type] ?? null;
-  const f = fieldsOf(event);
-  const at = (key: string, type: string) => (event.event_type === type ? (f.optTime(key) ?? event.created_at) : null);
-  await db.query(
-    `INSERT INTO read_shipments
-       (shipment_id, order_id, status, tracking_number, reason, initiated_at, completed_at, failed_at, updated_at, version,
-        carrier, carrier_reference, requested_at, dispatched_by, cancelled_at)
-     VALUES ($1, $2, COALESCE($3::text, 'initiated'), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-     ON CONFLICT (shipment_id) DO UPDATE SET
-       status            = COALESCE($3::text, read_shipments.status),
-       tracking_number   = COALESCE(EXCLUDED.tracking_number, read_shipments.tracking_number),
-       reason            = COALESCE(EXCLUDED.reason, read_shipments.reason),
-       initiated_at      = COALESCE(read_shipments.initiated_at, EXCLUDED.initiated_at),
-       completed_at      = COALESCE(EXCLUDED.completed_at, read_shipments.completed_at),
-       failed_at         = COALESCE(EXCLUDED.failed_at, read_shipments.failed_at),
-       carrier           = COALESCE(EXCLUDED.carrier, read_shipments.carrier),
-       carrier_reference = COALESCE(EXCLUDED.carrier_reference, read_shipments.carrier_reference),
-       requested_at      = COALESCE(EXCLUDED.requested_at, read_shipments.requested_at),
-       dispatched_by     = COALESCE(EXCLUDED.dispatched_by, read_shipments.dispatched_by),
-       cancelled_at      = COALESCE(EXCLUDED.cancelled_at, read_shipments.cancelled_at),
-       updated_at        = EXCLUDED.updated_at,
-       version           = EXCLUDED.version
-     WHERE read_shipments.version < EXCLUDED.version`,
-    [
-      event.aggregate_id,
-      shipmentOrderId(event),
-      status,
-      f.optStr('tracking_number'),
-      f.optStr('reason'),
-      at('initiated_at', 'ShipmentInitiated'),
-      at('completed_at', 'ShipmentCompleted'),
-      at('failed_at', 'ShipmentFailed'),
-      event.created_at,
-      event.version,
-      f.optStr('carrier'),
-      f.optStr('carrier_reference'),
-      at('requested_at', 'ShipmentRequested'),
-      f.optStr('dispatched_by'),
-      at('cancelled_at', 'ShipmentCancelled'),
-    ],
-  );
-}
+export const shipments: TableProjection<ShipmentRow> = {
+  name: 'shipments',
+  table: 'read_shipments',
+  key: 'shipment_id',
+  columns: [
+    'shipment_id', 'order_id', 'status', 'tracking_number', 'reason', 'initiated_at', 'completed_at', 'failed_at', 'updated_at', 'version',
+    'carrier', 'carrier_reference', 'requested_at', 'dispatched_by', 'cancelled_at',
+  ],
+  eventTypes: SHIPMENT_EVENT_TYPES,
+  keyOf: (e) => (isShipmentEvent(e) ? e.aggregate_id : undefined),
+  evolve(current, e) {
+    if (!isShipmentEvent(e)) return current;
+    const row = { ...(current ?? blank(e.aggregate_id, e.data.order_id)), order_id: e.data.order_id, updated_at: e.created_at, version: e.version };
+    switch (e.event_type) {
+      case 'ShipmentInitiated':
+        return { ...row, status: 'initiated', initiated_at: row.initiated_at ?? e.data.initiated_at };
+      case 'ShipmentRequested':
+        return { ...row, carrier: e.data.carrier, carrier_reference: e.data.carrier_reference, requested_at: e.data.requested_at };
+      case 'ShipmentCompleted':
+        return { ...row, status: 'completed', tracking_number: e.data.tracking_number, completed_at: e.data.completed_at, dispatched_by: e.data.dispatched_by ?? row.dispatched_by };
+      case 'ShipmentFailed':
+        return { ...row, status: 'failed', reason: e.data.reason, failed_at: e.data.failed_at };
+      case 'ShipmentCancelled':
+        return { ...row, status: 'cancelled', reason: e.data.reason, cancelled_at: e.data.cancelled_at };
+    }
+  },
+};

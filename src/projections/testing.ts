@@ -2,7 +2,11 @@
  * Test-only: envelopes as the event store would produce them, for projection unit and integration tests.
  */
 import { randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
+import type { KnownEvent } from '../contracts/index.ts';
+import { decodeEvent } from '../contracts/index.ts';
 import type { AggregateType, EventEnvelope } from '../shared/envelope.ts';
+import type { TableProjection } from './types.ts';
 
 export interface StreamBuilder {
   /** The next event of the stream (versions count up from 1). */
@@ -73,3 +77,53 @@ export function shuffle<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/** Decodes a test envelope through its contract (a fixture that breaks the contract fails here, by name). */
+export function known(event: EventEnvelope): KnownEvent {
+  const decoded = decodeEvent(event);
+  if (!decoded) throw new Error(`no contract for ${event.event_type}`);
+  return decoded;
+}
+
+/** Pure: every row a projection's fold leaves after `events` (in the order given), by key. */
+export function foldRows<Row>(projection: TableProjection<Row>, events: readonly EventEnvelope[]): Map<string, Row> {
+  const rows = new Map<string, Row>();
+  for (const envelope of events) {
+    const event = known(envelope);
+    const key = projection.keyOf(event);
+    if (key === undefined) continue;
+    const next = projection.evolve(rows.get(key), event);
+    if (next !== undefined) rows.set(key, next);
+  }
+  return rows;
+}
+
+/**
+ * given(events).when(event).then(row): a projection's fold as a specification, without a database. The
+ * rows the fold sees are frozen, so an evolve that mutates its input fails the test.
+ */
+export function given<Row>(projection: TableProjection<Row>, history: readonly EventEnvelope[]) {
+  return {
+    when: (event: EventEnvelope) => {
+      const e = known(event);
+      const key = projection.keyOf(e);
+      const before = key === undefined ? undefined : foldRows(projection, history).get(key);
+      if (before !== undefined) deepFreeze(before);
+      const after = projection.evolve(before, e);
+      return {
+        then: (expected: Partial<Row> | undefined) => {
+          if (expected === undefined) return assert.equal(after, undefined);
+          assert.ok(after !== undefined, 'the event leaves no row');
+          const picked = Object.fromEntries(Object.keys(expected).map((k) => [k, (after as Record<string, unknown>)[k]]));
+          assert.deepEqual(picked, expected);
+        },
+      };
+    },
+  };
+}
+
+const deepFreeze = (value: unknown): void => {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
+};

@@ -1,21 +1,26 @@
-import type { Queryable } from '../readmodel/db.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { fieldsOf } from './fields.ts';
-
-export const name = 'users';
-export const eventTypes = ['UserRegistered'] as const;
+import type { KnownEvent } from '../contracts/index.ts';
+import type { TableProjection } from './types.ts';
 
 /** read_users. No credentials: UserRegistered carries none (the hash is its own item in the auth table). */
-export async function apply(db: Queryable, event: EventEnvelope): Promise<void> {
-  if (event.event_type !== 'UserRegistered') return;
-  const f = fieldsOf(event);
-  await db.query(
-    `INSERT INTO read_users (user_id, email, name, role, registered_at, version)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (user_id) DO UPDATE
-       SET email = EXCLUDED.email, name = EXCLUDED.name, role = EXCLUDED.role,
-           registered_at = EXCLUDED.registered_at, version = EXCLUDED.version
-       WHERE read_users.version < EXCLUDED.version`,
-    [f.str('user_id'), f.str('email'), f.str('name'), f.str('role'), f.time('registered_at'), event.version],
-  );
+export interface UserRow {
+  user_id: string;
+  email: string;
+  name: string;
+  role: string;
+  registered_at: string;
+  version: number;
 }
+
+export const users: TableProjection<UserRow> = {
+  name: 'users',
+  table: 'read_users',
+  key: 'user_id',
+  columns: ['user_id', 'email', 'name', 'role', 'registered_at', 'version'],
+  eventTypes: ['UserRegistered'],
+  keyOf: (e: KnownEvent) => (e.event_type === 'UserRegistered' ? e.data.user_id : undefined),
+  evolve(row, e) {
+    if (e.event_type !== 'UserRegistered') return row;
+    const { user_id, email, name, role, registered_at } = e.data;
+    return { user_id, email, name, role, registered_at, version: e.version };
+  },
+};

@@ -5,8 +5,9 @@ import { decodeCursor, encodeCursor, pageLimit, toPage } from './paging.ts';
 import { exactTime, iso, num } from './rows.ts';
 import { orderSteps } from './saga-queries.ts';
 
-export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'shipment_failed'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+import { ORDER_STATUSES, type OrderStatus } from '../orders/events.ts';
+
+export { ORDER_STATUSES, type OrderStatus };
 
 export interface ShipmentView {
   shipment_id: string;
@@ -67,7 +68,8 @@ interface OrderRow {
   user_id: string;
   user_email: string;
   items: OrderView['items'];
-  total: number;
+  /** bigint: a string from pg. */
+  total: number | string;
   status: OrderStatus;
   reason: string | null;
   cancelled_by: string | null;
@@ -79,7 +81,7 @@ interface OrderRow {
   delivered_at: Time;
   cancelled_at: Time;
   shipment_failed_at: Time;
-  refunded_amount: number | null;
+  refunded_amount: number | string | null;
   refunded_at: Time;
   updated_at: Date;
   version: number;
@@ -129,7 +131,7 @@ const toOrder = (r: OrderRow): OrderView => ({
   user_id: r.user_id,
   user_email: r.user_email,
   items: r.items,
-  total: r.total,
+  total: num(r.total),
   status: r.status,
   reason: r.reason,
   cancelled_by: r.cancelled_by,
@@ -141,7 +143,7 @@ const toOrder = (r: OrderRow): OrderView => ({
   delivered_at: iso(r.delivered_at),
   cancelled_at: iso(r.cancelled_at),
   shipment_failed_at: iso(r.shipment_failed_at),
-  refunded_amount: r.refunded_amount,
+  refunded_amount: r.refunded_amount === null ? null : num(r.refunded_amount),
   refunded_at: iso(r.refunded_at),
   updated_at: iso(r.updated_at)!,
   version: r.version,

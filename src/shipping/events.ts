@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import type { DataOf } from '../shared/contract.ts';
+import { createdAt, defineEvent, f, fillMissing } from '../shared/contract.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 
@@ -17,29 +20,39 @@ export const CARRIER_REFERENCE_MAX = 100;
 export const DISPATCHERS = ['carrier', 'admin'] as const;
 export type DispatchedBy = (typeof DISPATCHERS)[number];
 
-export type ShipmentInitiatedData = { shipment_id: string; order_id: string; initiated_at: string };
+const ids = { shipment_id: f.text(), order_id: f.text() };
+/**
+ * Process managers of early releases did not always write the ids and timestamps: the shipment id is the stream
+ * id, the order id follows from the `shipment-<order_id>` naming rule, a timestamp is the envelope's created_at.
+ */
+const filled = (timestamp: string) => ({
+  fill: fillMissing({ shipment_id: (e) => e.aggregate_id, order_id: (e) => e.aggregate_id.replace(/^shipment-/, ''), [timestamp]: createdAt }),
+});
+export const ShipmentInitiatedV = defineEvent('ShipmentInitiated', z.object({ ...ids, initiated_at: f.time() }), filled('initiated_at'));
 /** The shipment was handed to a carrier, which acknowledged it with its own reference (its booking number). */
-export type ShipmentRequestedData = {
-  shipment_id: string;
-  order_id: string;
-  carrier: string;
-  carrier_reference: string;
-  requested_at: string;
-};
+export const ShipmentRequestedV = defineEvent(
+  'ShipmentRequested',
+  z.object({ ...ids, carrier: f.str(), carrier_reference: f.str(), requested_at: f.time() }),
+  filled('requested_at'),
+);
 /**
  * Dispatched: the goods left with a tracking number. `dispatched_by` is absent in events written before the
  * fulfilment saga existed (they were all dispatched by hand).
  */
-export type ShipmentCompletedData = {
-  shipment_id: string;
-  order_id: string;
-  tracking_number: string;
-  completed_at: string;
-  dispatched_by?: DispatchedBy;
-};
-export type ShipmentFailedData = { shipment_id: string; order_id: string; reason: string; failed_at: string };
+export const ShipmentCompletedV = defineEvent(
+  'ShipmentCompleted',
+  z.object({ ...ids, tracking_number: f.str(), completed_at: f.time(), dispatched_by: f.oneOf(DISPATCHERS).optional() }),
+  filled('completed_at'),
+);
+export const ShipmentFailedV = defineEvent('ShipmentFailed', z.object({ ...ids, reason: f.str(), failed_at: f.time() }), filled('failed_at'));
 /** The order was cancelled before dispatch: the shipment will not happen (the carrier's later answer is ignored). */
-export type ShipmentCancelledData = { shipment_id: string; order_id: string; reason: string; cancelled_at: string };
+export const ShipmentCancelledV = defineEvent('ShipmentCancelled', z.object({ ...ids, reason: f.str(), cancelled_at: f.time() }), filled('cancelled_at'));
+export const SHIPMENT_CONTRACTS = [ShipmentInitiatedV, ShipmentRequestedV, ShipmentCompletedV, ShipmentFailedV, ShipmentCancelledV] as const;
+export type ShipmentInitiatedData = DataOf<typeof ShipmentInitiatedV>;
+export type ShipmentRequestedData = DataOf<typeof ShipmentRequestedV>;
+export type ShipmentCompletedData = DataOf<typeof ShipmentCompletedV>;
+export type ShipmentFailedData = DataOf<typeof ShipmentFailedV>;
+export type ShipmentCancelledData = DataOf<typeof ShipmentCancelledV>;
 
 export type ShipmentInitiated = DomainEvent<'ShipmentInitiated', ShipmentInitiatedData>;
 export type ShipmentRequested = DomainEvent<'ShipmentRequested', ShipmentRequestedData>;

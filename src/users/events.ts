@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import type { DataOf } from '../shared/contract.ts';
+import { defineEvent, f } from '../shared/contract.ts';
 import type { DomainEvent } from '../shared/decider.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 
@@ -14,25 +17,29 @@ export const userStreamId = (userId: string): string => userId;
 export const USER_ROLES = ['customer', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-export type UserRegisteredData = {
-  user_id: string;
-  /** Normalised: trimmed, lower-case. */
-  email: string;
-  name: string;
-  role: UserRole;
-  /**
-   * No password hash: credentials are not events (DESIGN.md §3). The hash is written in the same transaction
-   * into its own item (AppendOptions.credential); events of older releases that carried one are read without it.
-   */
-  registered_at: string;
-};
+/**
+ * No password hash: credentials are not events (DESIGN.md §3). The hash is written in the same transaction into
+ * its own item (AppendOptions.credential); events of older releases that carried one decode without it (unknown
+ * keys are stripped).
+ */
+export const UserRegisteredV = defineEvent(
+  'UserRegistered',
+  z.object({
+    user_id: f.text(),
+    /** Normalised: trimmed, lower-case. */
+    email: f.text(),
+    name: f.str(),
+    role: f.oneOf(USER_ROLES),
+    registered_at: f.time(),
+  }),
+);
+export type UserRegisteredData = DataOf<typeof UserRegisteredV>;
 export type UserRegistered = DomainEvent<'UserRegistered', UserRegisteredData>;
 export type UserEvent = UserRegistered;
 
-export type EmailClaimedData = {
-  email: string;
-  user_id: string;
-};
+export const EmailClaimedV = defineEvent('EmailClaimed', z.object({ email: f.text(), user_id: f.text() }));
+export type EmailClaimedData = DataOf<typeof EmailClaimedV>;
+export const USER_CONTRACTS = [UserRegisteredV, EmailClaimedV] as const;
 export type EmailClaimed = DomainEvent<'EmailClaimed', EmailClaimedData>;
 export type EmailClaimEvent = EmailClaimed;
 

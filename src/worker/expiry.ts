@@ -12,6 +12,9 @@
  * order is still pending (its stock would stay reserved forever), so a failed expiry is retried, forever.
  */
 import type pg from 'pg';
+import { eventContracts } from '../contracts/index.ts';
+import { OrderPlacedV } from '../orders/events.ts';
+import { EventDataError } from '../shared/contract.ts';
 import type { Logger } from '../messaging/log.ts';
 import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from '../orders/index.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
@@ -78,13 +81,14 @@ interface DueRow {
   attempts: number;
 }
 
-/** A malformed OrderPlaced must not arm a timer at a wrong time: throwing lets the consumer dead-letter it. */
+type Timer = { arm: string; expires_at: string } | { disarm: string };
+
+const expiresAtSchema = OrderPlacedV.schema.pick({ expires_at: true });
+
 function expiresAtOf(event: EventEnvelope): string {
-  const value = event.data.expires_at;
-  if (typeof value !== 'string' || !Number.isFinite(Date.parse(value))) {
-    throw new Error(`OrderPlaced ${event.aggregate_id} v${event.version} has no valid expires_at: ${JSON.stringify(value)}`);
-  }
-  return value;
+  const parsed = expiresAtSchema.safeParse(eventContracts.upcast(event).data);
+  if (!parsed.success) throw new EventDataError(event, [`OrderPlaced ${event.aggregate_id} v${event.version} has no valid expires_at: ${JSON.stringify(event.data.expires_at)}`]);
+  return parsed.data.expires_at;
 }
 
 export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpiryScheduler {
@@ -99,21 +103,24 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
   const fired = opts.metrics?.counter('worker_reservation_expiry_total', 'Reservation-expiry timers fired, by outcome (expired, skipped, failed)');
 
   async function handleBatch(events: EventEnvelope[]): Promise<void> {
-    const relevant = events.filter(
-      (e) => e.aggregate_type === ORDER_AGGREGATE_TYPE && (e.event_type === OrderEventTypes.OrderPlaced || DISARMING.has(e.event_type)),
-    );
+    // Decoded once here, before the transaction: a malformed OrderPlaced must not arm a timer at a wrong time,
+    // and its EventDataError (not transient) lets the consumer dead-letter it. Only the fields the timer uses
+    // are decoded (the contract's own schema, picked): a disarming event needs nothing but its type.
+    const relevant = events
+      .filter((e) => e.aggregate_type === ORDER_AGGREGATE_TYPE && (e.event_type === OrderEventTypes.OrderPlaced || DISARMING.has(e.event_type)))
+      .map((e): Timer => (e.event_type === OrderEventTypes.OrderPlaced ? { arm: e.aggregate_id, expires_at: expiresAtOf(e) } : { disarm: e.aggregate_id }));
     if (relevant.length === 0) return;
     // In delivery order, one statement each: OrderPlaced then OrderPaid in one batch must end disarmed.
     await inTransaction(pool, async (client) => {
       for (const event of relevant) {
-        if (event.event_type === OrderEventTypes.OrderPlaced) {
+        if ('arm' in event) {
           // DO NOTHING, not an update: a redelivered OrderPlaced must not reset a timer's retry state.
           await client.query('INSERT INTO order_deadlines (order_id, expires_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [
-            event.aggregate_id,
-            expiresAtOf(event),
+            event.arm,
+            event.expires_at,
           ]);
         } else {
-          await client.query('DELETE FROM order_deadlines WHERE order_id = $1', [event.aggregate_id]);
+          await client.query('DELETE FROM order_deadlines WHERE order_id = $1', [event.disarm]);
         }
       }
     });

@@ -232,12 +232,12 @@ test('waitForVersion returns as soon as a later batch lands, and false on timeou
     order_id: orderId,
     user_id: 'u',
     user_email: 'u@example.com',
-    items: [],
-    total: 0,
-    expires_at: null,
+    items: [{ product_id: 'p', name: 'p', price: 100, quantity: 1, subtotal: 100 }],
+    total: 100,
+    expires_at: '2030-01-01T00:00:00.000Z',
     placed_at: new Date().toISOString(),
   });
-  order.next('OrderPaid', { order_id: orderId, paid_at: new Date().toISOString(), amount: 0 });
+  order.next('OrderPaid', { order_id: orderId, paid_at: new Date().toISOString(), amount: 100 });
   order.next('OrderDelivered', { order_id: orderId, delivered_at: new Date().toISOString() });
   await runner.applyBatch([order.events[0]!]);
 

@@ -1,0 +1,222 @@
+/**
+ * The batched projection engine: applies a batch of envelopes inside the caller's transaction at a cost that
+ * does not grow in statements with the batch size —
+ *   1 statement   lock (and read the applied version of) every stream of the batch;
+ *   0..g reads    of the event store, only for streams that arrived with a gap;
+ *   1 per table   load the current rows of every key the batch touches;
+ *   (in memory)   fold the events through each projection's pure evolve, in stream order;
+ *   1             claim the events the aggregating tables count (processed_events), then 1 per marketing table;
+ *   1 per table   upsert the rows that changed;
+ *   1 + 1 + 1     the event log, the stream positions, NOTIFY.
+ * Exactly once in effect (DESIGN.md §5): a version at or below the stream's is a duplicate and skipped, one
+ * beyond the next is a gap repaired from the event store first; aggregating tables are guarded by
+ * processed_events in the same transaction. Table names are unqualified: search_path picks the schema, so a
+ * rebuild can apply into a shadow schema through this same function.
+ */
+import type { EventStore } from '../eventstore/types.ts';
+import type { KnownEvent } from '../contracts/index.ts';
+import { decodeEvent } from '../contracts/index.ts';
+import type { Queryable } from '../readmodel/db.ts';
+import { READ_MODEL_CHANNEL } from '../readmodel/db.ts';
+import type { EventEnvelope } from '../shared/envelope.ts';
+import type { StreamSlice } from './batch.ts';
+import { planBatch } from './batch.ts';
+import { appendEventLog } from './event-log.ts';
+import * as marketing from './marketing.ts';
+import type { OrderRow } from './orders.ts';
+import { orders } from './orders.ts';
+import { STREAM_PROJECTIONS, routeByEventType } from './registry.ts';
+import { createSalesDeltas } from './sales.ts';
+import { loadRows, saveRows } from './table.ts';
+import type { TableProjection } from './types.ts';
+
+export interface ApplyOptions {
+  /** Table projections to run (default: all of them). */
+  projections?: readonly TableProjection[];
+  /** Where missing versions are read from when a stream arrives with a gap. Without it a gap fails the batch. */
+  eventStore?: Pick<EventStore, 'readStream'>;
+  log?: (line: string) => void;
+  /** Whether to count into the marketing tables (default true; a projection subset for tests may turn it off). */
+  marketing?: boolean;
+}
+
+export interface ApplyResult {
+  /** Delivered events applied now. */
+  applied: number;
+  /** Delivered events already reflected (version <= stored) or delivered twice in this batch. */
+  duplicates: number;
+  /** Missing events read from the event store and applied before a delivered one. */
+  repaired: number;
+  /** Applied events no projection handles (unknown or not shown anywhere): they only advance the stream. */
+  ignored: number;
+  streams: number;
+}
+
+/** A stream reached us with versions missing and they could not be obtained: retry later or park it. */
+export class ProjectionGapError extends Error {
+  readonly transient = false;
+  constructor(
+    readonly aggregateId: string,
+    readonly storedVersion: number,
+    readonly receivedVersion: number,
+    why: string,
+  ) {
+    super(`gap in stream ${aggregateId}: read model at version ${storedVersion}, received ${receivedVersion}; ${why}`);
+    this.name = 'ProjectionGapError';
+  }
+}
+
+/**
+ * Applies `envelopes` (any order, duplicates allowed) in the caller's transaction: `db` must be a client inside
+ * BEGIN … COMMIT, and a throw means the caller rolls back. NOTIFY is issued here and delivered on commit.
+ */
+export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelope[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const slices = planBatch(envelopes);
+  const repeats = envelopes.length - slices.reduce((n, s) => n + s.events.length, 0);
+  const result: ApplyResult = { applied: 0, duplicates: repeats, repaired: 0, ignored: 0, streams: slices.length };
+  if (slices.length === 0) return result;
+  const projections = opts.projections ?? STREAM_PROJECTIONS;
+  const routes = routeByEventType(projections);
+  const countMarketing = opts.marketing ?? true;
+
+  // 1. Lock the streams, decide what is new, repair gaps.
+  const stored = await lockStreams(db, slices);
+  const toApply: EventEnvelope[] = [];
+  const positions: Array<{ aggregate_id: string; version: number; updated_at: string }> = [];
+  for (const slice of slices) {
+    let version = stored.get(slice.aggregate_id) ?? 0;
+    const before = version;
+    let lastCreatedAt = '';
+    for (const event of slice.events) {
+      if (event.version <= version) {
+        result.duplicates++;
+        continue;
+      }
+      if (event.version > version + 1) {
+        const missing = await fetchGap(opts, slice, version, event.version);
+        toApply.push(...missing);
+        result.repaired += missing.length;
+      }
+      toApply.push(event);
+      result.applied++;
+      version = event.version;
+      lastCreatedAt = event.created_at;
+    }
+    if (version > before) positions.push({ aggregate_id: slice.aggregate_id, version, updated_at: lastCreatedAt });
+  }
+
+  // 2. Decode once. An event of a type this release does not know only advances its stream.
+  const decoded: Array<KnownEvent | undefined> = toApply.map(decodeEvent);
+
+  // 3. Load every touched row, one query per table (orders always, when marketing needs prior orders).
+  const touched = new Map<TableProjection, Set<string>>();
+  const keyed: Array<Array<[TableProjection, string]>> = decoded.map((event) => {
+    if (!event) return [];
+    const projection = routes.get(event.event_type);
+    const key = projection?.keyOf(event);
+    if (!projection || key === undefined) return [];
+    let keys = touched.get(projection);
+    if (!keys) touched.set(projection, (keys = new Set()));
+    keys.add(key);
+    return [[projection, key]];
+  });
+  const needsOrders = countMarketing && decoded.some((e) => e && marketing.counts(e) && e.aggregate_type === 'Order');
+  const ordersProjection = projections.find((p) => p.table === orders.table) as TableProjection | undefined;
+  if (needsOrders && !ordersProjection) throw new Error('marketing needs the orders projection');
+  const state = new Map<TableProjection, Map<string, unknown>>();
+  for (const [projection, keys] of touched) state.set(projection, await loadRows(db, projection, [...keys]));
+  const dirty = new Map<TableProjection, Set<string>>();
+
+  // 4. Fold, in stream order. Marketing first: it judges a payment or reversal against the order before it.
+  const notes: Array<{ event_id: string; note: marketing.Note }> = [];
+  decoded.forEach((event, i) => {
+    if (!event) {
+      result.ignored++;
+      return;
+    }
+    let handled = false;
+    if (countMarketing && marketing.counts(event)) {
+      handled = true;
+      const prior = ordersProjection ? (state.get(ordersProjection)?.get(event.aggregate_id) as OrderRow | undefined) : undefined;
+      const note = marketing.collect(event, prior);
+      if (note) notes.push({ event_id: event.event_id, note });
+    }
+    for (const [projection, key] of keyed[i]!) {
+      handled = true;
+      const rows = state.get(projection)!;
+      const row = rows.get(key) as { version?: number } | undefined;
+      // Second line of defence: a row already at or past this version (its stream position was lost) stays.
+      if (row?.version !== undefined && row.version >= event.version) continue;
+      const next = projection.evolve(row, event);
+      if (next !== row && next !== undefined) {
+        rows.set(key, next);
+        let keys = dirty.get(projection);
+        if (!keys) dirty.set(projection, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+    if (!handled) result.ignored++;
+  });
+
+  // 5. Aggregating tables: count only events claimed now (first time seen), in one statement.
+  if (notes.length > 0) {
+    const claimed = await claim(db, [...new Set(notes.map((n) => n.event_id))], marketing.name);
+    const deltas = createSalesDeltas();
+    for (const { event_id, note } of notes) if (claimed.has(event_id)) note(deltas);
+    await marketing.flush(db, deltas);
+  }
+
+  // 6. Write back, one upsert per table; then the log, the positions and the wake-up.
+  for (const [projection, keys] of dirty) {
+    const rows = state.get(projection)!;
+    await saveRows(db, projection, [...keys].sort().map((k) => rows.get(k)!));
+  }
+  await appendEventLog(db, toApply);
+  if (positions.length > 0) {
+    await db.query(
+      `UPDATE projection_streams s SET version = p.version, updated_at = p.updated_at
+         FROM jsonb_to_recordset($1::jsonb) AS p(aggregate_id text, version integer, updated_at timestamptz)
+        WHERE s.aggregate_id = p.aggregate_id`,
+      [JSON.stringify(positions)],
+    );
+    await db.query(`SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n`, [READ_MODEL_CHANNEL, positions.map((p) => `${p.aggregate_id}:${p.version}`)]);
+  }
+  return result;
+}
+
+async function fetchGap(opts: ApplyOptions, slice: StreamSlice, stored: number, version: number): Promise<EventEnvelope[]> {
+  const fail = (why: string) => new ProjectionGapError(slice.aggregate_id, stored, version, why);
+  if (!opts.eventStore) throw fail('no event store to repair from');
+  const fetched = await opts.eventStore.readStream(slice.aggregate_id, { afterVersion: stored, toVersion: version });
+  const missing = fetched.filter((e) => e.version > stored && e.version < version).sort((a, b) => a.version - b.version);
+  const contiguous = missing.length === version - stored - 1 && missing.every((e, i) => e.version === stored + 1 + i);
+  if (!contiguous) throw fail(`event store returned versions [${missing.map((e) => e.version).join(', ')}]`);
+  opts.log?.(`[projector] repaired gap in ${slice.aggregate_id}: versions ${stored + 1}..${version - 1} read from the event store`);
+  return missing;
+}
+
+/**
+ * Locks (creating if needed) the projection_streams row of every stream in the batch in one statement, in the
+ * slices' sorted order, and returns the stored versions. The no-op DO UPDATE is what takes the row lock on an
+ * existing row; a concurrent runner blocks here until this transaction ends and then reads the new version.
+ */
+async function lockStreams(db: Queryable, slices: StreamSlice[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ aggregate_id: string; version: number }>(
+    `INSERT INTO projection_streams AS s (aggregate_id, aggregate_type, version)
+     SELECT id, type, 0 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(id, type, n) ORDER BY n
+     ON CONFLICT (aggregate_id) DO UPDATE SET aggregate_id = s.aggregate_id
+     RETURNING aggregate_id, version`,
+    [slices.map((s) => s.aggregate_id), slices.map((s) => s.aggregate_type)],
+  );
+  return new Map(rows.map((r) => [r.aggregate_id, r.version]));
+}
+
+/** processed_events insert-if-absent for many events at once: the ids seen for the first time. */
+async function claim(db: Queryable, eventIds: string[], projection: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ event_id: string }>(
+    `INSERT INTO processed_events (event_id, projection) SELECT id, $2 FROM unnest($1::uuid[]) AS id ORDER BY id
+     ON CONFLICT DO NOTHING RETURNING event_id::text`,
+    [eventIds, projection],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}
