@@ -25,8 +25,9 @@ export interface SeedOptions {
   seed?: number;
   /** Id prefix of this run (default: seed-<random>). */
   prefix?: string;
-  /** Time of the first event; later ones tick forward (default: 90 days ago). */
+  /** Time of the first event (default: 90 days ago); the history spans `spanMs` (default 90 days) whatever its size. */
   startMs?: number;
+  spanMs?: number;
 }
 
 /** mulberry32: small, fast, good enough to make data look varied, and reproducible. */
@@ -56,8 +57,11 @@ export function* generateShop(opts: SeedOptions): Generator<EventEnvelope[]> {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const prefix = opts.prefix ?? `seed-${randomUUID().slice(0, 8)}`;
-  let t = opts.startMs ?? Date.now() - 90 * 86_400_000;
-  const tick = () => new Date((t += int(200, 4000))).toISOString();
+  const span = opts.spanMs ?? 90 * 86_400_000;
+  let t = opts.startMs ?? Date.now() - span;
+  // Events spread evenly over the span on average (so daily sales have many days, like a shop's).
+  const step = Math.max(2, Math.floor(span / opts.events));
+  const tick = () => new Date((t += int(1, 2 * step - 1))).toISOString();
   let produced = 0;
 
   for (let chunk = 0; produced < opts.events; chunk++) {

@@ -25,7 +25,7 @@ export interface RebuildOptions {
   eventStore: Pick<EventStore, 'scanAll' | 'readStream'>;
   /** One projection family (src/projections/families.ts) or 'all' (default). */
   projection?: string;
-  /** Events per transaction. Default 500. */
+  /** Events per transaction. Default 2000 (about one DynamoDB scan page; fewer, larger transactions). */
   batchSize?: number;
   /** Parallel scan segments of the event store, each applying its own pages in order. Default 4. */
   segments?: number;
@@ -104,7 +104,7 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
   const log = opts.log ?? (() => {});
   const family = familyOf(opts.projection);
   const projection = family?.name ?? 'all';
-  const batchSize = Math.max(1, opts.batchSize ?? 500);
+  const batchSize = Math.max(1, opts.batchSize ?? 2000);
   const segments = Math.max(1, opts.segments ?? 4);
   const started = Date.now();
 
