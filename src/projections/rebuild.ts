@@ -362,6 +362,7 @@ async function switchOver(args: {
       await client.query(`LOCK TABLE ${READ_SCHEMA}.projection_streams IN EXCLUSIVE MODE`);
       const behind = await lagging(client, args.schema, args.family);
       const caught = behind.length > 0 ? await applyTails(args.applier, args.eventStore, behind, args.batchSize) : 0;
+      await lockForSwitch(client, args.swap);
       await client.query(`CREATE SCHEMA ${ident(old)}`);
       for (const t of args.swap) {
         await client.query(`ALTER TABLE ${READ_SCHEMA}.${ident(t)} SET SCHEMA ${ident(old)}`);
@@ -382,6 +383,30 @@ async function switchOver(args: {
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     } finally {
       client.release(broken);
+    }
+  }
+}
+
+/**
+ * ACCESS EXCLUSIVE on every live table to be replaced, all at once, before any of them is moved. A reader's query
+ * may hold one of them while it waits for another (a join): if the switch then waited, the two would deadlock
+ * and PostgreSQL could pick the reader as the victim — an error in the shop. So the switch never waits long:
+ * it tries with a lock_timeout well below deadlock_timeout (1 s), and on a timeout rolls back to the savepoint
+ * (readers go on) and tries again a moment later, still holding the projection_streams lock.
+ */
+async function lockForSwitch(client: pg.PoolClient, tables: string[]): Promise<void> {
+  const list = tables.map((t) => `${READ_SCHEMA}.${ident(t)}`).join(', ');
+  for (let attempt = 1; ; attempt++) {
+    await client.query('SAVEPOINT switch_locks');
+    try {
+      await client.query("SET LOCAL lock_timeout = '100ms'");
+      await client.query(`LOCK TABLE ${list} IN ACCESS EXCLUSIVE MODE`);
+      await client.query("SET LOCAL lock_timeout = '5s'");
+      return;
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT switch_locks');
+      if ((err as { code?: string }).code !== '55P03' || attempt >= 40) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 60));
     }
   }
 }

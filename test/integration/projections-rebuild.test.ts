@@ -15,6 +15,7 @@ import type { EventStore } from '../../src/eventstore/types.ts';
 import { generateShop } from '../../src/devstack/seed.ts';
 import { rebuild, RebuildBusyError } from '../../src/projections/rebuild.ts';
 import { listRebuilds } from '../../src/readmodel/ops-queries.ts';
+import { createReadQueries } from '../../src/readmodel/queries.ts';
 import { createProjectionRunner } from '../../src/projections/runner.ts';
 import { shuffle } from '../../src/projections/testing.ts';
 import type { EventEnvelope } from '../../src/shared/envelope.ts';
@@ -126,6 +127,20 @@ test('under live traffic a rebuild ends equal to a rebuild without traffic; the 
       await new Promise((r) => setTimeout(r, 2));
     }
   })();
+  // Readers of the shop's queries (joins over several tables) never fail, before, during or at the switch.
+  const q = createReadQueries({ pool: db.pool });
+  const readerErrors: string[] = [];
+  let queries = 0;
+  const readers = [0, 1, 2].map(async (k) => {
+    for (let i = k; !stop; i++) {
+      try {
+        await [() => q.listOrders({ limit: 20 }), () => q.listProducts({ limit: 20 }), () => q.orderStatistics()][i % 3]!();
+        queries++;
+      } catch (err) {
+        readerErrors.push((err as Error).message);
+      }
+    }
+  });
   const seen: Array<{ status: string; done: number; rate: number | null; eta: number | null }> = [];
   const report = await rebuild({
     pool: db.pool,
@@ -145,7 +160,9 @@ test('under live traffic a rebuild ends equal to a rebuild without traffic; the 
   assert.ok(moving.length > 0 && moving.every((s) => s.rate !== null && s.rate > 0 && s.eta !== null), `progress while running: ${JSON.stringify(seen)}`);
   assert.ok(moving.at(-1)!.done > moving[0]!.done, 'events done grows');
   stop = true;
-  await liveLoop;
+  await Promise.all([liveLoop, ...readers]);
+  assert.deepEqual(readerErrors, [], `${queries} queries`);
+  assert.ok(queries > 10);
   assert.ok(report.caught_up > 0, `the traffic overlapped the scan and needed catching up (${JSON.stringify(report)})`);
   const underTraffic = await snapshot(db.pool);
 
