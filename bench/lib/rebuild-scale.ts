@@ -1,5 +1,5 @@
 /**
- * Rows 3c–3e: the blue/green rebuild at scale (issue 12). Two event stores seeded by `npm run seed`'s generator
+ * Rows 3d–3f: the blue/green rebuild at scale (issue 12). Two event stores seeded by `npm run seed`'s generator
  * (src/devstack/seed.ts) into DynamoDB tables of their own, SMALL and LARGE events; each rebuilt by the real
  * `npm run rebuild` process (cmd/rebuild.ts) into a scratch database, which reports its own peak RSS. Then the
  * LARGE read model is rebuilt once more while a reader runs the shop's read queries against it; their p99 is
@@ -117,7 +117,7 @@ export async function benchRebuildScale(bench: Bench, projector: ProjectorFigure
     const seeded = `seeded by src/devstack/seed.ts (npm run seed) into DynamoDB tables of their own (${small.written} events in ${ms(small.ms)}, ${large.written} in ${ms(large.ms)}: ${perSecond(Math.round((large.written / large.ms) * 1000), 'events')} with BatchWriteItem)`;
     return [
       {
-        id: '3c',
+        id: '3d',
         measurement: 'blue/green rebuild throughput (npm run rebuild, its own process)',
         n: `${l.events.toLocaleString('en-US')} events`,
         result: `${perSecond(l.eventsPerSecond, 'events')} (scan + apply); whole run incl. indexes and switch ${ms(l.totalMs)}`,
@@ -125,7 +125,7 @@ export async function benchRebuildScale(bench: Bench, projector: ProjectorFigure
         note: `${seeded}; cmd/rebuild.ts with 4 scan segments applying their pages as they come through the projector's batch engine, batches of ${BATCH}, into a scratch database; then secondary indexes, catch-up and the switch.`,
       },
       {
-        id: '3d',
+        id: '3e',
         measurement: 'peak RSS of the rebuild process vs store size',
         n: `${s.events.toLocaleString('en-US')} vs ${l.events.toLocaleString('en-US')} events`,
         result: `${s.peakRssMb} MB vs ${l.peakRssMb} MB`,
@@ -133,7 +133,7 @@ export async function benchRebuildScale(bench: Bench, projector: ProjectorFigure
         note: `process.resourceUsage().maxRSS of cmd/rebuild.ts (Node + tsx + the AWS SDK included), reported by the process itself; at most one scan page per segment is in memory.`,
       },
       {
-        id: '3e',
+        id: '3f',
         measurement: 'shop read latency p99 during a rebuild vs without',
         n: `${busy.latencies.length} vs ${quiet.latencies.length} reads`,
         result: `${ms(p99(busy.latencies))} during vs ${ms(p99(quiet.latencies))} without; ${busy.errors} errors; orders never fewer than ${busy.minOrders} (of ${orders})`,
