@@ -6,6 +6,7 @@
  *   1b  what-if: the same checkout with the outbox marker cleared off the request path (not the shop's code)
  *   2   command → read-model-visible latency through the real processes (HTTP, 2 projectors)
  *   3a  projector throughput (runner.applyBatch) vs raw batched PostgreSQL upserts
+ *   3c  catch-up: projectors started behind a 20,000-event backlog, time to zero lag
  *   3b  rebuild throughput (rebuildAll over everything the event store holds at the end)
  *   3d  blue/green rebuild at scale: events/s of `npm run rebuild` over a seeded 200,000-event store (vs 3a)
  *   3e  peak RSS of the rebuild process, 20,000 vs 200,000 events in the store
@@ -23,6 +24,7 @@
 import os from 'node:os';
 import { startShop, type ShopProcesses } from '../test/support/processes.ts';
 import { client } from '../test/support/http.ts';
+import { benchCatchUp } from './lib/catchup.ts';
 import { benchCheckout } from './lib/checkout.ts';
 import { openBench, startInfra, type Bench, type Infra } from './lib/context.ts';
 import { benchHotProduct, benchVisibility, waitForConsumers } from './lib/live.ts';
@@ -143,6 +145,7 @@ try {
     shop = undefined;
   }
 
+  if (!ONLY_REBUILD) await measure(['3c'], 'projector catch-up', () => benchCatchUp(b, PROJECTORS), (row) => [row]);
   if (!ONLY_REBUILD) await measure(['4a', '4b', '4c'], 'command latency vs stream length', () => benchStreamLength(b), (r) => r);
   await measure(['3b'], 'rebuild', () => benchRebuild(b, projectorFigures), (row) => [row]);
   await measure(['3d', '3e', '3f'], 'rebuild at scale', () => benchRebuildScale(b, projectorFigures, progress), (r) => r, REBUILD_SCALE_LIMIT_MS);

@@ -14,7 +14,10 @@ import { createUserService } from '../app/users.ts';
 import type { Config } from '../config.ts';
 import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
 import { createLagMonitor, recordLag } from '../messaging/lag.ts';
+import { createDeadLetterAdmin } from '../messaging/dlq-admin.ts';
 import { createManagedAdmin } from '../messaging/managed.ts';
+import { isTransientError } from '../messaging/retry.ts';
+import { createParkingProjector } from '../projections/parking.ts';
 import { createPublisher } from '../messaging/publisher.ts';
 import { ensureTopics } from '../messaging/topics.ts';
 import { createLiveHub } from '../readmodel/live.ts';
@@ -110,6 +113,9 @@ export async function buildApi(config: Config, log: Logger) {
       readiness: () => health.readiness(),
       lag: () => lag.current(),
       dlq: deadLetters,
+      deadLetters: createDeadLetterAdmin({ kafka, db: pool }),
+      // Retry applies a parked stream's held-back events here, in the api, through the projector's own engine.
+      parked: createParkingProjector({ pool, eventStore: events.store, isTransient: isTransientError, log: (line) => log.info(line) }),
       metrics,
       links: config.links,
     },

@@ -1,3 +1,5 @@
+import type { DeadLetterAdmin } from '../messaging/dlq-admin.ts';
+import type { ParkingProjector } from '../projections/parking.ts';
 import type { CatalogService } from '../app/catalog.ts';
 import type { CartService } from '../app/carts.ts';
 import type { Executor } from '../app/executor.ts';
@@ -39,6 +41,10 @@ export interface HttpDeps {
     lag: () => Promise<unknown>;
     /** Records in the dead-letter topic per partition (what consumers gave up on). */
     dlq?: () => Promise<unknown>;
+    /** The dead letters one by one, and putting them back (src/messaging/dlq-admin.ts). */
+    deadLetters?: DeadLetterAdmin;
+    /** Streams parked by the projector and retrying them (src/projections/parking.ts). */
+    parked?: Pick<ParkingProjector, 'list' | 'retry'>;
     metrics: Metrics;
     links: Record<string, string>;
   };

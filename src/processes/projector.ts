@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import { checks, connectEventStore, connectReadDb } from '../infra.ts';
 import { isTransientError } from '../messaging/retry.ts';
-import { createPacer } from '../projections/pacer.ts';
+import { createPacer, pacedBatches } from '../projections/pacer.ts';
 import { createParkingProjector } from '../projections/parking.ts';
 import { pruneProcessedEvents } from '../projections/pruning.ts';
 import type { Logger } from '../shared/log.ts';
@@ -32,17 +32,9 @@ export async function startProjector(config: Config, log: Logger) {
     groupId: 'projector',
     config,
     log,
-    handleBatch: async (batch, ctx) => {
-      for (let i = 0; i < batch.length; ) {
-        const chunk = batch.slice(i, i + pacer.size());
-        const started = Date.now();
-        const result = await projector.applyBatch(chunk);
-        pacer.record(chunk.length, Date.now() - started);
-        if (result.parked.length > 0) log.error('streams parked: see GET /ops/parked', { streams: result.parked });
-        i += chunk.length;
-        if (i < batch.length) await ctx.heartbeat();
-      }
-    },
+    handleBatch: pacedBatches((chunk) => projector.applyBatch(chunk), pacer, (result) => {
+      if (result.parked.length > 0) log.error('streams parked: see GET /ops/parked', { streams: result.parked });
+    }),
     checks: [checks.postgres(pool), checks.dynamodb(events)],
     close: async () => {
       clearInterval(pruning);

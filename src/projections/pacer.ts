@@ -4,6 +4,8 @@
  * (20,000 events at once, a slow database) therefore never keeps a member silent for a session timeout, and a
  * quiet stream still gets big, cheap transactions when it catches up.
  */
+import type { EventEnvelope } from '../shared/envelope.ts';
+
 export interface PacerOptions {
   /** How long one chunk should take. Keep it well inside the session timeout (default 1 s against 10 s). */
   targetMs?: number;
@@ -32,5 +34,27 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
       const ideal = targetMs / perEvent;
       size = Math.round(Math.min(max, Math.max(min, (size + ideal) / 2)));
     },
+  };
+}
+
+/**
+ * A consumer batch handler that applies a fetched batch in paced chunks and heartbeats between them, so a
+ * member working through a backlog keeps its partitions (kafkajs only heartbeats by itself between batches).
+ */
+export function pacedBatches<R>(
+  apply: (chunk: readonly EventEnvelope[]) => Promise<R>,
+  pacer: Pacer,
+  onChunk?: (result: R) => void,
+): (events: readonly EventEnvelope[], ctx: { heartbeat(): Promise<void> }) => Promise<void> {
+  return async (events, ctx) => {
+    for (let i = 0; i < events.length; ) {
+      const chunk = events.slice(i, i + pacer.size());
+      const started = Date.now();
+      const result = await apply(chunk);
+      pacer.record(chunk.length, Date.now() - started);
+      onChunk?.(result);
+      i += chunk.length;
+      if (i < events.length) await ctx.heartbeat();
+    }
   };
 }

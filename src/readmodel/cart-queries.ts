@@ -1,10 +1,11 @@
+import type { OrderItem } from '../orders/events.ts';
 import type { Queryable } from './db.ts';
 import { iso, num } from './rows.ts';
 
 export interface CartView {
   cart_id: string;
   user_id: string;
-  items: Array<{ product_id: string; name: string; price: number; quantity: number; subtotal: number }>;
+  items: OrderItem[];
   total: number;
   /** Sum of quantities, for a cart badge. */
   item_count: number;

@@ -1,3 +1,4 @@
+import type { OrderItem } from '../orders/events.ts';
 import { validationError } from '../shared/errors.ts';
 import type { Queryable } from './db.ts';
 import type { Page } from './paging.ts';
@@ -40,7 +41,7 @@ export interface OrderView {
   order_id: string;
   user_id: string;
   user_email: string;
-  items: Array<{ product_id: string; name: string; price: number; quantity: number; subtotal: number }>;
+  items: OrderItem[];
   total: number;
   status: OrderStatus;
   reason: string | null;

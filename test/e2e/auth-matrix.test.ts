@@ -98,6 +98,10 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /live': { access: 'user', make: async () => ({ path: '/live', ok: [200], sse: true }) },
   'GET /ops/dlq': { access: 'admin', make: async () => ({ path: '/ops/dlq', ok: [200] }) },
   'GET /ops/rebuilds': { access: 'admin', make: async () => ({ path: '/ops/rebuilds', ok: [200] }) },
+  // An id that names no record: the admin gets past the guard to an honest 404.
+  'POST /ops/dlq/:id/replay': { access: 'admin', make: async () => ({ path: '/ops/dlq/0:999999999/replay', body: {}, ok: [404] }) },
+  'GET /ops/parked': { access: 'admin', make: async () => ({ path: '/ops/parked', ok: [200] }) },
+  'POST /ops/parked/:aggregate_id/retry': { access: 'admin', make: async () => ({ path: `/ops/parked/${uniq('not-parked')}/retry`, body: {}, ok: [404] }) },
   'GET /categories': { access: 'public', make: async () => ({ path: '/categories', ok: [200] }) },
   'GET /products': { access: 'public', make: async () => ({ path: '/products', ok: [200] }) },
   'GET /products/:id': { access: 'public', make: async () => ({ path: `/products/${product}`, ok: [200] }) },

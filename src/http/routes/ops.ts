@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { AppError } from '../../shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
-import { notFound } from '../../shared/errors.ts';
+import { notFound, validationError } from '../../shared/errors.ts';
 import { idParam, intQuery, strQuery } from '../params.ts';
 
 /** Health, readiness, metrics, consumer lag, the saga log, marketing and the links the SPA shows. */
@@ -25,7 +25,40 @@ export function opsRoutes(deps: HttpDeps) {
     .get('/ops/dlq', async (c) => {
       requireAdmin(c);
       if (!deps.ops.dlq) throw new AppError('unavailable', 'dlq_unavailable', 'the dead-letter view is not available on this server');
-      return c.json(await deps.ops.dlq());
+      const summary = (await deps.ops.dlq()) as object;
+      // ?list=1 adds the records themselves (reads the topic: slower than the counts).
+      if (strQuery(c, 'list', 5) === undefined || !deps.ops.deadLetters) return c.json(summary);
+      const status = strQuery(c, 'status', 20);
+      if (status !== undefined && !['open', 'replayed', 'discarded'].includes(status)) {
+        throw validationError('unknown status', [{ field: 'status', message: 'must be one of open, replayed, discarded' }]);
+      }
+      const limit = intQuery(c, 'limit', { min: 1, max: 500 }) ?? 100;
+      return c.json({ ...summary, items: await deps.ops.deadLetters.list({ limit, ...(status ? { status: status as 'open' } : {}) }) });
+    })
+    .post('/ops/dlq/:id/replay', async (c) => {
+      requireAdmin(c);
+      if (!deps.ops.deadLetters) throw new AppError('unavailable', 'dlq_unavailable', 'dead-letter replay is not available on this server');
+      return c.json(await deps.ops.deadLetters.replay(c.req.param('id')));
+    })
+    .get('/ops/parked', async (c) => {
+      requireAdmin(c);
+      if (!deps.ops.parked) throw new AppError('unavailable', 'parked_unavailable', 'the parked-stream view is not available on this server');
+      return c.json({ items: await deps.ops.parked.list(intQuery(c, 'limit', { min: 1, max: 500 }) ?? 100) });
+    })
+    .post('/ops/parked/:aggregate_id/retry', async (c) => {
+      requireAdmin(c);
+      if (!deps.ops.parked) throw new AppError('unavailable', 'parked_unavailable', 'retrying parked streams is not available on this server');
+      const id = idParam(c, 'aggregate_id');
+      let done: Awaited<ReturnType<NonNullable<typeof deps.ops.parked>['retry']>>;
+      try {
+        done = await deps.ops.parked.retry(id);
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        // Still failing: it stays parked; the answer says why (the fix is not in yet).
+        throw new AppError('conflict', 'still_failing', `stream ${id} still fails to project: ${(err as Error).message}`);
+      }
+      if (!done) throw notFound('parked stream', id);
+      return c.json({ aggregate_id: id, unparked: true, ...done });
     })
     .get('/ops/links', (c) => c.json(deps.ops.links))
     // Read-model rebuilds (`npm run rebuild`): progress of a running one (events done / total, rate, ETA), and the last ones.

@@ -1,5 +1,6 @@
 -- Up Migration
--- 003 (issue 10, the batched projector): parking of poison streams, processed_events pruning, money in bigint.
+-- 003 (issue 10, the batched projector): parking of poison streams, dead-letter resolutions, processed_events
+-- pruning, money in bigint.
 
 -- Operations (public, not read_model: a rebuild never touches them). A stream whose event fails to project for
 -- a reason that is not transient is parked (src/projections/parking.ts): the stream, its error and every event
@@ -15,6 +16,12 @@ CREATE TABLE IF NOT EXISTS public.parked_streams (
   attempts     integer     NOT NULL DEFAULT 1,
   parked_at    timestamptz NOT NULL DEFAULT now(),
   updated_at   timestamptz NOT NULL DEFAULT now()
+);
+-- What was done with each record of the dead-letter topic (Kafka cannot delete one): id = <partition>:<offset>.
+CREATE TABLE IF NOT EXISTS public.dead_letter_resolutions (
+  id     text        PRIMARY KEY,
+  action text        NOT NULL, -- replayed | discarded
+  at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS public.parked_events (
   aggregate_id text        NOT NULL,
