@@ -124,7 +124,9 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
     );
     log(`rebuild ${id} [${projection}] into schema ${schema}${total !== undefined ? `, about ${total} events in the store` : ''}`);
 
-    const work = new pg.Pool({ ...connectionOf(opts.pool), max: segments + 2, options: `-c search_path=${schema}` });
+    // synchronous_commit off: a batch's commit does not wait for its WAL flush. Safe here — a crash loses at most
+    // the copy, which a rebuild that did not switch throws away anyway; the switch itself commits synchronously.
+    const work = new pg.Pool({ ...connectionOf(opts.pool), max: segments + 2, options: `-c search_path=${schema} -c synchronous_commit=off` });
     work.on('error', () => {});
     const progress = startProgress({ pool: opts.pool, id, projection, total, log, everyMs: opts.progressEveryMs ?? 1000 });
     try {
