@@ -9,6 +9,10 @@ import { createLogger } from '../src/shared/log.ts';
 
 const USAGE = 'usage: npm run dlq -- list [--status open|replayed|discarded] | replay <partition:offset> | discard <partition:offset> | parked | retry <aggregate_id>';
 const [command, arg, value] = process.argv.slice(2);
+if (!['list', 'replay', 'discard', 'parked', 'retry'].includes(command ?? '')) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
 const log = createLogger('dlq');
 const config = loadConfig(process.env, { secrets: false });
 const pool = await connectReadDb(config, { max: 2 });

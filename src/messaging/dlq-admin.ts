@@ -73,6 +73,8 @@ export function createDeadLetterAdmin(opts: DeadLetterAdminOptions): DeadLetterA
     await admin.connect();
     let ends: Map<number, bigint>;
     try {
+      // No topic yet (no consumer has started on this cluster): nothing was dead-lettered.
+      if (!(await admin.listTopics()).includes(dlqTopic)) return [];
       const offsets = await admin.fetchTopicOffsets(dlqTopic);
       ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
     } finally {

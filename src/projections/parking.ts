@@ -87,6 +87,10 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
   /** Holds back the events of streams that are parked; returns the events of the others. */
   async function holdBack(events: readonly EventEnvelope[], result: ParkedBatchResult): Promise<EventEnvelope[]> {
     const ids = [...new Set(events.map((e) => e.aggregate_id))];
+    // The common case, one round trip: none of these streams is parked. (A stream parked right after this
+    // read fails the apply on the same bad event and is parked again, idempotently.)
+    const any = await opts.pool.query('SELECT 1 FROM parked_streams WHERE aggregate_id = ANY($1::text[]) LIMIT 1', [ids]);
+    if (any.rowCount === 0) return [...events];
     return inTransaction(opts.pool, async (client) => {
       const { rows } = await client.query<{ aggregate_id: string }>('SELECT aggregate_id FROM parked_streams WHERE aggregate_id = ANY($1::text[]) FOR SHARE', [ids]);
       if (rows.length === 0) return [...events];
