@@ -30,7 +30,9 @@ WORKDIR /app
 # Code stays root-owned and read-only for the `node` user the processes run as; tsx caches in /tmp.
 COPY --from=deps /app/node_modules ./node_modules
 # tsconfig.json: tsx compiles with the same settings as in `make dev` (e.g. verbatimModuleSyntax).
-COPY package.json tsconfig.json init.sql ./
+COPY package.json tsconfig.json ./
+# The schema: numbered migrations the processes apply at start (src/readmodel/schema.ts).
+COPY migrations ./migrations
 COPY cmd ./cmd
 COPY src ./src
 # The SPA the api serves at / (index.html revalidated, hashed assets cached for good).

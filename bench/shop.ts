@@ -8,6 +8,9 @@
  *   3a  projector throughput (runner.applyBatch) vs raw batched PostgreSQL upserts
  *   3c  catch-up: projectors started behind a 20,000-event backlog, time to zero lag
  *   3b  rebuild throughput (rebuildAll over everything the event store holds at the end)
+ *   3d  blue/green rebuild at scale: events/s of `npm run rebuild` over a seeded 200,000-event store (vs 3a)
+ *   3e  peak RSS of the rebuild process, 20,000 vs 200,000 events in the store
+ *   3f  shop read latency p99 during a rebuild vs without
  *   4   command latency vs inventory stream length, with snapshots and with a full replay
  *   5   hot product: 100 concurrent checkouts of 20 units over HTTP — no oversell, no 5xx
  *
@@ -16,6 +19,7 @@
  * the worker's outbox sweeper would republish them) only after the processes have stopped; the rebuild last,
  * over everything. A failed measurement keeps its row with the error; only a stack that cannot start makes
  * the exit code non-zero. BENCH_VERBOSE=1 shows the stack's logs, SHOP_VERBOSE=1 the shop processes'.
+ * BENCH_ONLY=rebuild runs only 3a, 3b and 3d-3f (BENCH_REBUILD_SMALL / BENCH_REBUILD_LARGE change the two store sizes).
  */
 import os from 'node:os';
 import { startShop, type ShopProcesses } from '../test/support/processes.ts';
@@ -25,12 +29,15 @@ import { benchCheckout } from './lib/checkout.ts';
 import { openBench, startInfra, type Bench, type Infra } from './lib/context.ts';
 import { benchHotProduct, benchVisibility, waitForConsumers } from './lib/live.ts';
 import { benchProjector, benchRebuild, type ProjectorFigures } from './lib/projector.ts';
+import { benchRebuildScale } from './lib/rebuild-scale.ts';
 import { ms, now, withTimeout } from './lib/stats.ts';
 import { benchStreamLength } from './lib/stream-length.ts';
 import { failedRow, oneLine, renderTable, type Row } from './lib/table.ts';
 
 /** Hard stop for the whole run; each measurement also has its own count and time bounds. */
-const OVERALL_LIMIT_MS = 6 * 60_000;
+const OVERALL_LIMIT_MS = 16 * 60_000; // 6 min, plus up to 10 for 3d-3f (seeding 220,000 events, three rebuilds)
+const REBUILD_SCALE_LIMIT_MS = 10 * 60_000;
+const ONLY_REBUILD = process.env.BENCH_ONLY === 'rebuild';
 const MEASUREMENT_LIMIT_MS = 150_000;
 const PROJECTORS = 2;
 
@@ -62,11 +69,11 @@ setTimeout(() => {
   void cleanup().finally(() => process.exit(1));
 }, OVERALL_LIMIT_MS).unref();
 
-async function measure<T>(ids: string[], title: string, run: () => Promise<T>, toRows: (result: T) => Row[]): Promise<T | undefined> {
+async function measure<T>(ids: string[], title: string, run: () => Promise<T>, toRows: (result: T) => Row[], limitMs = MEASUREMENT_LIMIT_MS): Promise<T | undefined> {
   const started = now();
   progress(`${ids.join(', ')} ${title}…`);
   try {
-    const result = await withTimeout(title, MEASUREMENT_LIMIT_MS, run());
+    const result = await withTimeout(title, limitMs, run());
     rows.push(...toRows(result));
     progress(`${ids.join(', ')} done in ${ms(now() - started)}`);
     return result;
@@ -101,12 +108,12 @@ try {
   const stackUp = now() - t0;
   progress(`stack up in ${ms(stackUp)}`);
 
-  await measure(['1', '1b'], 'checkout vs raw TransactWriteItems', () => benchCheckout(b), (r) => r);
+  if (!ONLY_REBUILD) await measure(['1', '1b'], 'checkout vs raw TransactWriteItems', () => benchCheckout(b), (r) => r);
   const projector = await measure(['3a'], 'projector vs raw upserts', () => benchProjector(b), (r) => [r.row]);
   const projectorFigures: ProjectorFigures | undefined = projector?.figures;
 
   progress(`starting the shop's processes (api, ${PROJECTORS} projectors, notifier, worker)…`);
-  const live = await measure(
+  const live = ONLY_REBUILD ? undefined : await measure(
     ['2', '5'],
     'shop processes',
     async () => {
@@ -138,9 +145,10 @@ try {
     shop = undefined;
   }
 
-  await measure(['3c'], 'projector catch-up', () => benchCatchUp(b, PROJECTORS), (row) => [row]);
-  await measure(['4a', '4b', '4c'], 'command latency vs stream length', () => benchStreamLength(b), (r) => r);
+  if (!ONLY_REBUILD) await measure(['3c'], 'projector catch-up', () => benchCatchUp(b, PROJECTORS), (row) => [row]);
+  if (!ONLY_REBUILD) await measure(['4a', '4b', '4c'], 'command latency vs stream length', () => benchStreamLength(b), (r) => r);
   await measure(['3b'], 'rebuild', () => benchRebuild(b, projectorFigures), (row) => [row]);
+  await measure(['3d', '3e', '3f'], 'rebuild at scale', () => benchRebuildScale(b, projectorFigures, progress), (r) => r, REBUILD_SCALE_LIMIT_MS);
 
   const load = os.loadavg()[0]!.toFixed(2);
   console.log(

@@ -8,7 +8,7 @@ import { upcastEvent } from './contracts/index.ts';
 import { createKafka } from './messaging/kafka.ts';
 import type { ManagedAdmin } from './messaging/managed.ts';
 import type { Publisher } from './messaging/publisher.ts';
-import { applySchema } from './readmodel/schema.ts';
+import { migrate, SEARCH_PATH } from './readmodel/schema.ts';
 import type { ProbeCheck } from './shared/health.ts';
 import type { Logger } from './shared/log.ts';
 
@@ -39,13 +39,24 @@ export async function connectEventStore(config: Config): Promise<{ store: EventS
   };
 }
 
-export async function connectReadDb(config: Config, opts: { max?: number; applySchema?: boolean } = {}): Promise<pg.Pool> {
+/**
+ * A pool on the read database. Unless `applySchema: false`, the pending migrations run first (once: under
+ * node-pg-migrate's advisory lock, recorded in schema_migrations). Sessions resolve unqualified table names
+ * through read_model (the projection family, which a rebuild swaps) and then public (side-effect tables).
+ */
+export async function connectReadDb(config: Config, opts: { max?: number; applySchema?: boolean; log?: (line: string) => void } = {}): Promise<pg.Pool> {
   // keepAlive: a server that vanished without closing its sockets (a host gone, a cable) is noticed by the
   // kernel instead of leaving pooled clients hanging forever.
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: opts.max ?? 10, connectionTimeoutMillis: 5000, keepAlive: true });
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+    options: `-c search_path=${SEARCH_PATH.replace(/ /g, '')}`,
+  });
   // An idle client's error (database restarted) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  if (opts.applySchema !== false) await applySchema(pool);
+  if (opts.applySchema !== false) await migrate(pool, { ...(opts.log ? { log: opts.log } : {}) });
   return pool;
 }
 

@@ -461,15 +461,9 @@ describe('docker-compose.yml: services', () => {
     }
   });
 
-  test('bind mounts are read-only files of the repository, and they exist (init.sql)', () => {
-    const binds = Object.entries(services).flatMap(([name, s]) => mountsOf(s).filter((m) => m.type === 'bind').map((m) => ({ name, ...m })));
-    assert.deepEqual(binds.map((b) => b.source).sort(), ['./init.sql']);
-    for (const b of binds) {
-      assert.ok(b.source.startsWith('./'), `${b.name}: bind mounts are relative to the repository (${b.source})`);
-      assert.ok(b.readOnly, `${b.name}: ${b.source} should be mounted read-only`);
-    }
-    const missing = binds.filter((b) => !existsSync(path.join(ROOT, b.source))).map((b) => `${b.name} mounts ${b.source}`);
-    assert.deepEqual(missing, [], 'mounted files missing from the repository');
+  test('no bind mounts: tables, topics and the schema come from the image (migrations/, src/eventstore/tables.ts)', () => {
+    const binds = Object.entries(services).flatMap(([name, s]) => mountsOf(s).filter((m) => m.type === 'bind').map((m) => `${name}: ${m.source}`));
+    assert.deepEqual(binds, [], 'a mounted file is a second copy of something the image already has');
   });
 });
 
@@ -579,17 +573,16 @@ describe('docker-compose.yml: DynamoDB, PostgreSQL, Mailpit', () => {
     assert.equal(envOf(svc('dynamodb-admin')).DYNAMO_ENDPOINT, 'http://dynamodb:8000');
   });
 
-  test('postgres: user/db ecshop, password from .env, init.sql mounted, data in a volume, pg_isready', () => {
+  test('postgres: user/db ecshop, password from .env, no init script (the processes migrate), data in a volume, pg_isready', () => {
     const pg = svc('postgres');
     const env = envOf(pg);
     assert.equal(env.POSTGRES_USER, 'ecshop');
     assert.equal(env.POSTGRES_DB, 'ecshop');
     assert.equal(env.POSTGRES_PASSWORD, dotenv.POSTGRES_PASSWORD);
     assert.equal(envOf(withDotenv({ POSTGRES_PASSWORD: 'from-dotenv' }).compose.services.postgres!).POSTGRES_PASSWORD, 'from-dotenv');
-    assert.ok(
-      mountsOf(pg).some((m) => m.source === './init.sql' && m.target.startsWith('/docker-entrypoint-initdb.d/') && m.target.endsWith('.sql')),
-      'init.sql is mounted into /docker-entrypoint-initdb.d/',
-    );
+    // A schema made by the entrypoint would have no migration history; the processes own the schema.
+    assert.ok(!mountsOf(pg).some((m) => m.target.startsWith('/docker-entrypoint-initdb.d')), 'nothing is mounted into /docker-entrypoint-initdb.d/');
+    assert.ok(existsSync(path.join(ROOT, 'migrations', '001_baseline.sql')), 'the migrations the processes apply are in the repository');
     assert.ok(mountsOf(pg).some((m) => m.type === 'volume' && m.target === '/var/lib/postgresql/data'));
     assert.match(argv(pg.healthcheck?.test).join(' '), /pg_isready/);
   });
@@ -763,10 +756,10 @@ describe('Dockerfile and .dockerignore', () => {
 
   test('the image holds what the processes read at runtime', () => {
     const copied = finalStage.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    for (const needed of ['package.json', 'tsconfig.json', 'init.sql', 'cmd', 'src']) assert.ok(copied.includes(needed), `the image needs ${needed}`);
+    for (const needed of ['package.json', 'tsconfig.json', 'migrations', 'cmd', 'src']) assert.ok(copied.includes(needed), `the image needs ${needed}`);
     // The api serves the SPA from web/dist, built in the `web` stage (src/http/build.ts webDir).
     assert.ok(finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && /\/app\/web\/dist\s+\.\/web\/dist$/.test(i.args)), 'the image needs the built SPA (web/dist)');
-    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'init.sql', 'cmd', 'src', 'web']) {
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'migrations', 'cmd', 'src', 'web']) {
       assert.ok(!dockerignore.includes(needed), `.dockerignore excludes ${needed}, which the Dockerfile copies`);
     }
   });

@@ -10,7 +10,6 @@ import { createSimulatedCarrier } from '../worker/carrier.ts';
 import { createExpiryScheduler } from '../worker/expiry.ts';
 import { createFulfilmentManager } from '../worker/fulfilment.ts';
 import { fulfilmentSagaId } from '../worker/saga-steps.ts';
-import { applyWorkerSchema } from '../worker/schema.ts';
 import { createOutboxSweeper } from '../worker/sweeper.ts';
 import { startConsumerProcess } from './consumer-process.ts';
 
@@ -21,8 +20,8 @@ import { startConsumerProcess } from './consumer-process.ts';
  */
 export async function startWorker(config: Config, log: Logger) {
   const events = await connectEventStore(config);
+  // The timer tables come with the migrations (001) like every other table.
   const pool = await connectReadDb(config, { max: 16 });
-  await applyWorkerSchema(pool);
   const kafka = kafkaFor(config, `ec-shop-worker-${process.pid}`, log);
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
   const clock = () => new Date();

@@ -1,135 +1,463 @@
-import type pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import type { EventStore } from '../eventstore/types.ts';
+import type { Queryable } from '../readmodel/db.ts';
+import { READ_SCHEMA } from '../readmodel/schema.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
+import type { ProjectionFamily } from './families.ts';
+import { familyOf } from './families.ts';
 import { createProjectionRunner } from './runner.ts';
 
+/**
+ * How a rebuild applies a batch: to the tables its pool's search_path resolves (the copy being built), with
+ * the live projector's code, so a rebuild and the live read model cannot disagree. The one place to swap in
+ * another batch engine.
+ */
+export interface BatchApplier {
+  applyBatch(events: readonly EventEnvelope[]): Promise<unknown>;
+}
+export type ApplierFactory = (pool: pg.Pool, eventStore: Pick<EventStore, 'readStream'>) => BatchApplier;
+export const defaultApplier: ApplierFactory = (pool, eventStore) => createProjectionRunner({ pool, eventStore });
+
 export interface RebuildOptions {
+  /** A pool on the read database (its sessions' search_path reaches read_model and public). */
   pool: pg.Pool;
   eventStore: Pick<EventStore, 'scanAll' | 'readStream'>;
-  /** Events per transaction. Default 500. */
+  /** One projection family (src/projections/families.ts) or 'all' (default). */
+  projection?: string;
+  /** Events per transaction. Default 2000 (about one DynamoDB scan page; fewer, larger transactions). */
   batchSize?: number;
-  /** Parallel lanes; each owns a disjoint set of streams. Default 4 (the pool needs at least that many clients). */
-  concurrency?: number;
-  /** Parallel scan segments of the event store. Default 4. */
+  /** Parallel scan segments of the event store, each applying its own pages in order. Default 4. */
   segments?: number;
+  /** How many events the store holds, roughly (DynamoDB's DescribeTable item count), for the ETA. */
+  estimateTotal?: () => Promise<number | undefined>;
   log?: (line: string) => void;
+  /** Progress line and ops_rebuilds heartbeat interval. Default 1000 ms. */
+  progressEveryMs?: number;
+  applier?: ApplierFactory;
+  /** Called after each applied batch of the scan phase, with the events scanned so far (tests pace or kill it here). */
+  onBatch?: (scanned: number) => Promise<void> | void;
 }
 
 export interface RebuildReport {
-  /** Tables emptied before replaying. */
-  truncated: string[];
+  rebuild_id: string;
+  projection: string;
+  /** The schema the tables were built in. */
+  schema: string;
+  /** Live tables replaced by the rebuilt ones at the switch (the live schema is read_model). */
+  replaced: string[];
+  /** Events read by the scan. */
   events: number;
+  /** Streams in the rebuilt read model. */
   streams: number;
   batches: number;
+  /** Events the live projector had applied that the scan had not seen, applied before the switch. */
+  caught_up: number;
   scan_ms: number;
-  apply_ms: number;
+  switch_ms: number;
   total_ms: number;
-  /** Events applied per second (apply phase only). */
+  /** Events applied per second (scan phase). */
   events_per_second: number;
 }
 
-/** Tables the rebuild owns besides read_*: the projector's bookkeeping, which must restart with them. */
-const BOOKKEEPING = ['projection_streams', 'processed_events'];
+export class RebuildBusyError extends Error {
+  constructor() {
+    super('another rebuild is running on this database (GET /ops/rebuilds shows it)');
+    this.name = 'RebuildBusyError';
+  }
+}
+
+/** Session advisory lock: one rebuild per database at a time; released by PostgreSQL if the process dies. */
+const REBUILD_LOCK = 727275;
+const REBUILD_PREFIX = 'read_rebuild_';
+/** A rebuild switches once this few streams are still behind the live projector (the rest go under the lock). */
+const SWITCH_WHEN_LAGGING = 200;
+const MAX_CATCH_UP_ROUNDS = 8;
+const SWITCH_ATTEMPTS = 6;
+
+const ident = (name: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`refusing unexpected identifier ${name}`);
+  return `"${name}"`;
+};
 
 /**
- * Rebuilds every read table from the event store (`npm run rebuild`): truncates all read_* tables plus the
- * projector's bookkeeping (never sent_emails or saga_log: they record side effects, which a replay must not
- * repeat), scans the whole store, and replays each stream in version order through the normal runner.
+ * Rebuilds the read model, or one projection family, without downtime (blue/green, DESIGN.md §5):
+ * 1. under a session advisory lock (one rebuild at a time), leftovers of a killed or failed rebuild are
+ *    dropped (schemas read_rebuild_*) and its ops_rebuilds row marked abandoned;
+ * 2. a new schema read_rebuild_<id> gets an empty copy of every read_model table (secondary indexes are created
+ *    after the load); its sessions' search_path is that schema alone, so nothing else can be written;
+ * 3. the event store is scanned by parallel segments, each applying its pages in order through the batch
+ *    engine as they come: memory holds at most `segments` pages, whatever the store's size;
+ * 4. catch-up: streams the live projector has applied further than the scan saw get their tails from the event
+ *    store, in rounds, then once more under LOCK projection_streams IN EXCLUSIVE MODE (live batches wait; reads
+ *    do not), and in that same transaction the rebuilt tables replace the live ones (ALTER TABLE … SET SCHEMA)
+ *    and the old ones are dropped. Live batches waiting on the lock resume on the new tables.
+ * Until the switch the shop answers from the old tables and the live projector keeps running. A failure or a
+ * kill before the commit leaves the live tables untouched. Side-effect tables (public: sent_emails, saga_log,
+ * sagas, timers, ops tables) are never touched.
  *
- * Safe to run while projectors are consuming: they lock the same stream rows, so a live event that lands after
- * the truncate finds its stream at version 0, repairs the gap from the event store, and the replay then skips
- * those versions as duplicates. Readers see a partial read model until it finishes.
+ * A family rebuild replays only its streams, capped per stream at the live position when it started (the live
+ * projection_streams is not replaced, so the family's tables must end exactly at it), and replaces only the
+ * family's tables.
  */
-export async function rebuildAll(opts: RebuildOptions): Promise<RebuildReport> {
+export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
   const log = opts.log ?? (() => {});
-  const batchSize = opts.batchSize ?? 500;
-  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const family = familyOf(opts.projection);
+  const projection = family?.name ?? 'all';
+  const batchSize = Math.max(1, opts.batchSize ?? 2000);
+  const segments = Math.max(1, opts.segments ?? 4);
   const started = Date.now();
 
-  const truncated = await truncateReadTables(opts.pool);
-  log(`truncated ${truncated.join(', ')}`);
+  const lock = await opts.pool.connect();
+  let broken: Error | undefined;
+  try {
+    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [REBUILD_LOCK]);
+    if (!rows[0]!.ok) throw new RebuildBusyError();
+    await cleanUpLeftovers(lock, log);
 
-  const streams = new Map<string, EventEnvelope[]>();
-  let events = 0;
-  await opts.eventStore.scanAll(
-    async (page) => {
-      for (const event of page) {
-        const list = streams.get(event.aggregate_id) ?? [];
-        list.push(event);
-        streams.set(event.aggregate_id, list);
-      }
-      events += page.length;
-    },
-    { segments: opts.segments ?? 4 },
-  );
-  const scanned = Date.now();
-  log(`scanned ${events} events in ${streams.size} streams (${scanned - started} ms)`);
+    const id = `${started.toString(36)}_${randomBytes(3).toString('hex')}`;
+    const schema = `${REBUILD_PREFIX}${id}`;
+    const total = await opts.estimateTotal?.().catch(() => undefined);
+    await lock.query(
+      `INSERT INTO public.ops_rebuilds (rebuild_id, projection, status, schema_name, events_total) VALUES ($1, $2, 'running', $3, $4)`,
+      [id, projection, schema, total ?? null],
+    );
+    log(`rebuild ${id} [${projection}] into schema ${schema}${total !== undefined ? `, about ${total} events in the store` : ''}`);
 
-  const runner = createProjectionRunner({ pool: opts.pool, eventStore: opts.eventStore, log });
-  const lanes = assignLanes(streams, concurrency).map((lane) => toBatches(lane, batchSize));
-  let done = 0;
-  await Promise.all(
-    lanes.map(async (batches) => {
-      for (const batch of batches) {
-        await runner.applyBatch(batch);
-        done += batch.length;
+    // synchronous_commit off: a batch's commit does not wait for its WAL flush. Safe here — a crash loses at most
+    // the copy, which a rebuild that did not switch throws away anyway; the switch itself commits synchronously.
+    const work = new pg.Pool({ ...connectionOf(opts.pool), max: segments + 2, options: `-c search_path=${schema} -c synchronous_commit=off` });
+    work.on('error', () => {});
+    const progress = startProgress({ pool: opts.pool, id, projection, total, log, everyMs: opts.progressEveryMs ?? 1000 });
+    try {
+      const tables = await readModelTables(lock);
+      const swap = family ? family.tables.filter((t) => tables.includes(t)) : tables;
+      const indexes = await createCopy(lock, schema, tables);
+      if (family) await snapshotPositions(lock, schema, family);
+
+      const applier = (opts.applier ?? defaultApplier)(work, opts.eventStore);
+      const types = family?.streams ? new Set<string>(family.streams) : undefined;
+      let batches = 0;
+      await opts.eventStore.scanAll(
+        async (page) => {
+          let events = types ? page.filter((e) => types.has(e.aggregate_type)) : page;
+          if (family && events.length > 0) events = await capAtStart(work, events);
+          for (let i = 0; i < events.length; i += batchSize) {
+            await applier.applyBatch(events.slice(i, i + batchSize));
+            batches++;
+          }
+          progress.add(page.length);
+          await opts.onBatch?.(progress.done());
+        },
+        { segments },
+      );
+      const scanMs = Date.now() - started;
+      log(`rebuild ${id}: scanned ${progress.done()} events in ${scanMs} ms; creating ${indexes.length} indexes`);
+      for (const sql of indexes) await lock.query(sql);
+      await lock.query(`ANALYZE ${swap.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')}`);
+
+      await progress.status('catching_up');
+      let caughtUp = 0;
+      for (let round = 1; round <= MAX_CATCH_UP_ROUNDS; round++) {
+        const behind = await lagging(opts.pool, schema, family);
+        if (behind.length === 0) break;
+        caughtUp += await applyTails(applier, opts.eventStore, behind, batchSize);
+        if (behind.length <= SWITCH_WHEN_LAGGING) break;
       }
-    }),
-  );
-  const finished = Date.now();
-  const applyMs = finished - scanned;
-  const report: RebuildReport = {
-    truncated,
-    events: done,
-    streams: streams.size,
-    batches: lanes.reduce((n, l) => n + l.length, 0),
-    scan_ms: scanned - started,
-    apply_ms: applyMs,
-    total_ms: finished - started,
-    events_per_second: Math.round((done / Math.max(applyMs, 1)) * 1000),
-  };
-  log(`applied ${done} events in ${report.batches} batches: ${report.events_per_second} events/s`);
-  return report;
+      progress.stop();
+
+      const switchStarted = Date.now();
+      caughtUp += await switchOver({ pool: opts.pool, schema, id, swap, family, applier, eventStore: opts.eventStore, batchSize, log });
+      const switchMs = Date.now() - switchStarted;
+      await lock.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
+      const streams = Number((await opts.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${READ_SCHEMA}.projection_streams`)).rows[0]!.n);
+
+      const report: RebuildReport = {
+        rebuild_id: id,
+        projection,
+        schema,
+        replaced: swap,
+        events: progress.done(),
+        streams,
+        batches,
+        caught_up: caughtUp,
+        scan_ms: scanMs,
+        switch_ms: switchMs,
+        total_ms: Date.now() - started,
+        events_per_second: Math.round((progress.done() / Math.max(scanMs, 1)) * 1000),
+      };
+      await opts.pool.query(
+        `UPDATE public.ops_rebuilds SET events_done = $2, events_per_second = $3, heartbeat_at = now(), finished_at = now() WHERE rebuild_id = $1`,
+        [id, report.events, report.events_per_second],
+      );
+      log(`rebuild ${id} [${projection}]: ${report.events} events at ${report.events_per_second} events/s, ${caughtUp} caught up, switched in ${switchMs} ms; replaced ${swap.join(', ')}`);
+      return report;
+    } catch (err) {
+      progress.stop();
+      const message = err instanceof Error ? err.message : String(err);
+      log(`rebuild ${id} failed, live tables untouched: ${message}`);
+      await opts.pool
+        .query(`UPDATE public.ops_rebuilds SET status = 'failed', error = $2, heartbeat_at = now(), finished_at = now() WHERE rebuild_id = $1`, [id, message.slice(0, 2000)])
+        .catch(() => {});
+      await work.end().catch(() => {});
+      await lock.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`).catch(() => {});
+      throw err;
+    } finally {
+      await work.end().catch(() => {});
+    }
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [REBUILD_LOCK]).catch((e: Error) => {
+      broken = e;
+    });
+    lock.release(broken);
+  }
 }
 
-async function truncateReadTables(pool: pg.Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ tablename: string }>(
-    `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'read\\_%' ORDER BY tablename`,
+/** `npm run rebuild` before blue/green: kept as the name tests and the bench call. */
+export const rebuildAll = rebuild;
+
+const connectionOf = (pool: pg.Pool): pg.PoolConfig => {
+  const { max: _max, options: _options, ...rest } = pool.options as pg.PoolConfig;
+  void _max;
+  void _options;
+  return rest;
+};
+
+/** A rebuild that died (killed, machine lost) left its schema and a `running` row: both go before a new one. */
+async function cleanUpLeftovers(db: Queryable, log: (line: string) => void): Promise<void> {
+  const { rows } = await db.query<{ rebuild_id: string }>(
+    `UPDATE public.ops_rebuilds SET status = 'abandoned', finished_at = now(), error = coalesce(error, 'the rebuild process stopped before it finished')
+      WHERE status IN ('running', 'catching_up') RETURNING rebuild_id`,
   );
-  const tables = [...rows.map((r) => r.tablename), ...BOOKKEEPING];
-  for (const t of tables) if (!/^[a-z_][a-z0-9_]*$/.test(t)) throw new Error(`refusing to truncate unexpected table name ${t}`);
-  await pool.query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')}`);
-  return tables;
+  const { rows: schemas } = await db.query<{ nspname: string }>(
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'read\\_rebuild\\_%' OR nspname LIKE 'read\\_old\\_%'`,
+  );
+  for (const s of schemas) await db.query(`DROP SCHEMA IF EXISTS ${ident(s.nspname)} CASCADE`);
+  if (rows.length > 0 || schemas.length > 0) {
+    log(`cleaned up after an unfinished rebuild: ${[...rows.map((r) => `rebuild ${r.rebuild_id} abandoned`), ...schemas.map((s) => `schema ${s.nspname} dropped`)].join(', ')}`);
+  }
+}
+
+async function readModelTables(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [READ_SCHEMA]);
+  if (rows.length === 0) throw new Error(`schema ${READ_SCHEMA} has no tables: run the migrations first`);
+  return rows.map((r) => r.tablename);
 }
 
 /**
- * Pure: streams spread over lanes, largest first onto the least loaded lane. A stream never spans lanes, so each
- * lane replays its streams strictly in order and lanes never wait for each other's stream locks.
+ * An empty copy of every read_model table in `schema`: columns, defaults, generated columns, checks and the
+ * primary / unique constraints (the upserts need them) now, under their live names; the other indexes are
+ * returned as statements to run after the load (building an index once is cheaper than maintaining it).
  */
-export function assignLanes(streams: ReadonlyMap<string, EventEnvelope[]>, lanes: number): EventEnvelope[][][] {
-  const result = Array.from({ length: lanes }, () => ({ load: 0, streams: [] as EventEnvelope[][] }));
-  const bySize = [...streams.entries()].sort(([a, x], [b, y]) => y.length - x.length || (a < b ? -1 : 1));
-  for (const [, events] of bySize) {
-    const lane = result.reduce((min, l) => (l.load < min.load ? l : min), result[0]!);
-    lane.streams.push([...events].sort((a, b) => a.version - b.version));
-    lane.load += events.length;
+async function createCopy(db: Queryable, schema: string, tables: string[]): Promise<string[]> {
+  await db.query(`CREATE SCHEMA ${ident(schema)}`);
+  for (const t of tables) {
+    await db.query(
+      `CREATE TABLE ${ident(schema)}.${ident(t)} (LIKE ${READ_SCHEMA}.${ident(t)} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING STORAGE)`,
+    );
   }
-  return result.map((l) => l.streams).filter((l) => l.length > 0);
+  const { rows: constraints } = await db.query<{ tablename: string; conname: string; def: string; index: string }>(
+    `SELECT c.conrelid::regclass::text AS tablename, c.conname, pg_get_constraintdef(c.oid) AS def, c.conindid::regclass::text AS index
+       FROM pg_constraint c WHERE c.connamespace = $1::regnamespace AND c.contype IN ('p', 'u', 'x')`,
+    [READ_SCHEMA],
+  );
+  for (const c of constraints) {
+    const table = c.tablename.replace(/^.*\./, '').replace(/"/g, '');
+    await db.query(`ALTER TABLE ${ident(schema)}.${ident(table)} ADD CONSTRAINT ${ident(c.conname)} ${c.def}`);
+  }
+  const owned = new Set(constraints.map((c) => c.index.replace(/^.*\./, '').replace(/"/g, '')));
+  const { rows: indexes } = await db.query<{ indexname: string; indexdef: string }>(
+    'SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname',
+    [READ_SCHEMA],
+  );
+  const live = new RegExp(`\\sON (ONLY )?${READ_SCHEMA}\\.`);
+  return indexes
+    .filter((i) => !owned.has(i.indexname))
+    .map((i) => {
+      if (!live.test(i.indexdef)) throw new Error(`cannot copy index ${i.indexname}: ${i.indexdef}`);
+      return i.indexdef.replace(live, ` ON ${ident(schema)}.`);
+    });
 }
 
-/** Pure: a lane's streams packed into batches of at most `size` events; a long stream continues in the next batch. */
-export function toBatches(streams: readonly EventEnvelope[][], size: number): EventEnvelope[][] {
-  const batches: EventEnvelope[][] = [];
-  let current: EventEnvelope[] = [];
-  for (const events of streams) {
-    for (const event of events) {
-      current.push(event);
-      if (current.length >= size) {
-        batches.push(current);
-        current = [];
-      }
+/** Family rebuilds stop every stream where the live projector was when they started (see rebuild()). */
+async function snapshotPositions(db: Queryable, schema: string, family: ProjectionFamily): Promise<void> {
+  await db.query(`CREATE TABLE ${ident(schema)}._rebuild_start (aggregate_id text PRIMARY KEY, version integer NOT NULL)`);
+  await db.query(
+    `INSERT INTO ${ident(schema)}._rebuild_start SELECT aggregate_id, version FROM ${READ_SCHEMA}.projection_streams
+      WHERE $1::text[] IS NULL OR aggregate_type = ANY($1::text[])`,
+    [family.streams ? [...family.streams] : null],
+  );
+}
+
+async function capAtStart(db: Queryable, events: EventEnvelope[]): Promise<EventEnvelope[]> {
+  const ids = [...new Set(events.map((e) => e.aggregate_id))];
+  const { rows } = await db.query<{ aggregate_id: string; version: number }>('SELECT aggregate_id, version FROM _rebuild_start WHERE aggregate_id = ANY($1)', [ids]);
+  const cap = new Map(rows.map((r) => [r.aggregate_id, r.version]));
+  return events.filter((e) => e.version <= (cap.get(e.aggregate_id) ?? 0));
+}
+
+interface Lag {
+  aggregate_id: string;
+  mine: number;
+  live: number;
+}
+
+/** Streams the live projector has applied further than the copy. */
+async function lagging(db: Queryable, schema: string, family: ProjectionFamily | undefined): Promise<Lag[]> {
+  const { rows } = await db.query<Lag>(
+    `SELECT l.aggregate_id, coalesce(r.version, 0) AS mine, l.version AS live
+       FROM ${READ_SCHEMA}.projection_streams l LEFT JOIN ${ident(schema)}.projection_streams r USING (aggregate_id)
+      WHERE l.version > coalesce(r.version, 0) AND ($1::text[] IS NULL OR l.aggregate_type = ANY($1::text[]))
+      ORDER BY l.aggregate_id`,
+    [family?.streams ? [...family.streams] : null],
+  );
+  return rows;
+}
+
+/** Reads each lagging stream's missing versions (up to the live one) and applies them; returns how many. */
+async function applyTails(applier: BatchApplier, store: Pick<EventStore, 'readStream'>, behind: Lag[], batchSize: number): Promise<number> {
+  let applied = 0;
+  const READS_AT_ONCE = 16;
+  let pending: EventEnvelope[] = [];
+  for (let i = 0; i < behind.length; i += READS_AT_ONCE) {
+    const tails = await Promise.all(
+      behind.slice(i, i + READS_AT_ONCE).map(async (s) => (await store.readStream(s.aggregate_id, { afterVersion: s.mine, toVersion: s.live })).filter((e) => e.version > s.mine && e.version <= s.live)),
+    );
+    pending.push(...tails.flat());
+    if (pending.length >= batchSize) {
+      await applier.applyBatch(pending);
+      applied += pending.length;
+      pending = [];
     }
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  if (pending.length > 0) {
+    await applier.applyBatch(pending);
+    applied += pending.length;
+  }
+  return applied;
+}
+
+/**
+ * The switch, in one transaction: live batches blocked (EXCLUSIVE on projection_streams, which every batch
+ * locks first; readers are not blocked), the last tails applied, the live tables moved out and dropped, the
+ * rebuilt ones moved in under the same names. A deadlock or lock timeout (a reader or a batch in the way)
+ * rolls it back and it is tried again; the live tables are as they were until the commit.
+ */
+async function switchOver(args: {
+  pool: pg.Pool;
+  schema: string;
+  id: string;
+  swap: string[];
+  family: ProjectionFamily | undefined;
+  applier: BatchApplier;
+  eventStore: Pick<EventStore, 'readStream'>;
+  batchSize: number;
+  log: (line: string) => void;
+}): Promise<number> {
+  const old = `read_old_${args.id}`;
+  for (let attempt = 1; ; attempt++) {
+    const client = await args.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL lock_timeout = '5s'");
+      await client.query(`LOCK TABLE ${READ_SCHEMA}.projection_streams IN EXCLUSIVE MODE`);
+      const behind = await lagging(client, args.schema, args.family);
+      const caught = behind.length > 0 ? await applyTails(args.applier, args.eventStore, behind, args.batchSize) : 0;
+      await lockForSwitch(client, args.swap);
+      await client.query(`CREATE SCHEMA ${ident(old)}`);
+      for (const t of args.swap) {
+        await client.query(`ALTER TABLE ${READ_SCHEMA}.${ident(t)} SET SCHEMA ${ident(old)}`);
+        await client.query(`ALTER TABLE ${ident(args.schema)}.${ident(t)} SET SCHEMA ${READ_SCHEMA}`);
+      }
+      await client.query(`DROP SCHEMA ${ident(old)} CASCADE`);
+      await client.query(`UPDATE public.ops_rebuilds SET status = 'switched', heartbeat_at = now() WHERE rebuild_id = $1`, [args.id]);
+      await client.query('COMMIT');
+      args.log(`rebuild ${args.id}: switched (${caught} events applied under the lock)`);
+      return caught;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      const code = (err as { code?: string }).code;
+      if ((code !== '40P01' && code !== '55P03') || attempt >= SWITCH_ATTEMPTS) throw err;
+      args.log(`rebuild ${args.id}: switch attempt ${attempt} gave way (${(err as Error).message}); trying again`);
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/**
+ * ACCESS EXCLUSIVE on every live table to be replaced, all at once, before any of them is moved. A reader's query
+ * may hold one of them while it waits for another (a join): if the switch then waited, the two would deadlock
+ * and PostgreSQL could pick the reader as the victim — an error in the shop. So the switch never waits long:
+ * it tries with a lock_timeout well below deadlock_timeout (1 s), and on a timeout rolls back to the savepoint
+ * (readers go on) and tries again a moment later, still holding the projection_streams lock.
+ */
+async function lockForSwitch(client: pg.PoolClient, tables: string[]): Promise<void> {
+  const list = tables.map((t) => `${READ_SCHEMA}.${ident(t)}`).join(', ');
+  for (let attempt = 1; ; attempt++) {
+    await client.query('SAVEPOINT switch_locks');
+    try {
+      await client.query("SET LOCAL lock_timeout = '100ms'");
+      await client.query(`LOCK TABLE ${list} IN ACCESS EXCLUSIVE MODE`);
+      await client.query("SET LOCAL lock_timeout = '5s'");
+      return;
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT switch_locks');
+      if ((err as { code?: string }).code !== '55P03' || attempt >= 40) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 60));
+    }
+  }
+}
+
+export interface ProgressFigures {
+  done: number;
+  total?: number | undefined;
+  elapsedMs: number;
+}
+
+/** Pure: rate (events/s), percentage and seconds left; the total is an estimate, so never below done. */
+export function progressOf(p: ProgressFigures): { rate: number; percent: number | undefined; eta_seconds: number | undefined } {
+  const rate = p.elapsedMs > 0 ? Math.round((p.done / p.elapsedMs) * 1000) : 0;
+  if (p.total === undefined) return { rate, percent: undefined, eta_seconds: undefined };
+  const total = Math.max(p.total, p.done);
+  const percent = total === 0 ? 100 : Math.floor((p.done / total) * 100);
+  const eta = rate > 0 ? Math.ceil((total - p.done) / rate) : undefined;
+  return { rate, percent, eta_seconds: eta };
+}
+
+/** Pure: the command line's progress line. */
+export function progressLine(id: string, projection: string, p: ProgressFigures): string {
+  const { rate, percent, eta_seconds } = progressOf(p);
+  const of = p.total === undefined ? '' : ` / ~${Math.max(p.total, p.done)} (${percent}%)`;
+  const eta = eta_seconds === undefined ? '' : `, ETA ${eta_seconds} s`;
+  return `rebuild ${id} [${projection}]: ${p.done}${of} events, ${rate} events/s${eta}`;
+}
+
+function startProgress(args: { pool: pg.Pool; id: string; projection: string; total: number | undefined; log: (line: string) => void; everyMs: number }) {
+  const started = Date.now();
+  let done = 0;
+  let writing: Promise<unknown> = Promise.resolve();
+  const figures = (): ProgressFigures => ({ done, total: args.total, elapsedMs: Date.now() - started });
+  const write = () => {
+    const f = figures();
+    args.log(progressLine(args.id, args.projection, f));
+    writing = args.pool
+      .query(`UPDATE public.ops_rebuilds SET events_done = $2, events_per_second = $3, heartbeat_at = now() WHERE rebuild_id = $1`, [args.id, f.done, progressOf(f).rate])
+      .catch(() => {});
+  };
+  const timer = setInterval(write, args.everyMs);
+  timer.unref();
+  return {
+    add: (n: number) => void (done += n),
+    done: () => done,
+    status: async (status: string) => {
+      await writing;
+      await args.pool.query(`UPDATE public.ops_rebuilds SET status = $2, events_done = $3, heartbeat_at = now() WHERE rebuild_id = $1`, [args.id, status, done]);
+    },
+    stop: () => clearInterval(timer),
+  };
 }

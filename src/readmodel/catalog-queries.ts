@@ -45,7 +45,7 @@ interface ProductRow {
   cursor_at: string;
 }
 
-// Stock and category name are joined, not copied (see init.sql, read_products).
+// Stock and category name are joined, not copied (see migrations/001_baseline.sql, read_products).
 const SELECT_PRODUCT = `
   SELECT p.product_id, p.name, p.description, p.price, p.category_id, c.name AS category_name,
          COALESCE(i.total_quantity, 0) AS total_quantity, COALESCE(i.reserved_quantity, 0) AS reserved_quantity,

@@ -3,7 +3,7 @@ import { pageLimit } from './paging.ts';
 import { iso, num } from './rows.ts';
 
 /**
- * 003's marketing read side. Revenue is net sales of paid orders (see init.sql, read_daily_sales), so
+ * 003's marketing read side. Revenue is net sales of paid orders (see migrations/001_baseline.sql, read_daily_sales), so
  * total_revenue here always equals orderStatistics().total_revenue.
  */
 export interface MarketingOverview {

@@ -8,6 +8,7 @@ import { getInventory, listInventory } from './inventory-queries.ts';
 import { marketingCustomers, marketingDaily, marketingOverview, marketingProducts } from './marketing-queries.ts';
 import type { ListOrdersOptions } from './order-queries.ts';
 import { getOrder, listOrders, orderStatistics } from './order-queries.ts';
+import { listRebuilds } from './ops-queries.ts';
 import type { ListSagasOptions } from './saga-queries.ts';
 import { getSaga, listSagas } from './saga-queries.ts';
 import type { WaitForVersionOptions } from './wait.ts';
@@ -20,6 +21,7 @@ export type { InventoryView } from './inventory-queries.ts';
 export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from './marketing-queries.ts';
 export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from './order-queries.ts';
 export type { ListSagasOptions, SagaStepView, SagaView } from './saga-queries.ts';
+export type { RebuildView } from './ops-queries.ts';
 export type { Page } from './paging.ts';
 export type { WaitForVersionOptions } from './wait.ts';
 export { ORDER_STATUSES, isOrderStatus } from './order-queries.ts';
@@ -58,6 +60,7 @@ export function createReadQueries(opts: ReadQueriesOptions) {
     marketingDaily: (o?: { days?: number }) => marketingDaily(db, o),
     listSagas: (o?: ListSagasOptions) => listSagas(db, o),
     getSaga: (sagaId: string) => getSaga(db, sagaId),
+    listRebuilds: (o?: { limit?: number }) => listRebuilds(db, o),
     waitForVersion: (o: WaitForVersionOptions) => waitForVersion(opts.waitPool ?? db, o),
   };
 }

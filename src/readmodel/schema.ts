@@ -1,40 +1,85 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 
-const INIT_SQL = fileURLToPath(new URL('../../init.sql', import.meta.url));
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** The schema of the projection family's tables (migration 002); a rebuild switches a new copy in under this name. */
+export const READ_SCHEMA = 'read_model';
+/** What every session of the shop resolves unqualified table names with. */
+export const SEARCH_PATH = `${READ_SCHEMA}, public`;
+/** node-pg-migrate's history table (public.schema_migrations). */
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+export interface MigrateResult {
+  /** Migrations applied now, in order (empty: the database was up to date). */
+  applied: string[];
+  /** The database had the shop's tables but no migration history (created by init.sql): 001 adopted it. */
+  baseline: boolean;
+}
 
 /**
- * Applies an idempotent SQL file (IF NOT EXISTS / CREATE OR REPLACE) under one advisory lock, so processes
- * starting together never run DDL concurrently (concurrent CREATE … IF NOT EXISTS can still collide).
- * `CREATE INDEX IF NOT EXISTS` takes a SHARE lock on its table even when the index exists, so a process
- * starting while projectors write can deadlock with a projector batch: the DDL runs in one transaction with a
- * lock timeout and is retried, instead of the process dying at start.
+ * Applies the pending numbered migrations (migrations/NNN_*.sql, node-pg-migrate), each recorded in
+ * public.schema_migrations, all in one transaction. node-pg-migrate holds an advisory lock for the run (mode
+ * `wait`), so processes starting together queue: the first migrates, the others find nothing to do. A database
+ * made by the old init.sql has tables but no history: 001 is idempotent (IF NOT EXISTS, columns added only where
+ * missing), so it runs as a no-op on it, is recorded, and the later migrations go on from there; no data moves
+ * except what a migration says.
+ *
+ * Runs on a client of its own (not one of the pool's), so the pool's sessions start after the migration with
+ * the database's search_path (002 sets it).
  */
-export async function applySqlFile(pool: pg.Pool, file: string, opts: { attempts?: number } = {}): Promise<void> {
-  const sql = await readFile(file, 'utf8');
-  const attempts = opts.attempts ?? 8;
-  for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    try {
-      await client.query('SELECT pg_advisory_lock(727274)');
-      await client.query('BEGIN');
-      await client.query("SET LOCAL lock_timeout = '2s'");
-      await client.query(sql);
-      await client.query('COMMIT');
-      return;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      const code = (err as { code?: string }).code;
-      // 40P01 deadlock, 55P03 lock timeout: the schema is fine, a writer was in the way.
-      if ((code !== '40P01' && code !== '55P03') || attempt >= attempts) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 200));
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(727274)').catch(() => {});
-      client.release();
-    }
+export async function migrate(pool: pg.Pool, opts: { log?: (line: string) => void } = {}): Promise<MigrateResult> {
+  const log = opts.log ?? (() => {});
+  const { max: _max, ...connection } = pool.options as pg.PoolConfig;
+  void _max;
+  const client = new pg.Client({ ...connection, options: '-c search_path=public' } as pg.ClientConfig);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ history: boolean; tables: boolean }>(
+      `SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS history,
+              (to_regclass('public.sent_emails') IS NOT NULL OR to_regclass('public.read_orders') IS NOT NULL) AS tables`,
+    );
+    const baseline = !rows[0]!.history && rows[0]!.tables;
+    if (baseline) log('schema without migration history (created by init.sql): adopting it as 001_baseline');
+    const ran = await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: MIGRATIONS_TABLE,
+      migrationsSchema: 'public',
+      schema: 'public',
+      checkOrder: true,
+      advisoryLockMode: 'wait',
+      singleTransaction: true,
+      logger: { debug: () => {}, info: () => {}, warn: (m: string) => log(m), error: (m: string) => log(m) },
+    });
+    const applied = ran.map((m) => m.name);
+    if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
+    return { applied, baseline };
+  } finally {
+    await client.end();
   }
 }
 
-/** init.sql: docker compose runs it through the postgres image's entrypoint; every process applies it at start. */
-export const applySchema = (pool: pg.Pool): Promise<void> => applySqlFile(pool, INIT_SQL);
+/** Every process migrates at start (src/infra.ts connectReadDb); tests call this on their own databases. */
+export const applySchema = async (pool: pg.Pool): Promise<void> => {
+  await migrate(pool);
+};
+
+/**
+ * Applies an idempotent SQL file under one advisory lock. Only tests use it now (the worker's timer tables in a
+ * schema of their own, src/worker/schema.ts); the processes' schema comes from the migrations.
+ */
+export async function applySqlFile(pool: pg.Pool, file: string): Promise<void> {
+  const sql = await readFile(file, 'utf8');
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(727274)');
+    await client.query(sql);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(727274)').catch(() => {});
+    client.release();
+  }
+}

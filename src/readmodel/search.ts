@@ -1,6 +1,6 @@
 /**
  * Product search terms. Whitespace (including the ideographic space U+3000 that Japanese input methods type)
- * separates terms, and every term must match. Terms are NFKC-normalised like the indexed columns (init.sql:
+ * separates terms, and every term must match. Terms are NFKC-normalised like the indexed columns (migrations/001_baseline.sql:
  * read_products.search / search_text), so ＴＳＨＩＲＴ, ｼｬﾂ and 100％ find what their normalised forms find.
  * At most 8 terms of at most 100 characters: a query is a few words, not a document.
  */

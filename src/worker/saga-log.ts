@@ -1,5 +1,5 @@
 /**
- * Writes the saga log (003): `sagas`, one row per saga, and `saga_log`, one row per step (init.sql). Every
+ * Writes the saga log (003): `sagas`, one row per saga, and `saga_log`, one row per step (migrations/001_baseline.sql). Every
  * write is idempotent and commutative enough for at-least-once, out-of-order delivery:
  *  - a step seen again merges into its row: its event ids are added once, the detail keeps the keys it had
  *    (the first record of a step stands) and gains new ones, its time is the earliest;

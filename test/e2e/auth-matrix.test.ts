@@ -97,6 +97,7 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /favicon.svg': { access: 'public', make: async () => ({ path: '/favicon.svg', ok: [200] }) },
   'GET /live': { access: 'user', make: async () => ({ path: '/live', ok: [200], sse: true }) },
   'GET /ops/dlq': { access: 'admin', make: async () => ({ path: '/ops/dlq', ok: [200] }) },
+  'GET /ops/rebuilds': { access: 'admin', make: async () => ({ path: '/ops/rebuilds', ok: [200] }) },
   // An id that names no record: the admin gets past the guard to an honest 404.
   'POST /ops/dlq/:id/replay': { access: 'admin', make: async () => ({ path: '/ops/dlq/0:999999999/replay', body: {}, ok: [404] }) },
   'GET /ops/parked': { access: 'admin', make: async () => ({ path: '/ops/parked', ok: [200] }) },

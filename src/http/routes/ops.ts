@@ -61,6 +61,12 @@ export function opsRoutes(deps: HttpDeps) {
       return c.json({ aggregate_id: id, unparked: true, ...done });
     })
     .get('/ops/links', (c) => c.json(deps.ops.links))
+    // Read-model rebuilds (`npm run rebuild`): progress of a running one (events done / total, rate, ETA), and the last ones.
+    .get('/ops/rebuilds', async (c) => {
+      requireAdmin(c);
+      const limit = intQuery(c, 'limit', { min: 1, max: 100 });
+      return c.json(await q.listRebuilds(limit ? { limit } : {}));
+    })
     .get('/sagas', async (c) => {
       requireAdmin(c);
       const filters = { orderId: strQuery(c, 'order_id'), sagaId: strQuery(c, 'saga_id'), status: strQuery(c, 'status', 50), type: strQuery(c, 'type', 50), cursor: strQuery(c, 'cursor', 500) };

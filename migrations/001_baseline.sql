@@ -1,5 +1,8 @@
--- EC Shop read side (PostgreSQL). Every statement is idempotent: docker compose runs this file once through
--- the postgres image, and every process applies it again at startup (src/readmodel/schema.ts).
+-- Up Migration
+-- 001, the baseline: the schema as it was before migrations (init.sql + src/worker/schema.sql), verbatim and
+-- idempotent, so a database created by init.sql (no migration history) runs it as a no-op and is adopted.
+-- Never edit an applied migration: add the next number (README, "Schema migrations").
+
 
 -- Mail the notifier has sent: one row per (event, kind) makes "exactly once" checkable and enforceable.
 CREATE TABLE IF NOT EXISTS sent_emails (
@@ -45,35 +48,6 @@ CREATE INDEX IF NOT EXISTS sagas_recent ON sagas (started_at DESC, saga_id DESC)
 CREATE INDEX IF NOT EXISTS sagas_order ON sagas (order_id);
 CREATE INDEX IF NOT EXISTS sagas_status ON sagas (status, started_at DESC, saga_id DESC);
 
--- Operations (not read_*: a rebuild never truncates them). A stream whose event fails to project for a reason
--- that is not transient is parked (src/projections/parking.ts): the stream, its error and every event of it
--- that arrived since are kept here, other streams go on, and POST /ops/parked/{aggregate_id}/retry applies
--- the held-back events after a fix and unparks the stream in one transaction.
-CREATE TABLE IF NOT EXISTS parked_streams (
-  aggregate_id text        PRIMARY KEY,
-  error        text        NOT NULL,
-  -- The event the error was met at (the stream's first unapplied version).
-  event_id     text,
-  event_type   text,
-  version      integer,
-  attempts     integer     NOT NULL DEFAULT 1,
-  parked_at    timestamptz NOT NULL DEFAULT now(),
-  updated_at   timestamptz NOT NULL DEFAULT now()
-);
--- What was done with each record of the dead-letter topic (Kafka cannot delete one): id = <partition>:<offset>.
-CREATE TABLE IF NOT EXISTS dead_letter_resolutions (
-  id     text        PRIMARY KEY,
-  action text        NOT NULL, -- replayed | discarded
-  at     timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS parked_events (
-  aggregate_id text        NOT NULL,
-  version      integer     NOT NULL,
-  event        jsonb       NOT NULL,
-  held_at      timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (aggregate_id, version)
-);
-
 -- ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
 -- Read models built by the projector (src/projections). Conventions every table below follows:
 --  * Every column is a function of the events alone (timestamps come from event data or created_at, never
@@ -109,8 +83,6 @@ CREATE TABLE IF NOT EXISTS processed_events (
   processed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (event_id, projection)
 );
--- Pruning by age (src/projections/pruning.ts).
-CREATE INDEX IF NOT EXISTS processed_events_age ON processed_events (processed_at);
 
 CREATE TABLE IF NOT EXISTS read_users (
   user_id       text        PRIMARY KEY,
@@ -177,7 +149,7 @@ CREATE TABLE IF NOT EXISTS read_carts (
   cart_id    text        NOT NULL,
   -- [{product_id, name, price, quantity, subtotal}] in the order the products were first added.
   items      jsonb       NOT NULL DEFAULT '[]'::jsonb,
-  total      bigint      NOT NULL DEFAULT 0, -- 99 × three 10,000,000-yen products is over 2^31
+  total      integer     NOT NULL DEFAULT 0,
   updated_at timestamptz NOT NULL,
   version    integer     NOT NULL
 );
@@ -188,7 +160,7 @@ CREATE TABLE IF NOT EXISTS read_orders (
   user_email         text        NOT NULL,
   -- [{product_id, name, price, quantity, subtotal}]
   items              jsonb       NOT NULL,
-  total              bigint      NOT NULL,
+  total              integer     NOT NULL,
   -- pending → paid → shipped → delivered; cancelled; shipment_failed
   status             text        NOT NULL,
   -- Why the order was cancelled or why its shipment failed.
@@ -205,7 +177,7 @@ CREATE TABLE IF NOT EXISTS read_orders (
   updated_at         timestamptz NOT NULL,
   version            integer     NOT NULL,
   -- OrderPaymentRefunded: a paid order cancelled before dispatch, or whose shipment failed, was refunded.
-  refunded_amount    bigint,
+  refunded_amount    integer,
   refunded_at        timestamptz
 );
 CREATE INDEX IF NOT EXISTS read_orders_user ON read_orders (user_id, placed_at DESC, order_id DESC);
@@ -290,7 +262,7 @@ BEGIN
   FOR c IN SELECT * FROM (VALUES
       ('saga_log', 'order_id', 'text'),
       ('saga_log', 'event_ids', 'text[] NOT NULL DEFAULT ''{}'''),
-      ('read_orders', 'refunded_amount', 'bigint'),
+      ('read_orders', 'refunded_amount', 'integer'),
       ('read_orders', 'refunded_at', 'timestamptz'),
       ('read_shipments', 'carrier', 'text'),
       ('read_shipments', 'carrier_reference', 'text'),
@@ -306,17 +278,57 @@ BEGIN
   END LOOP;
 END $$;
 
--- Money columns that were integer before totals could pass 2^31 yen (a cart of 99 × three 10,000,000-yen
--- products): widened once, only where still integer (the ALTER rewrites the table, so not on every start).
-DO $$
-DECLARE
-  c record;
-BEGIN
-  FOR c IN SELECT * FROM (VALUES ('read_carts', 'total'), ('read_orders', 'total'), ('read_orders', 'refunded_amount')) AS t(tab, col)
-  LOOP
-    IF EXISTS (SELECT 1 FROM information_schema.columns
-                WHERE table_schema = current_schema() AND table_name = c.tab AND column_name = c.col AND data_type = 'integer') THEN
-      EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE bigint', c.tab, c.col);
-    END IF;
-  END LOOP;
-END $$;
+-- ── src/worker/schema.sql as of the baseline ──
+-- The worker's durable timers (src/worker/expiry.ts). Idempotent, like init.sql, which it is meant to join.
+--
+-- order_deadlines is a timer index only, never a source of truth: a row means "ask the event store about this
+-- order at expires_at". The expiry command decides from the order's stream, so a stale, early or duplicate row
+-- costs one no-op command. Rows are not derived from events alone (attempts, next_attempt_at), which is why
+-- the table is not named read_* and a read-model rebuild leaves it alone.
+CREATE TABLE IF NOT EXISTS order_deadlines (
+  order_id        text        PRIMARY KEY,
+  expires_at      timestamptz NOT NULL,
+  -- Failed expiry attempts so far; the retry backoff and the "stuck timer" alert are driven by it.
+  attempts        int         NOT NULL DEFAULT 0,
+  -- NULL until an attempt failed; a due row is skipped until then.
+  next_attempt_at timestamptz,
+  -- The last failure, so an operator can see why a timer is stuck without digging through logs.
+  last_error      text,
+  created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX IF NOT EXISTS order_deadlines_expires_at ON order_deadlines (expires_at);
+
+-- The fulfilment saga's durable timers (src/worker/fulfilment.ts), one row per order whose saga waits for
+-- something: `request` — hand the shipment to the carrier (armed by OrderPaid, due at once); `answer` — ask
+-- the carrier for its answer (due when the carrier said it would have one). Like order_deadlines a row only
+-- means "look at this order then": every step decides from the event store, so a stale or duplicate row costs
+-- a no-op. A restart resumes from here; several workers share the rows through FOR UPDATE SKIP LOCKED.
+CREATE TABLE IF NOT EXISTS shipment_timers (
+  order_id          text        PRIMARY KEY,
+  action            text        NOT NULL CHECK (action IN ('request', 'answer')),
+  due_at            timestamptz NOT NULL,
+  -- The carrier's booking, once made (action 'answer').
+  carrier           text,
+  carrier_reference text,
+  attempts          int         NOT NULL DEFAULT 0,
+  next_attempt_at   timestamptz,
+  last_error        text,
+  created_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS shipment_timers_due ON shipment_timers (due_at);
+
+-- The simulated carrier's own books (src/worker/carrier.ts): what a real carrier keeps on its side. It decides
+-- a parcel's fate when it accepts it (SHIPMENT_FAILURE_RATE) and answers it after SHIPMENT_DELAY_MS, the
+-- same answer however often it is asked, whichever worker asks.
+CREATE TABLE IF NOT EXISTS simulated_carrier_parcels (
+  shipment_id     text        PRIMARY KEY,
+  reference       text        NOT NULL UNIQUE,
+  order_id        text        NOT NULL,
+  outcome         text        NOT NULL CHECK (outcome IN ('dispatched', 'failed')),
+  tracking_number text        NOT NULL,
+  failure_reason  text,
+  booked_at       timestamptz NOT NULL,
+  answer_at       timestamptz NOT NULL,
+  cancelled_at    timestamptz
+);
