@@ -43,7 +43,7 @@ function children(): Record<string, number> {
   const found: Record<string, number> = {};
   for (const pid of childrenOf(supervisor() ?? -1)) {
     const argv = commandLine(pid).join(' ');
-    const kind = /cmd\/(broker|api|projector|notifier|worker)\.ts/.exec(argv)?.[1] ?? (/bin\/postgres /.test(argv) ? 'postgres' : /java /.test(argv) ? 'dynamodb' : /maildev/.test(argv) ? 'maildev' : undefined);
+    const kind = /cmd\/(api|projector|notifier|worker)\.ts/.exec(argv)?.[1] ?? (/kafka-dev-broker\.ts/.test(argv) ? 'broker' : /bin\/postgres /.test(argv) ? 'postgres' : /java /.test(argv) ? 'dynamodb' : /maildev/.test(argv) ? 'maildev' : undefined);
     if (kind && processStatus(pid)?.state !== 'Z') found[kind] = pid;
   }
   return found;
