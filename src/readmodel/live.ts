@@ -41,6 +41,8 @@ export interface LiveHubOptions {
 
 export interface LiveHub {
   subscribe(listener: LiveListener): () => void;
+  /** Resolves once the LISTEN connection is active (at once if it is), so a change after it is not missed. */
+  listening(): Promise<void>;
   /** Listeners currently subscribed (for metrics and tests). */
   size(): number;
   close(): Promise<void>;
@@ -191,6 +193,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         listeners.delete(listener);
       };
     },
+    listening: () => starting ?? (client ? Promise.resolve() : start()),
     size: () => listeners.size,
     async close() {
       closed = true;

@@ -82,6 +82,8 @@ export function liveRoutes(opts: LiveOptions | undefined) {
       const heartbeat = setInterval(() => send(': ping\n\n'), heartbeatMs);
       const expiry = expiresAt === undefined ? undefined : setTimeout(finish, Math.max(0, expiresAt - Date.now()));
       stream.onAbort(finish);
+      // `ready` promises that later changes arrive: wait (bounded) for the hub's LISTEN to be active.
+      await Promise.race([opts.hub.listening(), new Promise((r) => setTimeout(r, 2000).unref())]);
       send({ event: 'ready', data: JSON.stringify({ user_id: user.user_id, role: user.role, heartbeat_ms: heartbeatMs } satisfies LiveReady) });
       try {
         await done;
