@@ -31,7 +31,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 # tsconfig.json: tsx compiles with the same settings as in `make dev` (e.g. verbatimModuleSyntax).
 COPY package.json tsconfig.json ./
-# The schema: numbered migrations the processes apply at start (src/readmodel/schema.ts).
+# The schema: numbered migrations the processes apply at start (src/platform/readmodel/schema.ts).
 COPY migrations ./migrations
 COPY cmd ./cmd
 COPY src ./src

@@ -1,7 +1,7 @@
 // The api process: HTTP commands and queries, and the SPA. All wiring is in src/http/build.ts.
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/platform/shared/config.ts';
 import { buildApi } from '../src/http/build.ts';
-import { createLogger } from '../src/shared/log.ts';
+import { createLogger } from '../src/platform/shared/log.ts';
 
 const log = createLogger('api');
 const api = await buildApi(loadConfig(), log);

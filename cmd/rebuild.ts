@@ -3,12 +3,12 @@
 // Safe on a running shop: it answers from the old tables until the switch, the projector keeps running.
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { loadConfig } from '../src/config.ts';
-import { createDynamoClient } from '../src/eventstore/index.ts';
+import { loadConfig } from '../src/platform/shared/config.ts';
+import { createDynamoClient } from '../src/platform/eventstore/index.ts';
 import { connectEventStore, connectReadDb } from '../src/infra.ts';
 import { FAMILY_NAMES, familyOf } from '../src/projections/families.ts';
 import { rebuild } from '../src/projections/rebuild.ts';
-import { createLogger } from '../src/shared/log.ts';
+import { createLogger } from '../src/platform/shared/log.ts';
 
 const log = createLogger('rebuild');
 const usage = `usage: npm run rebuild [-- --projection <${FAMILY_NAMES.join('|')}>] [--segments N] [--batch-size N]`;

@@ -117,7 +117,7 @@ CREATE TABLE IF NOT EXISTS read_products (
   deleted_at  timestamptz,
   version     integer     NOT NULL,
   -- Both search columns are NFKC-normalised (full-width ＡＢＣ/１００ and half-width ｶﾀｶﾅ match what people
-  -- type either way); queries normalise their terms the same way (src/readmodel/search.ts).
+  -- type either way); queries normalise their terms the same way (src/platform/readmodel/search.ts).
   -- Word search ('simple': no stemming, no stop words; fine for English words, romaji and numbers).
   search      tsvector GENERATED ALWAYS AS (
                 setweight(to_tsvector('simple', normalize(name, NFKC)), 'A')

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS public.parked_events (
   PRIMARY KEY (aggregate_id, version)
 );
 
--- Pruning by age (src/projections/pruning.ts).
+-- Pruning by age (src/platform/projections/pruning.ts).
 CREATE INDEX IF NOT EXISTS processed_events_age ON read_model.processed_events (processed_at);
 
 -- Money columns that were integer before totals could pass 2^31 yen (a cart of 99 × three 10,000,000-yen

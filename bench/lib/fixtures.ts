@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { cartDecider, cartStreamId, type CartState } from '../../src/carts/index.ts';
 import { productDecider, type ProductState } from '../../src/catalog/index.ts';
-import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/eventstore/index.ts';
+import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/platform/eventstore/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/inventory/index.ts';
-import type { Principal } from '../../src/app/principal.ts';
-import type { Publisher } from '../../src/messaging/publisher.ts';
-import type { DomainEvent } from '../../src/shared/decider.ts';
-import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
+import type { Principal } from '../../src/platform/shared/principal.ts';
+import type { Publisher } from '../../src/platform/messaging/publisher.ts';
+import type { DomainEvent } from '../../src/platform/shared/decider.ts';
+import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
 
 export const iso = (date = new Date()): string => date.toISOString();
 

@@ -12,9 +12,9 @@ import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../
 import { decideCheckout, orderDecider, type OrderState } from '../../src/orders/index.ts';
 import { rebuildAll } from '../../src/projections/rebuild.ts';
 import { createProjectionRunner } from '../../src/projections/runner.ts';
-import { applySchema } from '../../src/readmodel/schema.ts';
-import type { DomainEvent } from '../../src/shared/decider.ts';
-import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
+import { applySchema } from '../../src/platform/readmodel/schema.ts';
+import type { DomainEvent } from '../../src/platform/shared/decider.ts';
+import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import type { Bench } from './context.ts';
 import { customer, newProduct } from './fixtures.ts';
 import { ms, now, perSecond, rate, ratio, summarise } from './stats.ts';
@@ -22,7 +22,7 @@ import type { Row } from './table.ts';
 
 const EVENTS = 20_000;
 const WARM_UP_EVENTS = 1_000;
-/** About what the projector's pacer settles at (src/projections/pacer.ts): the engine's cost per batch is fixed. */
+/** About what the projector's pacer settles at (src/platform/projections/pacer.ts): the engine's cost per batch is fixed. */
 const BATCH = 1_000;
 const PRODUCTS = 200;
 const CUSTOMERS = 1_000;

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createStreams } from '../../src/app/streams.ts';
 import { createInventoryHandlers } from '../../src/app/inventory.ts';
-import { createDynamoEventStore, ensureTables, type EventStore } from '../../src/eventstore/index.ts';
+import { createDynamoEventStore, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryCommand } from '../../src/inventory/index.ts';
 import type { Bench } from './context.ts';
 import { appendPacked, iso, newProduct, toWrite } from './fixtures.ts';

@@ -1,5 +1,5 @@
-import type { EventStore } from '../eventstore/types.ts';
-import type { Logger } from '../shared/log.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
+import type { Logger } from '../platform/shared/log.ts';
 import { createCartHandlers } from './carts.ts';
 import { createCatalogHandlers } from './catalog.ts';
 import type { AppContext } from './context.ts';

@@ -7,8 +7,8 @@ import {
   type CategoryState,
 } from '../catalog/index.ts';
 import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
-import { AppError, conflict, notFound } from '../shared/errors.ts';
-import { UUID_PATTERN } from '../shared/validate.ts';
+import { AppError, conflict, notFound } from '../platform/shared/errors.ts';
+import { UUID_PATTERN } from '../platform/shared/validate.ts';
 import type { AppContext } from './context.ts';
 import type { CommandHandler } from './handler.ts';
 import { streamWrite, type Streams } from './streams.ts';

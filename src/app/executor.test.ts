@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createMemoryEventStore } from '../eventstore/memory.ts';
-import type { EventStore } from '../eventstore/types.ts';
-import { conflict } from '../shared/errors.ts';
-import { createLogger } from '../shared/log.ts';
+import { createMemoryEventStore } from '../platform/eventstore/memory.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
+import { conflict } from '../platform/shared/errors.ts';
+import { createLogger } from '../platform/shared/log.ts';
 import { createExecutor, hashRequest } from './executor.ts';
 import type { CommandHandler } from './handler.ts';
 

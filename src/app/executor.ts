@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { EventEnvelope, EventMetadata } from '../shared/envelope.ts';
-import type { Logger } from '../shared/log.ts';
-import { AppError } from '../shared/errors.ts';
-import { retryOnConflict } from '../eventstore/aggregate.ts';
-import { ConcurrencyError, IdempotencyKeyTaken, type EventStore } from '../eventstore/types.ts';
+import type { EventEnvelope, EventMetadata } from '../platform/shared/envelope.ts';
+import type { Logger } from '../platform/shared/log.ts';
+import { AppError } from '../platform/shared/errors.ts';
+import { retryOnConflict } from '../platform/eventstore/aggregate.ts';
+import { ConcurrencyError, IdempotencyKeyTaken, type EventStore } from '../platform/eventstore/types.ts';
 import type { CommandHandler, Decision } from './handler.ts';
-import { createStreamLocks, type StreamLock } from './stream-locks.ts';
-import { after, batchedProbe, batchedSnapshots, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from './loader.ts';
+import { createStreamLocks, type StreamLock } from '../platform/commands/stream-locks.ts';
+import { after, batchedProbe, batchedSnapshots, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from '../platform/commands/loader.ts';
 import { createStreams, type Streams } from './streams.ts';
 
 export interface Publisher {

@@ -1,4 +1,4 @@
-import type { Credential, StreamWrite } from '../eventstore/types.ts';
+import type { Credential, StreamWrite } from '../platform/eventstore/types.ts';
 import type { Streams } from './streams.ts';
 
 /**

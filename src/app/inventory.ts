@@ -1,5 +1,5 @@
 import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
-import { notFound } from '../shared/errors.ts';
+import { notFound } from '../platform/shared/errors.ts';
 import type { AppContext } from './context.ts';
 import type { CommandHandler } from './handler.ts';
 import { streamWrite } from './streams.ts';

@@ -3,10 +3,10 @@ import { inventoryDecider, inventoryStreamId, type InventoryState } from '../inv
 import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type OrderItem, type OrderState, type PlacedOrder } from '../orders/index.ts';
 import type { ProductState } from '../catalog/index.ts';
 import { createHash } from 'node:crypto';
-import type { StreamWrite } from '../eventstore/types.ts';
+import type { StreamWrite } from '../platform/eventstore/types.ts';
 import { decideManualShipment, decidePaidCancellation, shipmentStreamId, type FulfilmentWrites } from '../shipping/index.ts';
-import { notFound } from '../shared/errors.ts';
-import type { Principal } from './principal.ts';
+import { notFound } from '../platform/shared/errors.ts';
+import type { Principal } from '../platform/shared/principal.ts';
 import type { AppContext } from './context.ts';
 import type { CommandHandler, Decision } from './handler.ts';
 import { streamWrite, type Streams } from './streams.ts';

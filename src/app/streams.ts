@@ -1,8 +1,8 @@
-import { loadAggregate, type Loaded } from '../eventstore/aggregate.ts';
-import type { EventStore, StreamWrite } from '../eventstore/types.ts';
-import type { DomainEvent } from '../shared/decider.ts';
-import type { AggregateType } from '../shared/envelope.ts';
-import { notFound } from '../shared/errors.ts';
+import { loadAggregate, type Loaded } from '../platform/eventstore/aggregate.ts';
+import type { EventStore, StreamWrite } from '../platform/eventstore/types.ts';
+import type { DomainEvent } from '../platform/shared/decider.ts';
+import type { AggregateType } from '../platform/shared/envelope.ts';
+import { notFound } from '../platform/shared/errors.ts';
 import { cartDecider, cartStreamId, isCartEventType, type CartState } from '../carts/index.ts';
 import {
   categoryDecider,
@@ -26,7 +26,7 @@ import {
   type InventoryState,
 } from '../inventory/index.ts';
 import { isOrderEventType, orderDecider, type OrderState } from '../orders/index.ts';
-import type { StreamSource } from './loader.ts';
+import type { StreamSource } from '../platform/commands/loader.ts';
 import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../shipping/index.ts';
 import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../users/index.ts';
 

@@ -1,6 +1,6 @@
-import { AppError, conflict, validationError } from '../shared/errors.ts';
-import { ensure } from '../shared/validate.ts';
-import type { EventStore } from '../eventstore/types.ts';
+import { AppError, conflict, validationError } from '../platform/shared/errors.ts';
+import { ensure } from '../platform/shared/validate.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
 import {
   emailClaimDecider,
   emailClaimStreamId,

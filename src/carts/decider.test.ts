@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProductState } from '../catalog/product-decider.ts';
-import { fold } from '../shared/decider.ts';
+import { fold } from '../platform/shared/decider.ts';
 import { spec } from '../shared/testing.ts';
 import type { CartCommand } from './decider.ts';
 import { cartDecider, findLine } from './decider.ts';

@@ -1,15 +1,15 @@
 /**
  * Every event contract of the shop, and the one registry the event store's read path and the consumers decode
- * with (src/shared/contract.ts says how). The union types are what projections, the notifier and the worker
+ * with (src/platform/shared/contract.ts says how). The union types are what projections, the notifier and the worker
  * switch over.
  */
 import { CART_CONTRACTS } from '../carts/events.ts';
 import { CATALOG_CONTRACTS } from '../catalog/events.ts';
 import { INVENTORY_CONTRACTS } from '../inventory/events.ts';
 import { ORDER_CONTRACTS } from '../orders/events.ts';
-import type { TypedEnvelope } from '../shared/contract.ts';
-import { createContractRegistry } from '../shared/contract.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
+import type { TypedEnvelope } from '../platform/shared/contract.ts';
+import { createContractRegistry } from '../platform/shared/contract.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import { SHIPMENT_CONTRACTS } from '../shipping/events.ts';
 import { USER_CONTRACTS } from '../users/events.ts';
 

@@ -1,7 +1,7 @@
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../platform/shared/config.ts';
 import { connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
-import { ensureTopics } from '../messaging/topics.ts';
-import { createLogger } from '../shared/log.ts';
+import { ensureTopics } from '../platform/messaging/topics.ts';
+import { createLogger } from '../platform/shared/log.ts';
 
 /**
  * Creates the DynamoDB tables, the Kafka topics (6 partitions) and the read-side schema before the processes

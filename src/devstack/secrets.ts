@@ -5,7 +5,7 @@ import type { Log } from './process.ts';
 
 /**
  * The secrets of one embedded stack: the shop's JWT secret and seeded admin, and the PostgreSQL password.
- * Nothing in the code has a default for them (src/config.ts refuses the published ones), so `make dev`, the
+ * Nothing in the code has a default for them (src/platform/shared/config.ts refuses the published ones), so `make dev`, the
  * tests and the bench generate their own: a token signed with anything read from the repository is refused.
  */
 export interface StackSecrets {
@@ -29,7 +29,7 @@ export function generateSecrets(env: Record<string, string | undefined> = {}): S
   };
 }
 
-/** The variables the shop's processes read (src/config.ts). */
+/** The variables the shop's processes read (src/platform/shared/config.ts). */
 export function secretsEnv(s: StackSecrets): Record<string, string> {
   return { JWT_SECRET: s.jwt_secret, ADMIN_EMAIL: s.admin_email, ADMIN_PASSWORD: s.admin_password };
 }

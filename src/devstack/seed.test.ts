@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { STREAM_PROJECTIONS } from '../projections/registry.ts';
 import * as marketing from '../projections/marketing.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import { generateShop } from './seed.ts';
 
 const all = (events: number, seed = 7) => [...generateShop({ events, seed, prefix: 'seed-t', startMs: Date.parse('2026-01-01T00:00:00Z') })].flat();

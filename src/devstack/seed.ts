@@ -15,8 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { eventItem, OUTBOX_AT, OUTBOX_SHARD } from '../eventstore/dynamodb-items.ts';
-import type { AggregateType, EventEnvelope } from '../shared/envelope.ts';
+import { eventItem, OUTBOX_AT, OUTBOX_SHARD } from '../platform/eventstore/dynamodb-items.ts';
+import type { AggregateType, EventEnvelope } from '../platform/shared/envelope.ts';
 
 export interface SeedOptions {
   /** About this many events (the last chunk completes its streams, so slightly more). */

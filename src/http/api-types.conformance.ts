@@ -5,11 +5,11 @@
  */
 import type { Registered } from './api-types.ts';
 import type * as Api from './api-types.ts';
-import type { TokenPair } from './auth.ts';
+import type { TokenPair } from '../platform/http/auth.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
-import type { LagReport } from '../messaging/lag.ts';
+import type { LagReport } from '../platform/messaging/lag.ts';
 import type { UserHandlers } from '../app/users.ts';
-import type { LiveChange } from '../readmodel/live.ts';
+import type { LiveChange } from '../platform/readmodel/live.ts';
 
 type Answer<K extends keyof ReadQueries> = Awaited<ReturnType<ReadQueries[K]>>;
 /** Both ways assignable: the server may neither drop a field the SPA reads nor add one the types do not name. */

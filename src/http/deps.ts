@@ -1,14 +1,14 @@
 import type { Application } from '../app/application.ts';
-import type { DeadLetterAdmin } from '../messaging/dlq-admin.ts';
+import type { DeadLetterAdmin } from '../platform/messaging/dlq-admin.ts';
 import type { ParkingProjector } from '../projections/parking.ts';
-import type { SecurityConfig } from '../config.ts';
-import type { SessionStore } from '../eventstore/sessions.ts';
-import type { EventStore } from '../eventstore/types.ts';
+import type { SecurityConfig } from '../platform/shared/config.ts';
+import type { SessionStore } from '../platform/eventstore/sessions.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
-import type { Readiness } from '../shared/health.ts';
-import type { Logger } from '../shared/log.ts';
-import type { Metrics } from '../shared/metrics.ts';
-import type { Tokens } from './auth.ts';
+import type { Readiness } from '../platform/shared/health.ts';
+import type { Logger } from '../platform/shared/log.ts';
+import type { Metrics } from '../platform/shared/metrics.ts';
+import type { Tokens } from '../platform/http/auth.ts';
 import type { ReadWaits } from './consistency.ts';
 import type { LiveOptions } from './routes/live.ts';
 
@@ -24,13 +24,13 @@ export interface HttpDeps {
   /** The write side: the executor and every context's command handlers (src/app/application.ts). */
   app: Application;
   ops: {
-    /** /readyz from cached, bounded probes (src/shared/health.ts): never waits on a dependency. */
+    /** /readyz from cached, bounded probes (src/platform/shared/health.ts): never waits on a dependency. */
     readiness: () => Readiness;
     /** /ops/lag: never rejects; the last report, marked stale, while the broker does not answer. */
     lag: () => Promise<unknown>;
     /** Records in the dead-letter topic per partition (what consumers gave up on). */
     dlq?: () => Promise<unknown>;
-    /** The dead letters one by one, and putting them back (src/messaging/dlq-admin.ts). */
+    /** The dead letters one by one, and putting them back (src/platform/messaging/dlq-admin.ts). */
     deadLetters?: DeadLetterAdmin;
     /** Streams parked by the projector and retrying them (src/projections/parking.ts). */
     parked?: Pick<ParkingProjector, 'list' | 'retry'>;

@@ -9,16 +9,16 @@ import { tmpdir } from 'node:os';
 import { createApplication } from '../app/application.ts';
 import type { Publisher } from '../app/executor.ts';
 import { createPasswordHasher } from '../app/password.ts';
-import { loadConfig } from '../config.ts';
-import { createMemoryEventStore } from '../eventstore/memory.ts';
-import { createMemorySessionStore } from '../eventstore/sessions.ts';
-import type { EventStore } from '../eventstore/types.ts';
+import { loadConfig } from '../platform/shared/config.ts';
+import { createMemoryEventStore } from '../platform/eventstore/memory.ts';
+import { createMemorySessionStore } from '../platform/eventstore/sessions.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { createLogger } from '../shared/log.ts';
-import { createMetrics } from '../shared/metrics.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import { createLogger } from '../platform/shared/log.ts';
+import { createMetrics } from '../platform/shared/metrics.ts';
 import { createHttpApp } from './app.ts';
-import { createTokens } from './auth.ts';
+import { createTokens } from '../platform/http/auth.ts';
 import { createReadWaits } from './consistency.ts';
 
 export interface MemoryShopOptions {

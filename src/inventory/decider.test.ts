@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fold } from '../shared/decider.ts';
+import { fold } from '../platform/shared/decider.ts';
 import { spec } from '../shared/testing.ts';
 import type { InventoryCommand, InventoryState } from './decider.ts';
 import { CLOSED_RESERVATION_MEMORY, findReservationByOrder, inventoryDecider } from './decider.ts';

@@ -3,7 +3,7 @@
  * paragraphs, facts) and never write markup: escaping happens here, in one place, for every value, so no
  * template can forget it.
  */
-import { escapeHtml, formatYen } from './format.ts';
+import { escapeHtml, formatYen } from '../platform/mail/format.ts';
 import type { OrderPlacedData } from '../orders/events.ts';
 
 export interface MailContent {

@@ -32,9 +32,9 @@
  * ever happens, carries the same Message-ID, which mail clients and many servers use to fold duplicates.
  */
 import type pg from 'pg';
-import type { EventStore } from '../eventstore/types.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import type { Logger } from '../messaging/log.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import type { Logger } from '../platform/messaging/log.ts';
 import type { OrderPlacedData } from '../orders/events.ts';
 import { ORDER_AGGREGATE_TYPE } from '../orders/events.ts';
 import { parseOrderPlaced } from './order-events.ts';
@@ -57,7 +57,7 @@ export interface MailTransport {
   sendMail(mail: OutgoingMail): Promise<unknown>;
 }
 
-/** The consumers' logger (src/messaging/log.ts); only these levels are used. */
+/** The consumers' logger (src/platform/messaging/log.ts); only these levels are used. */
 export type NotifierLog = Pick<Logger, 'info' | 'debug'> & Partial<Pick<Logger, 'warn'>>;
 
 export interface NotifierOptions {

@@ -6,8 +6,8 @@
 import { decodeEvent } from '../contracts/index.ts';
 import type { OrderPlacedData } from '../orders/events.ts';
 import { ORDER_AGGREGATE_TYPE } from '../orders/events.ts';
-import { EventDataError } from '../shared/contract.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
+import { EventDataError } from '../platform/shared/contract.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
 
 // eslint-disable-next-line no-control-regex
 const EMAIL = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+$/;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AggregateType, EventEnvelope } from '../shared/envelope.ts';
-import { escapeHtml, formatJst, formatYen, singleLineText } from './format.ts';
+import type { AggregateType, EventEnvelope } from '../platform/shared/envelope.ts';
+import { escapeHtml, formatJst, formatYen, singleLineText } from '../platform/mail/format.ts';
 import { parseOrderPlaced } from './order-events.ts';
 import { orderMailKind, renderOrderMail } from './templates.ts';
 

@@ -3,8 +3,8 @@
  * events (paid, shipped, cancelled) carry neither the recipient nor the items; the caller reads it from the
  * event store, never from a read model (which may lag behind the event being mailed about).
  */
-import type { EventEnvelope } from '../shared/envelope.ts';
-import { formatJst, formatYen, singleLineText } from './format.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import { formatJst, formatYen, singleLineText } from '../platform/mail/format.ts';
 import { renderHtml, renderText, type MailContent } from './layout.ts';
 import type { OrderPlacedData } from '../orders/events.ts';
 import { ORDER_AGGREGATE_TYPE } from '../orders/events.ts';

@@ -6,7 +6,7 @@ import { MAX_CART_LINES } from '../carts/events.ts';
 import type { ProductState } from '../catalog/product-decider.ts';
 import type { InventoryState } from '../inventory/decider.ts';
 import { findReservationByOrder, inventoryDecider } from '../inventory/decider.ts';
-import { fold } from '../shared/decider.ts';
+import { fold } from '../platform/shared/decider.ts';
 import { catchAppError } from '../shared/testing.ts';
 import type { CheckoutInput } from './checkout.ts';
 import { decideCheckout } from './checkout.ts';

@@ -11,7 +11,7 @@ import type { ProductState } from '../catalog/product-decider.ts';
 import type { InventoryState } from '../inventory/decider.ts';
 import { inventoryDecider } from '../inventory/decider.ts';
 import type { InventoryEvent } from '../inventory/events.ts';
-import { conflict } from '../shared/errors.ts';
+import { conflict } from '../platform/shared/errors.ts';
 import type { PlaceOrderItem } from './decider.ts';
 import { orderDecider } from './decider.ts';
 import type { OrderEvent } from './events.ts';

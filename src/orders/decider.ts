@@ -1,10 +1,10 @@
 import { MAX_CART_LINES, MAX_LINE_QUANTITY } from '../carts/events.ts';
 import { PRICE_MAX, PRICE_MIN, PRODUCT_NAME_MAX } from '../catalog/events.ts';
-import type { Decider } from '../shared/decider.ts';
-import type { FieldError } from '../shared/errors.ts';
-import { conflict, notFound } from '../shared/errors.ts';
-import type { Check } from '../shared/validate.ts';
-import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf, pattern, singleLine, trimmed } from '../shared/validate.ts';
+import type { Decider } from '../platform/shared/decider.ts';
+import type { FieldError } from '../platform/shared/errors.ts';
+import { conflict, notFound } from '../platform/shared/errors.ts';
+import type { Check } from '../platform/shared/validate.ts';
+import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf, pattern, singleLine, trimmed } from '../platform/shared/validate.ts';
 import { emailCheck, normaliseEmail } from '../users/decider.ts';
 import type { CancelledBy, OrderEvent, OrderItem, OrderPlacedData, OrderStatus, RefundReason } from './events.ts';
 import { CANCEL_REASON_MAX, CANCELLED_BY, ORDER_EXPIRED_REASON, TRACKING_NUMBER_MAX } from './events.ts';

@@ -1,15 +1,15 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.ts';
+import type { Config } from '../platform/shared/config.ts';
 import { kafkaFor } from '../infra.ts';
-import type { BatchHandler } from '../messaging/batch.ts';
-import { runConsumer, type RunningConsumer } from '../messaging/consumer.ts';
-import { backoffDelay } from '../messaging/retry.ts';
-import { ensureTopics } from '../messaging/topics.ts';
-import { createHealth, type HealthCheck } from '../shared/health.ts';
-import type { Logger } from '../shared/log.ts';
-import { createMetrics, type Metrics } from '../shared/metrics.ts';
-import { opsListenFromEnv, startOpsServer } from '../shared/ops-server.ts';
+import type { BatchHandler } from '../platform/messaging/batch.ts';
+import { runConsumer, type RunningConsumer } from '../platform/messaging/consumer.ts';
+import { backoffDelay } from '../platform/messaging/retry.ts';
+import { ensureTopics } from '../platform/messaging/topics.ts';
+import { createHealth, type HealthCheck } from '../platform/shared/health.ts';
+import type { Logger } from '../platform/shared/log.ts';
+import { createMetrics, type Metrics } from '../platform/shared/metrics.ts';
+import { opsListenFromEnv, startOpsServer } from '../platform/shared/ops-server.ts';
 
 export interface ConsumerProcessOptions {
   name: string;

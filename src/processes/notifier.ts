@@ -1,8 +1,8 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../platform/shared/config.ts';
 import { checks, connectEventStore, connectReadDb } from '../infra.ts';
 import { createNotifier } from '../notifier/notifier.ts';
 import { createSmtpTransport } from '../notifier/transport.ts';
-import type { Logger } from '../shared/log.ts';
+import type { Logger } from '../platform/shared/log.ts';
 import { startConsumerProcess } from './consumer-process.ts';
 
 /** Consumer group `email-notifier`: order mail, exactly once in effect (sent_emails). */

@@ -1,10 +1,10 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../platform/shared/config.ts';
 import { checks, connectEventStore, connectReadDb } from '../infra.ts';
-import { isTransientError } from '../messaging/retry.ts';
-import { createPacer, pacedBatches } from '../projections/pacer.ts';
+import { isTransientError } from '../platform/messaging/retry.ts';
+import { createPacer, pacedBatches } from '../platform/projections/pacer.ts';
 import { createParkingProjector } from '../projections/parking.ts';
-import { pruneProcessedEvents } from '../projections/pruning.ts';
-import type { Logger } from '../shared/log.ts';
+import { pruneProcessedEvents } from '../platform/projections/pruning.ts';
+import type { Logger } from '../platform/shared/log.ts';
 import { startConsumerProcess } from './consumer-process.ts';
 
 /** processed_events rows older than this are pruned (PROCESSED_EVENTS_KEEP_DAYS; see pruning.ts). */

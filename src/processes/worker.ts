@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createApplication } from '../app/application.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../platform/shared/config.ts';
 import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
-import { createManagedAdmin } from '../messaging/managed.ts';
-import { createPublisher } from '../messaging/publisher.ts';
-import type { Logger } from '../shared/log.ts';
-import { createMetrics } from '../shared/metrics.ts';
+import { createManagedAdmin } from '../platform/messaging/managed.ts';
+import { createPublisher } from '../platform/messaging/publisher.ts';
+import type { Logger } from '../platform/shared/log.ts';
+import { createMetrics } from '../platform/shared/metrics.ts';
 import { createSimulatedCarrier } from '../worker/carrier.ts';
 import { createExpiryScheduler } from '../worker/expiry.ts';
 import { createFulfilmentManager } from '../worker/fulfilment.ts';

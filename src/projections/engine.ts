@@ -13,15 +13,15 @@
  * processed_events in the same transaction. Table names are unqualified: search_path picks the schema, so a
  * rebuild can apply into a shadow schema through this same function.
  */
-import type { EventStore } from '../eventstore/types.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
 import type { KnownEvent } from '../contracts/index.ts';
 import { decodeEvent } from '../contracts/index.ts';
-import type { Queryable } from '../readmodel/db.ts';
-import { READ_MODEL_CHANNEL } from '../readmodel/db.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import type { StreamSlice } from './batch.ts';
-import { planBatch } from './batch.ts';
-import { appendEventLog } from './event-log.ts';
+import type { Queryable } from '../platform/readmodel/db.ts';
+import { READ_MODEL_CHANNEL } from '../platform/readmodel/db.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import type { StreamSlice } from '../platform/projections/batch.ts';
+import { planBatch } from '../platform/projections/batch.ts';
+import { appendEventLog } from '../platform/projections/event-log.ts';
 import * as marketing from './marketing.ts';
 import type { OrderRow } from './orders.ts';
 import { orders } from './orders.ts';

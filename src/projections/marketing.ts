@@ -1,5 +1,5 @@
 import type { KnownEvent } from '../contracts/index.ts';
-import type { Queryable } from '../readmodel/db.ts';
+import type { Queryable } from '../platform/readmodel/db.ts';
 import type { OrderRow } from './orders.ts';
 import type { Sale, SalesDeltas } from './sales.ts';
 import { noteCustomer, notePlacedOrder, noteSale } from './sales.ts';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { EventStore } from '../eventstore/types.ts';
-import type { Queryable } from '../readmodel/db.ts';
-import { READ_SCHEMA } from '../readmodel/schema.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
+import type { Queryable } from '../platform/readmodel/db.ts';
+import { READ_SCHEMA } from '../platform/readmodel/schema.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import type { ProjectionFamily } from './families.ts';
 import { familyOf } from './families.ts';
 import { createProjectionRunner } from './runner.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { EventStore } from '../eventstore/types.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import type { ApplyResult } from './engine.ts';
 import { applyBatch } from './engine.ts';
 import type { TableProjection } from './types.ts';

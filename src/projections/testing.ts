@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import type { KnownEvent } from '../contracts/index.ts';
 import { decodeEvent } from '../contracts/index.ts';
-import type { AggregateType, EventEnvelope } from '../shared/envelope.ts';
+import type { AggregateType, EventEnvelope } from '../platform/shared/envelope.ts';
 import type { TableProjection } from './types.ts';
 
 export interface StreamBuilder {

@@ -1,5 +1,5 @@
 import { progressOf } from '../projections/rebuild.ts';
-import type { Queryable } from './db.ts';
+import type { Queryable } from '../platform/readmodel/db.ts';
 
 export interface RebuildView {
   rebuild_id: string;

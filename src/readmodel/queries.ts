@@ -2,8 +2,8 @@ import type pg from 'pg';
 import { getCart } from './cart-queries.ts';
 import type { ListProductsOptions } from './catalog-queries.ts';
 import { getProduct, listCategories, listProducts } from './catalog-queries.ts';
-import type { ListEventsOptions } from './event-queries.ts';
-import { listEvents } from './event-queries.ts';
+import type { ListEventsOptions } from '../platform/readmodel/event-queries.ts';
+import { listEvents } from '../platform/readmodel/event-queries.ts';
 import { getInventory, listInventory } from './inventory-queries.ts';
 import { marketingCustomers, marketingDaily, marketingOverview, marketingProducts } from './marketing-queries.ts';
 import type { ListOrdersOptions } from './order-queries.ts';
@@ -11,21 +11,21 @@ import { getOrder, listOrders, orderStatistics } from './order-queries.ts';
 import { listRebuilds } from './ops-queries.ts';
 import type { ListSagasOptions } from './saga-queries.ts';
 import { getSaga, listSagas } from './saga-queries.ts';
-import type { WaitForVersionOptions } from './wait.ts';
-import { waitForVersion } from './wait.ts';
+import type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
+import { waitForVersion } from '../platform/readmodel/wait.ts';
 
 export type { CartView } from './cart-queries.ts';
 export type { CategoryView, ListProductsOptions, ProductView } from './catalog-queries.ts';
-export type { EventPage, ListEventsOptions, LoggedEvent } from './event-queries.ts';
+export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/readmodel/event-queries.ts';
 export type { InventoryView } from './inventory-queries.ts';
 export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from './marketing-queries.ts';
 export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from './order-queries.ts';
 export type { ListSagasOptions, SagaStepView, SagaView } from './saga-queries.ts';
 export type { RebuildView } from './ops-queries.ts';
-export type { Page } from './paging.ts';
-export type { WaitForVersionOptions } from './wait.ts';
+export type { Page } from '../platform/readmodel/paging.ts';
+export type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
 export { ORDER_STATUSES, isOrderStatus } from './order-queries.ts';
-export { waitForVersion, streamVersion } from './wait.ts';
+export { waitForVersion, streamVersion } from '../platform/readmodel/wait.ts';
 
 export interface ReadQueriesOptions {
   pool: pg.Pool;

@@ -1,8 +1,8 @@
-import { validationError } from '../shared/errors.ts';
-import type { Queryable } from './db.ts';
-import type { Page } from './paging.ts';
-import { decodeCursor, encodeCursor, pageLimit, toPage } from './paging.ts';
-import { exactTime, iso } from './rows.ts';
+import { validationError } from '../platform/shared/errors.ts';
+import type { Queryable } from '../platform/readmodel/db.ts';
+import type { Page } from '../platform/readmodel/paging.ts';
+import { decodeCursor, encodeCursor, pageLimit, toPage } from '../platform/readmodel/paging.ts';
+import { exactTime, iso } from '../platform/readmodel/rows.ts';
 
 /** The saga log (003) as GET /sagas serves it (CONTRACTS.md). Written by the worker: sagas + saga_log. */
 export const SAGA_TYPES = ['fulfilment', 'reservation_expiry'] as const;

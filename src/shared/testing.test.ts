@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Decider, DomainEvent } from './decider.ts';
-import { conflict } from './errors.ts';
+import type { Decider, DomainEvent } from '../platform/shared/decider.ts';
+import { conflict } from '../platform/shared/errors.ts';
 import { catchAppError, spec } from './testing.ts';
 
 // A toy decider whose commands can misbehave on purpose, to prove the helper catches each misbehaviour.

@@ -10,9 +10,9 @@
  * Test-only: the single file under src/ outside tests allowed to import node:assert.
  */
 import assert from 'node:assert/strict';
-import type { Decider, DomainEvent } from './decider.ts';
-import { fold } from './decider.ts';
-import { AppError } from './errors.ts';
+import type { Decider, DomainEvent } from '../platform/shared/decider.ts';
+import { fold } from '../platform/shared/decider.ts';
+import { AppError } from '../platform/shared/errors.ts';
 
 export type ErrorExpectation =
   | string // the AppError code, e.g. 'insufficient_stock'

@@ -5,7 +5,7 @@ import { inventoryDecider } from '../inventory/decider.ts';
 import type { InventoryEvent } from '../inventory/events.ts';
 import { orderDecider } from '../orders/decider.ts';
 import type { OrderEvent } from '../orders/events.ts';
-import { fold } from '../shared/decider.ts';
+import { fold } from '../platform/shared/decider.ts';
 import { catchAppError } from '../shared/testing.ts';
 import { shipmentDecider } from './decider.ts';
 import type { ShipmentEvent } from './events.ts';

@@ -14,14 +14,14 @@
 import type pg from 'pg';
 import { eventContracts } from '../contracts/index.ts';
 import { OrderPlacedV } from '../orders/events.ts';
-import { EventDataError } from '../shared/contract.ts';
-import type { Logger } from '../messaging/log.ts';
+import { EventDataError } from '../platform/shared/contract.ts';
+import type { Logger } from '../platform/messaging/log.ts';
 import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from '../orders/index.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import type { Metrics } from '../shared/metrics.ts';
-import { createLoop } from './loop.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import type { Metrics } from '../platform/shared/metrics.ts';
+import { createLoop } from '../platform/worker/loop.ts';
 import { recordSagaStep } from './saga-log.ts';
-import { inTransaction, withTimeout } from './tx.ts';
+import { inTransaction, withTimeout } from '../platform/worker/tx.ts';
 import { EXPIRY_SAGA_TYPE } from './saga-steps.ts';
 
 export { EXPIRY_SAGA_TYPE };

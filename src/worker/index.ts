@@ -4,5 +4,5 @@ export type { OutboxSweeper, OutboxSweeperOptions } from './sweeper.ts';
 export { createExpiryScheduler, EXPIRY_SAGA_TYPE } from './expiry.ts';
 export type { ExpireOrder, ExpiryScheduler, ExpirySchedulerOptions } from './expiry.ts';
 export { applyWorkerSchema } from './schema.ts';
-export { createLoop } from './loop.ts';
-export type { Loop } from './loop.ts';
+export { createLoop } from '../platform/worker/loop.ts';
+export type { Loop } from '../platform/worker/loop.ts';

@@ -6,7 +6,7 @@
  *  - a saga's status moves with its steps, but once completed or compensated it stays so, whatever is late,
  *    and a stalled (failed) saga becomes running again only through a step that happened after the stall.
  */
-import { SAGA_CHANNEL, type Queryable } from '../readmodel/db.ts';
+import { SAGA_CHANNEL, type Queryable } from '../platform/readmodel/db.ts';
 import type { SagaStep } from './saga-steps.ts';
 
 const UPSERT_SAGA = `

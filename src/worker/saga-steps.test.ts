@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AggregateType, EventEnvelope } from '../shared/envelope.ts';
+import type { AggregateType, EventEnvelope } from '../platform/shared/envelope.ts';
 import { EXPIRY_SAGA_TYPE, FULFILMENT_SAGA_TYPE, fulfilmentSagaId, sagaStepsOf } from './saga-steps.ts';
 
 const O = 'o-1';

@@ -8,7 +8,7 @@
  * events and a StockReturned per line, on several partitions) collects their ids as they arrive.
  */
 import { ORDER_EXPIRED_REASON } from '../orders/events.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
 
 export const FULFILMENT_SAGA_TYPE = 'fulfilment';
 export const EXPIRY_SAGA_TYPE = 'reservation_expiry';

@@ -29,12 +29,12 @@
  * event still reaches the read model: its stream's next event makes the projector repair the gap from the store.
  */
 import type { Publisher } from '../app/executor.ts';
-import type { EventStore } from '../eventstore/types.ts';
-import type { Logger } from '../messaging/log.ts';
-import { isRecordRejection, recordRejectionOf } from '../messaging/managed.ts';
-import type { EventEnvelope } from '../shared/envelope.ts';
-import type { Metrics } from '../shared/metrics.ts';
-import { createLoop } from './loop.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
+import type { Logger } from '../platform/messaging/log.ts';
+import { isRecordRejection, recordRejectionOf } from '../platform/messaging/managed.ts';
+import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import type { Metrics } from '../platform/shared/metrics.ts';
+import { createLoop } from '../platform/worker/loop.ts';
 
 export interface OutboxSweeperOptions {
   store: Pick<EventStore, 'findUnpublished' | 'markPublished'>;

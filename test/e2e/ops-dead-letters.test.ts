@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createKafka } from '../../src/messaging/kafka.ts';
-import { producerFor } from '../../src/messaging/publisher.ts';
-import { createLogger } from '../../src/shared/log.ts';
-import { TOPIC_EVENTS } from '../../src/shared/envelope.ts';
+import { createKafka } from '../../src/platform/messaging/kafka.ts';
+import { producerFor } from '../../src/platform/messaging/publisher.ts';
+import { createLogger } from '../../src/platform/shared/log.ts';
+import { TOPIC_EVENTS } from '../../src/platform/shared/envelope.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { assertProblem, useShop, type ShopFixture } from '../support/shop.ts';

@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/platform/shared/config.ts';
 import { connectEventStore, kafkaFor } from '../../src/infra.ts';
-import { silentLogger } from '../../src/messaging/log.ts';
-import { createPublisher } from '../../src/messaging/publisher.ts';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
+import { silentLogger } from '../../src/platform/messaging/log.ts';
+import { createPublisher } from '../../src/platform/messaging/publisher.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { startIsolatedShop, type IsolatedShop } from '../support/isolated.ts';

@@ -16,9 +16,9 @@ import { GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } fro
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { categoryNameClaimStreamId } from '../../src/catalog/index.ts';
-import { createDynamoClient } from '../../src/eventstore/client.ts';
-import { eventItem } from '../../src/eventstore/dynamodb-items.ts';
-import { TOPIC_DLQ, TOPIC_EVENTS, type EventEnvelope } from '../../src/shared/envelope.ts';
+import { createDynamoClient } from '../../src/platform/eventstore/client.ts';
+import { eventItem } from '../../src/platform/eventstore/dynamodb-items.ts';
+import { TOPIC_DLQ, TOPIC_EVENTS, type EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { emailClaimStreamId } from '../../src/users/index.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { startBroker } from 'kafka-dev-broker';
-import { toDeadLetter } from '../../src/messaging/dlq.ts';
-import { createDeadLetterAdmin } from '../../src/messaging/dlq-admin.ts';
-import { createKafka, ensureTopics } from '../../src/messaging/index.ts';
-import { producerFor } from '../../src/messaging/publisher.ts';
-import { createLogger } from '../../src/shared/log.ts';
+import { toDeadLetter } from '../../src/platform/messaging/dlq.ts';
+import { createDeadLetterAdmin } from '../../src/platform/messaging/dlq-admin.ts';
+import { createKafka, ensureTopics } from '../../src/platform/messaging/index.ts';
+import { producerFor } from '../../src/platform/messaging/publisher.ts';
+import { createLogger } from '../../src/platform/shared/log.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { createTestDatabase } from './projections-fixtures.ts';

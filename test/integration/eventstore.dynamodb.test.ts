@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../../src/eventstore/client.ts';
+import { createDynamoClient } from '../../src/platform/eventstore/client.ts';
 import { eventStoreContract } from '../../src/eventstore/contract.ts';
-import { createDynamoEventStore } from '../../src/eventstore/dynamodb.ts';
-import { eventItem } from '../../src/eventstore/dynamodb-items.ts';
+import { createDynamoEventStore } from '../../src/platform/eventstore/dynamodb.ts';
+import { eventItem } from '../../src/platform/eventstore/dynamodb-items.ts';
 import { sessionStoreContract } from '../../src/eventstore/session-contract.ts';
-import { createDynamoSessionStore } from '../../src/eventstore/sessions.ts';
-import { ensureTables } from '../../src/eventstore/tables.ts';
+import { createDynamoSessionStore } from '../../src/platform/eventstore/sessions.ts';
+import { ensureTables } from '../../src/platform/eventstore/tables.ts';
 import { uniq } from '../support/env.ts';
 
 const endpoint = process.env.DYNAMODB_ENDPOINT;

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
-import { TOPIC_DLQ, TOPIC_EVENTS } from '../../src/shared/envelope.ts';
-import type { BatchHandler, ConsumerOptions, RunningConsumer } from '../../src/messaging/index.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
+import { TOPIC_DLQ, TOPIC_EVENTS } from '../../src/platform/shared/envelope.ts';
+import type { BatchHandler, ConsumerOptions, RunningConsumer } from '../../src/platform/messaging/index.ts';
 import {
   consumerLag,
   createKafka,
@@ -24,9 +24,9 @@ import {
   PublishUnavailableError,
   runConsumer,
   silentLogger,
-} from '../../src/messaging/index.ts';
+} from '../../src/platform/messaging/index.ts';
 import { startBroker } from 'kafka-dev-broker';
-import { createLogger } from '../../src/shared/log.ts';
+import { createLogger } from '../../src/platform/shared/log.ts';
 import { uniq } from '../support/env.ts';
 
 const SESSION_TIMEOUT = 6_000; // the broker's (and Kafka's) minimum

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { migrate, READ_SCHEMA } from '../../src/readmodel/schema.ts';
+import { migrate, READ_SCHEMA } from '../../src/platform/readmodel/schema.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { databaseUrl } from './projections-fixtures.ts';
 import { uniq } from '../support/env.ts';

@@ -9,11 +9,11 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
-import type { EventStore } from '../../src/eventstore/types.ts';
+import type { EventStore } from '../../src/platform/eventstore/types.ts';
 import { createNotifier, createSmtpTransport, messageIdFor, type NotifierOptions, type OutgoingMail, type SendMail, type SmtpTransport } from '../../src/notifier/index.ts';
-import { applySchema } from '../../src/readmodel/schema.ts';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
-import { isTransientError } from '../../src/messaging/retry.ts';
+import { applySchema } from '../../src/platform/readmodel/schema.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
+import { isTransientError } from '../../src/platform/messaging/retry.ts';
 import { uniq } from '../support/env.ts';
 import { envelopeOf } from '../support/envelopes.ts';
 

@@ -3,10 +3,10 @@
  * table snapshots for comparing read models.
  */
 import pg from 'pg';
-import type { EventStore } from '../../src/eventstore/types.ts';
+import type { EventStore } from '../../src/platform/eventstore/types.ts';
 import { stream, shuffle, tickingClock } from '../../src/projections/testing.ts';
-import { applySchema } from '../../src/readmodel/schema.ts';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
+import { applySchema } from '../../src/platform/readmodel/schema.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
 
 export function databaseUrl(): string {

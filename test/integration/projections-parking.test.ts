@@ -5,15 +5,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
-import { isTransientError } from '../../src/messaging/retry.ts';
+import { isTransientError } from '../../src/platform/messaging/retry.ts';
 import { carts } from '../../src/projections/carts.ts';
 import { createParkingProjector } from '../../src/projections/parking.ts';
-import { pruneProcessedEvents } from '../../src/projections/pruning.ts';
+import { pruneProcessedEvents } from '../../src/platform/projections/pruning.ts';
 import { STREAM_PROJECTIONS } from '../../src/projections/registry.ts';
 import { stream, tickingClock } from '../../src/projections/testing.ts';
 import type { TableProjection } from '../../src/projections/types.ts';
 import { anyRow } from '../../src/projections/types.ts';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { createTestDatabase, fakeEventStore } from './projections-fixtures.ts';

@@ -10,7 +10,7 @@ import { createProjectionRunner } from '../../src/projections/runner.ts';
 import { stream, tickingClock } from '../../src/projections/testing.ts';
 import type { ReadQueries } from '../../src/readmodel/queries.ts';
 import { createReadQueries } from '../../src/readmodel/queries.ts';
-import { AppError } from '../../src/shared/errors.ts';
+import { AppError } from '../../src/platform/shared/errors.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { createTestDatabase, shopScenario } from './projections-fixtures.ts';

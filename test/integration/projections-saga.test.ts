@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { createProjectionRunner } from '../../src/projections/runner.ts';
 import { shuffle, stream, tickingClock } from '../../src/projections/testing.ts';
 import { getOrder, orderStatistics } from '../../src/readmodel/order-queries.ts';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { createTestDatabase, fakeEventStore, randomBatches, snapshot } from './projections-fixtures.ts';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { createProjectionRunner, ProjectionGapError } from '../../src/projections/runner.ts';
 import { shuffle, stream } from '../../src/projections/testing.ts';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { createTestDatabase, fakeEventStore, randomBatches, sharedDatabase, shopScenario, snapshot } from './projections-fixtures.ts';

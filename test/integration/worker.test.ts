@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import type { LogFields, Logger } from '../../src/messaging/log.ts';
-import { silentLogger } from '../../src/messaging/log.ts';
-import { applySchema } from '../../src/readmodel/schema.ts';
-import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
+import type { LogFields, Logger } from '../../src/platform/messaging/log.ts';
+import { silentLogger } from '../../src/platform/messaging/log.ts';
+import { applySchema } from '../../src/platform/readmodel/schema.ts';
+import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import type { ExpireOrder, ExpirySchedulerOptions } from '../../src/worker/index.ts';
 import { applyWorkerSchema, createExpiryScheduler, EXPIRY_SAGA_TYPE } from '../../src/worker/index.ts';
 import { uniq } from '../support/env.ts';

@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '../../src/messaging/kafka.ts';
-import { createLagMonitor } from '../../src/messaging/lag.ts';
-import { silentLogger } from '../../src/messaging/log.ts';
-import { createManagedAdmin } from '../../src/messaging/managed.ts';
-import { createPublisher } from '../../src/messaging/publisher.ts';
-import { ensureTopics } from '../../src/messaging/topics.ts';
+import { createKafka } from '../../src/platform/messaging/kafka.ts';
+import { createLagMonitor } from '../../src/platform/messaging/lag.ts';
+import { silentLogger } from '../../src/platform/messaging/log.ts';
+import { createManagedAdmin } from '../../src/platform/messaging/managed.ts';
+import { createPublisher } from '../../src/platform/messaging/publisher.ts';
+import { ensureTopics } from '../../src/platform/messaging/topics.ts';
 import { envelopeOf } from './envelopes.ts';
 import { assertHealthBack, opsUrl, timedGet, underFault, type FaultShop, type ShopActorsOf } from './faults.ts';
 import { eventually } from './http.ts';
@@ -26,7 +26,7 @@ export const brokerFrozenTitle = (run: number, of: number) =>
 
 /**
  * Run 1 also brings up Kafka clients while the broker is frozen: their first handshake times out, the state
- * kafkajs never leaves by itself (src/messaging/managed.ts). They must work once the broker is back.
+ * kafkajs never leaves by itself (src/platform/messaging/managed.ts). They must work once the broker is back.
  */
 export async function brokerFrozen(t: TestContext, f: FaultShop, actors: ShopActorsOf, run: number): Promise<void> {
   const fresh = run === 1 ? await freshClientsDuringFreeze(f) : undefined;

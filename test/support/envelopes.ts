@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AggregateType, EventEnvelope } from '../../src/shared/envelope.ts';
+import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
 
 /** An envelope as the event store would store and publish it, with a fresh event id. */
 export const envelopeOf = (

@@ -9,10 +9,10 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
-import type { EventStore } from '../../src/eventstore/types.ts';
+import type { EventStore } from '../../src/platform/eventstore/types.ts';
 import { rebuildAll, type RebuildReport } from '../../src/projections/rebuild.ts';
-import type { Queryable } from '../../src/readmodel/db.ts';
-import { applySchema } from '../../src/readmodel/schema.ts';
+import type { Queryable } from '../../src/platform/readmodel/db.ts';
+import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import { uniq } from './env.ts';
 import { eventually } from './http.ts';
 

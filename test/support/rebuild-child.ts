@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { rebuild } from '../../src/projections/rebuild.ts';
-import type { EventEnvelope } from '../../src/shared/envelope.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 
 const events = JSON.parse(await readFile(process.env.EVENTS_FILE!, 'utf8')) as EventEnvelope[];
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL!, max: 4 });

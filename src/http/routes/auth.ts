@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { AppError } from '../../shared/errors.ts';
+import { AppError } from '../../platform/shared/errors.ts';
 import { normaliseEmail } from '../../users/index.ts';
-import { requireUser, type AuthEnv, type RefreshClaims } from '../auth.ts';
-import { addressKey } from '../client-address.ts';
+import { requireUser, type AuthEnv, type RefreshClaims } from '../../platform/http/auth.ts';
+import { addressKey } from '../../platform/http/client-address.ts';
 import { runCommand } from '../command.ts';
 import type { HttpDeps } from '../deps.ts';
-import { createRateLimiter } from '../rate-limit.ts';
-import { parseBody } from '../validate.ts';
+import { createRateLimiter } from '../../platform/http/rate-limit.ts';
+import { parseBody } from '../../platform/http/validate.ts';
 
 const Register = z.object({ email: z.string().max(254), password: z.string().max(1000), name: z.string().max(1000) });
 const Login = z.object({ email: z.string().max(254), password: z.string().max(1000) });
@@ -19,7 +19,7 @@ const refused = (code: string, message: string) => new AppError('unauthorized', 
 /**
  * Registration, login and the refresh-token lifecycle. Login and registration are rate limited per client
  * address, per normalised email and (login) per address and email, before any password is hashed; refresh
- * tokens rotate on every use and a reused one revokes its whole family (src/eventstore/sessions.ts).
+ * tokens rotate on every use and a reused one revokes its whole family (src/platform/eventstore/sessions.ts).
  */
 export function authRoutes(deps: HttpDeps) {
   const { users, executor } = deps.app;

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { cartStreamId } from '../../carts/index.ts';
-import { ID_PATTERN } from '../../shared/validate.ts';
-import { requireUser, type AuthEnv } from '../auth.ts';
+import { ID_PATTERN } from '../../platform/shared/validate.ts';
+import { requireUser, type AuthEnv } from '../../platform/http/auth.ts';
 import { runCommand } from '../command.ts';
 import type { HttpDeps } from '../deps.ts';
-import { entityId, entityIdParam } from '../params.ts';
-import { parseBody, parseNoBody } from '../validate.ts';
+import { entityId, entityIdParam } from '../../platform/http/params.ts';
+import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 
 const AddItem = z.object({ product_id: z.string().regex(ID_PATTERN, 'must be a product id'), quantity: z.number().int('must be an integer').default(1) });
 

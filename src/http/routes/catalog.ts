@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { notFound } from '../../shared/errors.ts';
-import { requireAdmin, type AuthEnv } from '../auth.ts';
+import { notFound } from '../../platform/shared/errors.ts';
+import { requireAdmin, type AuthEnv } from '../../platform/http/auth.ts';
 import { runCommand } from '../command.ts';
 import type { HttpDeps } from '../deps.ts';
-import { entityIdParam, intQuery, strQuery } from '../params.ts';
-import { parseBody, parseNoBody } from '../validate.ts';
+import { entityIdParam, intQuery, strQuery } from '../../platform/http/params.ts';
+import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 
 const int = z.number().int('must be an integer');
 const Category = z.object({ name: z.string().max(1000) });

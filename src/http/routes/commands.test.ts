@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createMemoryEventStore } from '../../eventstore/memory.ts';
-import type { EventStore } from '../../eventstore/types.ts';
+import { createMemoryEventStore } from '../../platform/eventstore/memory.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
 import { createMemoryShop } from '../memory-app.ts';
 
 type Shop = ReturnType<typeof createMemoryShop>;

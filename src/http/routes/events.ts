@@ -3,16 +3,16 @@ import { cartDecider } from '../../carts/index.ts';
 import { categoryDecider, categoryNameClaimDecider, productDecider } from '../../catalog/index.ts';
 import { inventoryDecider } from '../../inventory/index.ts';
 import { orderDecider } from '../../orders/index.ts';
-import type { DomainEvent } from '../../shared/decider.ts';
-import type { AggregateType } from '../../shared/envelope.ts';
-import { notFound, validationError } from '../../shared/errors.ts';
-import { instantMs } from '../../shared/validate.ts';
+import type { DomainEvent } from '../../platform/shared/decider.ts';
+import type { AggregateType } from '../../platform/shared/envelope.ts';
+import { notFound, validationError } from '../../platform/shared/errors.ts';
+import { instantMs } from '../../platform/shared/validate.ts';
 import { shipmentDecider } from '../../shipping/index.ts';
 import { emailClaimDecider, userDecider } from '../../users/index.ts';
-import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../auth.ts';
+import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../../platform/http/auth.ts';
 import type { HttpDeps } from '../deps.ts';
-import { idParam, intQuery, strQuery } from '../params.ts';
-import { mayRead } from '../stream-access.ts';
+import { idParam, intQuery, strQuery } from '../../platform/http/params.ts';
+import { mayRead } from '../../platform/http/stream-access.ts';
 
 type Folder = { initialState: () => unknown; evolve: (state: never, event: never) => unknown };
 const FOLDERS: Record<AggregateType, Folder> = {

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { inventoryStreamId } from '../../inventory/index.ts';
-import { notFound } from '../../shared/errors.ts';
-import { requireAdmin, type AuthEnv } from '../auth.ts';
+import { notFound } from '../../platform/shared/errors.ts';
+import { requireAdmin, type AuthEnv } from '../../platform/http/auth.ts';
 import { runCommand } from '../command.ts';
 import type { HttpDeps } from '../deps.ts';
-import { entityIdParam, intQuery, strQuery } from '../params.ts';
-import { parseBody } from '../validate.ts';
+import { entityIdParam, intQuery, strQuery } from '../../platform/http/params.ts';
+import { parseBody } from '../../platform/http/validate.ts';
 
 const AddStock = z.object({ quantity: z.number().int('must be an integer') });
 

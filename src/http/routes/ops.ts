@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { AppError } from '../../shared/errors.ts';
-import { requireAdmin, type AuthEnv } from '../auth.ts';
+import { AppError } from '../../platform/shared/errors.ts';
+import { requireAdmin, type AuthEnv } from '../../platform/http/auth.ts';
 import type { HttpDeps } from '../deps.ts';
-import { notFound, validationError } from '../../shared/errors.ts';
-import { idParam, intQuery, strQuery } from '../params.ts';
+import { notFound, validationError } from '../../platform/shared/errors.ts';
+import { idParam, intQuery, strQuery } from '../../platform/http/params.ts';
 
 /** Health, readiness, metrics, consumer lag, the saga log, marketing and the links the SPA shows. */
 export function opsRoutes(deps: HttpDeps) {

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { notFound } from '../../shared/errors.ts';
-import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../auth.ts';
+import { notFound } from '../../platform/shared/errors.ts';
+import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../../platform/http/auth.ts';
 import { runCommand } from '../command.ts';
 import type { HttpDeps } from '../deps.ts';
-import { entityIdParam, intQuery, strQuery } from '../params.ts';
-import { parseBody, parseNoBody } from '../validate.ts';
+import { entityIdParam, intQuery, strQuery } from '../../platform/http/params.ts';
+import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 
 const Cancel = z.object({ reason: z.string().max(10_000) });
 const Ship = z.object({ tracking_number: z.string().max(1000) });

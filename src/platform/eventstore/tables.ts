@@ -90,7 +90,7 @@ async function checkOutboxIndex(client: DynamoDBClient, table: string): Promise<
   const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === OUTBOX_INDEX);
   const keys = index?.KeySchema?.map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
   if (keys !== `${OUTBOX_SHARD}:HASH,${OUTBOX_AT}:RANGE`) {
-    throw new Error(`table ${table} exists without the ${OUTBOX_INDEX} index (${OUTBOX_SHARD}, ${OUTBOX_AT}); add it (the layout is eventsTable() in src/eventstore/tables.ts) before starting`);
+    throw new Error(`table ${table} exists without the ${OUTBOX_INDEX} index (${OUTBOX_SHARD}, ${OUTBOX_AT}); add it (the layout is eventsTable() in src/platform/eventstore/tables.ts) before starting`);
   }
 }
 

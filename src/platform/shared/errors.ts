@@ -1,6 +1,6 @@
 /**
  * Errors the domain and the application raise. They carry a kind, not an HTTP status: the HTTP layer
- * maps kinds to statuses in one place (src/http/problem.ts), so domain code stays free of transport.
+ * maps kinds to statuses in one place (src/platform/http/problem.ts), so domain code stays free of transport.
  */
 export type ErrorKind =
   | 'validation' // 400/422: the input is malformed or breaks a rule that needs no state

@@ -1,6 +1,6 @@
 /**
  * The decider shape every aggregate follows (see STYLE.md): pure `decide` and `evolve`, with time and ids
- * passed in through the command. Domain code throws AppError (src/shared/errors.ts) for illegal commands.
+ * passed in through the command. Domain code throws AppError (src/platform/shared/errors.ts) for illegal commands.
  */
 export interface DomainEvent<T extends string = string, D = unknown> {
   type: T;

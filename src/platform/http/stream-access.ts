@@ -1,4 +1,4 @@
-import type { Principal } from '../app/principal.ts';
+import type { Principal } from '../shared/principal.ts';
 import type { EventStore } from '../eventstore/types.ts';
 import type { AggregateType } from '../shared/envelope.ts';
 import { UUID_PATTERN } from '../shared/validate.ts';

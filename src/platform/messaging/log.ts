@@ -1,5 +1,5 @@
 /**
- * The messaging layer logs through the project's logger interface (src/shared/log.ts), handed in by each
+ * The messaging layer logs through the project's logger interface (src/platform/shared/log.ts), handed in by each
  * process, so kafkajs, consumer and publisher lines look like every other line of that process.
  */
 import type { Logger } from '../shared/log.ts';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
-import type { Principal } from '../app/principal.ts';
+import type { Principal } from '../shared/principal.ts';
 import { AppError } from '../shared/errors.ts';
 
-export type { Principal, Role } from '../app/principal.ts';
+export type { Principal, Role } from '../shared/principal.ts';
 
 export type AuthEnv = { Variables: { user: Principal | undefined; requestId: string; clientAddress: string } };
 
@@ -29,7 +29,7 @@ const unauthorized = (message: string, code = 'unauthorized') => new AppError('u
 /**
  * HS256 access tokens (short-lived, stateless: they keep working until they expire) and refresh tokens
  * (long-lived, one use each: `fam` names the login's token family in the session store, `jti` the token, see
- * src/eventstore/sessions.ts), told apart by a `typ` claim so neither can stand in for the other. Only HS256 with
+ * src/platform/eventstore/sessions.ts), told apart by a `typ` claim so neither can stand in for the other. Only HS256 with
  * this secret is accepted (no `alg: none`, no other algorithm), and every claim is checked for its type.
  * Time comes in from outside for testability.
  */

@@ -101,12 +101,12 @@ test('no secret assigned anywhere in the repository is accepted (a token forged 
     ['def', 'abc', 'ghi'],
     'the scanner finds values and skips references',
   );
-  const root = fileURLToPath(new URL('..', import.meta.url));
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
     .split('\0')
     // Tests sign tokens with wrong secrets on purpose; those are never a process's secret.
     .filter((f) => f && !/(^|\/)test\/|\.test\.ts$|^bench\//.test(f) && /\.(ts|js|json|ya?ml|md|sh|html)$|(^|\/)(Makefile|Dockerfile|\.env\.example)$/.test(f));
-  assert.ok(files.includes('docker-compose.yml') && files.includes('.env.example') && files.includes('src/config.ts'), 'the scan covers the files that carried defaults');
+  assert.ok(files.includes('docker-compose.yml') && files.includes('.env.example') && files.includes('src/platform/shared/config.ts'), 'the scan covers the files that carried defaults');
   for (const file of files) {
     let text: string;
     try {

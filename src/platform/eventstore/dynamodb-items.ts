@@ -31,7 +31,7 @@ export const authTableOf = (tables: EventStoreTables): string => tables.auth ?? 
 
 /**
  * The auth table holds what must never be an event: password hashes (`credential#<user_id>`) and refresh-token
- * families (`session#<family_id>`, src/eventstore/sessions.ts), under one string partition key. Only session
+ * families (`session#<family_id>`, src/platform/eventstore/sessions.ts), under one string partition key. Only session
  * items carry EXPIRES_AT, so DynamoDB's TTL reclaims ended sessions and never touches a credential.
  */
 export const AUTH_KEY = 'pk';

@@ -8,7 +8,7 @@ export interface LoggedEvent {
   aggregate_type: string;
   event_type: string;
   version: number;
-  /** Secrets removed (src/projections/event-log.ts). */
+  /** Secrets removed (src/platform/projections/event-log.ts). */
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
   created_at: string;

@@ -1,4 +1,4 @@
-import type { RateLimit } from '../config.ts';
+import type { RateLimit } from '../shared/config.ts';
 import { AppError } from '../shared/errors.ts';
 
 export interface Rule {
