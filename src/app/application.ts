@@ -7,8 +7,8 @@ import { createExecutor, type Publisher } from './executor.ts';
 import { createFulfilmentHandlers } from './fulfilment.ts';
 import { createInventoryHandlers } from './inventory.ts';
 import { createOrderHandlers } from './orders.ts';
-import type { PasswordHasher } from './password.ts';
-import { createUserHandlers } from './users.ts';
+import type { PasswordHasher } from '../contexts/users/password.ts';
+import { createUserHandlers } from '../contexts/users/handlers.ts';
 
 export interface ApplicationDeps {
   store: EventStore;

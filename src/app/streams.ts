@@ -28,7 +28,7 @@ import {
 import { isOrderEventType, orderDecider, type OrderState } from '../orders/index.ts';
 import type { StreamSource } from '../platform/commands/loader.ts';
 import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../shipping/index.ts';
-import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../users/index.ts';
+import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../contexts/users/index.ts';
 
 /** The stream write for decided events, conditioned on the version the decision was made from. */
 export const streamWrite = (aggregate_id: string, aggregate_type: AggregateType, expected_version: number, events: readonly DomainEvent[]): StreamWrite => ({

@@ -36,7 +36,7 @@ export const categoryDecider: Decider<CategoryCommand, CategoryState, CategoryEv
 
 /*
  * Category names are unique, case- and width-insensitively ("T-Shirts" = "ｔ－ｓｈｉｒｔｓ"). As for user emails
- * (src/users/email-claim.ts), DynamoDB has no unique constraint and the read model must not decide, so each
+ * (src/contexts/users/email-claim.ts), DynamoDB has no unique constraint and the read model must not decide, so each
  * folded name owns a stream `category-name:<sha-256 of the key>` (claimKey: whatever the name, a safe id) whose CategoryNameClaimed is appended in the same transaction
  * as CategoryCreated; attribute_not_exists(version) on the claim item is the lock. The claim stream also lets
  * the application resolve a category NAME to its id with a consistent read (e.g. `POST /products {category}`).

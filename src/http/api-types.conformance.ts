@@ -8,7 +8,7 @@ import type * as Api from './api-types.ts';
 import type { TokenPair } from '../platform/http/auth.ts';
 import type { ReadQueries } from '../readmodel/queries.ts';
 import type { LagReport } from '../platform/messaging/lag.ts';
-import type { UserHandlers } from '../app/users.ts';
+import type { UserHandlers } from '../contexts/users/handlers.ts';
 import type { LiveChange } from '../platform/readmodel/live.ts';
 
 type Answer<K extends keyof ReadQueries> = Awaited<ReturnType<ReadQueries[K]>>;

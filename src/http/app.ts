@@ -9,7 +9,7 @@ import { clientAddress } from '../platform/http/client-address.ts';
 import type { HttpDeps } from './deps.ts';
 import { onError, problemResponse, toProblem } from '../platform/http/problem.ts';
 import { requestLog } from '../platform/http/request-log.ts';
-import { authRoutes } from './routes/auth.ts';
+import { authRoutes } from '../contexts/users/routes.ts';
 import { cartRoutes } from './routes/cart.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { eventRoutes } from './routes/events.ts';

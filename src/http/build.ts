@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import pg from 'pg';
 import { createApplication } from '../app/application.ts';
-import { createPasswordHasher } from '../app/password.ts';
+import { createPasswordHasher } from '../contexts/users/password.ts';
 import type { Config } from '../platform/shared/config.ts';
 import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
 import { createLagMonitor, recordLag } from '../platform/messaging/lag.ts';

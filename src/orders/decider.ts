@@ -5,7 +5,7 @@ import type { FieldError } from '../platform/shared/errors.ts';
 import { conflict, notFound } from '../platform/shared/errors.ts';
 import type { Check } from '../platform/shared/validate.ts';
 import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf, pattern, singleLine, trimmed } from '../platform/shared/validate.ts';
-import { emailCheck, normaliseEmail } from '../users/decider.ts';
+import { emailCheck, normaliseEmail } from '../contexts/users/decider.ts';
 import type { CancelledBy, OrderEvent, OrderItem, OrderPlacedData, OrderStatus, RefundReason } from './events.ts';
 import { CANCEL_REASON_MAX, CANCELLED_BY, ORDER_EXPIRED_REASON, TRACKING_NUMBER_MAX } from './events.ts';
 

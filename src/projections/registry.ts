@@ -5,7 +5,7 @@ import { orders } from './orders.ts';
 import { shipments } from './shipments.ts';
 import type { TableProjection } from './types.ts';
 import { anyRow } from './types.ts';
-import { users } from './users.ts';
+import { users } from '../contexts/users/projection.ts';
 
 /** Every table projection the projector runs. Add one here and its event types are routed to it. */
 export const STREAM_PROJECTIONS: readonly TableProjection[] = [

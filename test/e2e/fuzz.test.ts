@@ -18,7 +18,7 @@ import { createDynamoEventStore } from '../../src/platform/eventstore/dynamodb.t
 import { DEFAULT_TABLES } from '../../src/platform/eventstore/dynamodb-items.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { instantMs } from '../../src/platform/shared/validate.ts';
-import { emailClaimStreamId } from '../../src/users/index.ts';
+import { emailClaimStreamId } from '../../src/contexts/users/index.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { forgeries, registeredRoutes, TEST_JWT_SECRET } from '../support/security.ts';

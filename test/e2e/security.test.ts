@@ -19,7 +19,7 @@ import { categoryNameClaimStreamId } from '../../src/catalog/index.ts';
 import { createDynamoClient } from '../../src/platform/eventstore/client.ts';
 import { eventItem } from '../../src/platform/eventstore/dynamodb-items.ts';
 import { TOPIC_DLQ, TOPIC_EVENTS, type EventEnvelope } from '../../src/platform/shared/envelope.ts';
-import { emailClaimStreamId } from '../../src/users/index.ts';
+import { emailClaimStreamId } from '../../src/contexts/users/index.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { startShop, type ShopProcesses } from '../support/processes.ts';

@@ -128,7 +128,7 @@ export interface SecurityConfig {
   trustedProxies: string[];
   login: { perAddressAndEmail: RateLimit; perAddress: RateLimit; perEmail: RateLimit };
   register: { perAddress: RateLimit; perEmail: RateLimit };
-  /** scrypt hashes at once, and waiting, per api process (src/app/password.ts). */
+  /** scrypt hashes at once, and waiting, per api process (src/contexts/users/password.ts). */
   passwordHashConcurrency: number;
   passwordHashQueue: number;
   /** Read-your-writes waits (?min_version, ?wait_for) one client may hold at once. */

@@ -6,10 +6,10 @@
  * registrations cannot both write version 1 of the claim stream; the loser's whole transaction fails, it
  * reloads, and this decider then refuses it with 'email_taken'.
  */
-import { claimKey } from '../platform/shared/claims.ts';
-import type { Decider } from '../platform/shared/decider.ts';
-import { conflict } from '../platform/shared/errors.ts';
-import { ensure, id } from '../platform/shared/validate.ts';
+import { claimKey } from '../../platform/shared/claims.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import { conflict } from '../../platform/shared/errors.ts';
+import { ensure, id } from '../../platform/shared/validate.ts';
 import { emailCheck, normaliseEmail } from './decider.ts';
 import type { EmailClaimEvent } from './events.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { scrypt } from 'node:crypto';
 import { test } from 'node:test';
-import { AppError } from '../platform/shared/errors.ts';
+import { AppError } from '../../platform/shared/errors.ts';
 import { createPasswordHasher, OWASP_SCRYPT } from './password.ts';
 
 // Small parameters keep the unit tests fast; one test below runs the real ones.

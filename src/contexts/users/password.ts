@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { AppError } from '../platform/shared/errors.ts';
+import { AppError } from '../../platform/shared/errors.ts';
 
 export interface ScryptParams {
   N: number;

@@ -1,6 +1,6 @@
-import { AppError, conflict, validationError } from '../platform/shared/errors.ts';
-import { ensure } from '../platform/shared/validate.ts';
-import type { EventStore } from '../platform/eventstore/types.ts';
+import { AppError, conflict, validationError } from '../../platform/shared/errors.ts';
+import { ensure } from '../../platform/shared/validate.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
 import {
   emailClaimDecider,
   emailClaimStreamId,
@@ -9,12 +9,12 @@ import {
   registrationChecks,
   userDecider,
   type UserRole,
-} from '../users/index.ts';
-import type { AppContext } from './context.ts';
-import type { Executor } from './executor.ts';
-import type { CommandHandler } from './handler.ts';
+} from './index.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { Executor } from '../../app/executor.ts';
+import type { CommandHandler } from '../../app/handler.ts';
 import { createPasswordHasher, type PasswordHasher } from './password.ts';
-import { streamWrite, type Streams } from './streams.ts';
+import { streamWrite, type Streams } from '../../app/streams.ts';
 
 export interface RegisteredUser {
   user_id: string;

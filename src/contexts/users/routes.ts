@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../../platform/shared/errors.ts';
-import { normaliseEmail } from '../../users/index.ts';
+import { normaliseEmail } from './index.ts';
 import { requireUser, type AuthEnv, type RefreshClaims } from '../../platform/http/auth.ts';
 import { addressKey } from '../../platform/http/client-address.ts';
-import { runCommand } from '../command.ts';
-import type { HttpDeps } from '../deps.ts';
+import { runCommand } from '../../http/command.ts';
+import type { HttpDeps } from '../../http/deps.ts';
 import { createRateLimiter } from '../../platform/http/rate-limit.ts';
 import { parseBody } from '../../platform/http/validate.ts';
 

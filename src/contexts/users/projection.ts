@@ -1,5 +1,5 @@
-import type { KnownEvent } from '../contracts/index.ts';
-import type { TableProjection } from './types.ts';
+import type { KnownEvent } from '../../contracts/index.ts';
+import type { TableProjection } from '../../projections/types.ts';
 
 /** read_users. No credentials: UserRegistered carries none (the hash is its own item in the auth table). */
 export interface UserRow {

@@ -1,7 +1,7 @@
-import type { Decider } from '../platform/shared/decider.ts';
-import { conflict } from '../platform/shared/errors.ts';
-import type { Check } from '../platform/shared/validate.ts';
-import { ensure, id, nowMs, oneOf, singleLine, trimmed } from '../platform/shared/validate.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import { conflict } from '../../platform/shared/errors.ts';
+import type { Check } from '../../platform/shared/validate.ts';
+import { ensure, id, nowMs, oneOf, singleLine, trimmed } from '../../platform/shared/validate.ts';
 import type { UserEvent, UserRegisteredData, UserRole } from './events.ts';
 import { USER_ROLES } from './events.ts';
 
