@@ -1,7 +1,7 @@
 import { cartStreamId } from '../carts/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../inventory/index.ts';
 import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type OrderItem, type OrderState, type PlacedOrder } from '../orders/index.ts';
-import type { ProductState } from '../catalog/index.ts';
+import type { ProductState } from '../contexts/catalog/index.ts';
 import { createHash } from 'node:crypto';
 import type { StreamWrite } from '../platform/eventstore/types.ts';
 import { decideManualShipment, decidePaidCancellation, shipmentStreamId, type FulfilmentWrites } from '../shipping/index.ts';

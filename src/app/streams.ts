@@ -15,7 +15,7 @@ import {
   productDecider,
   type CategoryState,
   type ProductState,
-} from '../catalog/index.ts';
+} from '../contexts/catalog/index.ts';
 import {
   INVENTORY_SNAPSHOT_SCHEMA_VERSION,
   fromSnapshot,

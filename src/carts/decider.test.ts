@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProductState } from '../catalog/product-decider.ts';
+import type { ProductState } from '../contexts/catalog/product-decider.ts';
 import { fold } from '../platform/shared/decider.ts';
 import { spec } from '../shared/testing.ts';
 import type { CartCommand } from './decider.ts';

@@ -1,4 +1,4 @@
-import type { ProductState } from '../catalog/product-decider.ts';
+import type { ProductState } from '../contexts/catalog/product-decider.ts';
 import type { Decider } from '../platform/shared/decider.ts';
 import { conflict, notFound } from '../platform/shared/errors.ts';
 import { ensure, id, intInRange, oneOf } from '../platform/shared/validate.ts';

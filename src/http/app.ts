@@ -11,7 +11,7 @@ import { onError, problemResponse, toProblem } from '../platform/http/problem.ts
 import { requestLog } from '../platform/http/request-log.ts';
 import { authRoutes } from '../contexts/users/routes.ts';
 import { cartRoutes } from './routes/cart.ts';
-import { catalogRoutes } from './routes/catalog.ts';
+import { catalogRoutes } from '../contexts/catalog/routes.ts';
 import { eventRoutes } from './routes/events.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import { liveRoutes } from './routes/live.ts';

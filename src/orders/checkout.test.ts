@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { CartState } from '../carts/decider.ts';
 import { cartDecider } from '../carts/decider.ts';
 import { MAX_CART_LINES } from '../carts/events.ts';
-import type { ProductState } from '../catalog/product-decider.ts';
+import type { ProductState } from '../contexts/catalog/product-decider.ts';
 import type { InventoryState } from '../inventory/decider.ts';
 import { findReservationByOrder, inventoryDecider } from '../inventory/decider.ts';
 import { fold } from '../platform/shared/decider.ts';

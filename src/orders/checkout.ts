@@ -7,7 +7,7 @@
 import type { CartState } from '../carts/decider.ts';
 import { cartDecider } from '../carts/decider.ts';
 import type { CartEvent } from '../carts/events.ts';
-import type { ProductState } from '../catalog/product-decider.ts';
+import type { ProductState } from '../contexts/catalog/product-decider.ts';
 import type { InventoryState } from '../inventory/decider.ts';
 import { inventoryDecider } from '../inventory/decider.ts';
 import type { InventoryEvent } from '../inventory/events.ts';

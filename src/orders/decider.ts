@@ -1,5 +1,5 @@
 import { MAX_CART_LINES, MAX_LINE_QUANTITY } from '../carts/events.ts';
-import { PRICE_MAX, PRICE_MIN, PRODUCT_NAME_MAX } from '../catalog/events.ts';
+import { PRICE_MAX, PRICE_MIN, PRODUCT_NAME_MAX } from '../contexts/catalog/events.ts';
 import type { Decider } from '../platform/shared/decider.ts';
 import type { FieldError } from '../platform/shared/errors.ts';
 import { conflict, notFound } from '../platform/shared/errors.ts';

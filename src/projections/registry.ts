@@ -1,5 +1,5 @@
 import { carts } from './carts.ts';
-import { categories, products } from './catalog.ts';
+import { categories, products } from '../contexts/catalog/projection.ts';
 import { inventory } from './inventory.ts';
 import { orders } from './orders.ts';
 import { shipments } from './shipments.ts';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { getCart } from './cart-queries.ts';
-import type { ListProductsOptions } from './catalog-queries.ts';
-import { getProduct, listCategories, listProducts } from './catalog-queries.ts';
+import type { ListProductsOptions } from '../contexts/catalog/queries.ts';
+import { getProduct, listCategories, listProducts } from '../contexts/catalog/queries.ts';
 import type { ListEventsOptions } from '../platform/readmodel/event-queries.ts';
 import { listEvents } from '../platform/readmodel/event-queries.ts';
 import { getInventory, listInventory } from './inventory-queries.ts';
@@ -15,7 +15,7 @@ import type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
 import { waitForVersion } from '../platform/readmodel/wait.ts';
 
 export type { CartView } from './cart-queries.ts';
-export type { CategoryView, ListProductsOptions, ProductView } from './catalog-queries.ts';
+export type { CategoryView, ListProductsOptions, ProductView } from '../contexts/catalog/queries.ts';
 export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/readmodel/event-queries.ts';
 export type { InventoryView } from './inventory-queries.ts';
 export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from './marketing-queries.ts';

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { z } from 'zod';
-import { categoryNameClaimStreamId } from '../../src/catalog/index.ts';
+import { categoryNameClaimStreamId } from '../../src/contexts/catalog/index.ts';
 import { createDynamoClient } from '../../src/platform/eventstore/client.ts';
 import { createDynamoEventStore } from '../../src/platform/eventstore/dynamodb.ts';
 import { DEFAULT_TABLES } from '../../src/platform/eventstore/dynamodb-items.ts';

@@ -15,7 +15,7 @@ import { after, test } from 'node:test';
 import { GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { categoryNameClaimStreamId } from '../../src/catalog/index.ts';
+import { categoryNameClaimStreamId } from '../../src/contexts/catalog/index.ts';
 import { createDynamoClient } from '../../src/platform/eventstore/client.ts';
 import { eventItem } from '../../src/platform/eventstore/dynamodb-items.ts';
 import { TOPIC_DLQ, TOPIC_EVENTS, type EventEnvelope } from '../../src/platform/shared/envelope.ts';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { cartDecider } from '../../carts/index.ts';
-import { categoryDecider, categoryNameClaimDecider, productDecider } from '../../catalog/index.ts';
+import { categoryDecider, categoryNameClaimDecider, productDecider } from '../../contexts/catalog/index.ts';
 import { inventoryDecider } from '../../inventory/index.ts';
 import { orderDecider } from '../../orders/index.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';

@@ -5,13 +5,13 @@ import {
   legacyCategoryNameClaimStreamId,
   productDecider,
   type CategoryState,
-} from '../catalog/index.ts';
-import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
-import { AppError, conflict, notFound } from '../platform/shared/errors.ts';
-import { UUID_PATTERN } from '../platform/shared/validate.ts';
-import type { AppContext } from './context.ts';
-import type { CommandHandler } from './handler.ts';
-import { streamWrite, type Streams } from './streams.ts';
+} from './index.ts';
+import { inventoryDecider, inventoryStreamId } from '../../inventory/index.ts';
+import { AppError, conflict, notFound } from '../../platform/shared/errors.ts';
+import { UUID_PATTERN } from '../../platform/shared/validate.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { CommandHandler } from '../../app/handler.ts';
+import { streamWrite, type Streams } from '../../app/streams.ts';
 
 export interface ProductInput {
   name: string;

@@ -1,8 +1,8 @@
-import type { Queryable } from '../platform/readmodel/db.ts';
-import type { Page } from '../platform/readmodel/paging.ts';
-import { decodeCursor, encodeCursor, pageLimit, toPage } from '../platform/readmodel/paging.ts';
-import { exactTime, iso } from '../platform/readmodel/rows.ts';
-import { containsPattern, searchTerms } from '../platform/readmodel/search.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import type { Page } from '../../platform/readmodel/paging.ts';
+import { decodeCursor, encodeCursor, pageLimit, toPage } from '../../platform/readmodel/paging.ts';
+import { exactTime, iso } from '../../platform/readmodel/rows.ts';
+import { containsPattern, searchTerms } from '../../platform/readmodel/search.ts';
 
 export interface ProductView {
   id: string;

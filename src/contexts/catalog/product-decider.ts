@@ -1,7 +1,7 @@
-import type { Decider } from '../platform/shared/decider.ts';
-import { conflict, notFound } from '../platform/shared/errors.ts';
-import type { Check } from '../platform/shared/validate.ts';
-import { ensure, id, intInRange, multiLine, nowMs, singleLine, trimmed } from '../platform/shared/validate.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import { conflict, notFound } from '../../platform/shared/errors.ts';
+import type { Check } from '../../platform/shared/validate.ts';
+import { ensure, id, intInRange, multiLine, nowMs, singleLine, trimmed } from '../../platform/shared/validate.ts';
 import type { CategoryState } from './category-decider.ts';
 import type { ProductEvent, ProductFields } from './events.ts';
 import { PRICE_MAX, PRICE_MIN, PRODUCT_DESCRIPTION_MAX, PRODUCT_NAME_MAX } from './events.ts';

@@ -1,7 +1,7 @@
-import { claimKey } from '../platform/shared/claims.ts';
-import type { Decider } from '../platform/shared/decider.ts';
-import { conflict } from '../platform/shared/errors.ts';
-import { ensure, id, nowMs, singleLine, trimmed } from '../platform/shared/validate.ts';
+import { claimKey } from '../../platform/shared/claims.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import { conflict } from '../../platform/shared/errors.ts';
+import { ensure, id, nowMs, singleLine, trimmed } from '../../platform/shared/validate.ts';
 import type { CategoryCreatedData, CategoryEvent, CategoryNameClaimEvent } from './events.ts';
 import { CATEGORY_NAME_MAX } from './events.ts';
 
