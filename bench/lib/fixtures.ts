@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { cartDecider, cartStreamId, type CartState } from '../../src/carts/index.ts';
 import { productDecider, type ProductState } from '../../src/contexts/catalog/index.ts';
 import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/platform/eventstore/index.ts';
-import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/inventory/index.ts';
+import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
 import type { Principal } from '../../src/platform/shared/principal.ts';
 import type { Publisher } from '../../src/platform/messaging/publisher.ts';
 import type { DomainEvent } from '../../src/platform/shared/decider.ts';

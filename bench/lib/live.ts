@@ -13,7 +13,7 @@ import type { Kafka } from 'kafkajs';
 import { createStreams } from '../../src/app/streams.ts';
 import { cartStreamId } from '../../src/carts/index.ts';
 import { createTokens, type Principal } from '../../src/platform/http/auth.ts';
-import { inventoryStreamId } from '../../src/inventory/index.ts';
+import { inventoryStreamId } from '../../src/contexts/inventory/index.ts';
 import { consumerLag, type LagReport } from '../../src/platform/messaging/lag.ts';
 import type { client, Reply } from '../../test/support/http.ts';
 import type { Bench } from './context.ts';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { cartDecider, cartStreamId, type CartState } from '../../src/carts/index.ts';
 import type { ProductState } from '../../src/contexts/catalog/index.ts';
-import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/inventory/index.ts';
+import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
 import { decideCheckout, orderDecider, type OrderState } from '../../src/orders/index.ts';
 import { rebuildAll } from '../../src/projections/rebuild.ts';
 import { createProjectionRunner } from '../../src/projections/runner.ts';

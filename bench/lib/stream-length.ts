@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createStreams } from '../../src/app/streams.ts';
-import { createInventoryHandlers } from '../../src/app/inventory.ts';
+import { createInventoryHandlers } from '../../src/contexts/inventory/handlers.ts';
 import { createDynamoEventStore, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
-import { inventoryDecider, inventoryStreamId, type InventoryCommand } from '../../src/inventory/index.ts';
+import { inventoryDecider, inventoryStreamId, type InventoryCommand } from '../../src/contexts/inventory/index.ts';
 import type { Bench } from './context.ts';
 import { appendPacked, iso, newProduct, toWrite } from './fixtures.ts';
 import { ms, now, ratio, summarise } from './stats.ts';

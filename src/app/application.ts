@@ -5,7 +5,7 @@ import { createCatalogHandlers } from '../contexts/catalog/handlers.ts';
 import type { AppContext } from './context.ts';
 import { createExecutor, type Publisher } from './executor.ts';
 import { createFulfilmentHandlers } from './fulfilment.ts';
-import { createInventoryHandlers } from './inventory.ts';
+import { createInventoryHandlers } from '../contexts/inventory/handlers.ts';
 import { createOrderHandlers } from './orders.ts';
 import type { PasswordHasher } from '../contexts/users/password.ts';
 import { createUserHandlers } from '../contexts/users/handlers.ts';

@@ -1,4 +1,4 @@
-import { inventoryStreamId, type InventoryState } from '../inventory/index.ts';
+import { inventoryStreamId, type InventoryState } from '../contexts/inventory/index.ts';
 import type { OrderState, PlacedOrder } from '../orders/index.ts';
 import {
   decideCarrierAnswer,

@@ -24,7 +24,7 @@ import {
   isInventoryEventType,
   toSnapshot,
   type InventoryState,
-} from '../inventory/index.ts';
+} from '../contexts/inventory/index.ts';
 import { isOrderEventType, orderDecider, type OrderState } from '../orders/index.ts';
 import type { StreamSource } from '../platform/commands/loader.ts';
 import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../shipping/index.ts';

@@ -13,7 +13,7 @@ import { authRoutes } from '../contexts/users/routes.ts';
 import { cartRoutes } from './routes/cart.ts';
 import { catalogRoutes } from '../contexts/catalog/routes.ts';
 import { eventRoutes } from './routes/events.ts';
-import { inventoryRoutes } from './routes/inventory.ts';
+import { inventoryRoutes } from '../contexts/inventory/routes.ts';
 import { liveRoutes } from './routes/live.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { orderRoutes } from './routes/orders.ts';

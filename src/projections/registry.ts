@@ -1,6 +1,6 @@
 import { carts } from './carts.ts';
 import { categories, products } from '../contexts/catalog/projection.ts';
-import { inventory } from './inventory.ts';
+import { inventory } from '../contexts/inventory/projection.ts';
 import { orders } from './orders.ts';
 import { shipments } from './shipments.ts';
 import type { TableProjection } from './types.ts';

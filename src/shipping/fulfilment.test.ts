@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { InventoryState } from '../inventory/decider.ts';
-import { inventoryDecider } from '../inventory/decider.ts';
-import type { InventoryEvent } from '../inventory/events.ts';
+import type { InventoryState } from '../contexts/inventory/decider.ts';
+import { inventoryDecider } from '../contexts/inventory/decider.ts';
+import type { InventoryEvent } from '../contexts/inventory/events.ts';
 import { orderDecider } from '../orders/decider.ts';
 import type { OrderEvent } from '../orders/events.ts';
 import { fold } from '../platform/shared/decider.ts';

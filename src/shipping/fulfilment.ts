@@ -9,9 +9,9 @@
  * What never happens in here: the carrier's random draw, its tracking number, the clock. They come in as
  * arguments (the carrier adapter answers, the worker passes `now`).
  */
-import type { InventoryState } from '../inventory/decider.ts';
-import { inventoryDecider } from '../inventory/decider.ts';
-import type { InventoryEvent, ReturnReason } from '../inventory/events.ts';
+import type { InventoryState } from '../contexts/inventory/decider.ts';
+import { inventoryDecider } from '../contexts/inventory/decider.ts';
+import type { InventoryEvent, ReturnReason } from '../contexts/inventory/events.ts';
 import type { OrderState, PlacedOrder } from '../orders/decider.ts';
 import { orderDecider } from '../orders/decider.ts';
 import type { CancelledBy, OrderEvent } from '../orders/events.ts';

@@ -6,7 +6,7 @@ import {
   productDecider,
   type CategoryState,
 } from './index.ts';
-import { inventoryDecider, inventoryStreamId } from '../../inventory/index.ts';
+import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
 import { AppError, conflict, notFound } from '../../platform/shared/errors.ts';
 import { UUID_PATTERN } from '../../platform/shared/validate.ts';
 import type { AppContext } from '../../app/context.ts';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { cartDecider } from '../../carts/index.ts';
 import { categoryDecider, categoryNameClaimDecider, productDecider } from '../../contexts/catalog/index.ts';
-import { inventoryDecider } from '../../inventory/index.ts';
+import { inventoryDecider } from '../../contexts/inventory/index.ts';
 import { orderDecider } from '../../orders/index.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';
 import type { AggregateType } from '../../platform/shared/envelope.ts';

@@ -1,6 +1,6 @@
-import type { Decider } from '../platform/shared/decider.ts';
-import { conflict } from '../platform/shared/errors.ts';
-import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf } from '../platform/shared/validate.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import { conflict } from '../../platform/shared/errors.ts';
+import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf } from '../../platform/shared/validate.ts';
 import type { InventoryEvent, ReleaseReason, ReturnReason } from './events.ts';
 import { MAX_RESERVATION_QUANTITY, MAX_STOCK_ADD, RELEASE_REASONS, RETURN_REASONS } from './events.ts';
 

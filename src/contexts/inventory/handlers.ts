@@ -1,8 +1,8 @@
-import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
-import { notFound } from '../platform/shared/errors.ts';
-import type { AppContext } from './context.ts';
-import type { CommandHandler } from './handler.ts';
-import { streamWrite } from './streams.ts';
+import { inventoryDecider, inventoryStreamId } from './index.ts';
+import { notFound } from '../../platform/shared/errors.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { CommandHandler } from '../../app/handler.ts';
+import { streamWrite } from '../../app/streams.ts';
 
 export interface StockLevel {
   product_id: string;

@@ -1,5 +1,5 @@
-import type { KnownEvent } from '../contracts/index.ts';
-import type { TableProjection } from './types.ts';
+import type { KnownEvent } from '../../contracts/index.ts';
+import type { TableProjection } from '../../projections/types.ts';
 
 export interface Reservation {
   reservation_id: string;

@@ -1,7 +1,7 @@
-import type { Queryable } from '../platform/readmodel/db.ts';
-import type { Page } from '../platform/readmodel/paging.ts';
-import { decodeCursor, encodeCursor, pageLimit, toPage } from '../platform/readmodel/paging.ts';
-import { iso } from '../platform/readmodel/rows.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import type { Page } from '../../platform/readmodel/paging.ts';
+import { decodeCursor, encodeCursor, pageLimit, toPage } from '../../platform/readmodel/paging.ts';
+import { iso } from '../../platform/readmodel/rows.ts';
 
 /** 000's inventory response, plus the product name for admin screens and the stream position. */
 export interface InventoryView {
