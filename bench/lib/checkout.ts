@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { createApplication } from '../../src/app/application.ts';
-import { cartStreamId, type CartState } from '../../src/carts/index.ts';
+import { cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import { DEFAULT_OUTBOX_SHARDS, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
 import { eventItem, outboxShard, snapshotItem } from '../../src/platform/eventstore/dynamodb-items.ts';
 import { INVENTORY_SNAPSHOT_SCHEMA_VERSION, inventoryDecider, inventoryStreamId, toSnapshot, type InventoryState } from '../../src/contexts/inventory/index.ts';

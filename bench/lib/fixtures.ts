@@ -4,7 +4,7 @@
  * items: setting up hundreds of carts through the command path would cost more time than the measurements.
  */
 import { randomUUID } from 'node:crypto';
-import { cartDecider, cartStreamId, type CartState } from '../../src/carts/index.ts';
+import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import { productDecider, type ProductState } from '../../src/contexts/catalog/index.ts';
 import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/platform/eventstore/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';

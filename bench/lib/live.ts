@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createStreams } from '../../src/app/streams.ts';
-import { cartStreamId } from '../../src/carts/index.ts';
+import { cartStreamId } from '../../src/contexts/carts/index.ts';
 import { createTokens, type Principal } from '../../src/platform/http/auth.ts';
 import { inventoryStreamId } from '../../src/contexts/inventory/index.ts';
 import { consumerLag, type LagReport } from '../../src/platform/messaging/lag.ts';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { cartDecider, cartStreamId, type CartState } from '../../src/carts/index.ts';
+import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import type { ProductState } from '../../src/contexts/catalog/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
 import { decideCheckout, orderDecider, type OrderState } from '../../src/orders/index.ts';

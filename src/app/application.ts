@@ -1,6 +1,6 @@
 import type { EventStore } from '../platform/eventstore/types.ts';
 import type { Logger } from '../platform/shared/log.ts';
-import { createCartHandlers } from './carts.ts';
+import { createCartHandlers } from '../contexts/carts/handlers.ts';
 import { createCatalogHandlers } from '../contexts/catalog/handlers.ts';
 import type { AppContext } from './context.ts';
 import { createExecutor, type Publisher } from './executor.ts';

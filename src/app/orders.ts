@@ -1,4 +1,4 @@
-import { cartStreamId } from '../carts/index.ts';
+import { cartStreamId } from '../contexts/carts/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../contexts/inventory/index.ts';
 import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type OrderItem, type OrderState, type PlacedOrder } from '../orders/index.ts';
 import type { ProductState } from '../contexts/catalog/index.ts';

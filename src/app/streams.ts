@@ -3,7 +3,7 @@ import type { EventStore, StreamWrite } from '../platform/eventstore/types.ts';
 import type { DomainEvent } from '../platform/shared/decider.ts';
 import type { AggregateType } from '../platform/shared/envelope.ts';
 import { notFound } from '../platform/shared/errors.ts';
-import { cartDecider, cartStreamId, isCartEventType, type CartState } from '../carts/index.ts';
+import { cartDecider, cartStreamId, isCartEventType, type CartState } from '../contexts/carts/index.ts';
 import {
   categoryDecider,
   categoryNameClaimDecider,

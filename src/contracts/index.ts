@@ -3,7 +3,7 @@
  * with (src/platform/shared/contract.ts says how). The union types are what projections, the notifier and the worker
  * switch over.
  */
-import { CART_CONTRACTS } from '../carts/events.ts';
+import { CART_CONTRACTS } from '../contexts/carts/events.ts';
 import { CATALOG_CONTRACTS } from '../contexts/catalog/events.ts';
 import { INVENTORY_CONTRACTS } from '../contexts/inventory/events.ts';
 import { ORDER_CONTRACTS } from '../orders/events.ts';

@@ -10,7 +10,7 @@ import type { HttpDeps } from './deps.ts';
 import { onError, problemResponse, toProblem } from '../platform/http/problem.ts';
 import { requestLog } from '../platform/http/request-log.ts';
 import { authRoutes } from '../contexts/users/routes.ts';
-import { cartRoutes } from './routes/cart.ts';
+import { cartRoutes } from '../contexts/carts/routes.ts';
 import { catalogRoutes } from '../contexts/catalog/routes.ts';
 import { eventRoutes } from './routes/events.ts';
 import { inventoryRoutes } from '../contexts/inventory/routes.ts';

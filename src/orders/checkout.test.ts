@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CartState } from '../carts/decider.ts';
-import { cartDecider } from '../carts/decider.ts';
-import { MAX_CART_LINES } from '../carts/events.ts';
+import type { CartState } from '../contexts/carts/decider.ts';
+import { cartDecider } from '../contexts/carts/decider.ts';
+import { MAX_CART_LINES } from '../contexts/carts/events.ts';
 import type { ProductState } from '../contexts/catalog/product-decider.ts';
 import type { InventoryState } from '../contexts/inventory/decider.ts';
 import { findReservationByOrder, inventoryDecider } from '../contexts/inventory/decider.ts';

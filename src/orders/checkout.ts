@@ -4,9 +4,9 @@
  * it returns in a single TransactWriteItems conditioned on the versions it loaded — the order, every inventory
  * and the cart commit together or not at all. A concurrency conflict means reload and call this again.
  */
-import type { CartState } from '../carts/decider.ts';
-import { cartDecider } from '../carts/decider.ts';
-import type { CartEvent } from '../carts/events.ts';
+import type { CartState } from '../contexts/carts/decider.ts';
+import { cartDecider } from '../contexts/carts/decider.ts';
+import type { CartEvent } from '../contexts/carts/events.ts';
 import type { ProductState } from '../contexts/catalog/product-decider.ts';
 import type { InventoryState } from '../contexts/inventory/decider.ts';
 import { inventoryDecider } from '../contexts/inventory/decider.ts';

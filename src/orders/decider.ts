@@ -1,4 +1,4 @@
-import { MAX_CART_LINES, MAX_LINE_QUANTITY } from '../carts/events.ts';
+import { MAX_CART_LINES, MAX_LINE_QUANTITY } from '../contexts/carts/events.ts';
 import { PRICE_MAX, PRICE_MIN, PRODUCT_NAME_MAX } from '../contexts/catalog/events.ts';
 import type { Decider } from '../platform/shared/decider.ts';
 import type { FieldError } from '../platform/shared/errors.ts';

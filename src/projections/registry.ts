@@ -1,4 +1,4 @@
-import { carts } from './carts.ts';
+import { carts } from '../contexts/carts/projection.ts';
 import { categories, products } from '../contexts/catalog/projection.ts';
 import { inventory } from '../contexts/inventory/projection.ts';
 import { orders } from './orders.ts';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { getCart } from './cart-queries.ts';
+import { getCart } from '../contexts/carts/queries.ts';
 import type { ListProductsOptions } from '../contexts/catalog/queries.ts';
 import { getProduct, listCategories, listProducts } from '../contexts/catalog/queries.ts';
 import type { ListEventsOptions } from '../platform/readmodel/event-queries.ts';
@@ -14,7 +14,7 @@ import { getSaga, listSagas } from './saga-queries.ts';
 import type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
 import { waitForVersion } from '../platform/readmodel/wait.ts';
 
-export type { CartView } from './cart-queries.ts';
+export type { CartView } from '../contexts/carts/queries.ts';
 export type { CategoryView, ListProductsOptions, ProductView } from '../contexts/catalog/queries.ts';
 export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/readmodel/event-queries.ts';
 export type { InventoryView } from '../contexts/inventory/queries.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
 import { isTransientError } from '../../src/platform/messaging/retry.ts';
-import { carts } from '../../src/projections/carts.ts';
+import { carts } from '../../src/contexts/carts/projection.ts';
 import { createParkingProjector } from '../../src/projections/parking.ts';
 import { pruneProcessedEvents } from '../../src/platform/projections/pruning.ts';
 import { STREAM_PROJECTIONS } from '../../src/projections/registry.ts';

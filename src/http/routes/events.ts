@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { cartDecider } from '../../carts/index.ts';
+import { cartDecider } from '../../contexts/carts/index.ts';
 import { categoryDecider, categoryNameClaimDecider, productDecider } from '../../contexts/catalog/index.ts';
 import { inventoryDecider } from '../../contexts/inventory/index.ts';
 import { orderDecider } from '../../orders/index.ts';

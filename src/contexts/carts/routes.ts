@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { cartStreamId } from '../../carts/index.ts';
+import { cartStreamId } from './index.ts';
 import { ID_PATTERN } from '../../platform/shared/validate.ts';
 import { requireUser, type AuthEnv } from '../../platform/http/auth.ts';
-import { runCommand } from '../command.ts';
-import type { HttpDeps } from '../deps.ts';
+import { runCommand } from '../../http/command.ts';
+import type { HttpDeps } from '../../http/deps.ts';
 import { entityId, entityIdParam } from '../../platform/http/params.ts';
 import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 

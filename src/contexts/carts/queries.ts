@@ -1,6 +1,6 @@
-import type { OrderItem } from '../orders/events.ts';
-import type { Queryable } from '../platform/readmodel/db.ts';
-import { iso, num } from '../platform/readmodel/rows.ts';
+import type { OrderItem } from '../../orders/events.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import { iso, num } from '../../platform/readmodel/rows.ts';
 
 export interface CartView {
   cart_id: string;

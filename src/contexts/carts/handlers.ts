@@ -1,6 +1,6 @@
-import { cartDecider, cartStreamId, type CartLine } from '../carts/index.ts';
-import type { CommandHandler } from './handler.ts';
-import { streamWrite } from './streams.ts';
+import { cartDecider, cartStreamId, type CartLine } from './index.ts';
+import type { CommandHandler } from '../../app/handler.ts';
+import { streamWrite } from '../../app/streams.ts';
 
 export interface CartChanged {
   cart_id: string;

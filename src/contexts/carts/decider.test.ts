@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProductState } from '../contexts/catalog/product-decider.ts';
-import { fold } from '../platform/shared/decider.ts';
-import { spec } from '../shared/testing.ts';
+import type { ProductState } from '../catalog/index.ts';
+import { fold } from '../../platform/shared/decider.ts';
+import { spec } from '../../shared/testing.ts';
 import type { CartCommand } from './decider.ts';
 import { cartDecider, findLine } from './decider.ts';
 import type { CartCleared, CartEvent, ItemAddedToCart, ItemRemovedFromCart } from './events.ts';

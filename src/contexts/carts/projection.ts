@@ -1,6 +1,6 @@
-import type { KnownEvent } from '../contracts/index.ts';
-import type { OrderItem } from '../orders/events.ts';
-import type { TableProjection } from './types.ts';
+import type { KnownEvent } from '../../contracts/index.ts';
+import type { OrderItem } from '../../orders/events.ts';
+import type { TableProjection } from '../../projections/types.ts';
 
 /** A cart line as read_carts shows it: the order line shape (price × quantity = subtotal). */
 export type CartLine = OrderItem;

@@ -1,8 +1,8 @@
-import type { ProductState } from '../contexts/catalog/product-decider.ts';
-import type { Decider } from '../platform/shared/decider.ts';
-import { conflict, notFound } from '../platform/shared/errors.ts';
-import { ensure, id, intInRange, oneOf } from '../platform/shared/validate.ts';
-import { insufficientStock } from '../contexts/inventory/decider.ts';
+import type { ProductState } from '../catalog/index.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import { conflict, notFound } from '../../platform/shared/errors.ts';
+import { ensure, id, intInRange, oneOf } from '../../platform/shared/validate.ts';
+import { insufficientStock } from '../inventory/index.ts';
 import type { CartClearReason, CartEvent } from './events.ts';
 import { CART_CLEAR_REASONS, cartStreamId, MAX_CART_LINES, MAX_LINE_QUANTITY } from './events.ts';
 
