@@ -14,7 +14,7 @@ import { cartStreamId, type CartState } from '../../src/contexts/carts/index.ts'
 import { DEFAULT_OUTBOX_SHARDS, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
 import { eventItem, outboxShard, snapshotItem } from '../../src/platform/eventstore/dynamodb-items.ts';
 import { INVENTORY_SNAPSHOT_SCHEMA_VERSION, inventoryDecider, inventoryStreamId, toSnapshot, type InventoryState } from '../../src/contexts/inventory/index.ts';
-import { decideCheckout } from '../../src/orders/index.ts';
+import { decideCheckout } from '../../src/contexts/orders/index.ts';
 import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import type { Bench } from './context.ts';
 import { totalRequests } from './context.ts';

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import type { ProductState } from '../../src/contexts/catalog/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
-import { decideCheckout, orderDecider, type OrderState } from '../../src/orders/index.ts';
+import { decideCheckout, orderDecider, type OrderState } from '../../src/contexts/orders/index.ts';
 import { rebuildAll } from '../../src/projections/rebuild.ts';
 import { createProjectionRunner } from '../../src/projections/runner.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';

@@ -6,7 +6,7 @@ import type { AppContext } from './context.ts';
 import { createExecutor, type Publisher } from './executor.ts';
 import { createFulfilmentHandlers } from './fulfilment.ts';
 import { createInventoryHandlers } from '../contexts/inventory/handlers.ts';
-import { createOrderHandlers } from './orders.ts';
+import { createOrderHandlers } from '../contexts/orders/handlers.ts';
 import type { PasswordHasher } from '../contexts/users/password.ts';
 import { createUserHandlers } from '../contexts/users/handlers.ts';
 

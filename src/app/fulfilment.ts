@@ -1,5 +1,5 @@
 import { inventoryStreamId, type InventoryState } from '../contexts/inventory/index.ts';
-import type { OrderState, PlacedOrder } from '../orders/index.ts';
+import type { OrderState, PlacedOrder } from '../contexts/orders/index.ts';
 import {
   decideCarrierAnswer,
   decideHandOver,

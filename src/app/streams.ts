@@ -25,7 +25,7 @@ import {
   toSnapshot,
   type InventoryState,
 } from '../contexts/inventory/index.ts';
-import { isOrderEventType, orderDecider, type OrderState } from '../orders/index.ts';
+import { isOrderEventType, orderDecider, type OrderState } from '../contexts/orders/index.ts';
 import type { StreamSource } from '../platform/commands/loader.ts';
 import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../shipping/index.ts';
 import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../contexts/users/index.ts';

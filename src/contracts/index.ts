@@ -6,7 +6,7 @@
 import { CART_CONTRACTS } from '../contexts/carts/events.ts';
 import { CATALOG_CONTRACTS } from '../contexts/catalog/events.ts';
 import { INVENTORY_CONTRACTS } from '../contexts/inventory/events.ts';
-import { ORDER_CONTRACTS } from '../orders/events.ts';
+import { ORDER_CONTRACTS } from '../contexts/orders/events.ts';
 import type { TypedEnvelope } from '../platform/shared/contract.ts';
 import { createContractRegistry } from '../platform/shared/contract.ts';
 import type { EventEnvelope } from '../platform/shared/envelope.ts';

@@ -16,7 +16,7 @@ import { eventRoutes } from './routes/events.ts';
 import { inventoryRoutes } from '../contexts/inventory/routes.ts';
 import { liveRoutes } from './routes/live.ts';
 import { opsRoutes } from './routes/ops.ts';
-import { orderRoutes } from './routes/orders.ts';
+import { orderRoutes } from '../contexts/orders/routes.ts';
 
 /**
  * The api's HTTP application: commands and queries of DESIGN §7 plus the SPA at `/`. Built from its

@@ -7,7 +7,7 @@ import { createPublisher } from '../platform/messaging/publisher.ts';
 import type { Logger } from '../platform/shared/log.ts';
 import { createMetrics } from '../platform/shared/metrics.ts';
 import { createSimulatedCarrier } from '../worker/carrier.ts';
-import { createExpiryScheduler } from '../worker/expiry.ts';
+import { createExpiryScheduler } from '../contexts/orders/expiry.ts';
 import { createFulfilmentManager } from '../worker/fulfilment.ts';
 import { fulfilmentSagaId } from '../worker/saga-steps.ts';
 import { createOutboxSweeper } from '../worker/sweeper.ts';

@@ -6,8 +6,8 @@ import type { ListEventsOptions } from '../platform/readmodel/event-queries.ts';
 import { listEvents } from '../platform/readmodel/event-queries.ts';
 import { getInventory, listInventory } from '../contexts/inventory/queries.ts';
 import { marketingCustomers, marketingDaily, marketingOverview, marketingProducts } from './marketing-queries.ts';
-import type { ListOrdersOptions } from './order-queries.ts';
-import { getOrder, listOrders, orderStatistics } from './order-queries.ts';
+import type { ListOrdersOptions } from '../contexts/orders/queries.ts';
+import { getOrder, listOrders, orderStatistics } from '../contexts/orders/queries.ts';
 import { listRebuilds } from './ops-queries.ts';
 import type { ListSagasOptions } from './saga-queries.ts';
 import { getSaga, listSagas } from './saga-queries.ts';
@@ -19,12 +19,12 @@ export type { CategoryView, ListProductsOptions, ProductView } from '../contexts
 export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/readmodel/event-queries.ts';
 export type { InventoryView } from '../contexts/inventory/queries.ts';
 export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from './marketing-queries.ts';
-export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from './order-queries.ts';
+export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from '../contexts/orders/queries.ts';
 export type { ListSagasOptions, SagaStepView, SagaView } from './saga-queries.ts';
 export type { RebuildView } from './ops-queries.ts';
 export type { Page } from '../platform/readmodel/paging.ts';
 export type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
-export { ORDER_STATUSES, isOrderStatus } from './order-queries.ts';
+export { ORDER_STATUSES, isOrderStatus } from '../contexts/orders/queries.ts';
 export { waitForVersion, streamVersion } from '../platform/readmodel/wait.ts';
 
 export interface ReadQueriesOptions {

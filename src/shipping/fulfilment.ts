@@ -1,6 +1,6 @@
 /**
  * The fulfilment saga's decisions (DESIGN §6, seeds 002/003): pure functions over the order, its shipment and
- * the inventories of its lines, like checkout (src/orders/checkout.ts). The application loads those streams
+ * the inventories of its lines, like checkout (src/contexts/orders/checkout.ts). The application loads those streams
  * from the event store, calls one of these, and appends everything returned in ONE TransactWriteItems
  * conditioned on the versions it loaded. The order stream is in every write set, so the order's own
  * transitions are the lock between the saga and the api: a carrier's answer, a customer's cancel and an
@@ -12,9 +12,9 @@
 import type { InventoryState } from '../contexts/inventory/decider.ts';
 import { inventoryDecider } from '../contexts/inventory/decider.ts';
 import type { InventoryEvent, ReturnReason } from '../contexts/inventory/events.ts';
-import type { OrderState, PlacedOrder } from '../orders/decider.ts';
-import { orderDecider } from '../orders/decider.ts';
-import type { CancelledBy, OrderEvent } from '../orders/events.ts';
+import type { OrderState, PlacedOrder } from '../contexts/orders/decider.ts';
+import { orderDecider } from '../contexts/orders/decider.ts';
+import type { CancelledBy, OrderEvent } from '../contexts/orders/events.ts';
 import { fold } from '../platform/shared/decider.ts';
 import { notFound } from '../platform/shared/errors.ts';
 import type { ShipmentState } from './decider.ts';

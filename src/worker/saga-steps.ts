@@ -7,7 +7,7 @@
  * cancel, an admin's manual ship) land in the same log. A step made of several events (compensation: the order's
  * events and a StockReturned per line, on several partitions) collects their ids as they arrive.
  */
-import { ORDER_EXPIRED_REASON } from '../orders/events.ts';
+import { ORDER_EXPIRED_REASON } from '../contexts/orders/events.ts';
 import type { EventEnvelope } from '../platform/shared/envelope.ts';
 
 export const FULFILMENT_SAGA_TYPE = 'fulfilment';

@@ -1,4 +1,4 @@
--- The worker's durable timers (src/worker/expiry.ts). Idempotent, like init.sql, which it is meant to join.
+-- The worker's durable timers (src/contexts/orders/expiry.ts). Idempotent, like init.sql, which it is meant to join.
 --
 -- order_deadlines is a timer index only, never a source of truth: a row means "ask the event store about this
 -- order at expires_at". The expiry command decides from the order's stream, so a stale, early or duplicate row

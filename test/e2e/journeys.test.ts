@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePort, waitForPort } from '../../src/devstack/process.ts';
-import { ORDER_EXPIRED_REASON } from '../../src/orders/events.ts';
+import { ORDER_EXPIRED_REASON } from '../../src/contexts/orders/events.ts';
 import { uniq } from '../support/env.ts';
 import { client, eventually } from '../support/http.ts';
 import type { ShopProcesses } from '../support/processes.ts';

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createApplication } from '../../src/app/application.ts';
 import type { CommandHandler } from '../../src/app/handler.ts';
-import type { OrderHandlers } from '../../src/app/orders.ts';
+import type { OrderHandlers } from '../../src/contexts/orders/handlers.ts';
 import { createMemoryEventStore } from '../../src/platform/eventstore/memory.ts';
 import type { EventStore, StreamWrite } from '../../src/platform/eventstore/types.ts';
 import { silentLogger } from '../../src/platform/messaging/log.ts';

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import type pg from 'pg';
 import { createProjectionRunner } from '../../src/projections/runner.ts';
 import { shuffle, stream, tickingClock } from '../../src/projections/testing.ts';
-import { getOrder, orderStatistics } from '../../src/readmodel/order-queries.ts';
+import { getOrder, orderStatistics } from '../../src/contexts/orders/queries.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';

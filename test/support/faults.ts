@@ -23,7 +23,7 @@ import { freePort, spawnManaged, waitForPort, type ManagedProcess } from '../../
 import { startStack, type Stack } from '../../src/devstack/stack.ts';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
 import { connectEventStore } from '../../src/infra.ts';
-import { orderMailKind } from '../../src/notifier/templates.ts';
+import { orderMailKind } from '../../src/contexts/orders/mail.ts';
 import { uniq } from './env.ts';
 import { eventually } from './http.ts';
 import { startShop, type ShopProcesses } from './processes.ts';

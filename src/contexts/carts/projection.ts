@@ -1,5 +1,5 @@
 import type { KnownEvent } from '../../contracts/index.ts';
-import type { OrderItem } from '../../orders/events.ts';
+import type { OrderItem } from '../orders/index.ts';
 import type { TableProjection } from '../../projections/types.ts';
 
 /** A cart line as read_carts shows it: the order line shape (price × quantity = subtotal). */

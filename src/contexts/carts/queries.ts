@@ -1,4 +1,4 @@
-import type { OrderItem } from '../../orders/events.ts';
+import type { OrderItem } from '../orders/index.ts';
 import type { Queryable } from '../../platform/readmodel/db.ts';
 import { iso, num } from '../../platform/readmodel/rows.ts';
 

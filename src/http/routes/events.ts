@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { cartDecider } from '../../contexts/carts/index.ts';
 import { categoryDecider, categoryNameClaimDecider, productDecider } from '../../contexts/catalog/index.ts';
 import { inventoryDecider } from '../../contexts/inventory/index.ts';
-import { orderDecider } from '../../orders/index.ts';
+import { orderDecider } from '../../contexts/orders/index.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';
 import type { AggregateType } from '../../platform/shared/envelope.ts';
 import { notFound, validationError } from '../../platform/shared/errors.ts';

@@ -1,13 +1,13 @@
 /**
- * The OrderPlaced an order mail is built from, decoded by its contract (src/orders/events.ts) plus the checks
+ * The OrderPlaced an order mail is built from, decoded by its contract (src/contexts/orders/events.ts) plus the checks
  * only the notifier needs: a malformed event throws an EventDataError naming the event and field (the consumer
  * retries, then dead-letters it) instead of sending a mail that says "undefined".
  */
-import { decodeEvent } from '../contracts/index.ts';
-import type { OrderPlacedData } from '../orders/events.ts';
-import { ORDER_AGGREGATE_TYPE } from '../orders/events.ts';
-import { EventDataError } from '../platform/shared/contract.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import { decodeEvent } from '../../contracts/index.ts';
+import type { OrderPlacedData } from './events.ts';
+import { ORDER_AGGREGATE_TYPE } from './events.ts';
+import { EventDataError } from '../../platform/shared/contract.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 
 // eslint-disable-next-line no-control-regex
 const EMAIL = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+$/;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AggregateType, EventEnvelope } from '../platform/shared/envelope.ts';
-import { escapeHtml, formatJst, formatYen, singleLineText } from '../platform/mail/format.ts';
-import { parseOrderPlaced } from './order-events.ts';
-import { orderMailKind, renderOrderMail } from './templates.ts';
+import type { AggregateType, EventEnvelope } from '../../platform/shared/envelope.ts';
+import { escapeHtml, formatJst, formatYen, singleLineText } from '../../platform/mail/format.ts';
+import { parseOrderPlaced } from './mail-events.ts';
+import { orderMailKind, renderOrderMail } from './mail.ts';
 
 const ORDER_ID = '0b6c8a9e-3f4d-4c2a-9a51-6f1e2d3c4b5a';
 

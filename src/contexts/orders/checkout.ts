@@ -4,14 +4,14 @@
  * it returns in a single TransactWriteItems conditioned on the versions it loaded — the order, every inventory
  * and the cart commit together or not at all. A concurrency conflict means reload and call this again.
  */
-import type { CartState } from '../contexts/carts/decider.ts';
-import { cartDecider } from '../contexts/carts/decider.ts';
-import type { CartEvent } from '../contexts/carts/events.ts';
-import type { ProductState } from '../contexts/catalog/product-decider.ts';
-import type { InventoryState } from '../contexts/inventory/decider.ts';
-import { inventoryDecider } from '../contexts/inventory/decider.ts';
-import type { InventoryEvent } from '../contexts/inventory/events.ts';
-import { conflict } from '../platform/shared/errors.ts';
+import type { CartState } from '../carts/index.ts';
+import { cartDecider } from '../carts/index.ts';
+import type { CartEvent } from '../carts/index.ts';
+import type { ProductState } from '../catalog/index.ts';
+import type { InventoryState } from '../inventory/index.ts';
+import { inventoryDecider } from '../inventory/index.ts';
+import type { InventoryEvent } from '../inventory/index.ts';
+import { conflict } from '../../platform/shared/errors.ts';
 import type { PlaceOrderItem } from './decider.ts';
 import { orderDecider } from './decider.ts';
 import type { OrderEvent } from './events.ts';

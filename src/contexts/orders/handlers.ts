@@ -1,15 +1,15 @@
-import { cartStreamId } from '../contexts/carts/index.ts';
-import { inventoryDecider, inventoryStreamId, type InventoryState } from '../contexts/inventory/index.ts';
-import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type OrderItem, type OrderState, type PlacedOrder } from '../orders/index.ts';
-import type { ProductState } from '../contexts/catalog/index.ts';
+import { cartStreamId } from '../carts/index.ts';
+import { inventoryDecider, inventoryStreamId, type InventoryState } from '../inventory/index.ts';
+import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type OrderItem, type OrderState, type PlacedOrder } from './index.ts';
+import type { ProductState } from '../catalog/index.ts';
 import { createHash } from 'node:crypto';
-import type { StreamWrite } from '../platform/eventstore/types.ts';
-import { decideManualShipment, decidePaidCancellation, shipmentStreamId, type FulfilmentWrites } from '../shipping/index.ts';
-import { notFound } from '../platform/shared/errors.ts';
-import type { Principal } from '../platform/shared/principal.ts';
-import type { AppContext } from './context.ts';
-import type { CommandHandler, Decision } from './handler.ts';
-import { streamWrite, type Streams } from './streams.ts';
+import type { StreamWrite } from '../../platform/eventstore/types.ts';
+import { decideManualShipment, decidePaidCancellation, shipmentStreamId, type FulfilmentWrites } from '../../shipping/index.ts';
+import { notFound } from '../../platform/shared/errors.ts';
+import type { Principal } from '../../platform/shared/principal.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { CommandHandler, Decision } from '../../app/handler.ts';
+import { streamWrite, type Streams } from '../../app/streams.ts';
 
 export interface OrderServiceOptions {
   reservationTtlSeconds: number;

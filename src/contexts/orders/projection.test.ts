@@ -1,8 +1,8 @@
 import { test } from 'node:test';
-import * as marketing from './marketing.ts';
-import { orders } from './orders.ts';
-import { createSalesDeltas, sortedDeltas } from './sales.ts';
-import { envelope, foldRows, given, known } from './testing.ts';
+import * as marketing from '../../projections/marketing.ts';
+import { orders } from './projection.ts';
+import { createSalesDeltas, sortedDeltas } from '../../projections/sales.ts';
+import { envelope, foldRows, given, known } from '../../projections/testing.ts';
 import assert from 'node:assert/strict';
 
 const o = (type: string, data: Record<string, unknown>, v: number) => envelope(type, { order_id: 'o1', ...data }, v, 'o1');

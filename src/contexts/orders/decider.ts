@@ -1,11 +1,11 @@
-import { MAX_CART_LINES, MAX_LINE_QUANTITY } from '../contexts/carts/events.ts';
-import { PRICE_MAX, PRICE_MIN, PRODUCT_NAME_MAX } from '../contexts/catalog/events.ts';
-import type { Decider } from '../platform/shared/decider.ts';
-import type { FieldError } from '../platform/shared/errors.ts';
-import { conflict, notFound } from '../platform/shared/errors.ts';
-import type { Check } from '../platform/shared/validate.ts';
-import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf, pattern, singleLine, trimmed } from '../platform/shared/validate.ts';
-import { emailCheck, normaliseEmail } from '../contexts/users/decider.ts';
+import { MAX_CART_LINES, MAX_LINE_QUANTITY } from '../carts/index.ts';
+import { PRICE_MAX, PRICE_MIN, PRODUCT_NAME_MAX } from '../catalog/index.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import type { FieldError } from '../../platform/shared/errors.ts';
+import { conflict, notFound } from '../../platform/shared/errors.ts';
+import type { Check } from '../../platform/shared/validate.ts';
+import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf, pattern, singleLine, trimmed } from '../../platform/shared/validate.ts';
+import { emailCheck, normaliseEmail } from '../users/index.ts';
 import type { CancelledBy, OrderEvent, OrderItem, OrderPlacedData, OrderStatus, RefundReason } from './events.ts';
 import { CANCEL_REASON_MAX, CANCELLED_BY, ORDER_EXPIRED_REASON, TRACKING_NUMBER_MAX } from './events.ts';
 

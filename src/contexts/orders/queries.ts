@@ -1,12 +1,12 @@
-import type { OrderItem } from '../orders/events.ts';
-import { validationError } from '../platform/shared/errors.ts';
-import type { Queryable } from '../platform/readmodel/db.ts';
-import type { Page } from '../platform/readmodel/paging.ts';
-import { decodeCursor, encodeCursor, pageLimit, toPage } from '../platform/readmodel/paging.ts';
-import { exactTime, iso, num } from '../platform/readmodel/rows.ts';
-import { orderSteps } from './saga-queries.ts';
+import type { OrderItem } from './events.ts';
+import { validationError } from '../../platform/shared/errors.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import type { Page } from '../../platform/readmodel/paging.ts';
+import { decodeCursor, encodeCursor, pageLimit, toPage } from '../../platform/readmodel/paging.ts';
+import { exactTime, iso, num } from '../../platform/readmodel/rows.ts';
+import { orderSteps } from '../../readmodel/saga-queries.ts';
 
-import { ORDER_STATUSES, type OrderStatus } from '../orders/events.ts';
+import { ORDER_STATUSES, type OrderStatus } from './events.ts';
 
 export { ORDER_STATUSES, type OrderStatus };
 

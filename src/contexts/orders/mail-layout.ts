@@ -3,8 +3,8 @@
  * paragraphs, facts) and never write markup: escaping happens here, in one place, for every value, so no
  * template can forget it.
  */
-import { escapeHtml, formatYen } from '../platform/mail/format.ts';
-import type { OrderPlacedData } from '../orders/events.ts';
+import { escapeHtml, formatYen } from '../../platform/mail/format.ts';
+import type { OrderPlacedData } from './events.ts';
 
 export interface MailContent {
   subject: string;

@@ -12,17 +12,17 @@
  * order is still pending (its stock would stay reserved forever), so a failed expiry is retried, forever.
  */
 import type pg from 'pg';
-import { eventContracts } from '../contracts/index.ts';
-import { OrderPlacedV } from '../orders/events.ts';
-import { EventDataError } from '../platform/shared/contract.ts';
-import type { Logger } from '../platform/messaging/log.ts';
-import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from '../orders/index.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import type { Metrics } from '../platform/shared/metrics.ts';
-import { createLoop } from '../platform/worker/loop.ts';
-import { recordSagaStep } from './saga-log.ts';
-import { inTransaction, withTimeout } from '../platform/worker/tx.ts';
-import { EXPIRY_SAGA_TYPE } from './saga-steps.ts';
+import { eventContracts } from '../../contracts/index.ts';
+import { OrderPlacedV } from './events.ts';
+import { EventDataError } from '../../platform/shared/contract.ts';
+import type { Logger } from '../../platform/messaging/log.ts';
+import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from './index.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import type { Metrics } from '../../platform/shared/metrics.ts';
+import { createLoop } from '../../platform/worker/loop.ts';
+import { recordSagaStep } from '../../worker/saga-log.ts';
+import { inTransaction, withTimeout } from '../../platform/worker/tx.ts';
+import { EXPIRY_SAGA_TYPE } from '../../worker/saga-steps.ts';
 
 export { EXPIRY_SAGA_TYPE };
 
@@ -64,7 +64,7 @@ export interface ExpiryScheduler {
   stop(): Promise<void>;
 }
 
-/** Events after which an order is no longer pending (status machine in src/orders/decider.ts). */
+/** Events after which an order is no longer pending (status machine in src/contexts/orders/decider.ts). */
 const DISARMING: ReadonlySet<string> = new Set([
   OrderEventTypes.OrderPaid,
   OrderEventTypes.OrderCancelled,

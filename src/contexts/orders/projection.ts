@@ -1,6 +1,6 @@
-import type { KnownEvent } from '../contracts/index.ts';
-import type { OrderItem, OrderStatus } from '../orders/events.ts';
-import type { TableProjection } from './types.ts';
+import type { KnownEvent } from '../../contracts/index.ts';
+import type { OrderItem, OrderStatus } from './events.ts';
+import type { TableProjection } from '../../projections/types.ts';
 
 /** read_orders. */
 export interface OrderRow {

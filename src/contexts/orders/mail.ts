@@ -3,13 +3,13 @@
  * events (paid, shipped, cancelled) carry neither the recipient nor the items; the caller reads it from the
  * event store, never from a read model (which may lag behind the event being mailed about).
  */
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import { formatJst, formatYen, singleLineText } from '../platform/mail/format.ts';
-import { renderHtml, renderText, type MailContent } from './layout.ts';
-import type { OrderPlacedData } from '../orders/events.ts';
-import { ORDER_AGGREGATE_TYPE } from '../orders/events.ts';
-import type { EventOf } from '../contracts/index.ts';
-import { decodeEvent } from '../contracts/index.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import { formatJst, formatYen, singleLineText } from '../../platform/mail/format.ts';
+import { renderHtml, renderText, type MailContent } from './mail-layout.ts';
+import type { OrderPlacedData } from './events.ts';
+import { ORDER_AGGREGATE_TYPE } from './events.ts';
+import type { EventOf } from '../../contracts/index.ts';
+import { decodeEvent } from '../../contracts/index.ts';
 
 /** Part of the sent_emails key and of the Message-ID: never rename a kind once mail has been sent with it. */
 export type OrderMailKind = 'order_placed' | 'order_paid' | 'order_shipped' | 'order_cancelled' | 'order_shipment_failed';
