@@ -299,7 +299,7 @@ CREATE TABLE IF NOT EXISTS order_deadlines (
 
 CREATE INDEX IF NOT EXISTS order_deadlines_expires_at ON order_deadlines (expires_at);
 
--- The fulfilment saga's durable timers (src/worker/fulfilment.ts), one row per order whose saga waits for
+-- The fulfilment saga's durable timers (src/contexts/shipping/fulfilment-worker.ts), one row per order whose saga waits for
 -- something: `request` — hand the shipment to the carrier (armed by OrderPaid, due at once); `answer` — ask
 -- the carrier for its answer (due when the carrier said it would have one). Like order_deadlines a row only
 -- means "look at this order then": every step decides from the event store, so a stale or duplicate row costs
@@ -318,7 +318,7 @@ CREATE TABLE IF NOT EXISTS shipment_timers (
 );
 CREATE INDEX IF NOT EXISTS shipment_timers_due ON shipment_timers (due_at);
 
--- The simulated carrier's own books (src/worker/carrier.ts): what a real carrier keeps on its side. It decides
+-- The simulated carrier's own books (src/contexts/shipping/carrier-adapter.ts): what a real carrier keeps on its side. It decides
 -- a parcel's fate when it accepts it (SHIPMENT_FAILURE_RATE) and answers it after SHIPMENT_DELAY_MS, the
 -- same answer however often it is asked, whichever worker asks.
 CREATE TABLE IF NOT EXISTS simulated_carrier_parcels (

@@ -4,7 +4,7 @@ import { createCartHandlers } from '../contexts/carts/handlers.ts';
 import { createCatalogHandlers } from '../contexts/catalog/handlers.ts';
 import type { AppContext } from './context.ts';
 import { createExecutor, type Publisher } from './executor.ts';
-import { createFulfilmentHandlers } from './fulfilment.ts';
+import { createFulfilmentHandlers } from '../contexts/shipping/handlers.ts';
 import { createInventoryHandlers } from '../contexts/inventory/handlers.ts';
 import { createOrderHandlers } from '../contexts/orders/handlers.ts';
 import type { PasswordHasher } from '../contexts/users/password.ts';

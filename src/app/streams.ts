@@ -27,7 +27,7 @@ import {
 } from '../contexts/inventory/index.ts';
 import { isOrderEventType, orderDecider, type OrderState } from '../contexts/orders/index.ts';
 import type { StreamSource } from '../platform/commands/loader.ts';
-import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../shipping/index.ts';
+import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../contexts/shipping/index.ts';
 import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../contexts/users/index.ts';
 
 /** The stream write for decided events, conditioned on the version the decision was made from. */

@@ -10,7 +10,7 @@ import { ORDER_CONTRACTS } from '../contexts/orders/events.ts';
 import type { TypedEnvelope } from '../platform/shared/contract.ts';
 import { createContractRegistry } from '../platform/shared/contract.ts';
 import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import { SHIPMENT_CONTRACTS } from '../shipping/events.ts';
+import { SHIPMENT_CONTRACTS } from '../contexts/shipping/events.ts';
 import { USER_CONTRACTS } from '../contexts/users/events.ts';
 
 export const EVENT_CONTRACTS = [...USER_CONTRACTS, ...CATALOG_CONTRACTS, ...INVENTORY_CONTRACTS, ...CART_CONTRACTS, ...ORDER_CONTRACTS, ...SHIPMENT_CONTRACTS] as const;

@@ -2,7 +2,7 @@ import { carts } from '../contexts/carts/projection.ts';
 import { categories, products } from '../contexts/catalog/projection.ts';
 import { inventory } from '../contexts/inventory/projection.ts';
 import { orders } from '../contexts/orders/projection.ts';
-import { shipments } from './shipments.ts';
+import { shipments } from '../contexts/shipping/projection.ts';
 import type { TableProjection } from './types.ts';
 import { anyRow } from './types.ts';
 import { users } from '../contexts/users/projection.ts';

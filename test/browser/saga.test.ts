@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { SIMULATED_FAILURE_REASONS } from '../../src/worker/carrier.ts';
+import { SIMULATED_FAILURE_REASONS } from '../../src/contexts/shipping/carrier-adapter.ts';
 import { assertText, go, loginThroughForm, openPerson, screenshotDir, shoot, type Person } from '../support/browser.ts';
 import { stackSecrets, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';

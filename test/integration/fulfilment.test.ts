@@ -18,10 +18,10 @@ import type { EventStore, StreamWrite } from '../../src/platform/eventstore/type
 import { silentLogger } from '../../src/platform/messaging/log.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
-import type { Carrier } from '../../src/shipping/carrier.ts';
-import { createSimulatedCarrier } from '../../src/worker/carrier.ts';
-import type { FulfilmentManagerOptions } from '../../src/worker/fulfilment.ts';
-import { createFulfilmentManager } from '../../src/worker/fulfilment.ts';
+import type { Carrier } from '../../src/contexts/shipping/carrier.ts';
+import { createSimulatedCarrier } from '../../src/contexts/shipping/carrier-adapter.ts';
+import type { FulfilmentManagerOptions } from '../../src/contexts/shipping/fulfilment-worker.ts';
+import { createFulfilmentManager } from '../../src/contexts/shipping/fulfilment-worker.ts';
 import { fulfilmentSagaId } from '../../src/worker/saga-steps.ts';
 import { applyWorkerSchema } from '../../src/worker/schema.ts';
 import { uniq } from '../support/env.ts';

@@ -4,7 +4,7 @@ import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type 
 import type { ProductState } from '../catalog/index.ts';
 import { createHash } from 'node:crypto';
 import type { StreamWrite } from '../../platform/eventstore/types.ts';
-import { decideManualShipment, decidePaidCancellation, shipmentStreamId, type FulfilmentWrites } from '../../shipping/index.ts';
+import { decideManualShipment, decidePaidCancellation, shipmentStreamId, type FulfilmentWrites } from '../shipping/index.ts';
 import { notFound } from '../../platform/shared/errors.ts';
 import type { Principal } from '../../platform/shared/principal.ts';
 import type { AppContext } from '../../app/context.ts';
@@ -85,7 +85,7 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
 
   /**
    * A paid order cancelled before dispatch: the fulfilment saga's compensation, decided here in the same
-   * transaction as the cancel (src/shipping/fulfilment.ts) — refund, every line's units back (StockReturned),
+   * transaction as the cancel (src/contexts/shipping/fulfilment.ts) — refund, every line's units back (StockReturned),
    * the open shipment cancelled. The shipment stream is in the write set even when nothing happens to it (a
    * guard at version 0), so a worker opening the shipment at the same moment loses and re-decides.
    */

@@ -7,7 +7,7 @@ import type { DomainEvent } from '../../platform/shared/decider.ts';
 import type { AggregateType } from '../../platform/shared/envelope.ts';
 import { notFound, validationError } from '../../platform/shared/errors.ts';
 import { instantMs } from '../../platform/shared/validate.ts';
-import { shipmentDecider } from '../../shipping/index.ts';
+import { shipmentDecider } from '../../contexts/shipping/index.ts';
 import { emailClaimDecider, userDecider } from '../../contexts/users/index.ts';
 import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../../platform/http/auth.ts';
 import type { HttpDeps } from '../deps.ts';

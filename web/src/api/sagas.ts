@@ -4,7 +4,7 @@
  */
 import type { Saga, SagaStep, Stream, StoredEvent } from './types.ts';
 
-// Stream ids as the api names them (src/shipping/events.ts, src/contexts/inventory/events.ts).
+// Stream ids as the api names them (src/contexts/shipping/events.ts, src/contexts/inventory/events.ts).
 export const shipmentStreamId = (orderId: string): string => `shipment-${orderId}`;
 export const inventoryStreamId = (productId: string): string => `inventory-${productId}`;
 

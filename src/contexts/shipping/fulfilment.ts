@@ -9,14 +9,14 @@
  * What never happens in here: the carrier's random draw, its tracking number, the clock. They come in as
  * arguments (the carrier adapter answers, the worker passes `now`).
  */
-import type { InventoryState } from '../contexts/inventory/decider.ts';
-import { inventoryDecider } from '../contexts/inventory/decider.ts';
-import type { InventoryEvent, ReturnReason } from '../contexts/inventory/events.ts';
-import type { OrderState, PlacedOrder } from '../contexts/orders/decider.ts';
-import { orderDecider } from '../contexts/orders/decider.ts';
-import type { CancelledBy, OrderEvent } from '../contexts/orders/events.ts';
-import { fold } from '../platform/shared/decider.ts';
-import { notFound } from '../platform/shared/errors.ts';
+import type { InventoryState } from '../inventory/index.ts';
+import { inventoryDecider } from '../inventory/index.ts';
+import type { InventoryEvent, ReturnReason } from '../inventory/index.ts';
+import type { OrderState, PlacedOrder } from '../orders/index.ts';
+import { orderDecider } from '../orders/index.ts';
+import type { CancelledBy, OrderEvent } from '../orders/index.ts';
+import { fold } from '../../platform/shared/decider.ts';
+import { notFound } from '../../platform/shared/errors.ts';
 import type { ShipmentState } from './decider.ts';
 import { shipmentDecider } from './decider.ts';
 import type { ShipmentEvent } from './events.ts';
@@ -29,7 +29,7 @@ export interface FulfilmentWrites {
   inventories: Map<string, InventoryEvent[]>;
 }
 
-/** What the carrier said about a shipment (from the carrier adapter, src/worker/carrier.ts). */
+/** What the carrier said about a shipment (from the carrier adapter, src/contexts/shipping/carrier-adapter.ts). */
 export type CarrierVerdict = { kind: 'dispatched'; tracking_number: string } | { kind: 'failed'; reason: string };
 
 const none = (): FulfilmentWrites => ({ order: [], shipment: [], inventories: new Map() });

@@ -1,6 +1,6 @@
-import type { Decider } from '../platform/shared/decider.ts';
-import { conflict, notFound } from '../platform/shared/errors.ts';
-import { ensure, id, nowMs, oneOf, pattern, singleLine, trimmed } from '../platform/shared/validate.ts';
+import type { Decider } from '../../platform/shared/decider.ts';
+import { conflict, notFound } from '../../platform/shared/errors.ts';
+import { ensure, id, nowMs, oneOf, pattern, singleLine, trimmed } from '../../platform/shared/validate.ts';
 import type { DispatchedBy, ShipmentEvent, ShipmentInitiatedData } from './events.ts';
 import { CARRIER_NAME_MAX, CARRIER_REFERENCE_MAX, DISPATCHERS, SHIPMENT_FAILURE_REASON_MAX } from './events.ts';
 

@@ -21,17 +21,17 @@
  * a few failures the saga is marked failed in the log (still retried), for an operator to see.
  */
 import type pg from 'pg';
-import type { Logger } from '../platform/messaging/log.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import type { Metrics } from '../platform/shared/metrics.ts';
-import type { AnswerOutcome, CarrierVerdict, HandOverOutcome, OpenOutcome } from '../shipping/fulfilment.ts';
-import type { Carrier, CarrierBooking, ShipmentRequest } from '../shipping/carrier.ts';
-import { createLoop } from '../platform/worker/loop.ts';
-import { recordSagaStep, recordSagaSteps } from './saga-log.ts';
-import { FULFILMENT_SAGA_TYPE, fulfilmentSagaId, sagaStepsOf } from './saga-steps.ts';
-import { inTransaction, withTimeout } from '../platform/worker/tx.ts';
+import type { Logger } from '../../platform/messaging/log.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import type { Metrics } from '../../platform/shared/metrics.ts';
+import type { AnswerOutcome, CarrierVerdict, HandOverOutcome, OpenOutcome } from './fulfilment.ts';
+import type { Carrier, CarrierBooking, ShipmentRequest } from './carrier.ts';
+import { createLoop } from '../../platform/worker/loop.ts';
+import { recordSagaStep, recordSagaSteps } from '../../worker/saga-log.ts';
+import { FULFILMENT_SAGA_TYPE, fulfilmentSagaId, sagaStepsOf } from '../../worker/saga-steps.ts';
+import { inTransaction, withTimeout } from '../../platform/worker/tx.ts';
 
-/** The saga's commands (src/app/fulfilment.ts through the executor): each decides from the event store, idempotently. */
+/** The saga's commands (src/contexts/shipping/handlers.ts through the executor): each decides from the event store, idempotently. */
 export interface FulfilmentCommands {
   open(orderId: string): Promise<{ outcome: OpenOutcome; request: ShipmentRequest | null }>;
   handOver(orderId: string, booking: CarrierBooking): Promise<{ outcome: HandOverOutcome }>;

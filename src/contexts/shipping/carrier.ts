@@ -1,6 +1,6 @@
 /**
  * The carrier port: what the fulfilment saga needs from a carrier, whoever it is. The shop ships with a
- * simulated carrier (src/worker/carrier.ts); a real adapter (a parcel service's booking and tracking API)
+ * simulated carrier (src/contexts/shipping/carrier-adapter.ts); a real adapter (a parcel service's booking and tracking API)
  * implements the same three calls. The saga never waits on a carrier in memory: it books, stores the booking
  * with a durable timer (shipment_timers), and asks for the answer when the timer fires — after a restart too.
  */

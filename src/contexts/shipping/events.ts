@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { DataOf } from '../platform/shared/contract.ts';
-import { createdAt, defineEvent, f, fillMissing } from '../platform/shared/contract.ts';
-import type { DomainEvent } from '../platform/shared/decider.ts';
-import type { AggregateType } from '../platform/shared/envelope.ts';
+import type { DataOf } from '../../platform/shared/contract.ts';
+import { createdAt, defineEvent, f, fillMissing } from '../../platform/shared/contract.ts';
+import type { DomainEvent } from '../../platform/shared/decider.ts';
+import type { AggregateType } from '../../platform/shared/envelope.ts';
 
 export const SHIPMENT_AGGREGATE_TYPE = 'Shipment' satisfies AggregateType;
 

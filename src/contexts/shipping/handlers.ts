@@ -1,5 +1,5 @@
-import { inventoryStreamId, type InventoryState } from '../contexts/inventory/index.ts';
-import type { OrderState, PlacedOrder } from '../contexts/orders/index.ts';
+import { inventoryStreamId, type InventoryState } from '../inventory/index.ts';
+import type { OrderState, PlacedOrder } from '../orders/index.ts';
 import {
   decideCarrierAnswer,
   decideHandOver,
@@ -13,10 +13,10 @@ import {
   type OpenOutcome,
   type ShipmentRequest,
   type ShipmentState,
-} from '../shipping/index.ts';
-import type { AppContext } from './context.ts';
-import type { CommandHandler } from './handler.ts';
-import { streamWrite, type Streams } from './streams.ts';
+} from './index.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { CommandHandler } from '../../app/handler.ts';
+import { streamWrite, type Streams } from '../../app/streams.ts';
 
 export interface OpenedShipment {
   outcome: OpenOutcome;

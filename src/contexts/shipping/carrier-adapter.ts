@@ -1,6 +1,6 @@
 /**
  * The simulated carrier (002: "配送処理は90%の成功率でシミュレーション"): an adapter of the carrier port
- * (src/shipping/carrier.ts) with its books in PostgreSQL, as a real carrier keeps its own. It decides a
+ * (src/contexts/shipping/carrier.ts) with its books in PostgreSQL, as a real carrier keeps its own. It decides a
  * parcel's fate when it accepts it — dispatched with a tracking number, or failed with a reason, with
  * probability `failureRate` — and reveals it `delayMs` later. Because the fate is stored, not drawn when
  * asked, the answer is the same however often and by whichever worker it is asked: a worker killed after
@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Carrier, CarrierAnswer, CarrierBooking, ShipmentRequest } from '../shipping/carrier.ts';
+import type { Carrier, CarrierAnswer, CarrierBooking, ShipmentRequest } from './carrier.ts';
 
 export const SIMULATED_CARRIER = 'simulated';
 
