@@ -22,11 +22,11 @@ import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import type { StreamSlice } from '../platform/projections/batch.ts';
 import { planBatch } from '../platform/projections/batch.ts';
 import { appendEventLog } from '../platform/projections/event-log.ts';
-import * as marketing from './marketing.ts';
+import * as marketing from '../contexts/reporting/marketing.ts';
 import type { OrderRow } from '../contexts/orders/projection.ts';
 import { orders } from '../contexts/orders/projection.ts';
 import { STREAM_PROJECTIONS, routeByEventType } from './registry.ts';
-import { createSalesDeltas } from './sales.ts';
+import { createSalesDeltas } from '../contexts/reporting/sales.ts';
 import { loadRows, saveRows } from './table.ts';
 import type { TableProjection } from './types.ts';
 

@@ -5,7 +5,7 @@ import { getProduct, listCategories, listProducts } from '../contexts/catalog/qu
 import type { ListEventsOptions } from '../platform/readmodel/event-queries.ts';
 import { listEvents } from '../platform/readmodel/event-queries.ts';
 import { getInventory, listInventory } from '../contexts/inventory/queries.ts';
-import { marketingCustomers, marketingDaily, marketingOverview, marketingProducts } from './marketing-queries.ts';
+import { marketingCustomers, marketingDaily, marketingOverview, marketingProducts } from '../contexts/reporting/queries.ts';
 import type { ListOrdersOptions } from '../contexts/orders/queries.ts';
 import { getOrder, listOrders, orderStatistics } from '../contexts/orders/queries.ts';
 import { listRebuilds } from './ops-queries.ts';
@@ -18,7 +18,7 @@ export type { CartView } from '../contexts/carts/queries.ts';
 export type { CategoryView, ListProductsOptions, ProductView } from '../contexts/catalog/queries.ts';
 export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/readmodel/event-queries.ts';
 export type { InventoryView } from '../contexts/inventory/queries.ts';
-export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from './marketing-queries.ts';
+export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from '../contexts/reporting/queries.ts';
 export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from '../contexts/orders/queries.ts';
 export type { ListSagasOptions, SagaStepView, SagaView } from './saga-queries.ts';
 export type { RebuildView } from './ops-queries.ts';

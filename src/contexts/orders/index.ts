@@ -3,3 +3,4 @@ export { orderDecider, canTransition, allowedTransitions, releaseReasonFor } fro
 export type { OrderCommand, OrderState, OrderTransition, PlacedOrder, PlaceOrderItem } from './decider.ts';
 export { decideCheckout } from './checkout.ts';
 export type { CheckoutInput, CheckoutDecision } from './checkout.ts';
+export type { OrderRow } from './projection.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
-import * as marketing from '../../projections/marketing.ts';
+import * as marketing from '../reporting/marketing.ts';
 import { orders } from './projection.ts';
-import { createSalesDeltas, sortedDeltas } from '../../projections/sales.ts';
+import { createSalesDeltas, sortedDeltas } from '../reporting/sales.ts';
 import { envelope, foldRows, given, known } from '../../projections/testing.ts';
 import assert from 'node:assert/strict';
 

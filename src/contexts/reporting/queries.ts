@@ -1,6 +1,6 @@
-import type { Queryable } from '../platform/readmodel/db.ts';
-import { pageLimit } from '../platform/readmodel/paging.ts';
-import { iso, num } from '../platform/readmodel/rows.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import { pageLimit } from '../../platform/readmodel/paging.ts';
+import { iso, num } from '../../platform/readmodel/rows.ts';
 
 /**
  * 003's marketing read side. Revenue is net sales of paid orders (see migrations/001_baseline.sql, read_daily_sales), so

@@ -1,6 +1,6 @@
-import type { KnownEvent } from '../contracts/index.ts';
-import type { Queryable } from '../platform/readmodel/db.ts';
-import type { OrderRow } from '../contexts/orders/projection.ts';
+import type { KnownEvent } from '../../contracts/index.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import type { OrderRow } from '../orders/index.ts';
 import type { Sale, SalesDeltas } from './sales.ts';
 import { noteCustomer, notePlacedOrder, noteSale } from './sales.ts';
 import { sortedDeltas } from './sales.ts';
