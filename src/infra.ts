@@ -4,7 +4,7 @@ import type { Config } from './platform/shared/config.ts';
 import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from './platform/eventstore/index.ts';
 import type { EventStore } from './platform/eventstore/types.ts';
 import { withUpcasting } from './platform/eventstore/upcasting.ts';
-import { upcastEvent } from './contracts/index.ts';
+import { upcastEvent } from './kernel/contracts.ts';
 import { createKafka } from './platform/messaging/kafka.ts';
 import type { ManagedAdmin } from './platform/messaging/managed.ts';
 import type { Publisher } from './platform/messaging/publisher.ts';

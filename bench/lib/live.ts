@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { createStreams } from '../../src/app/streams.ts';
+import { createStreams } from '../../src/kernel/streams.ts';
 import { cartStreamId } from '../../src/contexts/carts/index.ts';
 import { createTokens, type Principal } from '../../src/platform/http/auth.ts';
 import { inventoryStreamId } from '../../src/contexts/inventory/index.ts';

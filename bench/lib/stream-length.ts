@@ -8,7 +8,7 @@
  * the whole stream; both sides append to the same streams, alternately, so they see the same lengths.
  */
 import { randomUUID } from 'node:crypto';
-import { createStreams } from '../../src/app/streams.ts';
+import { createStreams } from '../../src/kernel/streams.ts';
 import { createInventoryHandlers } from '../../src/contexts/inventory/handlers.ts';
 import { createDynamoEventStore, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryCommand } from '../../src/contexts/inventory/index.ts';

@@ -6,7 +6,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../platform/shared/errors.ts';
 import { authenticate, type AuthEnv } from '../platform/http/auth.ts';
 import { clientAddress } from '../platform/http/client-address.ts';
-import type { HttpDeps } from './deps.ts';
+import type { HttpDeps } from '../kernel/deps.ts';
 import { onError, problemResponse, toProblem } from '../platform/http/problem.ts';
 import { requestLog } from '../platform/http/request-log.ts';
 import { authRoutes } from '../contexts/users/routes.ts';

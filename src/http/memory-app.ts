@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { createApplication } from '../app/application.ts';
-import type { Publisher } from '../app/executor.ts';
+import type { Publisher } from '../kernel/executor.ts';
 import { createPasswordHasher } from '../contexts/users/password.ts';
 import { loadConfig } from '../platform/shared/config.ts';
 import { createMemoryEventStore } from '../platform/eventstore/memory.ts';

@@ -9,7 +9,7 @@ import { createMetrics } from '../platform/shared/metrics.ts';
 import { createSimulatedCarrier } from '../contexts/shipping/carrier-adapter.ts';
 import { createExpiryScheduler } from '../contexts/orders/expiry.ts';
 import { createFulfilmentManager } from '../contexts/shipping/fulfilment-worker.ts';
-import { fulfilmentSagaId } from '../worker/saga-steps.ts';
+import { fulfilmentSagaId } from '../kernel/saga-steps.ts';
 import { createOutboxSweeper } from '../worker/sweeper.ts';
 import { startConsumerProcess } from './consumer-process.ts';
 

@@ -14,8 +14,8 @@
  * rebuild can apply into a shadow schema through this same function.
  */
 import type { EventStore } from '../platform/eventstore/types.ts';
-import type { KnownEvent } from '../contracts/index.ts';
-import { decodeEvent } from '../contracts/index.ts';
+import type { KnownEvent } from '../kernel/contracts.ts';
+import { decodeEvent } from '../kernel/contracts.ts';
 import type { Queryable } from '../platform/readmodel/db.ts';
 import { READ_MODEL_CHANNEL } from '../platform/readmodel/db.ts';
 import type { EventEnvelope } from '../platform/shared/envelope.ts';
@@ -28,7 +28,7 @@ import { orders } from '../contexts/orders/projection.ts';
 import { STREAM_PROJECTIONS, routeByEventType } from './registry.ts';
 import { createSalesDeltas } from '../contexts/reporting/sales.ts';
 import { loadRows, saveRows } from './table.ts';
-import type { TableProjection } from './types.ts';
+import type { TableProjection } from '../kernel/projection.ts';
 
 export interface ApplyOptions {
   /** Table projections to run (default: all of them). */

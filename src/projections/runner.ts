@@ -3,7 +3,7 @@ import type { EventStore } from '../platform/eventstore/types.ts';
 import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import type { ApplyResult } from './engine.ts';
 import { applyBatch } from './engine.ts';
-import type { TableProjection } from './types.ts';
+import type { TableProjection } from '../kernel/projection.ts';
 
 export { ProjectionGapError } from './engine.ts';
 

@@ -9,8 +9,8 @@ import { marketingCustomers, marketingDaily, marketingOverview, marketingProduct
 import type { ListOrdersOptions } from '../contexts/orders/queries.ts';
 import { getOrder, listOrders, orderStatistics } from '../contexts/orders/queries.ts';
 import { listRebuilds } from './ops-queries.ts';
-import type { ListSagasOptions } from './saga-queries.ts';
-import { getSaga, listSagas } from './saga-queries.ts';
+import type { ListSagasOptions } from '../kernel/saga-queries.ts';
+import { getSaga, listSagas } from '../kernel/saga-queries.ts';
 import type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
 import { waitForVersion } from '../platform/readmodel/wait.ts';
 
@@ -20,7 +20,7 @@ export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/read
 export type { InventoryView } from '../contexts/inventory/queries.ts';
 export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from '../contexts/reporting/queries.ts';
 export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from '../contexts/orders/queries.ts';
-export type { ListSagasOptions, SagaStepView, SagaView } from './saga-queries.ts';
+export type { ListSagasOptions, SagaStepView, SagaView } from '../kernel/saga-queries.ts';
 export type { RebuildView } from './ops-queries.ts';
 export type { Page } from '../platform/readmodel/paging.ts';
 export type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';

@@ -28,7 +28,7 @@
  * among the oldest would fail every sweep forever and nothing after it would ever be republished. A parked
  * event still reaches the read model: its stream's next event makes the projector repair the gap from the store.
  */
-import type { Publisher } from '../app/executor.ts';
+import type { Publisher } from '../kernel/executor.ts';
 import type { EventStore } from '../platform/eventstore/types.ts';
 import type { Logger } from '../platform/messaging/log.ts';
 import { isRecordRejection, recordRejectionOf } from '../platform/messaging/managed.ts';

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createApplication } from '../../src/app/application.ts';
-import type { CommandHandler } from '../../src/app/handler.ts';
+import type { CommandHandler } from '../../src/kernel/handler.ts';
 import type { OrderHandlers } from '../../src/contexts/orders/handlers.ts';
 import { createMemoryEventStore } from '../../src/platform/eventstore/memory.ts';
 import type { EventStore, StreamWrite } from '../../src/platform/eventstore/types.ts';
@@ -22,7 +22,7 @@ import type { Carrier } from '../../src/contexts/shipping/carrier.ts';
 import { createSimulatedCarrier } from '../../src/contexts/shipping/carrier-adapter.ts';
 import type { FulfilmentManagerOptions } from '../../src/contexts/shipping/fulfilment-worker.ts';
 import { createFulfilmentManager } from '../../src/contexts/shipping/fulfilment-worker.ts';
-import { fulfilmentSagaId } from '../../src/worker/saga-steps.ts';
+import { fulfilmentSagaId } from '../../src/kernel/saga-steps.ts';
 import { applyWorkerSchema } from '../../src/worker/schema.ts';
 import { uniq } from '../support/env.ts';
 

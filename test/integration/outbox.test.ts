@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Kafka } from 'kafkajs';
-import { createExecutor } from '../../src/app/executor.ts';
+import { createExecutor } from '../../src/kernel/executor.ts';
 import { createDynamoClient, createDynamoEventStore, ensureTables } from '../../src/platform/eventstore/index.ts';
 import { createMemoryEventStore } from '../../src/platform/eventstore/memory.ts';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';

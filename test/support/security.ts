@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { createHttpApp } from '../../src/http/app.ts';
-import type { HttpDeps } from '../../src/http/deps.ts';
+import type { HttpDeps } from '../../src/kernel/deps.ts';
 import { stackSecrets } from './env.ts';
 
 /** The test stack's generated secret (scripts/with-stack.ts), so tests can sign tokens as the api would (and forge ones it must refuse). */

@@ -1,6 +1,6 @@
 import { cartDecider, cartStreamId, type CartLine } from './index.ts';
-import type { CommandHandler } from '../../app/handler.ts';
-import { streamWrite } from '../../app/streams.ts';
+import type { CommandHandler } from '../../kernel/handler.ts';
+import { streamWrite } from '../../kernel/streams.ts';
 
 export interface CartChanged {
   cart_id: string;

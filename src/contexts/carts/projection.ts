@@ -1,6 +1,6 @@
-import type { KnownEvent } from '../../contracts/index.ts';
+import type { KnownEvent } from '../../kernel/contracts.ts';
 import type { OrderItem } from '../orders/index.ts';
-import type { TableProjection } from '../../projections/types.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 /** A cart line as read_carts shows it: the order line shape (price × quantity = subtotal). */
 export type CartLine = OrderItem;

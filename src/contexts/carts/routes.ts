@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { cartStreamId } from './index.ts';
 import { ID_PATTERN } from '../../platform/shared/validate.ts';
 import { requireUser, type AuthEnv } from '../../platform/http/auth.ts';
-import { runCommand } from '../../http/command.ts';
-import type { HttpDeps } from '../../http/deps.ts';
+import { runCommand } from '../../kernel/command.ts';
+import type { HttpDeps } from '../../kernel/deps.ts';
 import { entityId, entityIdParam } from '../../platform/http/params.ts';
 import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 

@@ -9,9 +9,9 @@ import {
 import { inventoryDecider, inventoryStreamId } from '../inventory/index.ts';
 import { AppError, conflict, notFound } from '../../platform/shared/errors.ts';
 import { UUID_PATTERN } from '../../platform/shared/validate.ts';
-import type { AppContext } from '../../app/context.ts';
-import type { CommandHandler } from '../../app/handler.ts';
-import { streamWrite, type Streams } from '../../app/streams.ts';
+import type { AppContext } from '../../kernel/context.ts';
+import type { CommandHandler } from '../../kernel/handler.ts';
+import { streamWrite, type Streams } from '../../kernel/streams.ts';
 
 export interface ProductInput {
   name: string;

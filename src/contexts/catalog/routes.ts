@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { notFound } from '../../platform/shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../../platform/http/auth.ts';
-import { runCommand } from '../../http/command.ts';
-import type { HttpDeps } from '../../http/deps.ts';
+import { runCommand } from '../../kernel/command.ts';
+import type { HttpDeps } from '../../kernel/deps.ts';
 import { entityIdParam, intQuery, strQuery } from '../../platform/http/params.ts';
 import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 

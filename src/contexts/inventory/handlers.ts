@@ -1,8 +1,8 @@
 import { inventoryDecider, inventoryStreamId } from './index.ts';
 import { notFound } from '../../platform/shared/errors.ts';
-import type { AppContext } from '../../app/context.ts';
-import type { CommandHandler } from '../../app/handler.ts';
-import { streamWrite } from '../../app/streams.ts';
+import type { AppContext } from '../../kernel/context.ts';
+import type { CommandHandler } from '../../kernel/handler.ts';
+import { streamWrite } from '../../kernel/streams.ts';
 
 export interface StockLevel {
   product_id: string;

@@ -1,5 +1,5 @@
-import type { KnownEvent } from '../../contracts/index.ts';
-import type { TableProjection } from '../../projections/types.ts';
+import type { KnownEvent } from '../../kernel/contracts.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 export interface Reservation {
   reservation_id: string;

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { inventoryStreamId } from './index.ts';
 import { notFound } from '../../platform/shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../../platform/http/auth.ts';
-import { runCommand } from '../../http/command.ts';
-import type { HttpDeps } from '../../http/deps.ts';
+import { runCommand } from '../../kernel/command.ts';
+import type { HttpDeps } from '../../kernel/deps.ts';
 import { entityIdParam, intQuery, strQuery } from '../../platform/http/params.ts';
 import { parseBody } from '../../platform/http/validate.ts';
 

@@ -5,14 +5,14 @@
  *    OrderPlaced arms a timer, an event that takes the order out of `pending` disarms it.
  *  - tick fires due timers: it calls expireOrder, which decides from the event store, and records the step in
  *    the saga log (saga id = order id, type reservation_expiry; the events it wrote are added to the step by
- *    the fulfilment consumer, src/worker/saga-steps.ts).
+ *    the fulfilment consumer, src/kernel/saga-steps.ts).
  * The table is only a timer index. Delivery is at-least-once and may be out of order (a sweeper republish), so a
  * timer can be armed again after it was disarmed, or fire before OrderPaid reached this consumer; expireOrder
  * then finds the order paid and does nothing. What must never happen is a timer dropped silently while the
  * order is still pending (its stock would stay reserved forever), so a failed expiry is retried, forever.
  */
 import type pg from 'pg';
-import { eventContracts } from '../../contracts/index.ts';
+import { eventContracts } from '../../kernel/contracts.ts';
 import { OrderPlacedV } from './events.ts';
 import { EventDataError } from '../../platform/shared/contract.ts';
 import type { Logger } from '../../platform/messaging/log.ts';
@@ -20,9 +20,9 @@ import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from './index.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { Metrics } from '../../platform/shared/metrics.ts';
 import { createLoop } from '../../platform/worker/loop.ts';
-import { recordSagaStep } from '../../worker/saga-log.ts';
+import { recordSagaStep } from '../../kernel/saga-log.ts';
 import { inTransaction, withTimeout } from '../../platform/worker/tx.ts';
-import { EXPIRY_SAGA_TYPE } from '../../worker/saga-steps.ts';
+import { EXPIRY_SAGA_TYPE } from '../../kernel/saga-steps.ts';
 
 export { EXPIRY_SAGA_TYPE };
 

@@ -7,9 +7,9 @@ import type { StreamWrite } from '../../platform/eventstore/types.ts';
 import { decideManualShipment, decidePaidCancellation, shipmentStreamId, type FulfilmentWrites } from '../shipping/index.ts';
 import { notFound } from '../../platform/shared/errors.ts';
 import type { Principal } from '../../platform/shared/principal.ts';
-import type { AppContext } from '../../app/context.ts';
-import type { CommandHandler, Decision } from '../../app/handler.ts';
-import { streamWrite, type Streams } from '../../app/streams.ts';
+import type { AppContext } from '../../kernel/context.ts';
+import type { CommandHandler, Decision } from '../../kernel/handler.ts';
+import { streamWrite, type Streams } from '../../kernel/streams.ts';
 
 export interface OrderServiceOptions {
   reservationTtlSeconds: number;

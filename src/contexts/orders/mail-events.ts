@@ -3,7 +3,7 @@
  * only the notifier needs: a malformed event throws an EventDataError naming the event and field (the consumer
  * retries, then dead-letters it) instead of sending a mail that says "undefined".
  */
-import { decodeEvent } from '../../contracts/index.ts';
+import { decodeEvent } from '../../kernel/contracts.ts';
 import type { OrderPlacedData } from './events.ts';
 import { ORDER_AGGREGATE_TYPE } from './events.ts';
 import { EventDataError } from '../../platform/shared/contract.ts';

@@ -8,8 +8,8 @@ import { formatJst, formatYen, singleLineText } from '../../platform/mail/format
 import { renderHtml, renderText, type MailContent } from './mail-layout.ts';
 import type { OrderPlacedData } from './events.ts';
 import { ORDER_AGGREGATE_TYPE } from './events.ts';
-import type { EventOf } from '../../contracts/index.ts';
-import { decodeEvent } from '../../contracts/index.ts';
+import type { EventOf } from '../../kernel/contracts.ts';
+import { decodeEvent } from '../../kernel/contracts.ts';
 
 /** Part of the sent_emails key and of the Message-ID: never rename a kind once mail has been sent with it. */
 export type OrderMailKind = 'order_placed' | 'order_paid' | 'order_shipped' | 'order_cancelled' | 'order_shipment_failed';

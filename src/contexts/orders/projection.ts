@@ -1,6 +1,6 @@
-import type { KnownEvent } from '../../contracts/index.ts';
+import type { KnownEvent } from '../../kernel/contracts.ts';
 import type { OrderItem, OrderStatus } from './events.ts';
-import type { TableProjection } from '../../projections/types.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 /** read_orders. */
 export interface OrderRow {

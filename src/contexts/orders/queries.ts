@@ -4,7 +4,7 @@ import type { Queryable } from '../../platform/readmodel/db.ts';
 import type { Page } from '../../platform/readmodel/paging.ts';
 import { decodeCursor, encodeCursor, pageLimit, toPage } from '../../platform/readmodel/paging.ts';
 import { exactTime, iso, num } from '../../platform/readmodel/rows.ts';
-import { orderSteps } from '../../readmodel/saga-queries.ts';
+import { orderSteps } from '../../kernel/saga-queries.ts';
 
 import { ORDER_STATUSES, type OrderStatus } from './events.ts';
 

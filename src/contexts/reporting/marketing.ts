@@ -1,4 +1,4 @@
-import type { KnownEvent } from '../../contracts/index.ts';
+import type { KnownEvent } from '../../kernel/contracts.ts';
 import type { Queryable } from '../../platform/readmodel/db.ts';
 import type { OrderRow } from '../orders/index.ts';
 import type { Sale, SalesDeltas } from './sales.ts';

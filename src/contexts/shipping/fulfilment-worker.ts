@@ -6,7 +6,7 @@
  *   a customer's cancel before dispatch:                                cancelled ─▶ compensated ─▶ completed
  *
  * Two halves, like the reservation-expiry timers:
- *  - handleBatch (the consumer) records the saga log from the events (src/worker/saga-steps.ts) and, for each
+ *  - handleBatch (the consumer) records the saga log from the events (src/kernel/saga-steps.ts) and, for each
  *    OrderPaid, arms a durable timer row in shipment_timers, due at once. Nothing here talks to the carrier or
  *    the event store, so a slow or absent carrier never stalls the partition or sends OrderPaid to the DLQ.
  *  - tick fires due rows, FOR UPDATE SKIP LOCKED (several workers share them; a row is worked by one at a time):
@@ -27,8 +27,8 @@ import type { Metrics } from '../../platform/shared/metrics.ts';
 import type { AnswerOutcome, CarrierVerdict, HandOverOutcome, OpenOutcome } from './fulfilment.ts';
 import type { Carrier, CarrierBooking, ShipmentRequest } from './carrier.ts';
 import { createLoop } from '../../platform/worker/loop.ts';
-import { recordSagaStep, recordSagaSteps } from '../../worker/saga-log.ts';
-import { FULFILMENT_SAGA_TYPE, fulfilmentSagaId, sagaStepsOf } from '../../worker/saga-steps.ts';
+import { recordSagaStep, recordSagaSteps } from '../../kernel/saga-log.ts';
+import { FULFILMENT_SAGA_TYPE, fulfilmentSagaId, sagaStepsOf } from '../../kernel/saga-steps.ts';
 import { inTransaction, withTimeout } from '../../platform/worker/tx.ts';
 
 /** The saga's commands (src/contexts/shipping/handlers.ts through the executor): each decides from the event store, idempotently. */

@@ -14,9 +14,9 @@ import {
   type ShipmentRequest,
   type ShipmentState,
 } from './index.ts';
-import type { AppContext } from '../../app/context.ts';
-import type { CommandHandler } from '../../app/handler.ts';
-import { streamWrite, type Streams } from '../../app/streams.ts';
+import type { AppContext } from '../../kernel/context.ts';
+import type { CommandHandler } from '../../kernel/handler.ts';
+import { streamWrite, type Streams } from '../../kernel/streams.ts';
 
 export interface OpenedShipment {
   outcome: OpenOutcome;

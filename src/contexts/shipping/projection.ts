@@ -1,5 +1,5 @@
-import type { KnownEvent } from '../../contracts/index.ts';
-import type { TableProjection } from '../../projections/types.ts';
+import type { KnownEvent } from '../../kernel/contracts.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 /** read_shipments, one row per Shipment stream (`shipment-<order_id>`, its own versions). */
 export interface ShipmentRow {

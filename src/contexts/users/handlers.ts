@@ -10,11 +10,11 @@ import {
   userDecider,
   type UserRole,
 } from './index.ts';
-import type { AppContext } from '../../app/context.ts';
-import type { Executor } from '../../app/executor.ts';
-import type { CommandHandler } from '../../app/handler.ts';
+import type { AppContext } from '../../kernel/context.ts';
+import type { Executor } from '../../kernel/executor.ts';
+import type { CommandHandler } from '../../kernel/handler.ts';
 import { createPasswordHasher, type PasswordHasher } from './password.ts';
-import { streamWrite, type Streams } from '../../app/streams.ts';
+import { streamWrite, type Streams } from '../../kernel/streams.ts';
 
 export interface RegisteredUser {
   user_id: string;

@@ -1,5 +1,5 @@
-import type { KnownEvent } from '../../contracts/index.ts';
-import type { TableProjection } from '../../projections/types.ts';
+import type { KnownEvent } from '../../kernel/contracts.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 /** read_users. No credentials: UserRegistered carries none (the hash is its own item in the auth table). */
 export interface UserRow {

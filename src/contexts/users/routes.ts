@@ -5,8 +5,8 @@ import { AppError } from '../../platform/shared/errors.ts';
 import { normaliseEmail } from './index.ts';
 import { requireUser, type AuthEnv, type RefreshClaims } from '../../platform/http/auth.ts';
 import { addressKey } from '../../platform/http/client-address.ts';
-import { runCommand } from '../../http/command.ts';
-import type { HttpDeps } from '../../http/deps.ts';
+import { runCommand } from '../../kernel/command.ts';
+import type { HttpDeps } from '../../kernel/deps.ts';
 import { createRateLimiter } from '../../platform/http/rate-limit.ts';
 import { parseBody } from '../../platform/http/validate.ts';
 

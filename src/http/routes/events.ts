@@ -10,7 +10,7 @@ import { instantMs } from '../../platform/shared/validate.ts';
 import { shipmentDecider } from '../../contexts/shipping/index.ts';
 import { emailClaimDecider, userDecider } from '../../contexts/users/index.ts';
 import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../../platform/http/auth.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { HttpDeps } from '../../kernel/deps.ts';
 import { idParam, intQuery, strQuery } from '../../platform/http/params.ts';
 import { mayRead } from '../../platform/http/stream-access.ts';
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { AppError } from '../../platform/shared/errors.ts';
 import { requireAdmin, type AuthEnv } from '../../platform/http/auth.ts';
-import type { HttpDeps } from '../deps.ts';
+import type { HttpDeps } from '../../kernel/deps.ts';
 import { notFound, validationError } from '../../platform/shared/errors.ts';
 import { idParam, intQuery, strQuery } from '../../platform/http/params.ts';
 

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { validationError } from '../platform/shared/errors.ts';
-import { hashRequest, type Executor } from '../app/executor.ts';
-import type { CommandHandler } from '../app/handler.ts';
+import { hashRequest, type Executor } from './executor.ts';
+import type { CommandHandler } from './handler.ts';
 import type { AuthEnv } from '../platform/http/auth.ts';
 
 const KEY = /^[\x21-\x7e]{1,200}$/;

@@ -1,4 +1,4 @@
-import type { KnownEvent, KnownEventType } from '../contracts/index.ts';
+import type { KnownEvent, KnownEventType } from './contracts.ts';
 
 /**
  * A projection that keeps the rows of one table. The engine (engine.ts), per batch: collects the keys the

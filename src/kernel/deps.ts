@@ -9,8 +9,8 @@ import type { Readiness } from '../platform/shared/health.ts';
 import type { Logger } from '../platform/shared/log.ts';
 import type { Metrics } from '../platform/shared/metrics.ts';
 import type { Tokens } from '../platform/http/auth.ts';
-import type { ReadWaits } from './consistency.ts';
-import type { LiveOptions } from './routes/live.ts';
+import type { ReadWaits } from '../http/consistency.ts';
+import type { LiveOptions } from '../http/routes/live.ts';
 
 /** Everything the HTTP layer needs, built by the entry point and passed in (no globals, easy to fake). */
 export interface HttpDeps {
