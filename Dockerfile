@@ -20,7 +20,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --include=dev --ignore-scripts --no-audit --no-fund
 COPY web ./web
-COPY src/http/api-types.ts ./src/http/api-types.ts
+COPY src/composition/http/api-types.ts ./src/composition/http/api-types.ts
 RUN npx vite build --config web/vite.config.ts
 
 # --- runtime -----------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ deps: ## install whatever this machine lacks (npm packages, Java, kcat)
 	@./scripts/ensure-deps.sh
 
 # The SPA is rebuilt only when one of its sources (or the lockfile) is newer than the build.
-WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json src/http/api-types.ts package-lock.json
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json src/composition/http/api-types.ts package-lock.json
 
 web: deps web/dist/index.html ## build the browser SPA into web/dist (the api serves it at /)
 

@@ -1,6 +1,6 @@
-// The api process: HTTP commands and queries, and the SPA. All wiring is in src/http/build.ts.
+// The api process: HTTP commands and queries, and the SPA. All wiring is in src/processes/api.ts.
 import { loadConfig } from '../src/platform/shared/config.ts';
-import { buildApi } from '../src/http/build.ts';
+import { buildApi } from '../src/processes/api.ts';
 import { createLogger } from '../src/platform/shared/log.ts';
 
 const log = createLogger('api');

@@ -1,10 +1,10 @@
 // `npm run dlq -- list [--status open|replayed|discarded] | replay <partition:offset> | discard <partition:offset>`
 // and `npm run dlq -- parked | retry <aggregate_id>`: the dead-letter topic and parked streams, from a terminal.
 import { loadConfig } from '../src/platform/shared/config.ts';
-import { connectEventStore, connectReadDb, kafkaFor } from '../src/infra.ts';
+import { connectEventStore, connectReadDb, kafkaFor } from '../src/processes/infra.ts';
 import { createDeadLetterAdmin } from '../src/platform/messaging/dlq-admin.ts';
 import { isTransientError } from '../src/platform/messaging/retry.ts';
-import { createParkingProjector } from '../src/projections/parking.ts';
+import { createParkingProjector } from '../src/composition/projections/parking.ts';
 import { createLogger } from '../src/platform/shared/log.ts';
 
 const USAGE = 'usage: npm run dlq -- list [--status open|replayed|discarded] | replay <partition:offset> | discard <partition:offset> | parked | retry <aggregate_id>';

@@ -1,13 +1,13 @@
 // `npm run rebuild [-- --projection <family>] [--segments N] [--batch-size N]`: rebuild the read model, or one
-// projection family, from the event store into a new schema and switch to it (blue/green, src/projections/rebuild.ts).
+// projection family, from the event store into a new schema and switch to it (blue/green, src/composition/projections/rebuild.ts).
 // Safe on a running shop: it answers from the old tables until the switch, the projector keeps running.
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../src/platform/shared/config.ts';
 import { createDynamoClient } from '../src/platform/eventstore/index.ts';
-import { connectEventStore, connectReadDb } from '../src/infra.ts';
-import { FAMILY_NAMES, familyOf } from '../src/projections/families.ts';
-import { rebuild } from '../src/projections/rebuild.ts';
+import { connectEventStore, connectReadDb } from '../src/processes/infra.ts';
+import { FAMILY_NAMES, familyOf } from '../src/composition/projections/families.ts';
+import { rebuild } from '../src/composition/projections/rebuild.ts';
 import { createLogger } from '../src/platform/shared/log.ts';
 
 const log = createLogger('rebuild');

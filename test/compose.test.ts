@@ -757,7 +757,7 @@ describe('Dockerfile and .dockerignore', () => {
   test('the image holds what the processes read at runtime', () => {
     const copied = finalStage.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     for (const needed of ['package.json', 'tsconfig.json', 'migrations', 'cmd', 'src']) assert.ok(copied.includes(needed), `the image needs ${needed}`);
-    // The api serves the SPA from web/dist, built in the `web` stage (src/http/build.ts webDir).
+    // The api serves the SPA from web/dist, built in the `web` stage (src/processes/api.ts webDir).
     assert.ok(finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && /\/app\/web\/dist\s+\.\/web\/dist$/.test(i.args)), 'the image needs the built SPA (web/dist)');
     for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'migrations', 'cmd', 'src', 'web']) {
       assert.ok(!dockerignore.includes(needed), `.dockerignore excludes ${needed}, which the Dockerfile copies`);

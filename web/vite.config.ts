@@ -3,7 +3,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
 /**
- * The SPA is built into web/dist, which the api serves at `/` (src/http/app.ts): index.html revalidated on
+ * The SPA is built into web/dist, which the api serves at `/` (src/composition/http/app.ts): index.html revalidated on
  * every load, assets/ named by content hash and cached for good. `npm run web:dev` serves it through Vite with
  * hot reload instead, proxying the API paths to an api on API_URL (default http://127.0.0.1:8080).
  */

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { createApplication } from '../../src/app/application.ts';
+import { createApplication } from '../../src/composition/application.ts';
 import { cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import { DEFAULT_OUTBOX_SHARDS, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
 import { eventItem, outboxShard, snapshotItem } from '../../src/platform/eventstore/dynamodb-items.ts';

@@ -21,7 +21,7 @@ import { customer } from './fixtures.ts';
 import { ms, now, ratio, runLanes, sleep, summarise, withTimeout } from './stats.ts';
 import type { Row } from './table.ts';
 
-/** The groups whose lag must be zero before a latency is measured (as in src/http/build.ts). */
+/** The groups whose lag must be zero before a latency is measured (as in src/processes/api.ts). */
 const GROUPS = ['projector', 'email-notifier', 'fulfillment'];
 
 export type Http = ReturnType<typeof client>;

@@ -10,8 +10,8 @@ import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/ca
 import type { ProductState } from '../../src/contexts/catalog/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
 import { decideCheckout, orderDecider, type OrderState } from '../../src/contexts/orders/index.ts';
-import { rebuildAll } from '../../src/projections/rebuild.ts';
-import { createProjectionRunner } from '../../src/projections/runner.ts';
+import { rebuildAll } from '../../src/composition/projections/rebuild.ts';
+import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { DomainEvent } from '../../src/platform/shared/decider.ts';
 import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import type pg from 'pg';
 import { generateShop, writeEvents } from '../../src/devstack/seed.ts';
 import { ensureTables } from '../../src/platform/eventstore/index.ts';
-import { createReadQueries } from '../../src/readmodel/queries.ts';
+import { createReadQueries } from '../../src/composition/queries.ts';
 import type { Bench } from './context.ts';
 import type { ProjectorFigures } from './projector.ts';
 import { scratchDatabase } from './projector.ts';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../platform/shared/config.ts';
-import { connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
+import { connectEventStore, connectReadDb, kafkaFor } from '../processes/infra.ts';
 import { ensureTopics } from '../platform/messaging/topics.ts';
 import { createLogger } from '../platform/shared/log.ts';
 

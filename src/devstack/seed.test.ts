@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { STREAM_PROJECTIONS } from '../projections/registry.ts';
+import { STREAM_PROJECTIONS } from '../composition/projections/registry.ts';
 import * as marketing from '../contexts/reporting/marketing.ts';
 import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import { generateShop } from './seed.ts';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../platform/shared/config.ts';
-import { kafkaFor } from '../infra.ts';
+import { kafkaFor } from './infra.ts';
 import type { BatchHandler } from '../platform/messaging/batch.ts';
 import { runConsumer, type RunningConsumer } from '../platform/messaging/consumer.ts';
 import { backoffDelay } from '../platform/messaging/retry.ts';

@@ -1,7 +1,7 @@
 import type { Config } from '../platform/shared/config.ts';
-import { checks, connectEventStore, connectReadDb } from '../infra.ts';
-import { createNotifier } from '../notifier/notifier.ts';
-import { createSmtpTransport } from '../notifier/transport.ts';
+import { checks, connectEventStore, connectReadDb } from './infra.ts';
+import { createNotifier } from '../composition/notifier/notifier.ts';
+import { createSmtpTransport } from '../composition/notifier/transport.ts';
 import type { Logger } from '../platform/shared/log.ts';
 import { startConsumerProcess } from './consumer-process.ts';
 

@@ -1,8 +1,8 @@
 import type { Config } from '../platform/shared/config.ts';
-import { checks, connectEventStore, connectReadDb } from '../infra.ts';
+import { checks, connectEventStore, connectReadDb } from './infra.ts';
 import { isTransientError } from '../platform/messaging/retry.ts';
 import { createPacer, pacedBatches } from '../platform/projections/pacer.ts';
-import { createParkingProjector } from '../projections/parking.ts';
+import { createParkingProjector } from '../composition/projections/parking.ts';
 import { pruneProcessedEvents } from '../platform/projections/pruning.ts';
 import type { Logger } from '../platform/shared/log.ts';
 import { startConsumerProcess } from './consumer-process.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createApplication } from '../app/application.ts';
+import { createApplication } from '../composition/application.ts';
 import type { Config } from '../platform/shared/config.ts';
-import { checks, connectEventStore, connectReadDb, kafkaFor } from '../infra.ts';
+import { checks, connectEventStore, connectReadDb, kafkaFor } from './infra.ts';
 import { createManagedAdmin } from '../platform/messaging/managed.ts';
 import { createPublisher } from '../platform/messaging/publisher.ts';
 import type { Logger } from '../platform/shared/log.ts';
@@ -10,7 +10,7 @@ import { createSimulatedCarrier } from '../contexts/shipping/carrier-adapter.ts'
 import { createExpiryScheduler } from '../contexts/orders/expiry.ts';
 import { createFulfilmentManager } from '../contexts/shipping/fulfilment-worker.ts';
 import { fulfilmentSagaId } from '../kernel/saga-steps.ts';
-import { createOutboxSweeper } from '../worker/sweeper.ts';
+import { createOutboxSweeper } from '../composition/worker/sweeper.ts';
 import { startConsumerProcess } from './consumer-process.ts';
 
 /**

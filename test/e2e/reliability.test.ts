@@ -13,7 +13,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/platform/shared/config.ts';
 import { freePort, spawnManaged, waitForPort, type ManagedProcess } from '../../src/devstack/process.ts';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
-import { connectEventStore } from '../../src/infra.ts';
+import { connectEventStore } from '../../src/processes/infra.ts';
 import { stackEnv } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { startShop, type ShopProcesses } from '../support/processes.ts';

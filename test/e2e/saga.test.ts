@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/platform/shared/config.ts';
-import { connectEventStore, kafkaFor } from '../../src/infra.ts';
+import { connectEventStore, kafkaFor } from '../../src/processes/infra.ts';
 import { silentLogger } from '../../src/platform/messaging/log.ts';
 import { createPublisher } from '../../src/platform/messaging/publisher.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';

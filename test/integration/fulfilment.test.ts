@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createApplication } from '../../src/app/application.ts';
+import { createApplication } from '../../src/composition/application.ts';
 import type { CommandHandler } from '../../src/kernel/handler.ts';
 import type { OrderHandlers } from '../../src/contexts/orders/handlers.ts';
 import { createMemoryEventStore } from '../../src/platform/eventstore/memory.ts';
@@ -23,7 +23,7 @@ import { createSimulatedCarrier } from '../../src/contexts/shipping/carrier-adap
 import type { FulfilmentManagerOptions } from '../../src/contexts/shipping/fulfilment-worker.ts';
 import { createFulfilmentManager } from '../../src/contexts/shipping/fulfilment-worker.ts';
 import { fulfilmentSagaId } from '../../src/kernel/saga-steps.ts';
-import { applyWorkerSchema } from '../../src/worker/schema.ts';
+import { applyWorkerSchema } from '../../src/composition/worker/schema.ts';
 import { uniq } from '../support/env.ts';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
-import { createNotifier, createSmtpTransport, messageIdFor, type NotifierOptions, type OutgoingMail, type SendMail, type SmtpTransport } from '../../src/notifier/index.ts';
+import { createNotifier, createSmtpTransport, messageIdFor, type NotifierOptions, type OutgoingMail, type SendMail, type SmtpTransport } from '../../src/composition/notifier/index.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { isTransientError } from '../../src/platform/messaging/retry.ts';

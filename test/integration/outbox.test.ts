@@ -17,7 +17,7 @@ import { runConsumer } from '../../src/platform/messaging/consumer.ts';
 import { ensureTopics } from '../../src/platform/messaging/topics.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { silentLogger } from '../../src/platform/messaging/log.ts';
-import { createOutboxSweeper } from '../../src/worker/sweeper.ts';
+import { createOutboxSweeper } from '../../src/composition/worker/sweeper.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { createProjectionRunner } from '../../src/projections/runner.ts';
+import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
 import { stream } from '../../src/projections/testing.ts';
-import { createReadQueries } from '../../src/readmodel/queries.ts';
+import { createReadQueries } from '../../src/composition/queries.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { createTestDatabase } from './projections-fixtures.ts';

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import type { ProjectionRunner } from '../../src/projections/runner.ts';
-import { createProjectionRunner } from '../../src/projections/runner.ts';
+import type { ProjectionRunner } from '../../src/composition/projections/runner.ts';
+import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
 import { stream, tickingClock } from '../../src/projections/testing.ts';
-import type { ReadQueries } from '../../src/readmodel/queries.ts';
-import { createReadQueries } from '../../src/readmodel/queries.ts';
+import type { ReadQueries } from '../../src/composition/queries.ts';
+import { createReadQueries } from '../../src/composition/queries.ts';
 import { AppError } from '../../src/platform/shared/errors.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';

@@ -1,5 +1,5 @@
 /**
- * The blue/green rebuild (src/projections/rebuild.ts), each test in a database of its own: it reproduces the live
+ * The blue/green rebuild (src/composition/projections/rebuild.ts), each test in a database of its own: it reproduces the live
  * read model exactly; under live traffic it ends equal to a rebuild without traffic, and the shop reads whole
  * tables throughout; one family alone; a rebuild failing on an event or killed halfway leaves the live tables
  * untouched and can start again.
@@ -13,10 +13,10 @@ import { after, test } from 'node:test';
 import type pg from 'pg';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
 import { generateShop } from '../../src/devstack/seed.ts';
-import { rebuild, RebuildBusyError } from '../../src/projections/rebuild.ts';
-import { listRebuilds } from '../../src/readmodel/ops-queries.ts';
-import { createReadQueries } from '../../src/readmodel/queries.ts';
-import { createProjectionRunner } from '../../src/projections/runner.ts';
+import { rebuild, RebuildBusyError } from '../../src/composition/projections/rebuild.ts';
+import { listRebuilds } from '../../src/composition/ops-queries.ts';
+import { createReadQueries } from '../../src/composition/queries.ts';
+import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
 import { shuffle } from '../../src/projections/testing.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import type { TestDatabase } from './projections-fixtures.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { createProjectionRunner, ProjectionGapError } from '../../src/projections/runner.ts';
+import { createProjectionRunner, ProjectionGapError } from '../../src/composition/projections/runner.ts';
 import { shuffle, stream } from '../../src/projections/testing.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';

@@ -12,7 +12,7 @@ import { startBroker } from 'kafka-dev-broker';
 import { createKafka, createPublisher, ensureTopics, runConsumer, silentLogger } from '../../src/platform/messaging/index.ts';
 import { isTransientError } from '../../src/platform/messaging/retry.ts';
 import { createPacer, pacedBatches } from '../../src/platform/projections/pacer.ts';
-import { createParkingProjector } from '../../src/projections/parking.ts';
+import { createParkingProjector } from '../../src/composition/projections/parking.ts';
 import { stream, tickingClock } from '../../src/projections/testing.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { createLogger } from '../../src/platform/shared/log.ts';

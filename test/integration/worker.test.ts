@@ -10,8 +10,8 @@ import type { LogFields, Logger } from '../../src/platform/messaging/log.ts';
 import { silentLogger } from '../../src/platform/messaging/log.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
-import type { ExpireOrder, ExpirySchedulerOptions } from '../../src/worker/index.ts';
-import { applyWorkerSchema, createExpiryScheduler, EXPIRY_SAGA_TYPE } from '../../src/worker/index.ts';
+import type { ExpireOrder, ExpirySchedulerOptions } from '../../src/composition/worker/index.ts';
+import { applyWorkerSchema, createExpiryScheduler, EXPIRY_SAGA_TYPE } from '../../src/composition/worker/index.ts';
 import { uniq } from '../support/env.ts';
 import { envelopeOf } from '../support/envelopes.ts';
 

@@ -22,7 +22,7 @@ import { processTree } from '../../src/devstack/proc.ts';
 import { freePort, spawnManaged, waitForPort, type ManagedProcess } from '../../src/devstack/process.ts';
 import { startStack, type Stack } from '../../src/devstack/stack.ts';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
-import { connectEventStore } from '../../src/infra.ts';
+import { connectEventStore } from '../../src/processes/infra.ts';
 import { orderMailKind } from '../../src/contexts/orders/mail.ts';
 import { uniq } from './env.ts';
 import { eventually } from './http.ts';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
-import { rebuildAll, type RebuildReport } from '../../src/projections/rebuild.ts';
+import { rebuildAll, type RebuildReport } from '../../src/composition/projections/rebuild.ts';
 import type { Queryable } from '../../src/platform/readmodel/db.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import { uniq } from './env.ts';

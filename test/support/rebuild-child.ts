@@ -3,7 +3,7 @@
 // finishes the scan — the parent then SIGKILLs it, as an operator or the OOM killer would.
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
-import { rebuild } from '../../src/projections/rebuild.ts';
+import { rebuild } from '../../src/composition/projections/rebuild.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 
 const events = JSON.parse(await readFile(process.env.EVENTS_FILE!, 'utf8')) as EventEnvelope[];

@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import { createHttpApp } from '../../src/http/app.ts';
+import { createHttpApp } from '../../src/composition/http/app.ts';
 import type { HttpDeps } from '../../src/kernel/deps.ts';
 import { stackSecrets } from './env.ts';
 

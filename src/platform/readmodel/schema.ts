@@ -63,14 +63,14 @@ export async function migrate(pool: pg.Pool, opts: { log?: (line: string) => voi
   }
 }
 
-/** Every process migrates at start (src/infra.ts connectReadDb); tests call this on their own databases. */
+/** Every process migrates at start (src/processes/infra.ts connectReadDb); tests call this on their own databases. */
 export const applySchema = async (pool: pg.Pool): Promise<void> => {
   await migrate(pool);
 };
 
 /**
  * Applies an idempotent SQL file under one advisory lock. Only tests use it now (the worker's timer tables in a
- * schema of their own, src/worker/schema.ts); the processes' schema comes from the migrations.
+ * schema of their own, src/composition/worker/schema.ts); the processes' schema comes from the migrations.
  */
 export async function applySqlFile(pool: pg.Pool, file: string): Promise<void> {
   const sql = await readFile(file, 'utf8');

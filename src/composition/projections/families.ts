@@ -1,4 +1,4 @@
-import type { AggregateType } from '../platform/shared/envelope.ts';
+import type { AggregateType } from '../../platform/shared/envelope.ts';
 
 /**
  * Projection families: the read tables one `npm run rebuild -- --projection <name>` replaces, and the streams

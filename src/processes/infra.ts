@@ -1,16 +1,16 @@
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
-import type { Config } from './platform/shared/config.ts';
-import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from './platform/eventstore/index.ts';
-import type { EventStore } from './platform/eventstore/types.ts';
-import { withUpcasting } from './platform/eventstore/upcasting.ts';
-import { upcastEvent } from './kernel/contracts.ts';
-import { createKafka } from './platform/messaging/kafka.ts';
-import type { ManagedAdmin } from './platform/messaging/managed.ts';
-import type { Publisher } from './platform/messaging/publisher.ts';
-import { migrate, SEARCH_PATH } from './platform/readmodel/schema.ts';
-import type { ProbeCheck } from './platform/shared/health.ts';
-import type { Logger } from './platform/shared/log.ts';
+import type { Config } from '../platform/shared/config.ts';
+import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from '../platform/eventstore/index.ts';
+import type { EventStore } from '../platform/eventstore/types.ts';
+import { withUpcasting } from '../platform/eventstore/upcasting.ts';
+import { upcastEvent } from '../kernel/contracts.ts';
+import { createKafka } from '../platform/messaging/kafka.ts';
+import type { ManagedAdmin } from '../platform/messaging/managed.ts';
+import type { Publisher } from '../platform/messaging/publisher.ts';
+import { migrate, SEARCH_PATH } from '../platform/readmodel/schema.ts';
+import type { ProbeCheck } from '../platform/shared/health.ts';
+import type { Logger } from '../platform/shared/log.ts';
 
 /**
  * Builders for the infrastructure clients every process shares. Each takes the parsed config; nothing here is

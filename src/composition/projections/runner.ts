@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import type { EventStore } from '../platform/eventstore/types.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { ApplyResult } from './engine.ts';
 import { applyBatch } from './engine.ts';
-import type { TableProjection } from '../kernel/projection.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 export { ProjectionGapError } from './engine.ts';
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { EventStore } from '../platform/eventstore/types.ts';
-import type { Queryable } from '../platform/readmodel/db.ts';
-import { READ_SCHEMA } from '../platform/readmodel/schema.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import { READ_SCHEMA } from '../../platform/readmodel/schema.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { ProjectionFamily } from './families.ts';
 import { familyOf } from './families.ts';
 import { createProjectionRunner } from './runner.ts';
@@ -23,7 +23,7 @@ export interface RebuildOptions {
   /** A pool on the read database (its sessions' search_path reaches read_model and public). */
   pool: pg.Pool;
   eventStore: Pick<EventStore, 'scanAll' | 'readStream'>;
-  /** One projection family (src/projections/families.ts) or 'all' (default). */
+  /** One projection family (src/composition/projections/families.ts) or 'all' (default). */
   projection?: string;
   /** Events per transaction. Default 2000 (about one DynamoDB scan page; fewer, larger transactions). */
   batchSize?: number;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMemoryEventStore } from '../platform/eventstore/memory.ts';
-import type { EventStore } from '../platform/eventstore/types.ts';
-import { silentLogger } from '../platform/messaging/log.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
+import { createMemoryEventStore } from '../../platform/eventstore/memory.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import { silentLogger } from '../../platform/messaging/log.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import { createOutboxSweeper } from './sweeper.ts';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');

@@ -1,12 +1,12 @@
 import type { Context } from 'hono';
-import type { EventStore } from '../platform/eventstore/types.ts';
-import type { ReadQueries } from '../readmodel/queries.ts';
-import { validationError } from '../platform/shared/errors.ts';
-import { ID_PATTERN } from '../platform/shared/validate.ts';
-import type { AuthEnv, Principal } from '../platform/http/auth.ts';
-import { addressKey } from '../platform/http/client-address.ts';
-import { intQuery, strQuery } from '../platform/http/params.ts';
-import { mayRead } from '../platform/http/stream-access.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import type { ReadQueries } from '../queries.ts';
+import { validationError } from '../../platform/shared/errors.ts';
+import { ID_PATTERN } from '../../platform/shared/validate.ts';
+import type { AuthEnv, Principal } from '../../platform/http/auth.ts';
+import { addressKey } from '../../platform/http/client-address.ts';
+import { intQuery, strQuery } from '../../platform/http/params.ts';
+import { mayRead } from '../../platform/http/stream-access.ts';
 
 export interface ReadWaitsOptions {
   queries: ReadQueries;

@@ -3,8 +3,8 @@
  * upsert the rows that changed. Both are one statement whatever the batch size. Table names are unqualified
  * (search_path decides the schema) and come from code, never from input; they are still checked.
  */
-import type { Queryable } from '../platform/readmodel/db.ts';
-import type { TableProjection } from '../kernel/projection.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 const ident = (name: string): string => {

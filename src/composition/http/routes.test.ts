@@ -1,5 +1,5 @@
 /**
- * The write side's routes through hono's app.request, on the in-memory composition root (src/http/memory-app.ts):
+ * The write side's routes through hono's app.request, on the in-memory composition root (src/processes/memory.ts):
  * no process, no port, milliseconds. The end-to-end suite keeps the journeys on the real services.
  */
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createMemoryEventStore } from '../../platform/eventstore/memory.ts';
 import type { EventStore } from '../../platform/eventstore/types.ts';
-import { createMemoryShop } from '../memory-app.ts';
+import { createMemoryShop } from '../../processes/memory.ts';
 
 type Shop = ReturnType<typeof createMemoryShop>;
 

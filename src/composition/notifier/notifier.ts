@@ -32,13 +32,13 @@
  * ever happens, carries the same Message-ID, which mail clients and many servers use to fold duplicates.
  */
 import type pg from 'pg';
-import type { EventStore } from '../platform/eventstore/types.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import type { Logger } from '../platform/messaging/log.ts';
-import type { OrderPlacedData } from '../contexts/orders/events.ts';
-import { ORDER_AGGREGATE_TYPE } from '../contexts/orders/events.ts';
-import { parseOrderPlaced } from '../contexts/orders/mail-events.ts';
-import { orderMailKind, renderOrderMail, type OrderMail, type OrderMailKind } from '../contexts/orders/mail.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import type { Logger } from '../../platform/messaging/log.ts';
+import type { OrderPlacedData } from '../../contexts/orders/events.ts';
+import { ORDER_AGGREGATE_TYPE } from '../../contexts/orders/events.ts';
+import { parseOrderPlaced } from '../../contexts/orders/mail-events.ts';
+import { orderMailKind, renderOrderMail, type OrderMail, type OrderMailKind } from '../../contexts/orders/mail.ts';
 
 /** What the notifier hands to the transport; a nodemailer Transporter's sendMail accepts it as is. */
 export interface OutgoingMail {

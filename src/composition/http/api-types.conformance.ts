@@ -1,15 +1,15 @@
 /**
- * Compile-time proof that what the api answers is what src/http/api-types.ts (and so the SPA) says it answers.
+ * Compile-time proof that what the api answers is what src/composition/http/api-types.ts (and so the SPA) says it answers.
  * Type-level only: nothing here runs. A query's view renamed or retyped without updating the shared types is a
  * `make typecheck` error on this file.
  */
 import type { Registered } from './api-types.ts';
 import type * as Api from './api-types.ts';
-import type { TokenPair } from '../platform/http/auth.ts';
-import type { ReadQueries } from '../readmodel/queries.ts';
-import type { LagReport } from '../platform/messaging/lag.ts';
-import type { UserHandlers } from '../contexts/users/handlers.ts';
-import type { LiveChange } from '../platform/readmodel/live.ts';
+import type { TokenPair } from '../../platform/http/auth.ts';
+import type { ReadQueries } from '../queries.ts';
+import type { LagReport } from '../../platform/messaging/lag.ts';
+import type { UserHandlers } from '../../contexts/users/handlers.ts';
+import type { LiveChange } from '../../platform/readmodel/live.ts';
 
 type Answer<K extends keyof ReadQueries> = Awaited<ReturnType<ReadQueries[K]>>;
 /** Both ways assignable: the server may neither drop a field the SPA reads nor add one the types do not name. */

@@ -3,20 +3,20 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
-import { AppError } from '../platform/shared/errors.ts';
-import { authenticate, type AuthEnv } from '../platform/http/auth.ts';
-import { clientAddress } from '../platform/http/client-address.ts';
-import type { HttpDeps } from '../kernel/deps.ts';
-import { onError, problemResponse, toProblem } from '../platform/http/problem.ts';
-import { requestLog } from '../platform/http/request-log.ts';
-import { authRoutes } from '../contexts/users/routes.ts';
-import { cartRoutes } from '../contexts/carts/routes.ts';
-import { catalogRoutes } from '../contexts/catalog/routes.ts';
-import { eventRoutes } from './routes/events.ts';
-import { inventoryRoutes } from '../contexts/inventory/routes.ts';
-import { liveRoutes } from './routes/live.ts';
-import { opsRoutes } from './routes/ops.ts';
-import { orderRoutes } from '../contexts/orders/routes.ts';
+import { AppError } from '../../platform/shared/errors.ts';
+import { authenticate, type AuthEnv } from '../../platform/http/auth.ts';
+import { clientAddress } from '../../platform/http/client-address.ts';
+import type { HttpDeps } from '../../kernel/deps.ts';
+import { onError, problemResponse, toProblem } from '../../platform/http/problem.ts';
+import { requestLog } from '../../platform/http/request-log.ts';
+import { authRoutes } from '../../contexts/users/routes.ts';
+import { cartRoutes } from '../../contexts/carts/routes.ts';
+import { catalogRoutes } from '../../contexts/catalog/routes.ts';
+import { eventRoutes } from './events-routes.ts';
+import { inventoryRoutes } from '../../contexts/inventory/routes.ts';
+import { liveRoutes } from './live-routes.ts';
+import { opsRoutes } from './ops-routes.ts';
+import { orderRoutes } from '../../contexts/orders/routes.ts';
 
 /**
  * The api's HTTP application: commands and queries of DESIGN §7 plus the SPA at `/`. Built from its

@@ -6,20 +6,20 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { createApplication } from '../app/application.ts';
+import { createApplication } from '../composition/application.ts';
 import type { Publisher } from '../kernel/executor.ts';
 import { createPasswordHasher } from '../contexts/users/password.ts';
 import { loadConfig } from '../platform/shared/config.ts';
 import { createMemoryEventStore } from '../platform/eventstore/memory.ts';
 import { createMemorySessionStore } from '../platform/eventstore/sessions.ts';
 import type { EventStore } from '../platform/eventstore/types.ts';
-import type { ReadQueries } from '../readmodel/queries.ts';
+import type { ReadQueries } from '../composition/queries.ts';
 import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import { createLogger } from '../platform/shared/log.ts';
 import { createMetrics } from '../platform/shared/metrics.ts';
-import { createHttpApp } from './app.ts';
+import { createHttpApp } from '../composition/http/app.ts';
 import { createTokens } from '../platform/http/auth.ts';
-import { createReadWaits } from './consistency.ts';
+import { createReadWaits } from '../composition/http/consistency.ts';
 
 export interface MemoryShopOptions {
   store?: EventStore;

@@ -13,10 +13,10 @@
  * dropped between the two.
  */
 import type pg from 'pg';
-import type { EventStore } from '../platform/eventstore/types.ts';
-import type { Queryable } from '../platform/readmodel/db.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import { EventDataError } from '../platform/shared/contract.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import { EventDataError } from '../../platform/shared/contract.ts';
 import type { ApplyOptions, ApplyResult } from './engine.ts';
 import { applyBatch } from './engine.ts';
 import { inTransaction } from './runner.ts';

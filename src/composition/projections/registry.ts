@@ -1,11 +1,11 @@
-import { carts } from '../contexts/carts/projection.ts';
-import { categories, products } from '../contexts/catalog/projection.ts';
-import { inventory } from '../contexts/inventory/projection.ts';
-import { orders } from '../contexts/orders/projection.ts';
-import { shipments } from '../contexts/shipping/projection.ts';
-import type { TableProjection } from '../kernel/projection.ts';
-import { anyRow } from '../kernel/projection.ts';
-import { users } from '../contexts/users/projection.ts';
+import { carts } from '../../contexts/carts/projection.ts';
+import { categories, products } from '../../contexts/catalog/projection.ts';
+import { inventory } from '../../contexts/inventory/projection.ts';
+import { orders } from '../../contexts/orders/projection.ts';
+import { shipments } from '../../contexts/shipping/projection.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
+import { anyRow } from '../../kernel/projection.ts';
+import { users } from '../../contexts/users/projection.ts';
 
 /** Every table projection the projector runs. Add one here and its event types are routed to it. */
 export const STREAM_PROJECTIONS: readonly TableProjection[] = [

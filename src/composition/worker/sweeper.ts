@@ -28,13 +28,13 @@
  * among the oldest would fail every sweep forever and nothing after it would ever be republished. A parked
  * event still reaches the read model: its stream's next event makes the projector repair the gap from the store.
  */
-import type { Publisher } from '../kernel/executor.ts';
-import type { EventStore } from '../platform/eventstore/types.ts';
-import type { Logger } from '../platform/messaging/log.ts';
-import { isRecordRejection, recordRejectionOf } from '../platform/messaging/managed.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import type { Metrics } from '../platform/shared/metrics.ts';
-import { createLoop } from '../platform/worker/loop.ts';
+import type { Publisher } from '../../kernel/executor.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import type { Logger } from '../../platform/messaging/log.ts';
+import { isRecordRejection, recordRejectionOf } from '../../platform/messaging/managed.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import type { Metrics } from '../../platform/shared/metrics.ts';
+import { createLoop } from '../../platform/worker/loop.ts';
 
 export interface OutboxSweeperOptions {
   store: Pick<EventStore, 'findUnpublished' | 'markPublished'>;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { applySqlFile } from '../platform/readmodel/schema.ts';
+import { applySqlFile } from '../../platform/readmodel/schema.ts';
 
 const WORKER_SQL = fileURLToPath(new URL('./schema.sql', import.meta.url));
 

@@ -13,22 +13,22 @@
  * processed_events in the same transaction. Table names are unqualified: search_path picks the schema, so a
  * rebuild can apply into a shadow schema through this same function.
  */
-import type { EventStore } from '../platform/eventstore/types.ts';
-import type { KnownEvent } from '../kernel/contracts.ts';
-import { decodeEvent } from '../kernel/contracts.ts';
-import type { Queryable } from '../platform/readmodel/db.ts';
-import { READ_MODEL_CHANNEL } from '../platform/readmodel/db.ts';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import type { StreamSlice } from '../platform/projections/batch.ts';
-import { planBatch } from '../platform/projections/batch.ts';
-import { appendEventLog } from '../platform/projections/event-log.ts';
-import * as marketing from '../contexts/reporting/marketing.ts';
-import type { OrderRow } from '../contexts/orders/projection.ts';
-import { orders } from '../contexts/orders/projection.ts';
+import type { EventStore } from '../../platform/eventstore/types.ts';
+import type { KnownEvent } from '../../kernel/contracts.ts';
+import { decodeEvent } from '../../kernel/contracts.ts';
+import type { Queryable } from '../../platform/readmodel/db.ts';
+import { READ_MODEL_CHANNEL } from '../../platform/readmodel/db.ts';
+import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import type { StreamSlice } from '../../platform/projections/batch.ts';
+import { planBatch } from '../../platform/projections/batch.ts';
+import { appendEventLog } from '../../platform/projections/event-log.ts';
+import * as marketing from '../../contexts/reporting/marketing.ts';
+import type { OrderRow } from '../../contexts/orders/projection.ts';
+import { orders } from '../../contexts/orders/projection.ts';
 import { STREAM_PROJECTIONS, routeByEventType } from './registry.ts';
-import { createSalesDeltas } from '../contexts/reporting/sales.ts';
+import { createSalesDeltas } from '../../contexts/reporting/sales.ts';
 import { loadRows, saveRows } from './table.ts';
-import type { TableProjection } from '../kernel/projection.ts';
+import type { TableProjection } from '../../kernel/projection.ts';
 
 export interface ApplyOptions {
   /** Table projections to run (default: all of them). */

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { LiveChange, LiveHub } from '../../platform/readmodel/live.ts';
 import { AppError } from '../../platform/shared/errors.ts';
-import type { LiveChange as LiveChangeAnswer, LiveReady } from '../api-types.ts';
+import type { LiveChange as LiveChangeAnswer, LiveReady } from './api-types.ts';
 import { requireUser, type AuthEnv, type Principal } from '../../platform/http/auth.ts';
 
 export interface LiveOptions {

@@ -1,4 +1,4 @@
-import { progressOf } from '../projections/rebuild.ts';
+import { progressOf } from './projections/rebuild.ts';
 import type { Queryable } from '../platform/readmodel/db.ts';
 
 export interface RebuildView {
