@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
-import { stream, shuffle, tickingClock } from '../../src/projections/testing.ts';
+import { stream, shuffle, tickingClock } from '../support/projection.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';

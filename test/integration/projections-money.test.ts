@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
-import { stream } from '../../src/projections/testing.ts';
+import { stream } from '../support/projection.ts';
 import { createReadQueries } from '../../src/composition/queries.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';

@@ -10,7 +10,7 @@ import { carts } from '../../src/contexts/carts/projection.ts';
 import { createParkingProjector } from '../../src/composition/projections/parking.ts';
 import { pruneProcessedEvents } from '../../src/platform/projections/pruning.ts';
 import { STREAM_PROJECTIONS } from '../../src/composition/projections/registry.ts';
-import { stream, tickingClock } from '../../src/projections/testing.ts';
+import { stream, tickingClock } from '../support/projection.ts';
 import type { TableProjection } from '../../src/kernel/projection.ts';
 import { anyRow } from '../../src/kernel/projection.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';

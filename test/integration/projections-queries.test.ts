@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import type { ProjectionRunner } from '../../src/composition/projections/runner.ts';
 import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
-import { stream, tickingClock } from '../../src/projections/testing.ts';
+import { stream, tickingClock } from '../support/projection.ts';
 import type { ReadQueries } from '../../src/composition/queries.ts';
 import { createReadQueries } from '../../src/composition/queries.ts';
 import { AppError } from '../../src/platform/shared/errors.ts';

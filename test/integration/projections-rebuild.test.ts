@@ -17,7 +17,7 @@ import { rebuild, RebuildBusyError } from '../../src/composition/projections/reb
 import { listRebuilds } from '../../src/composition/ops-queries.ts';
 import { createReadQueries } from '../../src/composition/queries.ts';
 import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
-import { shuffle } from '../../src/projections/testing.ts';
+import { shuffle } from '../support/projection.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
 import { createTestDatabase, fakeEventStore, randomBatches, shopScenario, snapshot } from './projections-fixtures.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type pg from 'pg';
 import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
-import { shuffle, stream, tickingClock } from '../../src/projections/testing.ts';
+import { shuffle, stream, tickingClock } from '../support/projection.ts';
 import { getOrder, orderStatistics } from '../../src/contexts/orders/queries.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { createProjectionRunner, ProjectionGapError } from '../../src/composition/projections/runner.ts';
-import { shuffle, stream } from '../../src/projections/testing.ts';
+import { shuffle, stream } from '../support/projection.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { uniq } from '../support/env.ts';
 import type { TestDatabase } from './projections-fixtures.ts';

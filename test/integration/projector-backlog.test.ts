@@ -13,7 +13,7 @@ import { createKafka, createPublisher, ensureTopics, runConsumer, silentLogger }
 import { isTransientError } from '../../src/platform/messaging/retry.ts';
 import { createPacer, pacedBatches } from '../../src/platform/projections/pacer.ts';
 import { createParkingProjector } from '../../src/composition/projections/parking.ts';
-import { stream, tickingClock } from '../../src/projections/testing.ts';
+import { stream, tickingClock } from '../support/projection.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import { createLogger } from '../../src/platform/shared/log.ts';
 import { uniq } from '../support/env.ts';

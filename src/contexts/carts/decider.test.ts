@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProductState } from '../catalog/index.ts';
 import { fold } from '../../platform/shared/decider.ts';
-import { spec } from '../../shared/testing.ts';
+import { spec } from '../../../test/support/decider.ts';
 import type { CartCommand } from './decider.ts';
 import { cartDecider, findLine } from './decider.ts';
 import type { CartCleared, CartEvent, ItemAddedToCart, ItemRemovedFromCart } from './events.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { carts } from './projection.ts';
-import { envelope, given } from '../../projections/testing.ts';
+import { envelope, given } from '../../../test/support/projection.ts';
 
 let version = 0;
 const at = (type: string, data: Record<string, unknown>) => envelope(type, { cart_id: 'cart-u1', user_id: 'u1', ...data }, ++version, 'cart-u1');

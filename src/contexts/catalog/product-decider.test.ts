@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fold } from '../../platform/shared/decider.ts';
-import { spec } from '../../shared/testing.ts';
+import { spec } from '../../../test/support/decider.ts';
 import type { CategoryState } from './category-decider.ts';
 import type { ProductCreated, ProductDeleted, ProductUpdated } from './events.ts';
 import { isProductEventType, PRICE_MAX } from './events.ts';

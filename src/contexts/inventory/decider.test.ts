@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fold } from '../../platform/shared/decider.ts';
-import { spec } from '../../shared/testing.ts';
+import { spec } from '../../../test/support/decider.ts';
 import type { InventoryCommand, InventoryState } from './decider.ts';
 import { CLOSED_RESERVATION_MEMORY, findReservationByOrder, inventoryDecider } from './decider.ts';
 import type { InventoryEvent, StockAdded, StockDeducted, StockReleased, StockReserved } from './events.ts';

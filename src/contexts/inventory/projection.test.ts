@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inventory } from './projection.ts';
-import { envelope, foldRows, given } from '../../projections/testing.ts';
+import { envelope, foldRows, given } from '../../../test/support/projection.ts';
 
 const stock = (type: string, data: Record<string, unknown>, version: number) => envelope(type, { product_id: 'p1', ...data }, version, 'inventory-p1');
 const added = (quantity: number, v: number) => stock('StockAdded', { quantity }, v);

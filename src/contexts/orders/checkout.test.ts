@@ -7,7 +7,7 @@ import type { ProductState } from '../catalog/index.ts';
 import type { InventoryState } from '../inventory/index.ts';
 import { findReservationByOrder, inventoryDecider } from '../inventory/index.ts';
 import { fold } from '../../platform/shared/decider.ts';
-import { catchAppError } from '../../shared/testing.ts';
+import { catchAppError } from '../../../test/support/decider.ts';
 import type { CheckoutInput } from './checkout.ts';
 import { decideCheckout } from './checkout.ts';
 import { orderDecider } from './decider.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fold } from '../../platform/shared/decider.ts';
-import { spec } from '../../shared/testing.ts';
+import { spec } from '../../../test/support/decider.ts';
 import type { OrderCommand, PlaceOrderItem } from './decider.ts';
 import type { OrderTransition } from './decider.ts';
 import { allowedTransitions, canTransition, orderDecider, releaseReasonFor } from './decider.ts';

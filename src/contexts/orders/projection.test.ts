@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as marketing from '../reporting/marketing.ts';
 import { orders } from './projection.ts';
 import { createSalesDeltas, sortedDeltas } from '../reporting/sales.ts';
-import { envelope, foldRows, given, known } from '../../projections/testing.ts';
+import { envelope, foldRows, given, known } from '../../../test/support/projection.ts';
 import assert from 'node:assert/strict';
 
 const o = (type: string, data: Record<string, unknown>, v: number) => envelope(type, { order_id: 'o1', ...data }, v, 'o1');

@@ -6,7 +6,7 @@ import type { InventoryEvent } from '../inventory/index.ts';
 import { orderDecider } from '../orders/index.ts';
 import type { OrderEvent } from '../orders/index.ts';
 import { fold } from '../../platform/shared/decider.ts';
-import { catchAppError } from '../../shared/testing.ts';
+import { catchAppError } from '../../../test/support/decider.ts';
 import { shipmentDecider } from './decider.ts';
 import type { ShipmentEvent } from './events.ts';
 import { decideCarrierAnswer, decideHandOver, decideManualShipment, decideOpenShipment, decidePaidCancellation } from './fulfilment.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { shipments } from './projection.ts';
-import { envelope, given } from '../../projections/testing.ts';
+import { envelope, given } from '../../../test/support/projection.ts';
 
 const s = (type: string, data: Record<string, unknown>, v: number) => ({ ...envelope(type, data, v, 'shipment-o1'), created_at: `2025-01-15T09:0${v}:00.000Z` });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { spec } from '../../shared/testing.ts';
+import { spec } from '../../../test/support/decider.ts';
 import type { UserCommand } from './decider.ts';
 import { normaliseEmail, registrationChecks, userDecider } from './decider.ts';
 import { emailClaimDecider, emailClaimStreamId, legacyEmailClaimStreamId } from './email-claim.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidEnvelopeError, planBatch } from './batch.ts';
-import { shuffle, stream } from '../../projections/testing.ts';
+import { shuffle, stream } from '../../../test/support/projection.ts';
 
 test('planBatch groups by stream, sorts streams by id and events by version, drops in-batch redeliveries', () => {
   const b = stream('Order', 'b-order');

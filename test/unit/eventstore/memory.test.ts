@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventStoreContract } from './contract.ts';
-import { createMemoryEventStore } from '../platform/eventstore/memory.ts';
+import { createMemoryEventStore } from '../../../src/platform/eventstore/memory.ts';
 
 // A small page size so scanAll's paging is exercised as it is against DynamoDB.
 eventStoreContract('memory', async () => createMemoryEventStore({ pageSize: 7 }), {

@@ -7,12 +7,12 @@
  * Besides comparing events, every `when` also checks what a decider must never do and a plain assertion would
  * miss: mutate the state it was given, produce events that do not survive a JSON round trip (they are stored
  * and published as JSON: no Date, undefined, NaN, Map), or produce events its own `evolve` cannot fold.
- * Test-only: the single file under src/ outside tests allowed to import node:assert.
+ * Test-only (test/support): it imports node:assert, which code under src/ never does outside its tests.
  */
 import assert from 'node:assert/strict';
-import type { Decider, DomainEvent } from '../platform/shared/decider.ts';
-import { fold } from '../platform/shared/decider.ts';
-import { AppError } from '../platform/shared/errors.ts';
+import type { Decider, DomainEvent } from '../../src/platform/shared/decider.ts';
+import { fold } from '../../src/platform/shared/decider.ts';
+import { AppError } from '../../src/platform/shared/errors.ts';
 
 export type ErrorExpectation =
   | string // the AppError code, e.g. 'insufficient_stock'

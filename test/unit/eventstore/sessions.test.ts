@@ -1,4 +1,4 @@
 import { sessionStoreContract } from './session-contract.ts';
-import { createMemorySessionStore } from '../platform/eventstore/sessions.ts';
+import { createMemorySessionStore } from '../../../src/platform/eventstore/sessions.ts';
 
 sessionStoreContract('memory', async () => createMemorySessionStore());

@@ -3,10 +3,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import type { KnownEvent } from '../kernel/contracts.ts';
-import { decodeEvent } from '../kernel/contracts.ts';
-import type { AggregateType, EventEnvelope } from '../platform/shared/envelope.ts';
-import type { TableProjection } from '../kernel/projection.ts';
+import type { KnownEvent } from '../../src/kernel/contracts.ts';
+import { decodeEvent } from '../../src/kernel/contracts.ts';
+import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
+import type { TableProjection } from '../../src/kernel/projection.ts';
 
 export interface StreamBuilder {
   /** The next event of the stream (versions count up from 1). */

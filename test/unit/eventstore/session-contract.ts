@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { RotateRequest, RotateResult, SessionStore } from '../platform/eventstore/sessions.ts';
+import type { RotateRequest, RotateResult, SessionStore } from '../../../src/platform/eventstore/sessions.ts';
 
 const NOW = '2030-01-01T00:00:00.000Z';
 const NOW_S = Date.parse(NOW) / 1000;

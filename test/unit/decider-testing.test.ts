@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Decider, DomainEvent } from '../platform/shared/decider.ts';
-import { conflict } from '../platform/shared/errors.ts';
-import { catchAppError, spec } from './testing.ts';
+import type { Decider, DomainEvent } from '../../src/platform/shared/decider.ts';
+import { conflict } from '../../src/platform/shared/errors.ts';
+import { catchAppError, spec } from '../support/decider.ts';
 
 // A toy decider whose commands can misbehave on purpose, to prove the helper catches each misbehaviour.
 type Ev = DomainEvent<'Added', { n: number; at?: unknown }>;

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EventEnvelope } from '../platform/shared/envelope.ts';
-import { loadAggregate, retryOnConflict } from '../platform/eventstore/aggregate.ts';
-import type { AppendOptions, EventStore, IdempotencyRecord, StreamWrite } from '../platform/eventstore/types.ts';
-import { ConcurrencyError, IdempotencyKeyTaken, TransactionTooLarge } from '../platform/eventstore/types.ts';
+import type { EventEnvelope } from '../../../src/platform/shared/envelope.ts';
+import { loadAggregate, retryOnConflict } from '../../../src/platform/eventstore/aggregate.ts';
+import type { AppendOptions, EventStore, IdempotencyRecord, StreamWrite } from '../../../src/platform/eventstore/types.ts';
+import { ConcurrencyError, IdempotencyKeyTaken, TransactionTooLarge } from '../../../src/platform/eventstore/types.ts';
 
 const T0 = '2030-01-01T00:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
