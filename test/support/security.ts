@@ -4,22 +4,19 @@
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import { createHttpApp } from '../../src/composition/http/app.ts';
-import type { HttpDeps } from '../../src/kernel/deps.ts';
+import { createMemoryShop } from '../../src/processes/memory.ts';
 import { stackSecrets } from './env.ts';
 
 /** The test stack's generated secret (scripts/with-stack.ts), so tests can sign tokens as the api would (and forge ones it must refuse). */
 export const TEST_JWT_SECRET = stackSecrets().jwtSecret;
 
 /**
- * Every (method, path) the api registers, read from the real application built with inert dependencies: a route
- * added later without an entry in a test's table makes that test fail instead of going untested.
+ * Every (method, path) the api registers, read from the real route table as the tests' composition root builds it
+ * (src/processes/memory.ts, the in-memory shop): a route added later without an entry in a test's table makes
+ * that test fail instead of going untested.
  */
 export function registeredRoutes(): string[] {
-  const inert: unknown = new Proxy(function inert() {}, { get: (_t, p) => (p === 'then' ? undefined : inert), apply: () => inert });
-  const given: Record<string, unknown> = { bodyLimitBytes: 1024, webDir: '/nonexistent', security: { trustedProxies: [], login: {}, register: {} } };
-  const deps = new Proxy(given, { get: (t, p) => (typeof p === 'string' && p in t ? t[p] : inert) }) as unknown as HttpDeps;
-  const routes = createHttpApp(deps).routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`);
+  const routes = createMemoryShop().app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`);
   return [...new Set(routes)];
 }
 
