@@ -21,7 +21,9 @@ import type { EventEnvelope } from '../shared/envelope.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { createLoop } from './loop.ts';
 import { recordSagaStep } from './saga-log.ts';
-import { inTransaction, withTimeout } from './tx.ts';
+import { inTransaction } from '../shared/pg-tx.ts';
+import { exponentialDelay } from '../shared/retry.ts';
+import { withTimeout } from '../shared/timeout.ts';
 import { EXPIRY_SAGA_TYPE } from './saga-steps.ts';
 
 export { EXPIRY_SAGA_TYPE };
@@ -128,7 +130,7 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
 
   /** At least 1 ms: a failed row must land after this tick's instant, or the tick would take it again at once. */
   function retryDelay(attempts: number): number {
-    const delay = attempts >= alertAfterAttempts ? slowRetryMs : Math.min(retryBaseMs * 2 ** (attempts - 1), slowRetryMs);
+    const delay = attempts >= alertAfterAttempts ? slowRetryMs : exponentialDelay(attempts, { initialMs: retryBaseMs, maxMs: slowRetryMs });
     return Math.max(1, delay);
   }
 

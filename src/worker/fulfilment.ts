@@ -29,7 +29,9 @@ import type { Carrier, CarrierBooking, ShipmentRequest } from '../shipping/carri
 import { createLoop } from './loop.ts';
 import { recordSagaStep, recordSagaSteps } from './saga-log.ts';
 import { FULFILMENT_SAGA_TYPE, fulfilmentSagaId, sagaStepsOf } from './saga-steps.ts';
-import { inTransaction, withTimeout } from './tx.ts';
+import { inTransaction } from '../shared/pg-tx.ts';
+import { exponentialDelay } from '../shared/retry.ts';
+import { withTimeout } from '../shared/timeout.ts';
 
 /** The saga's commands (src/app/fulfilment.ts through the executor): each decides from the event store, idempotently. */
 export interface FulfilmentCommands {
@@ -117,7 +119,7 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
   }
 
   function retryDelay(attempts: number): number {
-    const delay = attempts >= alertAfterAttempts ? slowRetryMs : Math.min(retryBaseMs * 2 ** (attempts - 1), slowRetryMs);
+    const delay = attempts >= alertAfterAttempts ? slowRetryMs : exponentialDelay(attempts, { initialMs: retryBaseMs, maxMs: slowRetryMs });
     return Math.max(1, delay);
   }
 
