@@ -24,6 +24,7 @@ import { createMetrics } from '../shared/metrics.ts';
 import { createHttpApp } from './app.ts';
 import { createTokens } from './auth.ts';
 import { createReadWaits } from './consistency.ts';
+import { withTimeout } from '../shared/timeout.ts';
 
 export const CONSUMER_GROUPS = ['projector', 'email-notifier', 'fulfillment'];
 
@@ -67,20 +68,18 @@ export async function buildApi(config: Config, log: Logger) {
   const dlqAdmin = createManagedAdmin(kafka, log);
   const deadLetters = async (): Promise<DeadLetterSummary> => {
     const topic = TOPIC_DLQ;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const offsets = await Promise.race([
+      const offsets = await withTimeout(
         dlqAdmin.use((a) => a.fetchTopicOffsets(topic)),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1500 ms')), 1500))),
-      ]);
+        1500,
+        () => new Error('no answer within 1500 ms'),
+      );
       const partitions = offsets.map((p) => ({ partition: p.partition, messages: Math.max(0, Number(p.high) - Number(p.low)) }));
       return { topic, partitions, total: partitions.reduce((n, p) => n + p.messages, 0) };
     } catch (err) {
       dlqAdmin.replace(`dead-letter count failed: ${(err as Error).message}`);
       log.warn('ops: counting dead letters failed', { error: (err as Error).message });
       throw new AppError('unavailable', 'kafka_unavailable', `Kafka did not answer: ${(err as Error).message}`);
-    } finally {
-      clearTimeout(timer);
     }
   };
   const live = createLiveHub({

@@ -8,6 +8,7 @@ import type { Logger } from './log.ts';
 import type { ManagedAdmin } from './managed.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { TOPIC_EVENTS } from '../shared/envelope.ts';
+import { waitAtMost, withTimeout } from '../shared/timeout.ts';
 
 export interface PartitionLag {
   group: string;
@@ -124,14 +125,12 @@ export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
 
   const refresh = (): Promise<void> => {
     inFlight ??= (async () => {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const report = await Promise.race([
+        const report = await withTimeout(
           opts.admin.use((admin) => consumerLagWith(admin, opts.groups, topic)),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no lag report from Kafka within ${fetchTimeoutMs} ms`)), fetchTimeoutMs);
-          }),
-        ]);
+          fetchTimeoutMs,
+          () => new Error(`no lag report from Kafka within ${fetchTimeoutMs} ms`),
+        );
         last = { report, at: Date.now() };
         lastError = undefined;
         opts.onReport?.(report);
@@ -141,7 +140,6 @@ export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
         opts.admin.replace(`lag report failed: ${lastError}`);
         opts.log.debug('lag report failed', { error: lastError });
       } finally {
-        clearTimeout(timer);
         inFlight = undefined;
       }
     })();
@@ -157,9 +155,7 @@ export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
     async current() {
       if (last && Date.now() - last.at < maxAgeMs) return view(false);
       const started = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-      clearTimeout(timer);
+      await waitAtMost(refresh(), waitMs);
       return view(!last || last.at < started);
     },
   };

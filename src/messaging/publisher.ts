@@ -12,6 +12,7 @@ import { encodeEnvelope } from './codec.ts';
 import { createManagedClient, isRecordRejection } from './managed.ts';
 import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
+import { withTimeout } from '../shared/timeout.ts';
 
 export interface PublisherOptions {
   topic?: string;
@@ -108,18 +109,10 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
   };
 
   const withDeadline = async <T>(what: string, work: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PublishTimeoutError(what, timeoutMs)), timeoutMs);
-    });
     // The work may still settle after the deadline (kafkajs keeps retrying for a while). A late success only
     // means a duplicate once the sweeper republishes; a late failure must not become an unhandled rejection.
     work.catch((err: unknown) => log.debug('kafka operation failed after its caller gave up', { what, err }));
-    try {
-      return await Promise.race([work, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(work, timeoutMs, () => new PublishTimeoutError(what, timeoutMs));
   };
 
   const trackProbe = (work: Promise<unknown>) => {

@@ -35,6 +35,7 @@ import { isRecordRejection, recordRejectionOf } from '../messaging/managed.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { createLoop } from './loop.ts';
+import { exponentialDelay } from '../shared/retry.ts';
 
 export interface OutboxSweeperOptions {
   store: Pick<EventStore, 'findUnpublished' | 'markPublished'>;
@@ -208,7 +209,7 @@ export function createOutboxSweeper(opts: OutboxSweeperOptions): OutboxSweeper {
         consecutiveFailures += 1;
         lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         failures?.inc();
-        const delay = Math.min(intervalMs * 2 ** (consecutiveFailures - 1), Math.max(maxBackoffMs, intervalMs));
+        const delay = exponentialDelay(consecutiveFailures, { initialMs: intervalMs, maxMs: Math.max(maxBackoffMs, intervalMs) });
         log.warn('outbox: sweep failed; markers kept, retrying', { error: err, attempt: consecutiveFailures, retry_in_ms: delay });
         return delay;
       }

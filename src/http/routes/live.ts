@@ -4,6 +4,7 @@ import type { LiveChange, LiveHub } from '../../readmodel/live.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { LiveChange as LiveChangeAnswer, LiveReady } from '../api-types.ts';
 import { requireUser, type AuthEnv, type Principal } from '../auth.ts';
+import { waitAtMost } from '../../shared/timeout.ts';
 
 export interface LiveOptions {
   hub: LiveHub;
@@ -83,7 +84,7 @@ export function liveRoutes(opts: LiveOptions | undefined) {
       const expiry = expiresAt === undefined ? undefined : setTimeout(finish, Math.max(0, expiresAt - Date.now()));
       stream.onAbort(finish);
       // `ready` promises that later changes arrive: wait (bounded) for the hub's LISTEN to be active.
-      await Promise.race([opts.hub.listening(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      await waitAtMost(opts.hub.listening(), 2000);
       send({ event: 'ready', data: JSON.stringify({ user_id: user.user_id, role: user.role, heartbeat_ms: heartbeatMs } satisfies LiveReady) });
       try {
         await done;
