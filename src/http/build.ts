@@ -15,7 +15,6 @@ import { createPublisher } from '../messaging/publisher.ts';
 import { ensureTopics } from '../messaging/topics.ts';
 import { createLiveHub } from '../readmodel/live.ts';
 import { createReadQueries } from '../readmodel/queries.ts';
-import { TOPIC_DLQ } from '../shared/envelope.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import type { DeadLetterSummary } from './api-types.ts';
@@ -36,7 +35,7 @@ export async function buildApi(config: Config, log: Logger) {
   const kafka = kafkaFor(config, 'ec-shop-api', log);
   const admin = createManagedAdmin(kafka, log);
   // The api must start (and accept commands) even when Kafka is down: topics are created when it is reachable.
-  await ensureTopics(kafka, { partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
+  await ensureTopics(kafka, { topics: [config.kafka.topic, config.kafka.dlqTopic], partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
   const application = createApplication({
     store: events.store,
@@ -67,7 +66,7 @@ export async function buildApi(config: Config, log: Logger) {
   // letters together) refresh each other's away. A broker that does not answer is a 503 for the view, never a 500.
   const dlqAdmin = createManagedAdmin(kafka, log);
   const deadLetters = async (): Promise<DeadLetterSummary> => {
-    const topic = TOPIC_DLQ;
+    const topic = config.kafka.dlqTopic;
     try {
       const offsets = await withTimeout(
         dlqAdmin.use((a) => a.fetchTopicOffsets(topic)),
@@ -103,7 +102,7 @@ export async function buildApi(config: Config, log: Logger) {
       readiness: () => health.readiness(),
       lag: () => lag.current(),
       dlq: deadLetters,
-      deadLetters: createDeadLetterAdmin({ kafka, db: pool }),
+      deadLetters: createDeadLetterAdmin({ kafka, db: pool, dlqTopic: config.kafka.dlqTopic, targetTopic: config.kafka.topic }),
       // Retry applies a parked stream's held-back events here, in the api, through the projector's own engine.
       parked: createParkingProjector({ pool, eventStore: events.store, isTransient: isTransientError, log: (line) => log.info(line) }),
       metrics,

@@ -11,7 +11,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { TOPIC_DLQ, TOPIC_EVENTS } from '../shared/envelope.ts';
 import type { BatchHandler, ConsumerStats } from './batch.ts';
 import { createBatchProcessor, emptyStats } from './batch.ts';
 import { toDeadLetter } from './dlq.ts';
@@ -24,7 +23,7 @@ import { backoffDelay, isTransientError } from './retry.ts';
 export interface ConsumerOptions {
   kafka: Kafka;
   groupId: string;
-  topic?: string;
+  topic: string;
   handleBatch: BatchHandler;
   /** Retries of a failing batch before the failing event(s) are isolated and dead-lettered. Default 5. */
   maxRetries?: number;
@@ -34,7 +33,7 @@ export interface ConsumerOptions {
   isTransient?: (err: unknown) => boolean;
   /** A connected producer to share; by default the consumer makes (and owns) its own. */
   dlqProducer?: Producer;
-  dlqTopic?: string;
+  dlqTopic: string;
   log: Logger;
   /** How long a silent (crashed, frozen) member keeps its partitions. Default 10 s. */
   sessionTimeout?: number;
@@ -86,8 +85,8 @@ const DEFAULT_STALL_MS = 60_000;
 
 export function runConsumer(opts: ConsumerOptions): RunningConsumer {
   const { kafka, groupId, log } = opts;
-  const topic = opts.topic ?? TOPIC_EVENTS;
-  const dlqTopic = opts.dlqTopic ?? TOPIC_DLQ;
+  const topic = opts.topic;
+  const dlqTopic = opts.dlqTopic;
   const sessionTimeout = opts.sessionTimeout ?? 10_000;
   // A third of the session, as Kafka recommends: two heartbeats may be lost before the member is evicted.
   const heartbeatInterval = Math.min(3_000, Math.floor(sessionTimeout / 3));

@@ -7,7 +7,6 @@
 import { Partitioners } from 'kafkajs';
 import type { Kafka, Producer } from 'kafkajs';
 import type { EventEnvelope } from '../shared/envelope.ts';
-import { TOPIC_EVENTS } from '../shared/envelope.ts';
 import { encodeEnvelope } from './codec.ts';
 import { createManagedClient, isRecordRejection } from './managed.ts';
 import type { Logger } from './log.ts';
@@ -15,7 +14,7 @@ import { silentLogger } from './log.ts';
 import { withTimeout } from '../shared/timeout.ts';
 
 export interface PublisherOptions {
-  topic?: string;
+  topic: string;
   /** Upper bound on one publish, connecting included. */
   timeoutMs?: number;
   log?: Logger;
@@ -85,8 +84,8 @@ export function producerFor(kafka: Kafka): Producer {
   });
 }
 
-export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publisher {
-  const topic = opts.topic ?? TOPIC_EVENTS;
+export function createPublisher(kafka: Kafka, opts: PublisherOptions): Publisher {
+  const topic = opts.topic;
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const log = opts.log ?? silentLogger();
   // Replaced after any failure that is not the broker refusing the records (managed.ts): a client that failed

@@ -24,5 +24,3 @@ export interface EventEnvelope<D = Record<string, unknown>> {
   schema_version: number;
 }
 
-export const TOPIC_EVENTS = 'ec-events';
-export const TOPIC_DLQ = 'ec-events.dlq';

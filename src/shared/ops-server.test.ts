@@ -20,7 +20,7 @@ test('the ops server answers /healthz, /readyz (503 naming what is down, or a th
     ready = false;
     const down = await get('/readyz');
     assert.equal(down.status, 503);
-    assert.deepEqual((await down.json()).down, ['postgres']);
+    assert.deepEqual(((await down.json()) as { down: string[] }).down, ['postgres']);
     ready = undefined as never;
     assert.equal((await get('/readyz')).status, 503);
     const metrics = await get('/metrics');
