@@ -12,19 +12,15 @@ import { after, before, describe, it } from 'node:test';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { EventEnvelope } from '../../src/shared/envelope.ts';
 import { kafkaTopics } from '../../src/config.ts';
-import type { BatchHandler, ConsumerOptions, RunningConsumer } from '../../src/messaging/index.ts';
-import {
-  consumerLag,
-  createKafka,
-  createPublisher,
-  decodeEnvelope,
-  ensureTopics,
-  producerFor,
-  PublishTimeoutError,
-  PublishUnavailableError,
-  runConsumer,
-  silentLogger,
-} from '../../src/messaging/index.ts';
+import type { BatchHandler } from '../../src/messaging/batch.ts';
+import type { ConsumerOptions, RunningConsumer } from '../../src/messaging/consumer.ts';
+import { consumerLag } from '../../src/messaging/lag.ts';
+import { createKafka } from '../../src/messaging/kafka.ts';
+import { createPublisher, producerFor, PublishTimeoutError, PublishUnavailableError } from '../../src/messaging/publisher.ts';
+import { decodeEnvelope } from '../../src/messaging/codec.ts';
+import { ensureTopics } from '../../src/messaging/topics.ts';
+import { runConsumer } from '../../src/messaging/consumer.ts';
+import { silentLogger } from '../../src/messaging/log.ts';
 import { startBroker } from 'kafka-dev-broker';
 import { createLogger } from '../../src/shared/log.ts';
 import { uniq } from '../support/env.ts';
