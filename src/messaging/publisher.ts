@@ -1,5 +1,5 @@
 /**
- * The api's half of the dual write (DESIGN.md §3): after the DynamoDB transaction, publish the new events and,
+ * The api's half of the dual write (docs/event-store.md, the outbox): after the DynamoDB transaction, publish the new events and,
  * only once the broker has acknowledged them, let the caller clear their outbox marker. A rejected publish is
  * not data loss — the events stay marked and the worker's sweeper republishes them — so the one thing this
  * must never do is make a command wait on a dead broker: every publish settles within `timeoutMs`.

@@ -83,7 +83,7 @@ const ident = (name: string): string => {
 };
 
 /**
- * Rebuilds the read model, or one projection family, without downtime (blue/green, DESIGN.md §5):
+ * Rebuilds the read model, or one projection family, without downtime (blue/green, docs/projections.md):
  * 1. under a session advisory lock (one rebuild at a time), leftovers of a killed or failed rebuild are
  *    dropped (schemas read_rebuild_*) and its ops_rebuilds row marked abandoned;
  * 2. a new schema read_rebuild_<id> gets an empty copy of every read_model table (secondary indexes are created

@@ -28,7 +28,7 @@ export interface ProjectionRunner {
 }
 
 /**
- * Applies batches of events to the read model, exactly once in effect (DESIGN.md §5), through the batched
+ * Applies batches of events to the read model, exactly once in effect (docs/projections.md), through the batched
  * engine (engine.ts):
  * - one PostgreSQL transaction per batch: a batch is all applied or not at all, so the consumer commits its
  *   Kafka offsets only after `applyBatch` resolves, and a crash anywhere just redelivers;

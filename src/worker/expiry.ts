@@ -1,6 +1,6 @@
 /**
- * Durable timers for reservation expiry (DESIGN.md §6): a pending order past its expires_at is cancelled and
- * its stock released. Two halves:
+ * Durable timers for reservation expiry: a pending order past its expires_at (its payment window, 15 minutes by
+ * default) is cancelled and its stock released, so unpaid checkouts cannot hold stock forever. Two halves:
  *  - handleBatch (consumer group `fulfillment`) keeps `order_deadlines` in step with the order events:
  *    OrderPlaced arms a timer, an event that takes the order out of `pending` disarms it.
  *  - tick fires due timers: it calls expireOrder, which decides from the event store, and records the step in

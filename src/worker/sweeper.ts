@@ -1,5 +1,5 @@
 /**
- * The outbox sweeper (DESIGN.md §3): the second half of the api's dual write. The api appends events with an
+ * The outbox sweeper (docs/event-store.md, the outbox): the second half of the api's dual write. The api appends events with an
  * outbox marker, publishes them, and clears the marker once Kafka acknowledged. If the publish failed or the
  * api died in between, the marker stays, and this sweeper republishes the event and clears it. Nothing
  * appended is ever lost to a broker outage or a crash; at worst it reaches consumers a few seconds late.
