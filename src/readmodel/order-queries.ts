@@ -26,7 +26,7 @@ export interface ShipmentView {
   cancelled_at: string | null;
 }
 
-/** The order's fulfilment saga as its customer may see it (CONTRACTS.md): its status and steps, not the log's detail. */
+/** The order's fulfilment saga as its customer may see it (README, HTTP API: `GET /orders/{id}`): its status and steps, not the log's detail. */
 export interface FulfilmentView {
   saga_id: string;
   status: 'running' | 'completed' | 'compensated' | 'failed';

@@ -195,14 +195,7 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
   async function tick(): Promise<number> {
     // One instant for the whole tick: a row that failed gets next_attempt_at > now, so no lane takes it again.
     const now = clock().toISOString();
-    const outcomes = await drainInLanes(
-      async () => {
-        const outcome = await fireOne(now);
-        if (outcome) fired?.inc({ outcome });
-        return outcome;
-      },
-      { budget: batchSize, concurrency },
-    );
+    const outcomes = await drainInLanes(() => fireOne(now), { budget: batchSize, concurrency, onOutcome: (outcome) => fired?.inc({ outcome }) });
     return outcomes.filter((o) => o !== 'failed').length;
   }
 

@@ -221,14 +221,7 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
 
   async function tick(): Promise<number> {
     const now = clock().toISOString();
-    const outcomes = await drainInLanes(
-      async () => {
-        const outcome = await fireOne(now);
-        if (outcome) fired?.inc({ outcome });
-        return outcome;
-      },
-      { budget: batchSize, concurrency },
-    );
+    const outcomes = await drainInLanes(() => fireOne(now), { budget: batchSize, concurrency, onOutcome: (outcome) => fired?.inc({ outcome }) });
     return outcomes.length;
   }
 

@@ -35,7 +35,7 @@ function tokenExpiry(header: string | undefined): number | undefined {
 }
 
 /**
- * GET /live: Server-Sent Events of read-model changes for the caller (see CONTRACTS.md, "Live status").
+ * GET /live: Server-Sent Events of read-model changes for the caller (README, HTTP API: `GET /live`).
  * Authorised by the ordinary `Authorization: Bearer` header: the SPA reads the stream with fetch, so no
  * token ever appears in a URL. Events: `ready` first, then `change` {aggregate_id, aggregate_type, version},
  * and `resync` when changes may have been lost; a `: ping` comment every heartbeat.
