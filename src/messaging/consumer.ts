@@ -9,7 +9,6 @@
  * fetch, heartbeat or batch happened for stallMs — and resumes from the committed offsets. A process therefore
  * never has to exit to recover its consumer, and health() says meanwhile that it is not consuming.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { BatchHandler, ConsumerStats } from './batch.ts';
 import { createBatchProcessor, emptyStats } from './batch.ts';
@@ -19,6 +18,7 @@ import { createManagedClient, isRecordRejection } from './managed.ts';
 import { producerFor } from './publisher.ts';
 import type { Backoff } from './retry.ts';
 import { backoffDelay, isTransientError } from './retry.ts';
+import { waitAtMost } from '../shared/timeout.ts';
 
 export interface ConsumerOptions {
   kafka: Kafka;
@@ -234,7 +234,7 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
     const delay = backoffDelay({ initialMs: 1_000, maxMs: 30_000 }, consecutiveFailures);
     log.info('recreating the consumer', { group: groupId, in_ms: delay, restarts, reason: reason instanceof Error ? reason.message : String(reason) });
     // disconnect() waits for the batch in flight; bounded, because a wedged client may never answer.
-    void Promise.race([old?.disconnect().catch(() => {}), sleep(15_000, undefined, { ref: false })]).then(() => {
+    void waitAtMost(old?.disconnect() ?? Promise.resolve(), 15_000).then(() => {
       if (stopping.signal.aborted) return;
       restartTimer = setTimeout(() => {
         if (stopping.signal.aborted) return;
