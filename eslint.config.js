@@ -36,7 +36,8 @@ export default tseslint.config(
     },
   },
   {
-    // Domain code stays pure: no SDKs, no clocks (see STYLE.md).
+    // Domain code stays pure: no SDKs, no clocks — deciders are then fast to test, and replaying a stream gives
+    // the same state wherever it runs.
     files: ['src/catalog/**/*.ts', 'src/inventory/**/*.ts', 'src/carts/**/*.ts', 'src/orders/**/*.ts', 'src/users/**/*.ts', 'src/shipping/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {

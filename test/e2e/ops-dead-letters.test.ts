@@ -8,10 +8,12 @@ import { test } from 'node:test';
 import { createKafka } from '../../src/messaging/kafka.ts';
 import { producerFor } from '../../src/messaging/publisher.ts';
 import { createLogger } from '../../src/shared/log.ts';
-import { TOPIC_EVENTS } from '../../src/shared/envelope.ts';
+import { kafkaTopics } from '../../src/config.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { assertProblem, useShop, type ShopFixture } from '../support/shop.ts';
+
+const { topic: TOPIC_EVENTS } = kafkaTopics();
 
 let f: ShopFixture;
 useShop((fixture) => (f = fixture));

@@ -23,7 +23,6 @@ import { createSimulatedCarrier } from '../../src/worker/carrier.ts';
 import type { FulfilmentManagerOptions } from '../../src/worker/fulfilment.ts';
 import { createFulfilmentManager } from '../../src/worker/fulfilment.ts';
 import { fulfilmentSagaId } from '../../src/worker/saga-steps.ts';
-import { applyWorkerSchema } from '../../src/worker/schema.ts';
 import { uniq } from '../support/env.ts';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
@@ -43,13 +42,12 @@ after(async () => {
 async function freshPool(): Promise<pg.Pool> {
   const schema = uniq('ff').replace(/-/g, '_');
   await shared.query(`CREATE SCHEMA ${schema}`);
-  for (const table of ['saga_log', 'sagas']) await shared.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
+  for (const table of ['saga_log', 'sagas', 'order_deadlines', 'shipment_timers', 'simulated_carrier_parcels']) await shared.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 12, options: `-c search_path=${schema}` });
   cleanups.push(async () => {
     await pool.end();
     await shared.query(`DROP SCHEMA ${schema} CASCADE`);
   });
-  await applyWorkerSchema(pool);
   return pool;
 }
 
