@@ -36,9 +36,10 @@ export default tseslint.config(
     },
   },
   {
-    // Domain code stays pure: no SDKs, no clocks (see STYLE.md). In each context folder these are the events,
-    // the deciders and the pure helpers beside them (and the index.ts that exports them); the handlers, routes,
-    // projections, queries, mail and worker parts next to them may use the SDKs.
+    // Domain code stays pure: no SDKs, no clocks — deciders are then fast to test, and replaying a stream gives
+    // the same state wherever it runs. In each context folder these are the events, the deciders and the pure
+    // helpers beside them (and the index.ts that exports them); the handlers, routes, projections, queries, mail
+    // and worker parts next to them may use the SDKs.
     files: [
       'src/contexts/*/index.ts',
       'src/contexts/*/events.ts',

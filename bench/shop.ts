@@ -1,5 +1,5 @@
 /**
- * npm run bench — the shop's performance figures (DESIGN.md §10), measured on the embedded stack and printed
+ * npm run bench — the shop's performance figures (README, Performance), measured on the embedded stack and printed
  * as one table; every ratio compares two things measured in this same run on this same machine.
  *
  *   1   checkout (order service + executor, in process) vs raw TransactWriteItems of the same shape

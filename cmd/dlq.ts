@@ -19,7 +19,7 @@ const pool = await connectReadDb(config, { max: 2 });
 const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 try {
   if (command === 'list' || command === 'replay' || command === 'discard') {
-    const dlq = createDeadLetterAdmin({ kafka: kafkaFor(config, 'ec-shop-dlq-cli', log), db: pool });
+    const dlq = createDeadLetterAdmin({ kafka: kafkaFor(config, 'ec-shop-dlq-cli', log), db: pool, dlqTopic: config.kafka.dlqTopic, targetTopic: config.kafka.topic });
     if (command === 'list') out(await dlq.list({ ...(arg === '--status' && value ? { status: value as 'open' } : {}), limit: 500 }));
     else if (!arg) throw new Error(USAGE);
     else out(command === 'replay' ? await dlq.replay(arg) : await dlq.discard(arg));

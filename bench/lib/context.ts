@@ -93,7 +93,7 @@ export async function openBench(env: Record<string, string | undefined>): Promis
   await ensureTables(dynamo, config.dynamodb.tables);
   const store = createDynamoEventStore({ client: dynamo, tables: config.dynamodb.tables });
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'ec-shop-bench', logger: log });
-  await ensureTopics(kafka, { partitions: config.kafka.partitions, log });
+  await ensureTopics(kafka, { topics: [config.kafka.topic, config.kafka.dlqTopic], partitions: config.kafka.partitions, log });
   await ensureTopics(kafka, { partitions: config.kafka.partitions, topics: [BENCH_TOPIC], log });
   const publisher = createPublisher(kafka, { topic: BENCH_TOPIC, log });
   await publisher.connect();

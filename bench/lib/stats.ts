@@ -3,6 +3,7 @@
  * by a count and by a deadline, so a slow or stuck dependency shortens a measurement instead of hanging it.
  */
 import { performance } from 'node:perf_hooks';
+import { withTimeout as timeout } from '../../src/platform/shared/timeout.ts';
 
 export const now = (): number => performance.now();
 
@@ -109,16 +110,6 @@ export const share = (total: number, lanes: number) => (lane: number): number =>
 
 export const sleep = (msToWait: number) => new Promise<void>((resolve) => setTimeout(resolve, msToWait));
 
-/** Rejects after `ms` with a message naming `what`; the timer never keeps the process alive. */
-export async function withTimeout<T>(what: string, msToWait: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(msToWait / 1000)} s`)), msToWait);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Rejects after `msToWait` with a message naming `what`. */
+export const withTimeout = <T>(what: string, msToWait: number, work: Promise<T>): Promise<T> =>
+  timeout(work, msToWait, () => new Error(`${what} timed out after ${Math.round(msToWait / 1000)} s`));

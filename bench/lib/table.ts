@@ -3,7 +3,7 @@
  * row saying what exactly was measured. A measurement that failed keeps its row, with the error as its result.
  */
 export interface Row {
-  /** "1", "2", "4a", … — the DESIGN.md §10 item the row belongs to. */
+  /** "1", "2", "4a", … — the row's number in the README's performance table. */
   id: string;
   measurement: string;
   n: string;

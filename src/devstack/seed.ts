@@ -17,6 +17,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { eventItem, OUTBOX_AT, OUTBOX_SHARD } from '../platform/eventstore/dynamodb-items.ts';
 import type { AggregateType, EventEnvelope } from '../platform/shared/envelope.ts';
+import { exponentialDelay } from '../platform/shared/retry.ts';
 
 export interface SeedOptions {
   /** About this many events (the last chunk completes its streams, so slightly more). */
@@ -203,7 +204,7 @@ export async function writeEvents(client: DynamoDBClient, table: string, events:
     while (next < batches.length) {
       let pending = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
+        if (attempt > 0) await new Promise((r) => setTimeout(r, exponentialDelay(attempt, { initialMs: 100, maxMs: 2000 })));
         if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} items unprocessed after ${attempt} attempts`);
         const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
         pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;

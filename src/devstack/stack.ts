@@ -43,7 +43,7 @@ export type ServiceName = keyof typeof SERVICES;
 export interface Stack {
   ports: StackPorts;
   /**
-   * The environment variables the processes read (DESIGN.md §2): the only way they learn about the stack.
+   * The environment variables the processes read (the same code runs on this stack and on docker compose; only these say where things are): the only way they learn about the stack.
    * Includes the secrets (JWT_SECRET, ADMIN_EMAIL, ADMIN_PASSWORD).
    */
   env: Record<string, string>;

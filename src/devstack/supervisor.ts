@@ -1,4 +1,5 @@
 import type { Log, ManagedProcess } from './process.ts';
+import { exponentialDelay } from '../platform/shared/retry.ts';
 
 /** How to run one long-lived process of the embedded stack or the shop. */
 export interface ServiceDefinition {
@@ -103,7 +104,7 @@ export function supervise(def: ServiceDefinition, opts: { log: Log; backoff?: Ba
     if (state === 'stopped' || state === 'held' || (state === 'starting' && !everRan)) return;
     const ranMs = Date.now() - spawnedAt;
     if (ranMs >= backoff.stableMs) failures = 0;
-    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures);
+    const delay = exponentialDelay(failures + 1, backoff);
     failures += 1;
     const how = proc.child.signalCode ? `was killed by ${proc.child.signalCode}` : `exited with code ${proc.child.exitCode}`;
     log(`${def.name} (pid ${main ?? proc.pid}) ${how} after ${seconds(ranMs)}; restarting in ${seconds(delay)} (restart ${restarts + 1})`);

@@ -4,7 +4,7 @@ import type { Page } from '../platform/readmodel/paging.ts';
 import { decodeCursor, encodeCursor, pageLimit, toPage } from '../platform/readmodel/paging.ts';
 import { exactTime, iso } from '../platform/readmodel/rows.ts';
 
-/** The saga log (003) as GET /sagas serves it (CONTRACTS.md). Written by the worker: sagas + saga_log. */
+/** The saga log (003) as GET /sagas serves it (README, HTTP API). Written by the worker: sagas + saga_log. */
 export const SAGA_TYPES = ['fulfilment', 'reservation_expiry'] as const;
 export const SAGA_STATUSES = ['running', 'completed', 'compensated', 'failed'] as const;
 

@@ -15,7 +15,6 @@ import { createPublisher } from '../platform/messaging/publisher.ts';
 import { ensureTopics } from '../platform/messaging/topics.ts';
 import { createLiveHub } from '../platform/readmodel/live.ts';
 import { createReadQueries } from '../composition/queries.ts';
-import { TOPIC_DLQ } from '../platform/shared/envelope.ts';
 import { AppError } from '../platform/shared/errors.ts';
 import type { Logger } from '../platform/shared/log.ts';
 import type { DeadLetterSummary } from '../composition/http/api-types.ts';
@@ -24,6 +23,7 @@ import { createMetrics } from '../platform/shared/metrics.ts';
 import { createHttpApp } from '../composition/http/app.ts';
 import { createTokens } from '../platform/http/auth.ts';
 import { createReadWaits } from '../composition/http/consistency.ts';
+import { withTimeout } from '../platform/shared/timeout.ts';
 
 export const CONSUMER_GROUPS = ['projector', 'email-notifier', 'fulfillment'];
 
@@ -35,7 +35,7 @@ export async function buildApi(config: Config, log: Logger) {
   const kafka = kafkaFor(config, 'ec-shop-api', log);
   const admin = createManagedAdmin(kafka, log);
   // The api must start (and accept commands) even when Kafka is down: topics are created when it is reachable.
-  await ensureTopics(kafka, { partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
+  await ensureTopics(kafka, { topics: [config.kafka.topic, config.kafka.dlqTopic], partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
   const application = createApplication({
     store: events.store,
@@ -66,21 +66,19 @@ export async function buildApi(config: Config, log: Logger) {
   // letters together) refresh each other's away. A broker that does not answer is a 503 for the view, never a 500.
   const dlqAdmin = createManagedAdmin(kafka, log);
   const deadLetters = async (): Promise<DeadLetterSummary> => {
-    const topic = TOPIC_DLQ;
-    let timer: NodeJS.Timeout | undefined;
+    const topic = config.kafka.dlqTopic;
     try {
-      const offsets = await Promise.race([
+      const offsets = await withTimeout(
         dlqAdmin.use((a) => a.fetchTopicOffsets(topic)),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1500 ms')), 1500))),
-      ]);
+        1500,
+        () => new Error('no answer within 1500 ms'),
+      );
       const partitions = offsets.map((p) => ({ partition: p.partition, messages: Math.max(0, Number(p.high) - Number(p.low)) }));
       return { topic, partitions, total: partitions.reduce((n, p) => n + p.messages, 0) };
     } catch (err) {
       dlqAdmin.replace(`dead-letter count failed: ${(err as Error).message}`);
       log.warn('ops: counting dead letters failed', { error: (err as Error).message });
       throw new AppError('unavailable', 'kafka_unavailable', `Kafka did not answer: ${(err as Error).message}`);
-    } finally {
-      clearTimeout(timer);
     }
   };
   const live = createLiveHub({
@@ -104,7 +102,7 @@ export async function buildApi(config: Config, log: Logger) {
       readiness: () => health.readiness(),
       lag: () => lag.current(),
       dlq: deadLetters,
-      deadLetters: createDeadLetterAdmin({ kafka, db: pool }),
+      deadLetters: createDeadLetterAdmin({ kafka, db: pool, dlqTopic: config.kafka.dlqTopic, targetTopic: config.kafka.topic }),
       // Retry applies a parked stream's held-back events here, in the api, through the projector's own engine.
       parked: createParkingProjector({ pool, eventStore: events.store, isTransient: isTransientError, log: (line) => log.info(line) }),
       metrics,

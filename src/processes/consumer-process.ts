@@ -72,7 +72,7 @@ export async function startConsumerProcess(opts: ConsumerProcessOptions) {
   // A broker that is down at start is waited out here rather than ending the process.
   for (let attempt = 1; ; attempt++) {
     try {
-      await ensureTopics(kafka, { partitions: config.kafka.partitions, log });
+      await ensureTopics(kafka, { topics: [config.kafka.topic, config.kafka.dlqTopic], partitions: config.kafka.partitions, log });
       break;
     } catch (err) {
       const delay = backoffDelay({ initialMs: 1_000, maxMs: 15_000 }, attempt);
@@ -86,6 +86,7 @@ export async function startConsumerProcess(opts: ConsumerProcessOptions) {
     kafka,
     groupId,
     topic: config.kafka.topic,
+    dlqTopic: config.kafka.dlqTopic,
     log,
     handleBatch: async (events, ctx) => {
       const started = process.hrtime.bigint();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertProblem, useShop, type ShopFixture } from '../support/shop.ts';
+import { kafkaTopics } from '../../src/platform/shared/config.ts';
 
 let f: ShopFixture;
 useShop((fixture) => (f = fixture));
@@ -139,7 +140,7 @@ test('GET /ops/dlq counts the dead-letter topic per partition, for admins only; 
   const [dlq, lag] = await Promise.all([a.http.get('/ops/dlq', admin), a.http.get('/ops/lag', admin)]);
   assert.equal(dlq.status, 200, JSON.stringify(dlq.body));
   assert.equal(lag.status, 200, JSON.stringify(lag.body));
-  assert.equal(dlq.body.topic, 'ec-events.dlq');
+  assert.equal(dlq.body.topic, kafkaTopics().dlqTopic);
   assert.ok(dlq.body.partitions.length > 0);
   assert.equal(dlq.body.total, dlq.body.partitions.reduce((n: number, p: { messages: number }) => n + p.messages, 0));
   const customer = await a.customer();

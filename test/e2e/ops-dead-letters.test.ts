@@ -8,10 +8,12 @@ import { test } from 'node:test';
 import { createKafka } from '../../src/platform/messaging/kafka.ts';
 import { producerFor } from '../../src/platform/messaging/publisher.ts';
 import { createLogger } from '../../src/platform/shared/log.ts';
-import { TOPIC_EVENTS } from '../../src/platform/shared/envelope.ts';
+import { kafkaTopics } from '../../src/platform/shared/config.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { assertProblem, useShop, type ShopFixture } from '../support/shop.ts';
+
+const { topic: TOPIC_EVENTS } = kafkaTopics();
 
 let f: ShopFixture;
 useShop((fixture) => (f = fixture));

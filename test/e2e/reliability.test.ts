@@ -1,5 +1,5 @@
 /**
- * DESIGN.md §10, the consumer side: kill -9 a projector, the notifier and the api while a steady stream of
+ * Reliability, the consumer side: kill -9 a projector, the notifier and the api while a steady stream of
  * commands flows through the real processes — afterwards the read model equals a fresh rebuild from the event
  * store, every order mail arrives exactly once, and every acknowledged command is in the read model.
  *

@@ -18,13 +18,16 @@ import pg from 'pg';
 import { categoryNameClaimStreamId } from '../../src/contexts/catalog/index.ts';
 import { createDynamoClient } from '../../src/platform/eventstore/client.ts';
 import { eventItem } from '../../src/platform/eventstore/dynamodb-items.ts';
-import { TOPIC_DLQ, TOPIC_EVENTS, type EventEnvelope } from '../../src/platform/shared/envelope.ts';
+import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
+import { kafkaTopics } from '../../src/platform/shared/config.ts';
 import { emailClaimStreamId } from '../../src/contexts/users/index.ts';
 import { stackEnv, uniq } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { startShop, type ShopProcesses } from '../support/processes.ts';
 import { decodeJwt, requestFrom, TEST_JWT_SECRET, type RawReply } from '../support/security.ts';
 import { assertProblem, useShop, type ShopFixture } from '../support/shop.ts';
+
+const { topic: TOPIC_EVENTS, dlqTopic: TOPIC_DLQ } = kafkaTopics();
 
 let f: ShopFixture;
 useShop((fixture) => (f = fixture), { env: { JWT_SECRET: TEST_JWT_SECRET, WAITS_PER_CLIENT: '4' } });

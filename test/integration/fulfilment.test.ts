@@ -23,7 +23,6 @@ import { createSimulatedCarrier } from '../../src/contexts/shipping/carrier-adap
 import type { FulfilmentManagerOptions } from '../../src/contexts/shipping/fulfilment-worker.ts';
 import { createFulfilmentManager } from '../../src/contexts/shipping/fulfilment-worker.ts';
 import { fulfilmentSagaId } from '../../src/kernel/saga-steps.ts';
-import { applyWorkerSchema } from '../../src/composition/worker/schema.ts';
 import { uniq } from '../support/env.ts';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
@@ -43,13 +42,12 @@ after(async () => {
 async function freshPool(): Promise<pg.Pool> {
   const schema = uniq('ff').replace(/-/g, '_');
   await shared.query(`CREATE SCHEMA ${schema}`);
-  for (const table of ['saga_log', 'sagas']) await shared.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
+  for (const table of ['saga_log', 'sagas', 'order_deadlines', 'shipment_timers', 'simulated_carrier_parcels']) await shared.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 12, options: `-c search_path=${schema}` });
   cleanups.push(async () => {
     await pool.end();
     await shared.query(`DROP SCHEMA ${schema} CASCADE`);
   });
-  await applyWorkerSchema(pool);
   return pool;
 }
 

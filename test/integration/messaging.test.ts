@@ -11,26 +11,23 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
-import { TOPIC_DLQ, TOPIC_EVENTS } from '../../src/platform/shared/envelope.ts';
-import type { BatchHandler, ConsumerOptions, RunningConsumer } from '../../src/platform/messaging/index.ts';
-import {
-  consumerLag,
-  createKafka,
-  createPublisher,
-  decodeEnvelope,
-  ensureTopics,
-  producerFor,
-  PublishTimeoutError,
-  PublishUnavailableError,
-  runConsumer,
-  silentLogger,
-} from '../../src/platform/messaging/index.ts';
+import { kafkaTopics } from '../../src/platform/shared/config.ts';
+import type { BatchHandler } from '../../src/platform/messaging/batch.ts';
+import type { ConsumerOptions, RunningConsumer } from '../../src/platform/messaging/consumer.ts';
+import { consumerLag } from '../../src/platform/messaging/lag.ts';
+import { createKafka } from '../../src/platform/messaging/kafka.ts';
+import { createPublisher, producerFor, PublishTimeoutError, PublishUnavailableError } from '../../src/platform/messaging/publisher.ts';
+import { decodeEnvelope } from '../../src/platform/messaging/codec.ts';
+import { ensureTopics } from '../../src/platform/messaging/topics.ts';
+import { runConsumer } from '../../src/platform/messaging/consumer.ts';
+import { silentLogger } from '../../src/platform/messaging/log.ts';
 import { startBroker } from 'kafka-dev-broker';
 import { createLogger } from '../../src/platform/shared/log.ts';
 import { uniq } from '../support/env.ts';
 
 const SESSION_TIMEOUT = 6_000; // the broker's (and Kafka's) minimum
 const PARTITIONS = 3;
+const { topic: TOPIC_EVENTS, dlqTopic: TOPIC_DLQ } = kafkaTopics();
 
 let kafka: Kafka;
 let closeBroker: (() => Promise<void>) | undefined;
@@ -166,8 +163,8 @@ async function committedOffsets(groupId: string, topic: string): Promise<Map<num
 
 describe('ensureTopics', () => {
   it('creates the event topic and its DLQ with the requested partitions, and is idempotent', async () => {
-    await ensureTopics(kafka, { partitions: 6 });
-    const again = await ensureTopics(kafka, { partitions: 6 });
+    await ensureTopics(kafka, { topics: [TOPIC_EVENTS, TOPIC_DLQ], partitions: 6 });
+    const again = await ensureTopics(kafka, { topics: [TOPIC_EVENTS, TOPIC_DLQ], partitions: 6 });
     assert.deepEqual(again.created, []);
     assert.deepEqual(again.existing, [TOPIC_EVENTS, TOPIC_DLQ]);
     const admin = kafka.admin();
@@ -388,11 +385,13 @@ describe('broker restart', () => {
     let broker = await startBroker({ port: 0, dataDir, logger: () => {} });
     const port = broker.port;
     const own = createKafka({ brokers: [`${broker.host}:${port}`], clientId: uniq('restart'), logLevel: 'nothing' });
-    await ensureTopics(own, { partitions: 2 });
+    await ensureTopics(own, { topics: [TOPIC_EVENTS, TOPIC_DLQ], partitions: 2 });
     const seen: number[] = [];
     const groupId = uniq('group');
     const consumer = runConsumer({
       kafka: own,
+      topic: TOPIC_EVENTS,
+      dlqTopic: TOPIC_DLQ,
       groupId,
       sessionTimeout: SESSION_TIMEOUT,
       rebalanceTimeout: SESSION_TIMEOUT,
@@ -400,7 +399,7 @@ describe('broker restart', () => {
       log: silentLogger(),
       handleBatch: async (events) => void seen.push(...events.map((e) => e.version)),
     });
-    const publisher = createPublisher(own, { timeoutMs: 1_500 });
+    const publisher = createPublisher(own, { topic: TOPIC_EVENTS, timeoutMs: 1_500 });
     try {
       await publisher.publish([envelope('order-r', 1)]);
       await waitFor('first event committed', async () => seen.length === 1 && (await consumerLag(own, [groupId], TOPIC_EVENTS)).total_lag === 0);
@@ -433,7 +432,7 @@ describe('publisher when the broker is down', () => {
     await dead.close(); // the port is now closed
     // Short connection retries only so that no reconnect loop outlives the test and delays the run's exit.
     const down = createKafka({ brokers, clientId: uniq('down'), logLevel: 'nothing', retry: { retries: 1, initialRetryTime: 100 } });
-    const publisher = createPublisher(down, { timeoutMs: BOUND_MS });
+    const publisher = createPublisher(down, { topic: TOPIC_EVENTS, timeoutMs: BOUND_MS });
     const started = Date.now();
     await assert.rejects(publisher.publish([envelope('order-d', 1)]));
     assert.ok(Date.now() - started < BOUND_MS + SLACK_MS, `took ${Date.now() - started} ms`);
@@ -445,8 +444,8 @@ describe('publisher when the broker is down', () => {
     let broker = await startBroker({ port: 0, dataDir, logger: () => {} });
     const port = broker.port;
     const own = createKafka({ brokers: [`${broker.host}:${port}`], clientId: uniq('outage'), logLevel: 'nothing' });
-    await ensureTopics(own, { partitions: 1 });
-    const publisher = createPublisher(own, { timeoutMs: BOUND_MS });
+    await ensureTopics(own, { topics: [TOPIC_EVENTS, TOPIC_DLQ], partitions: 1 });
+    const publisher = createPublisher(own, { topic: TOPIC_EVENTS, timeoutMs: BOUND_MS });
     try {
       await publisher.publish([envelope('order-o', 1)]);
       await broker.close();

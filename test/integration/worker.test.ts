@@ -10,8 +10,8 @@ import type { LogFields, Logger } from '../../src/platform/messaging/log.ts';
 import { silentLogger } from '../../src/platform/messaging/log.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
-import type { ExpireOrder, ExpirySchedulerOptions } from '../../src/composition/worker/index.ts';
-import { applyWorkerSchema, createExpiryScheduler, EXPIRY_SAGA_TYPE } from '../../src/composition/worker/index.ts';
+import type { ExpireOrder, ExpirySchedulerOptions } from '../../src/contexts/orders/expiry.ts';
+import { createExpiryScheduler, EXPIRY_SAGA_TYPE } from '../../src/contexts/orders/expiry.ts';
 import { uniq } from '../support/env.ts';
 import { envelopeOf } from '../support/envelopes.ts';
 
@@ -24,27 +24,26 @@ if (!databaseUrl) throw new Error('DATABASE_URL is not set: run through scripts/
 // test must never fire inside another (CREATE DATABASE per test would cost about a second each).
 const shared = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 const cleanups: Array<() => Promise<void>> = [];
+/** The tables the worker reads and writes (migrations/001_baseline.sql). */
+const WORKER_TABLES = ['saga_log', 'sagas', 'order_deadlines', 'shipment_timers', 'simulated_carrier_parcels'];
 before(async () => {
-  await applySchema(shared); // init.sql: the real saga_log, copied into each test's schema below
+  await applySchema(shared); // the migrations: the real worker tables, copied into each test's schema below
 });
 after(async () => {
   for (const cleanup of cleanups) await cleanup();
   await shared.end();
 });
 
-/** A pool whose tables are this test's own: saga_log and sagas as init.sql defines them, order_deadlines from applyWorkerSchema. */
+/** A pool whose tables are this test's own: copies of the worker's tables as the migrations made them in public. */
 async function freshPool(): Promise<pg.Pool> {
   const schema = uniq('wk').replace(/-/g, '_');
   await shared.query(`CREATE SCHEMA ${schema}`);
-  await shared.query(`CREATE TABLE ${schema}.saga_log (LIKE public.saga_log INCLUDING ALL)`);
-  await shared.query(`CREATE TABLE ${schema}.sagas (LIKE public.sagas INCLUDING ALL)`);
+  for (const table of WORKER_TABLES) await shared.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, options: `-c search_path=${schema}` });
   cleanups.push(async () => {
     await pool.end();
     await shared.query(`DROP SCHEMA ${schema} CASCADE`);
   });
-  await applyWorkerSchema(pool);
-  await applyWorkerSchema(pool); // idempotent: a second worker start must not fail
   return pool;
 }
 

@@ -100,7 +100,7 @@ async function freshClientsDuringFreeze(f: FaultShop) {
   const topic = 'faults.fresh-clients';
   await ensureTopics(kafka, { topics: [topic], partitions: 1 });
   const publisher = createPublisher(kafka, { topic, timeoutMs: 5_000 });
-  const lag = createLagMonitor({ admin: createManagedAdmin(kafka, silentLogger()), groups: ['projector'], log: silentLogger() });
+  const lag = createLagMonitor({ admin: createManagedAdmin(kafka, silentLogger()), groups: ['projector'], topic, log: silentLogger() });
   const event = () => envelopeOf('Order', 'fresh-client-probe', 1, 'ProbeSent', {});
   let duringFreeze = '';
   return {

@@ -13,6 +13,7 @@ import { requireAdmin, requireUser, type AuthEnv, type Principal } from '../../p
 import type { HttpDeps } from '../../kernel/deps.ts';
 import { idParam, intQuery, strQuery } from '../../platform/http/params.ts';
 import { mayRead } from '../../platform/http/stream-access.ts';
+import { withoutSecrets } from '../../platform/shared/log.ts';
 
 type Folder = { initialState: () => unknown; evolve: (state: never, event: never) => unknown };
 const FOLDERS: Record<AggregateType, Folder> = {
@@ -27,14 +28,8 @@ const FOLDERS: Record<AggregateType, Folder> = {
   Shipment: shipmentDecider,
 };
 
-/** Never hand out a password hash, not even to admins or the owner (the store already drops legacy ones: defence in depth). */
-const redact = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'password_hash').map(([k, v]) => [k, redact(v)]));
-  }
-  return value;
-};
+/** Never hand out a password hash or any other secret, not even to admins or the owner (the store already drops legacy ones: defence in depth). */
+const redact = withoutSecrets;
 
 /**
  * The event log (003) and time travel (000, 001). A stream and its past states are read from the event store

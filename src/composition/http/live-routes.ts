@@ -4,6 +4,7 @@ import type { LiveChange, LiveHub } from '../../platform/readmodel/live.ts';
 import { AppError } from '../../platform/shared/errors.ts';
 import type { LiveChange as LiveChangeAnswer, LiveReady } from './api-types.ts';
 import { requireUser, type AuthEnv, type Principal } from '../../platform/http/auth.ts';
+import { waitAtMost } from '../../platform/shared/timeout.ts';
 
 export interface LiveOptions {
   hub: LiveHub;
@@ -34,7 +35,7 @@ function tokenExpiry(header: string | undefined): number | undefined {
 }
 
 /**
- * GET /live: Server-Sent Events of read-model changes for the caller (see CONTRACTS.md, "Live status").
+ * GET /live: Server-Sent Events of read-model changes for the caller (README, HTTP API: `GET /live`).
  * Authorised by the ordinary `Authorization: Bearer` header: the SPA reads the stream with fetch, so no
  * token ever appears in a URL. Events: `ready` first, then `change` {aggregate_id, aggregate_type, version},
  * and `resync` when changes may have been lost; a `: ping` comment every heartbeat.
@@ -83,7 +84,7 @@ export function liveRoutes(opts: LiveOptions | undefined) {
       const expiry = expiresAt === undefined ? undefined : setTimeout(finish, Math.max(0, expiresAt - Date.now()));
       stream.onAbort(finish);
       // `ready` promises that later changes arrive: wait (bounded) for the hub's LISTEN to be active.
-      await Promise.race([opts.hub.listening(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      await waitAtMost(opts.hub.listening(), 2000);
       send({ event: 'ready', data: JSON.stringify({ user_id: user.user_id, role: user.role, heartbeat_ms: heartbeatMs } satisfies LiveReady) });
       try {
         await done;

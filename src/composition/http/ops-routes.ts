@@ -4,19 +4,14 @@ import { requireAdmin, type AuthEnv } from '../../platform/http/auth.ts';
 import type { HttpDeps } from '../../kernel/deps.ts';
 import { notFound, validationError } from '../../platform/shared/errors.ts';
 import { idParam, intQuery, strQuery } from '../../platform/http/params.ts';
+import { probeRoutes } from '../../platform/shared/ops-server.ts';
 
 /** Health, readiness, metrics, consumer lag, the saga log, marketing and the links the SPA shows. */
 export function opsRoutes(deps: HttpDeps) {
   const q = deps.queries;
   return new Hono<AuthEnv>()
-    .get('/healthz', (c) => c.json({ status: 'ok', process: 'api' }))
-    .get('/readyz', (c) => {
-      // From cached probes (shared/health.ts): answers at once while a dependency is frozen, naming it. Kafka is
-      // reported but not required: commands are accepted while it is down (the outbox covers it).
-      const r = deps.ops.readiness();
-      return c.json({ status: r.status, process: 'api', checks: r.checks, down: r.down, details: r.details }, r.ready ? 200 : 503);
-    })
-    .get('/metrics', async (c) => c.body(await deps.ops.metrics.render(), 200, { 'content-type': deps.ops.metrics.contentType }))
+    // Kafka is reported but not required for readiness: commands are accepted while it is down (the outbox covers it).
+    .route('/', probeRoutes('api', deps.ops))
     .get('/ops/lag', async (c) => {
       requireAdmin(c);
       // Never an error: with the broker frozen or gone, the last report, marked stale, with its age.

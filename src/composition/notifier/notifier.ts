@@ -33,6 +33,7 @@
  */
 import type pg from 'pg';
 import type { EventStore } from '../../platform/eventstore/types.ts';
+import { inTransaction } from '../../platform/shared/pg-tx.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { Logger } from '../../platform/messaging/log.ts';
 import type { OrderPlacedData } from '../../contexts/orders/events.ts';
@@ -124,39 +125,29 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   /** Claim, send, commit (see the protocol above). Returns whether this call sent the mail. */
   async function sendOnce(event: EventEnvelope, mail: OrderMail, orderId: string): Promise<boolean> {
     const messageId = messageIdFor(event.event_id, mail.kind, domain);
-    const client = await pool.connect();
-    let broken = false;
-    try {
-      await client.query(BEGIN);
-      const claim = await client.query(CLAIM, [event.event_id, mail.kind, orderId, mail.to, mail.subject, messageId]);
-      if (claim.rowCount === 0) {
-        await client.query('ROLLBACK');
-        return false;
-      }
-      try {
-        await send({
-          from,
-          to: mail.to,
-          subject: mail.subject,
-          text: mail.text,
-          html: mail.html,
-          messageId,
-          // RFC 3834: keeps auto-responders from answering; the X- headers trace a mail back to its event.
-          headers: { 'Auto-Submitted': 'auto-generated', 'X-EC-Event-Id': event.event_id, 'X-EC-Mail-Kind': mail.kind },
-        });
-      } catch (err) {
-        throw new Error(`sending ${mail.kind} mail for ${event.event_type} ${event.event_id} failed: ${(err as Error).message}`, { cause: err });
-      }
-      await client.query('COMMIT');
-      return true;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true; // the connection is gone, and with it the transaction: do not pool this client
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    return inTransaction(
+      pool,
+      async (client) => {
+        const claim = await client.query(CLAIM, [event.event_id, mail.kind, orderId, mail.to, mail.subject, messageId]);
+        if (claim.rowCount === 0) return false; // a peer's claim is committed: it sent the mail (nothing of ours to keep)
+        try {
+          await send({
+            from,
+            to: mail.to,
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html,
+            messageId,
+            // RFC 3834: keeps auto-responders from answering; the X- headers trace a mail back to its event.
+            headers: { 'Auto-Submitted': 'auto-generated', 'X-EC-Event-Id': event.event_id, 'X-EC-Mail-Kind': mail.kind },
+          });
+        } catch (err) {
+          throw new Error(`sending ${mail.kind} mail for ${event.event_type} ${event.event_id} failed: ${(err as Error).message}`, { cause: err });
+        }
+        return true;
+      },
+      { begin: BEGIN },
+    );
   }
 
   const fieldsOf = (event: EventEnvelope, kind: OrderMailKind) => ({ event_id: event.event_id, event_type: event.event_type, order_id: event.aggregate_id, kind });

@@ -5,6 +5,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { MailTransport, OutgoingMail } from './notifier.ts';
+import { withTimeout } from '../../platform/shared/timeout.ts';
 
 export interface SmtpConfig {
   host: string;
@@ -69,22 +70,13 @@ export function createSmtpTransport(config: SmtpConfig): SmtpTransport {
   return {
     async sendMail(mail) {
       const current = pool;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          if (pool === current) pool = make();
-          // force: also the connection that carries this mail (nodemailer 10 keeps busy ones otherwise).
-          (current.close as (options?: { force?: boolean }) => void)({ force: true });
-          reject(new SmtpTimeoutError(sendTimeoutMs));
-        }, sendTimeoutMs);
+      // After the deadline the send's rejection (the pool closed) is expected; withTimeout swallows it.
+      return withTimeout(current.sendMail(mail), sendTimeoutMs, () => {
+        if (pool === current) pool = make();
+        // force: also the connection that carries this mail (nodemailer 10 keeps busy ones otherwise).
+        (current.close as (options?: { force?: boolean }) => void)({ force: true });
+        return new SmtpTimeoutError(sendTimeoutMs);
       });
-      const sending = current.sendMail(mail);
-      sending.catch(() => {}); // after the deadline its rejection (the pool closed) is expected
-      try {
-        return await Promise.race([sending, deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
     },
     verify: () => pool.verify(),
     close: () => pool.close(),

@@ -8,7 +8,7 @@
  *   1             claim the events the aggregating tables count (processed_events), then 1 per marketing table;
  *   1 per table   upsert the rows that changed;
  *   1 + 1 + 1     the event log, the stream positions, NOTIFY.
- * Exactly once in effect (DESIGN.md §5): a version at or below the stream's is a duplicate and skipped, one
+ * Exactly once in effect (docs/projections.md): a version at or below the stream's is a duplicate and skipped, one
  * beyond the next is a gap repaired from the event store first; aggregating tables are guarded by
  * processed_events in the same transaction. Table names are unqualified: search_path picks the schema, so a
  * rebuild can apply into a shadow schema through this same function.

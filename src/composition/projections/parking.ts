@@ -19,7 +19,7 @@ import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import { EventDataError } from '../../platform/shared/contract.ts';
 import type { ApplyOptions, ApplyResult } from './engine.ts';
 import { applyBatch } from './engine.ts';
-import { inTransaction } from './runner.ts';
+import { inTransaction, retryOnPgConflict } from '../../platform/shared/pg-tx.ts';
 
 export interface ParkingOptions extends ApplyOptions {
   pool: pg.Pool;
@@ -70,19 +70,8 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
 export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
   const log = opts.log ?? (() => {});
   const applyOpts: ApplyOptions = { ...opts, log };
-  const RETRYABLE = new Set(['40P01', '40001']);
-
-  const apply = async (events: readonly EventEnvelope[]): Promise<ApplyResult> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts));
-      } catch (err) {
-        const code = (err as { code?: string } | null)?.code ?? '';
-        if (!RETRYABLE.has(code) || attempt >= 5) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 40 * attempt));
-      }
-    }
-  };
+  const apply = (events: readonly EventEnvelope[]): Promise<ApplyResult> =>
+    retryOnPgConflict(() => inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts)), { attempts: 5 });
 
   /** Holds back the events of streams that are parked; returns the events of the others. */
   async function holdBack(events: readonly EventEnvelope[], result: ParkedBatchResult): Promise<EventEnvelope[]> {

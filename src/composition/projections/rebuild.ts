@@ -4,6 +4,8 @@ import type { EventStore } from '../../platform/eventstore/types.ts';
 import type { Queryable } from '../../platform/readmodel/db.ts';
 import { READ_SCHEMA } from '../../platform/readmodel/schema.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
+import { inTransaction, isPgConflict, pgCode } from '../../platform/shared/pg-tx.ts';
+import { retry } from '../../platform/shared/retry.ts';
 import type { ProjectionFamily } from './families.ts';
 import { familyOf } from './families.ts';
 import { createProjectionRunner } from './runner.ts';
@@ -81,7 +83,7 @@ const ident = (name: string): string => {
 };
 
 /**
- * Rebuilds the read model, or one projection family, without downtime (blue/green, DESIGN.md §5):
+ * Rebuilds the read model, or one projection family, without downtime (blue/green, docs/projections.md):
  * 1. under a session advisory lock (one rebuild at a time), leftovers of a killed or failed rebuild are
  *    dropped (schemas read_rebuild_*) and its ops_rebuilds row marked abandoned;
  * 2. a new schema read_rebuild_<id> gets an empty copy of every read_model table (secondary indexes are created
@@ -355,38 +357,37 @@ async function switchOver(args: {
   log: (line: string) => void;
 }): Promise<number> {
   const old = `read_old_${args.id}`;
-  for (let attempt = 1; ; attempt++) {
-    const client = await args.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      await client.query("SET LOCAL lock_timeout = '5s'");
-      await client.query(`LOCK TABLE ${READ_SCHEMA}.projection_streams IN EXCLUSIVE MODE`);
-      const behind = await lagging(client, args.schema, args.family);
-      const caught = behind.length > 0 ? await applyTails(args.applier, args.eventStore, behind, args.batchSize) : 0;
-      await lockForSwitch(client, args.swap);
-      await client.query(`CREATE SCHEMA ${ident(old)}`);
-      for (const t of args.swap) {
-        await client.query(`ALTER TABLE ${READ_SCHEMA}.${ident(t)} SET SCHEMA ${ident(old)}`);
-        await client.query(`ALTER TABLE ${ident(args.schema)}.${ident(t)} SET SCHEMA ${READ_SCHEMA}`);
-      }
-      await client.query(`DROP SCHEMA ${ident(old)} CASCADE`);
-      await client.query(`UPDATE public.ops_rebuilds SET status = 'switched', heartbeat_at = now() WHERE rebuild_id = $1`, [args.id]);
-      await client.query('COMMIT');
-      args.log(`rebuild ${args.id}: switched (${caught} events applied under the lock)`);
-      return caught;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => {
-        broken = e;
-      });
-      const code = (err as { code?: string }).code;
-      if ((code !== '40P01' && code !== '55P03') || attempt >= SWITCH_ATTEMPTS) throw err;
-      args.log(`rebuild ${args.id}: switch attempt ${attempt} gave way (${(err as Error).message}); trying again`);
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    } finally {
-      client.release(broken);
-    }
-  }
+  // A deadlock, or the 5 s lock_timeout on projection_streams: roll back and try the whole switch again.
+  return retry(
+    () =>
+      inTransaction(
+        args.pool,
+        async (client) => {
+          await client.query(`LOCK TABLE ${READ_SCHEMA}.projection_streams IN EXCLUSIVE MODE`);
+          const behind = await lagging(client, args.schema, args.family);
+          const caught = behind.length > 0 ? await applyTails(args.applier, args.eventStore, behind, args.batchSize) : 0;
+          await lockForSwitch(client, args.swap);
+          await client.query(`CREATE SCHEMA ${ident(old)}`);
+          for (const t of args.swap) {
+            await client.query(`ALTER TABLE ${READ_SCHEMA}.${ident(t)} SET SCHEMA ${ident(old)}`);
+            await client.query(`ALTER TABLE ${ident(args.schema)}.${ident(t)} SET SCHEMA ${READ_SCHEMA}`);
+          }
+          await client.query(`DROP SCHEMA ${ident(old)} CASCADE`);
+          await client.query(`UPDATE public.ops_rebuilds SET status = 'switched', heartbeat_at = now() WHERE rebuild_id = $1`, [args.id]);
+          return caught;
+        },
+        { begin: "BEGIN; SET LOCAL lock_timeout = '5s'" },
+      ).then((caught) => {
+        args.log(`rebuild ${args.id}: switched (${caught} events applied under the lock)`);
+        return caught;
+      }),
+    {
+      attempts: SWITCH_ATTEMPTS,
+      retryable: (err) => isPgConflict(err, ['40P01', '55P03']),
+      delayMs: (attempt) => 200 * attempt,
+      onRetry: (err, attempt) => args.log(`rebuild ${args.id}: switch attempt ${attempt} gave way (${(err as Error).message}); trying again`),
+    },
+  );
 }
 
 /**
@@ -398,19 +399,20 @@ async function switchOver(args: {
  */
 async function lockForSwitch(client: pg.PoolClient, tables: string[]): Promise<void> {
   const list = tables.map((t) => `${READ_SCHEMA}.${ident(t)}`).join(', ');
-  for (let attempt = 1; ; attempt++) {
-    await client.query('SAVEPOINT switch_locks');
-    try {
-      await client.query("SET LOCAL lock_timeout = '100ms'");
-      await client.query(`LOCK TABLE ${list} IN ACCESS EXCLUSIVE MODE`);
-      await client.query("SET LOCAL lock_timeout = '5s'");
-      return;
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT switch_locks');
-      if ((err as { code?: string }).code !== '55P03' || attempt >= 40) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 60));
-    }
-  }
+  await retry(
+    async () => {
+      await client.query('SAVEPOINT switch_locks');
+      try {
+        await client.query("SET LOCAL lock_timeout = '100ms'");
+        await client.query(`LOCK TABLE ${list} IN ACCESS EXCLUSIVE MODE`);
+        await client.query("SET LOCAL lock_timeout = '5s'");
+      } catch (err) {
+        await client.query('ROLLBACK TO SAVEPOINT switch_locks');
+        throw err;
+      }
+    },
+    { attempts: 40, retryable: (err) => pgCode(err) === '55P03', delayMs: () => 20 + Math.random() * 60 },
+  );
 }
 
 export interface ProgressFigures {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { EventStore } from '../../platform/eventstore/types.ts';
+import { inTransaction, retryOnPgConflict } from '../../platform/shared/pg-tx.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { ApplyResult } from './engine.ts';
 import { applyBatch } from './engine.ts';
@@ -26,12 +27,8 @@ export interface ProjectionRunner {
   applyBatch(events: readonly EventEnvelope[]): Promise<BatchResult>;
 }
 
-/** PostgreSQL aborts one side of a deadlock / serialisation conflict; the batch is safe to run again. */
-const RETRYABLE = new Set(['40P01', '40001']);
-const isRetryable = (err: unknown) => RETRYABLE.has((err as { code?: string } | null)?.code ?? '');
-
 /**
- * Applies batches of events to the read model, exactly once in effect (DESIGN.md §5), through the batched
+ * Applies batches of events to the read model, exactly once in effect (docs/projections.md), through the batched
  * engine (engine.ts):
  * - one PostgreSQL transaction per batch: a batch is all applied or not at all, so the consumer commits its
  *   Kafka offsets only after `applyBatch` resolves, and a crash anywhere just redelivers;
@@ -50,35 +47,12 @@ export function createProjectionRunner(opts: ProjectionRunnerOptions): Projectio
   return {
     async applyBatch(events) {
       if (events.length === 0) return { applied: 0, duplicates: 0, repaired: 0, ignored: 0, streams: 0, attempts: 0 };
-      for (let attempts = 1; ; attempts++) {
-        try {
-          const result = await inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts));
-          return { ...result, attempts };
-        } catch (err) {
-          if (!isRetryable(err) || attempts >= maxAttempts) throw err;
-          log(`[projector] batch aborted by PostgreSQL (${(err as Error).message}); retry ${attempts}/${maxAttempts - 1}`);
-          await new Promise((resolve) => setTimeout(resolve, 10 * attempts + Math.random() * 40 * attempts));
-        }
-      }
+      // PostgreSQL aborts one side of a deadlock / serialisation conflict; the batch is safe to run again.
+      return retryOnPgConflict(async (attempts) => ({ ...(await inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts))), attempts }), {
+        attempts: maxAttempts,
+        onRetry: (err, attempts) => log(`[projector] batch aborted by PostgreSQL (${(err as Error).message}); retry ${attempts}/${maxAttempts - 1}`),
+      });
     },
   };
 }
 
-/** BEGIN … COMMIT on a pooled client; a connection that cannot even roll back is destroyed, not reused. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
-      broken = rollbackErr;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}

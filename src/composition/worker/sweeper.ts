@@ -1,5 +1,5 @@
 /**
- * The outbox sweeper (DESIGN.md §3): the second half of the api's dual write. The api appends events with an
+ * The outbox sweeper (docs/event-store.md, the outbox): the second half of the api's dual write. The api appends events with an
  * outbox marker, publishes them, and clears the marker once Kafka acknowledged. If the publish failed or the
  * api died in between, the marker stays, and this sweeper republishes the event and clears it. Nothing
  * appended is ever lost to a broker outage or a crash; at worst it reaches consumers a few seconds late.
@@ -35,6 +35,7 @@ import { isRecordRejection, recordRejectionOf } from '../../platform/messaging/m
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { Metrics } from '../../platform/shared/metrics.ts';
 import { createLoop } from '../../platform/worker/loop.ts';
+import { exponentialDelay } from '../../platform/shared/retry.ts';
 
 export interface OutboxSweeperOptions {
   store: Pick<EventStore, 'findUnpublished' | 'markPublished'>;
@@ -208,7 +209,7 @@ export function createOutboxSweeper(opts: OutboxSweeperOptions): OutboxSweeper {
         consecutiveFailures += 1;
         lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         failures?.inc();
-        const delay = Math.min(intervalMs * 2 ** (consecutiveFailures - 1), Math.max(maxBackoffMs, intervalMs));
+        const delay = exponentialDelay(consecutiveFailures, { initialMs: intervalMs, maxMs: Math.max(maxBackoffMs, intervalMs) });
         log.warn('outbox: sweep failed; markers kept, retrying', { error: err, attempt: consecutiveFailures, retry_in_ms: delay });
         return delay;
       }

@@ -1,6 +1,6 @@
 /**
- * Durable timers for reservation expiry (DESIGN.md §6): a pending order past its expires_at is cancelled and
- * its stock released. Two halves:
+ * Durable timers for reservation expiry: a pending order past its expires_at (its payment window, 15 minutes by
+ * default) is cancelled and its stock released, so unpaid checkouts cannot hold stock forever. Two halves:
  *  - handleBatch (consumer group `fulfillment`) keeps `order_deadlines` in step with the order events:
  *    OrderPlaced arms a timer, an event that takes the order out of `pending` disarms it.
  *  - tick fires due timers: it calls expireOrder, which decides from the event store, and records the step in
@@ -19,9 +19,10 @@ import type { Logger } from '../../platform/messaging/log.ts';
 import { ORDER_AGGREGATE_TYPE, OrderEventTypes } from './index.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { Metrics } from '../../platform/shared/metrics.ts';
-import { createLoop } from '../../platform/worker/loop.ts';
+import { createLoop, drainInLanes, timerRetryDelay } from '../../platform/worker/loop.ts';
 import { recordSagaStep } from '../../kernel/saga-log.ts';
-import { inTransaction, withTimeout } from '../../platform/worker/tx.ts';
+import { inTransaction } from '../../platform/shared/pg-tx.ts';
+import { withTimeout } from '../../platform/shared/timeout.ts';
 import { EXPIRY_SAGA_TYPE } from '../../kernel/saga-steps.ts';
 
 export { EXPIRY_SAGA_TYPE };
@@ -126,11 +127,8 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
     });
   }
 
-  /** At least 1 ms: a failed row must land after this tick's instant, or the tick would take it again at once. */
-  function retryDelay(attempts: number): number {
-    const delay = attempts >= alertAfterAttempts ? slowRetryMs : Math.min(retryBaseMs * 2 ** (attempts - 1), slowRetryMs);
-    return Math.max(1, delay);
-  }
+  const retryDelay = (attempts: number): number => timerRetryDelay(attempts, { baseMs: retryBaseMs, alertAfter: alertAfterAttempts, slowMs: slowRetryMs });
+
 
   /**
    * Claims one due timer and fires it, in one transaction. FOR UPDATE SKIP LOCKED makes concurrent workers
@@ -197,24 +195,10 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
   async function tick(): Promise<number> {
     // One instant for the whole tick: a row that failed gets next_attempt_at > now, so no lane takes it again.
     const now = clock().toISOString();
-    let budget = batchSize;
-    let resolved = 0;
-    const lane = async () => {
-      while (budget > 0) {
-        budget -= 1;
-        const outcome = await fireOne(now);
-        if (!outcome) return;
-        fired?.inc({ outcome });
-        if (outcome !== 'failed') resolved += 1;
-      }
-    };
-    // allSettled: when one lane fails (PostgreSQL went away) the others still finish their transaction before
-    // the tick settles, so stop() never returns with work running against a pool about to be closed.
-    const lanes = await Promise.allSettled(Array.from({ length: concurrency }, lane));
-    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-    if (failed) throw failed.reason;
-    return resolved;
+    const outcomes = await drainInLanes(() => fireOne(now), { budget: batchSize, concurrency, onOutcome: (outcome) => fired?.inc({ outcome }) });
+    return outcomes.filter((o) => o !== 'failed').length;
   }
+
 
   const loop = createLoop({
     async step() {

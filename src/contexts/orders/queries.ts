@@ -1,4 +1,4 @@
-import type { OrderItem } from './events.ts';
+import type { OrderRow as ReadOrder } from './projection.ts';
 import { validationError } from '../../platform/shared/errors.ts';
 import type { Queryable } from '../../platform/readmodel/db.ts';
 import type { Page } from '../../platform/readmodel/paging.ts';
@@ -26,7 +26,7 @@ export interface ShipmentView {
   cancelled_at: string | null;
 }
 
-/** The order's fulfilment saga as its customer may see it (CONTRACTS.md): its status and steps, not the log's detail. */
+/** The order's fulfilment saga as its customer may see it (README, HTTP API: `GET /orders/{id}`): its status and steps, not the log's detail. */
 export interface FulfilmentView {
   saga_id: string;
   status: 'running' | 'completed' | 'compensated' | 'failed';
@@ -37,59 +37,19 @@ export interface FulfilmentView {
   steps: Array<{ step: string; status: 'completed' | 'failed' | 'skipped'; at: string }>;
 }
 
-export interface OrderView {
-  order_id: string;
-  user_id: string;
-  user_email: string;
-  items: OrderItem[];
-  total: number;
-  status: OrderStatus;
-  reason: string | null;
-  cancelled_by: string | null;
-  tracking_number: string | null;
-  expires_at: string | null;
-  placed_at: string;
-  paid_at: string | null;
-  shipped_at: string | null;
-  delivered_at: string | null;
-  cancelled_at: string | null;
-  shipment_failed_at: string | null;
-  /** Set once the payment was refunded (a paid order cancelled before dispatch, or its shipment failed). */
-  refunded_amount: number | null;
-  refunded_at: string | null;
-  updated_at: string;
-  version: number;
+/** An order as the api answers it: the read_orders row (declared once, by its projection) with its shipment and saga. */
+export type OrderView = ReadOrder & {
   shipment: ShipmentView | null;
   fulfilment: FulfilmentView | null;
-}
+};
 
-type Time = Date | null;
-interface OrderRow {
-  order_id: string;
-  user_id: string;
-  user_email: string;
-  items: OrderView['items'];
-  /** bigint: a string from pg. */
-  total: number | string;
-  status: OrderStatus;
-  reason: string | null;
-  cancelled_by: string | null;
-  tracking_number: string | null;
-  expires_at: Time;
-  placed_at: Date;
-  paid_at: Time;
-  shipped_at: Time;
-  delivered_at: Time;
-  cancelled_at: Time;
-  shipment_failed_at: Time;
-  refunded_amount: number | string | null;
-  refunded_at: Time;
-  updated_at: Date;
-  version: number;
+type TimeColumn = 'expires_at' | 'placed_at' | 'paid_at' | 'shipped_at' | 'delivered_at' | 'cancelled_at' | 'shipment_failed_at' | 'refunded_at' | 'updated_at';
+/** A read_orders row as pg hands it over: timestamps as Date, bigint money as a string. */
+type OrderRow = { [K in keyof ReadOrder]: K extends TimeColumn ? (null extends ReadOrder[K] ? Date | null : Date) : K extends 'total' | 'refunded_amount' ? ReadOrder[K] | string : ReadOrder[K] } & {
   shipment: ShipmentView | null;
   saga: { saga_id: string; status: FulfilmentView['status']; steps: FulfilmentView['steps'] | null } | null;
   cursor_at: string;
-}
+};
 
 const SELECT_ORDER = `
   SELECT o.*, ${exactTime('o.placed_at')} AS cursor_at,

@@ -26,10 +26,11 @@ import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { Metrics } from '../../platform/shared/metrics.ts';
 import type { AnswerOutcome, CarrierVerdict, HandOverOutcome, OpenOutcome } from './fulfilment.ts';
 import type { Carrier, CarrierBooking, ShipmentRequest } from './carrier.ts';
-import { createLoop } from '../../platform/worker/loop.ts';
+import { createLoop, drainInLanes, timerRetryDelay } from '../../platform/worker/loop.ts';
 import { recordSagaStep, recordSagaSteps } from '../../kernel/saga-log.ts';
 import { FULFILMENT_SAGA_TYPE, fulfilmentSagaId, sagaStepsOf } from '../../kernel/saga-steps.ts';
-import { inTransaction, withTimeout } from '../../platform/worker/tx.ts';
+import { inTransaction } from '../../platform/shared/pg-tx.ts';
+import { withTimeout } from '../../platform/shared/timeout.ts';
 
 /** The saga's commands (src/contexts/shipping/handlers.ts through the executor): each decides from the event store, idempotently. */
 export interface FulfilmentCommands {
@@ -116,10 +117,8 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
     if (paid.length > 0) loop.wake();
   }
 
-  function retryDelay(attempts: number): number {
-    const delay = attempts >= alertAfterAttempts ? slowRetryMs : Math.min(retryBaseMs * 2 ** (attempts - 1), slowRetryMs);
-    return Math.max(1, delay);
-  }
+  const retryDelay = (attempts: number): number => timerRetryDelay(attempts, { baseMs: retryBaseMs, alertAfter: alertAfterAttempts, slowMs: slowRetryMs });
+
 
   /** One step of one saga; the row is locked by the caller's transaction (`client`). */
   async function advance(client: pg.PoolClient, row: TimerRow, now: string): Promise<Outcome> {
@@ -222,23 +221,10 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
 
   async function tick(): Promise<number> {
     const now = clock().toISOString();
-    let budget = batchSize;
-    let worked = 0;
-    const lane = async () => {
-      while (budget > 0) {
-        budget -= 1;
-        const outcome = await fireOne(now);
-        if (!outcome) return;
-        fired?.inc({ outcome });
-        worked += 1;
-      }
-    };
-    // allSettled: the other lanes finish their transaction before the tick settles (see expiry.ts).
-    const lanes = await Promise.allSettled(Array.from({ length: concurrency }, lane));
-    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-    if (failed) throw failed.reason;
-    return worked;
+    const outcomes = await drainInLanes(() => fireOne(now), { budget: batchSize, concurrency, onOutcome: (outcome) => fired?.inc({ outcome }) });
+    return outcomes.length;
   }
+
 
   /** Sleeps until the next row is due (the carrier's answer time), at most intervalMs. */
   async function nextDelay(): Promise<number> {

@@ -18,7 +18,7 @@ export const USER_ROLES = ['customer', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
 /**
- * No password hash: credentials are not events (DESIGN.md §3). The hash is written in the same transaction into
+ * No password hash: credentials are not events (docs/event-store.md). The hash is written in the same transaction into
  * its own item (AppendOptions.credential); events of older releases that carried one decode without it (unknown
  * keys are stripped).
  */

@@ -5,6 +5,7 @@
 import type { DomainEvent } from '../shared/decider.ts';
 import type { EventStore, Snapshot } from './types.ts';
 import { ConcurrencyError } from './types.ts';
+import { exponentialDelay, retry } from '../shared/retry.ts';
 
 export interface SnapshotPolicy<State> {
   /** Bump whenever the state's shape (or evolve's meaning) changes: older snapshots are then ignored. */
@@ -101,17 +102,11 @@ export interface RetryOptions {
  * rethrown for the HTTP layer to answer 409; any other error is rethrown at once.
  */
 export async function retryOnConflict<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-  const attempts = opts.attempts ?? 5;
-  const base = opts.baseDelayMs ?? 10;
-  const max = opts.maxDelayMs ?? 1000;
-  const random = opts.random ?? Math.random;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (err) {
-      if (!(err instanceof ConcurrencyError) || attempt >= attempts) throw err;
-      await sleep(Math.floor(random() * Math.min(max, base * 2 ** (attempt - 1))));
-    }
-  }
+  const backoff = { initialMs: opts.baseDelayMs ?? 10, maxMs: opts.maxDelayMs ?? 1000, jitter: 'full' as const };
+  return retry(fn, {
+    attempts: opts.attempts ?? 5,
+    retryable: (err) => err instanceof ConcurrencyError,
+    delayMs: (attempt) => exponentialDelay(attempt, backoff, opts.random),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * The DynamoDB item layout of the event store (DESIGN.md §3) and its codecs. Items are marshalled by hand:
+ * The DynamoDB item layout of the event store (docs/event-store.md) and its codecs. Items are marshalled by hand:
  * the shapes are small and fixed, and it keeps the store independent of a DocumentClient's translateConfig.
  *
  * `data`, snapshot `state` and idempotency `body` are JSON strings, not maps: a string round-trips exactly what

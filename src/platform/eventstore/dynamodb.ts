@@ -1,5 +1,5 @@
 /**
- * The event store on DynamoDB (DESIGN.md §3, castore's layout): one item per event keyed by
+ * The event store on DynamoDB (docs/event-store.md; castore's layout): one item per event keyed by
  * (aggregate_id, version); an append is one TransactWriteItems whose every event item is conditional on
  * attribute_not_exists(version), so optimistic concurrency, multi-stream atomicity and the idempotency key all
  * come from one all-or-nothing request. The item layout lives in dynamodb-items.ts, table creation in tables.ts.
@@ -46,6 +46,8 @@ import { legacyCredentialOf, LEGACY_CREDENTIAL_FIELD } from './legacy.ts';
 import type { AppendOptions, Credential, EventStore, IdempotencyRecord, Snapshot, StreamWrite } from './types.ts';
 import { ConcurrencyError, IdempotencyKeyTaken } from './types.ts';
 import { byOutboxOrder, mapLimit, positiveInt, runAll } from './util.ts';
+import { exponentialDelay } from '../shared/retry.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DynamoEventStoreConfig {
   /** A plain DynamoDBClient: items are marshalled here, so no DocumentClient (and its translateConfig) is involved. */
@@ -186,7 +188,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     for (let i = 0; i < unique.length; i += 100) {
       let batch: Item[] | undefined = unique.slice(i, i + 100).map((k) => ({ aggregate_id: { S: k.aggregate_id }, version: { N: String(k.version) } }));
       for (let round = 0; batch && batch.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+        if (round > 0) await sleep(exponentialDelay(round, { initialMs: 20, maxMs: 200 }));
         const out = await client.send(
           new BatchGetItemCommand({ RequestItems: { [tables.events]: { Keys: batch, ConsistentRead: true, ProjectionExpression: '#id, #v', ExpressionAttributeNames: NAMES } } }),
         );
@@ -204,7 +206,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     for (let i = 0; i < ids.length; i += 100) {
       let keys: Item[] | undefined = ids.slice(i, i + 100).map((id) => ({ aggregate_id: { S: id } }));
       for (let round = 0; keys && keys.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+        if (round > 0) await sleep(exponentialDelay(round, { initialMs: 20, maxMs: 200 }));
         const out = await client.send(new BatchGetItemCommand({ RequestItems: { [tables.snapshots]: { Keys: keys, ConsistentRead: true } } }));
         for (const item of out.Responses?.[tables.snapshots] ?? []) {
           const snapshot = snapshotFromItem(item);

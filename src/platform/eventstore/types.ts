@@ -55,7 +55,7 @@ export interface AppendOptions {
   idempotency?: IdempotencyRecord;
   /**
    * A new account's password hash, written in the same transaction as its events (conditional on the user having
-   * none yet) but into its own item of the auth table: it never becomes part of an event (DESIGN.md §3).
+   * none yet) but into its own item of the auth table: it never becomes part of an event (docs/event-store.md).
    */
   credential?: Credential;
 }

@@ -1,5 +1,5 @@
 /**
- * What a consumer does with one fetched batch of one partition (DESIGN.md §4), kept apart from the kafkajs
+ * What a consumer does with one fetched batch of one partition (docs/kafka.md), kept apart from the kafkajs
  * wiring so it can be tested without a broker.
  *
  * Invariant: an offset is resolved (and later committed) only once every record up to it has either had its

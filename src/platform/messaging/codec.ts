@@ -1,5 +1,5 @@
 /**
- * The wire form of an event on `ec-events` (DESIGN.md §4). Encoding is total; decoding trusts nothing, because
+ * The wire form of an event on the events topic (docs/kafka.md). Encoding is total; decoding trusts nothing, because
  * the topic can hold anything a client ever wrote to it, and a consumer that crashes on one bad record would
  * stop its whole partition: undecodable input becomes a PoisonMessageError the consumer routes to the DLQ.
  */

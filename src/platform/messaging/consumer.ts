@@ -1,7 +1,7 @@
 /**
  * A consumer-group member for the projector, the notifier and the worker. kafkajs does the group protocol and
  * fetching; batch.ts decides what is committed when. Offsets are never auto-committed: kafkajs' auto commit
- * would commit on a timer, possibly before the handler's effect is durable (DESIGN.md §4).
+ * would commit on a timer, possibly before the handler's effect is durable (docs/kafka.md).
  *
  * The member outlives its kafkajs consumer. kafkajs restarts a crashed consumer only for errors it deems
  * retriable, and a client can wedge without crashing (managed.ts); either way this member recreates the kafkajs
@@ -9,9 +9,7 @@
  * fetch, heartbeat or batch happened for stallMs — and resumes from the committed offsets. A process therefore
  * never has to exit to recover its consumer, and health() says meanwhile that it is not consuming.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { TOPIC_DLQ, TOPIC_EVENTS } from '../shared/envelope.ts';
 import type { BatchHandler, ConsumerStats } from './batch.ts';
 import { createBatchProcessor, emptyStats } from './batch.ts';
 import { toDeadLetter } from './dlq.ts';
@@ -20,11 +18,12 @@ import { createManagedClient, isRecordRejection } from './managed.ts';
 import { producerFor } from './publisher.ts';
 import type { Backoff } from './retry.ts';
 import { backoffDelay, isTransientError } from './retry.ts';
+import { waitAtMost } from '../shared/timeout.ts';
 
 export interface ConsumerOptions {
   kafka: Kafka;
   groupId: string;
-  topic?: string;
+  topic: string;
   handleBatch: BatchHandler;
   /** Retries of a failing batch before the failing event(s) are isolated and dead-lettered. Default 5. */
   maxRetries?: number;
@@ -34,7 +33,7 @@ export interface ConsumerOptions {
   isTransient?: (err: unknown) => boolean;
   /** A connected producer to share; by default the consumer makes (and owns) its own. */
   dlqProducer?: Producer;
-  dlqTopic?: string;
+  dlqTopic: string;
   log: Logger;
   /** How long a silent (crashed, frozen) member keeps its partitions. Default 10 s. */
   sessionTimeout?: number;
@@ -86,8 +85,8 @@ const DEFAULT_STALL_MS = 60_000;
 
 export function runConsumer(opts: ConsumerOptions): RunningConsumer {
   const { kafka, groupId, log } = opts;
-  const topic = opts.topic ?? TOPIC_EVENTS;
-  const dlqTopic = opts.dlqTopic ?? TOPIC_DLQ;
+  const topic = opts.topic;
+  const dlqTopic = opts.dlqTopic;
   const sessionTimeout = opts.sessionTimeout ?? 10_000;
   // A third of the session, as Kafka recommends: two heartbeats may be lost before the member is evicted.
   const heartbeatInterval = Math.min(3_000, Math.floor(sessionTimeout / 3));
@@ -235,7 +234,7 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
     const delay = backoffDelay({ initialMs: 1_000, maxMs: 30_000 }, consecutiveFailures);
     log.info('recreating the consumer', { group: groupId, in_ms: delay, restarts, reason: reason instanceof Error ? reason.message : String(reason) });
     // disconnect() waits for the batch in flight; bounded, because a wedged client may never answer.
-    void Promise.race([old?.disconnect().catch(() => {}), sleep(15_000, undefined, { ref: false })]).then(() => {
+    void waitAtMost(old?.disconnect() ?? Promise.resolve(), 15_000).then(() => {
       if (stopping.signal.aborted) return;
       restartTimer = setTimeout(() => {
         if (stopping.signal.aborted) return;

@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Queryable } from '../readmodel/db.ts';
 import { AppError } from '../shared/errors.ts';
-import { TOPIC_DLQ, TOPIC_EVENTS } from '../shared/envelope.ts';
 import {
   DLQ_HEADER_CONSUMER_GROUP,
   DLQ_HEADER_ERROR,
@@ -49,8 +48,8 @@ export interface DeadLetterAdmin {
 export interface DeadLetterAdminOptions {
   kafka: Kafka;
   db: Queryable;
-  dlqTopic?: string;
-  targetTopic?: string;
+  dlqTopic: string;
+  targetTopic: string;
   /** A read of the topic gives up after this long (a broker that does not answer). Default 20 s. */
   timeoutMs?: number;
 }
@@ -63,8 +62,8 @@ const text = (h: IHeaders | undefined, name: string): string | null => {
 };
 
 export function createDeadLetterAdmin(opts: DeadLetterAdminOptions): DeadLetterAdmin {
-  const dlqTopic = opts.dlqTopic ?? TOPIC_DLQ;
-  const target = opts.targetTopic ?? TOPIC_EVENTS;
+  const dlqTopic = opts.dlqTopic;
+  const target = opts.targetTopic;
   const timeoutMs = opts.timeoutMs ?? 20_000;
 
   /** Every record of the DLQ up to the high watermarks of this moment. */

@@ -7,7 +7,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from './log.ts';
 import type { ManagedAdmin } from './managed.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import { TOPIC_EVENTS } from '../shared/envelope.ts';
+import { waitAtMost, withTimeout } from '../shared/timeout.ts';
 
 export interface PartitionLag {
   group: string;
@@ -35,7 +35,7 @@ export interface LagReport {
 }
 
 /** Opens and closes its own admin connection; see consumerLagWith to reuse one. */
-export async function consumerLag(kafka: Kafka, groupIds: string[], topic: string = TOPIC_EVENTS): Promise<LagReport> {
+export async function consumerLag(kafka: Kafka, groupIds: string[], topic: string): Promise<LagReport> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -45,7 +45,7 @@ export async function consumerLag(kafka: Kafka, groupIds: string[], topic: strin
   }
 }
 
-export async function consumerLagWith(admin: Admin, groupIds: string[], topic: string = TOPIC_EVENTS): Promise<LagReport> {
+export async function consumerLagWith(admin: Admin, groupIds: string[], topic: string): Promise<LagReport> {
   const [ends, descriptions, ...committed] = await Promise.all([
     admin.fetchTopicOffsets(topic),
     admin.describeGroups(groupIds),
@@ -92,7 +92,7 @@ export interface LagView {
 export interface LagMonitorOptions {
   admin: ManagedAdmin;
   groups: string[];
-  topic?: string;
+  topic: string;
   /** How long a caller waits for a fresh report before getting the last one. Default 1.5 s. */
   waitMs?: number;
   /** A report younger than this is served as is. Default 1 s. */
@@ -114,7 +114,7 @@ export interface LagMonitor {
  * last known and since when, at once, instead of a request that hangs for the client's timeouts and then fails.
  */
 export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
-  const topic = opts.topic ?? TOPIC_EVENTS;
+  const topic = opts.topic;
   const waitMs = opts.waitMs ?? 1_500;
   const maxAgeMs = opts.maxAgeMs ?? 1_000;
   const fetchTimeoutMs = opts.fetchTimeoutMs ?? 10_000;
@@ -124,14 +124,12 @@ export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
 
   const refresh = (): Promise<void> => {
     inFlight ??= (async () => {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const report = await Promise.race([
+        const report = await withTimeout(
           opts.admin.use((admin) => consumerLagWith(admin, opts.groups, topic)),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no lag report from Kafka within ${fetchTimeoutMs} ms`)), fetchTimeoutMs);
-          }),
-        ]);
+          fetchTimeoutMs,
+          () => new Error(`no lag report from Kafka within ${fetchTimeoutMs} ms`),
+        );
         last = { report, at: Date.now() };
         lastError = undefined;
         opts.onReport?.(report);
@@ -141,7 +139,6 @@ export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
         opts.admin.replace(`lag report failed: ${lastError}`);
         opts.log.debug('lag report failed', { error: lastError });
       } finally {
-        clearTimeout(timer);
         inFlight = undefined;
       }
     })();
@@ -157,9 +154,7 @@ export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
     async current() {
       if (last && Date.now() - last.at < maxAgeMs) return view(false);
       const started = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-      clearTimeout(timer);
+      await waitAtMost(refresh(), waitMs);
       return view(!last || last.at < started);
     },
   };

@@ -13,6 +13,7 @@
  */
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from './log.ts';
+import { waitAtMost } from '../shared/timeout.ts';
 
 interface Connectable {
   connect(): Promise<void>;
@@ -55,12 +56,7 @@ export function createManagedClient<C extends Connectable>(opts: ManagedClientOp
   let lastReason = '';
 
   const retire = (slot: Slot<C>) => {
-    let timer: NodeJS.Timeout | undefined;
-    const bounded = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, retireTimeoutMs);
-      timer.unref();
-    });
-    void Promise.race([slot.client.disconnect().catch(() => {}), bounded]).finally(() => clearTimeout(timer));
+    void waitAtMost(slot.client.disconnect(), retireTimeoutMs);
   };
 
   const slot = (): Slot<C> => {

@@ -1,5 +1,5 @@
 /**
- * The api's half of the dual write (DESIGN.md §3): after the DynamoDB transaction, publish the new events and,
+ * The api's half of the dual write (docs/event-store.md, the outbox): after the DynamoDB transaction, publish the new events and,
  * only once the broker has acknowledged them, let the caller clear their outbox marker. A rejected publish is
  * not data loss — the events stay marked and the worker's sweeper republishes them — so the one thing this
  * must never do is make a command wait on a dead broker: every publish settles within `timeoutMs`.
@@ -7,14 +7,14 @@
 import { Partitioners } from 'kafkajs';
 import type { Kafka, Producer } from 'kafkajs';
 import type { EventEnvelope } from '../shared/envelope.ts';
-import { TOPIC_EVENTS } from '../shared/envelope.ts';
 import { encodeEnvelope } from './codec.ts';
 import { createManagedClient, isRecordRejection } from './managed.ts';
 import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
+import { withTimeout } from '../shared/timeout.ts';
 
 export interface PublisherOptions {
-  topic?: string;
+  topic: string;
   /** Upper bound on one publish, connecting included. */
   timeoutMs?: number;
   log?: Logger;
@@ -84,8 +84,8 @@ export function producerFor(kafka: Kafka): Producer {
   });
 }
 
-export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publisher {
-  const topic = opts.topic ?? TOPIC_EVENTS;
+export function createPublisher(kafka: Kafka, opts: PublisherOptions): Publisher {
+  const topic = opts.topic;
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const log = opts.log ?? silentLogger();
   // Replaced after any failure that is not the broker refusing the records (managed.ts): a client that failed
@@ -108,18 +108,10 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions = {}): Publ
   };
 
   const withDeadline = async <T>(what: string, work: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PublishTimeoutError(what, timeoutMs)), timeoutMs);
-    });
     // The work may still settle after the deadline (kafkajs keeps retrying for a while). A late success only
     // means a duplicate once the sweeper republishes; a late failure must not become an unhandled rejection.
     work.catch((err: unknown) => log.debug('kafka operation failed after its caller gave up', { what, err }));
-    try {
-      return await Promise.race([work, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(work, timeoutMs, () => new PublishTimeoutError(what, timeoutMs));
   };
 
   const trackProbe = (work: Promise<unknown>) => {

@@ -2,6 +2,7 @@
  * Retry policy for consumer handlers: how long to wait, and which failures are worth waiting out at all.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { exponentialDelay } from '../shared/retry.ts';
 
 export interface BackoffOptions {
   initialMs?: number;
@@ -18,11 +19,7 @@ export type Backoff = BackoffOptions | ((retry: number) => number);
  */
 export function backoffDelay(backoff: Backoff | undefined, retry: number, random: () => number = Math.random): number {
   if (typeof backoff === 'function') return Math.max(0, backoff(retry));
-  const initial = backoff?.initialMs ?? 200;
-  const max = backoff?.maxMs ?? 5_000;
-  const factor = backoff?.factor ?? 2;
-  const base = Math.min(max, initial * factor ** (retry - 1));
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return exponentialDelay(retry, { ...backoff, jitter: 0.2 }, random);
 }
 
 /**

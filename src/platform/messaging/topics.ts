@@ -3,14 +3,14 @@
  * several at once): an existing topic is left as it is.
  */
 import type { Kafka } from 'kafkajs';
-import { TOPIC_DLQ, TOPIC_EVENTS } from '../shared/envelope.ts';
 import type { Logger } from './log.ts';
 
 export interface EnsureTopicsOptions {
   /** 6 as in compose: the upper bound on consumers per group that can work in parallel. */
   partitions?: number;
   replicationFactor?: number;
-  topics?: string[];
+  /** The event topic and its DLQ (config.kafka.topic, config.kafka.dlqTopic), or a test's own. */
+  topics: string[];
   log?: Logger;
 }
 
@@ -19,10 +19,10 @@ export interface EnsureTopicsResult {
   existing: string[];
 }
 
-export async function ensureTopics(kafka: Kafka, opts: EnsureTopicsOptions = {}): Promise<EnsureTopicsResult> {
+export async function ensureTopics(kafka: Kafka, opts: EnsureTopicsOptions): Promise<EnsureTopicsResult> {
   const partitions = opts.partitions ?? 6;
   const replicationFactor = opts.replicationFactor ?? 1;
-  const wanted = opts.topics ?? [TOPIC_EVENTS, TOPIC_DLQ];
+  const wanted = opts.topics;
   const admin = kafka.admin();
   await admin.connect();
   try {

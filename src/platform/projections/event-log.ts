@@ -1,19 +1,9 @@
 import type { Queryable } from '../readmodel/db.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
+import { withoutSecrets } from '../shared/log.ts';
 
-/** Keys never copied into the log, at any depth: the log is shown in the UI (UserRegistered has password_hash). */
-const SECRET_KEY = /password|secret|token/i;
-
-/** Pure: a JSON value with every secret-looking key removed. */
-export function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>)
-      .filter(([key]) => !SECRET_KEY.test(key))
-      .map(([key, v]) => [key, redact(v)]),
-  );
-}
+/** Secrets are never copied into the log, at any depth: the log is shown in the UI (UserRegistered has password_hash). */
+export const redact = withoutSecrets;
 
 /**
  * read_event_log: every event applied in the batch, in one statement. The event_id primary key makes it

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Queryable } from './db.ts';
 import { READ_MODEL_CHANNEL, SAGA_CHANNEL } from './db.ts';
 import { parseNotification } from './wait.ts';
+import { exponentialDelay } from '../shared/retry.ts';
 
 /**
  * A stream the read model now reflects up to `version`, and the user it belongs to (orders and carts). A saga's
@@ -69,7 +70,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   let starting: Promise<void> | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
-  let retryDelay = opts.retryMs ?? 1000;
+  /** LISTEN attempts that failed in a row (the reconnect delay doubles with each). */
+  let failures = 0;
   let closed = false;
 
   const each = (fn: (l: LiveListener) => void) => {
@@ -145,12 +147,18 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     quiet(c);
     c.end().catch(() => {});
     if (closed) return;
-    opts.log.warn('live: LISTEN connection lost; reconnecting', { error: err?.message, retry_ms: retryDelay });
+    opts.log.warn('live: LISTEN connection lost; reconnecting', { error: err?.message, retry_ms: reconnectLater() });
+  }
+
+  /** Schedules the next LISTEN attempt, 1 s doubling up to 30 s while they keep failing; returns its delay. */
+  function reconnectLater(): number {
+    failures += 1;
+    const delay = exponentialDelay(failures, { initialMs: opts.retryMs ?? 1000, maxMs: 30_000 });
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       void start().then(() => each((l) => l.resync()));
-    }, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 30_000);
+    }, delay);
+    return delay;
   }
 
   function start(): Promise<void> {
@@ -165,18 +173,13 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         opened.on('end', () => broken(undefined, opened));
         client = opened;
         await opened.query(`LISTEN ${READ_MODEL_CHANNEL}; LISTEN ${SAGA_CHANNEL}`);
-        retryDelay = opts.retryMs ?? 1000;
+        failures = 0;
         if (closed) await opened.end().catch(() => {});
       } catch (err) {
         if (c && client === c) broken(err as Error, c);
         else if (!closed) {
           c?.end().catch(() => {});
-          opts.log.warn('live: cannot LISTEN yet; retrying', { error: (err as Error).message, retry_ms: retryDelay });
-          retryTimer = setTimeout(() => {
-            retryTimer = undefined;
-            void start().then(() => each((l) => l.resync()));
-          }, retryDelay);
-          retryDelay = Math.min(retryDelay * 2, 30_000);
+          opts.log.warn('live: cannot LISTEN yet; retrying', { error: (err as Error).message, retry_ms: reconnectLater() });
         }
       } finally {
         starting = undefined;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
@@ -67,19 +66,3 @@ export async function migrate(pool: pg.Pool, opts: { log?: (line: string) => voi
 export const applySchema = async (pool: pg.Pool): Promise<void> => {
   await migrate(pool);
 };
-
-/**
- * Applies an idempotent SQL file under one advisory lock. Only tests use it now (the worker's timer tables in a
- * schema of their own, src/composition/worker/schema.ts); the processes' schema comes from the migrations.
- */
-export async function applySqlFile(pool: pg.Pool, file: string): Promise<void> {
-  const sql = await readFile(file, 'utf8');
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock(727274)');
-    await client.query(sql);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(727274)').catch(() => {});
-    client.release();
-  }
-}

@@ -32,7 +32,7 @@ export function parseNotification(payload: string | undefined): { aggregateId: s
 }
 
 /**
- * Read-your-writes (DESIGN.md §5): resolves true as soon as the read model reflects `minVersion` of the stream,
+ * Read-your-writes (docs/projections.md): resolves true as soon as the read model reflects `minVersion` of the stream,
  * false after the timeout. Already caught up → one query, no connection held. Otherwise it holds one client of
  * `pool` while it LISTENs, so under many concurrent waits give it a pool of its own (the waits then cannot
  * starve ordinary queries). Checks again after LISTEN is active: an update committed between the first check

@@ -10,7 +10,7 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   http: { host: string; port: number; bodyLimitBytes: number };
   dynamodb: { endpoint: string | undefined; region: string; tables: { events: string; snapshots: string; idempotency: string; auth: string } };
-  kafka: { brokers: string[]; topic: string; partitions: number };
+  kafka: { brokers: string[]; topic: string; dlqTopic: string; partitions: number };
   databaseUrl: string;
   smtp: { host: string; port: number; from: string };
   auth: { jwtSecret: string; accessTtlSeconds: number; refreshTtlSeconds: number; adminEmail: string; adminPassword: string };
@@ -30,6 +30,16 @@ export interface LoadOptions {
    * needs neither JWT_SECRET nor ADMIN_PASSWORD, and `auth.jwtSecret` / `auth.adminPassword` are empty.
    */
   secrets?: boolean;
+}
+
+/**
+ * KAFKA_TOPIC (default ec-events) and KAFKA_DLQ_TOPIC (default <topic>.dlq). The one place the topic names are
+ * written: every producer, consumer, the lag monitor, the DLQ admin and ensureTopics take them from the config
+ * (src/platform/messaging/topics.test.ts keeps the literal out of the rest of the code), tests from here.
+ */
+export function kafkaTopics(env: Env = process.env): { topic: string; dlqTopic: string } {
+  const topic = env.KAFKA_TOPIC || 'ec-events';
+  return { topic, dlqTopic: env.KAFKA_DLQ_TOPIC || `${topic}.dlq` };
 }
 
 export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
@@ -79,7 +89,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     },
     kafka: {
       brokers: str('KAFKA_BROKERS', '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
-      topic: env.KAFKA_TOPIC ?? 'ec-events',
+      ...kafkaTopics(env),
       partitions: int('KAFKA_PARTITIONS', 6, 1, 256),
     },
     // No default: it holds a password, and each embedded stack generates its own.

@@ -1,5 +1,5 @@
 /**
- * The decider shape every aggregate follows (see STYLE.md): pure `decide` and `evolve`, with time and ids
+ * The decider shape every aggregate follows (as in emmett and Jérémie Chassaing's deciders): pure `decide` and `evolve`, with time and ids
  * passed in through the command. Domain code throws AppError (src/platform/shared/errors.ts) for illegal commands.
  */
 export interface DomainEvent<T extends string = string, D = unknown> {

@@ -1,5 +1,5 @@
 /**
- * The stored and published form of an event (DESIGN.md §3, §4). JSON-safe: ISO strings, integer yen.
+ * The stored and published form of an event (docs/event-store.md, docs/kafka.md). JSON-safe: ISO strings, integer yen.
  */
 /** EmailClaim and CategoryNameClaim are uniqueness locks: one tiny stream per email or category name. */
 export type AggregateType = 'User' | 'EmailClaim' | 'Category' | 'CategoryNameClaim' | 'Product' | 'Inventory' | 'Cart' | 'Order' | 'Shipment';
@@ -24,5 +24,3 @@ export interface EventEnvelope<D = Record<string, unknown>> {
   schema_version: number;
 }
 
-export const TOPIC_EVENTS = 'ec-events';
-export const TOPIC_DLQ = 'ec-events.dlq';

@@ -6,6 +6,8 @@
  * the client's timeouts. Here every probe runs in the background, on its own timer, and /readyz reads the last
  * results: it never waits on a dependency, and a probe still unanswered after its timeout counts as down.
  */
+import { waitAtMost } from './timeout.ts';
+
 export interface ProbeCheck {
   name: string;
   /** Resolves (true or nothing) when the dependency works; rejects, or resolves false or a reason, when not. */
@@ -113,14 +115,9 @@ export function createHealth(checks: HealthCheck[], opts: { now?: () => number }
     p.running = run;
     // The caller (the loop, refresh) stops waiting at the timeout; the probe itself may settle much later, and
     // the next one starts when it does or once it is clearly abandoned, so a hung client cannot pile probes up.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        if (!settled) record(p, false, `no answer within ${timeoutOf(p)} ms`);
-        resolve();
-      }, timeoutOf(p));
+    return waitAtMost(run, timeoutOf(p)).then((inTime) => {
+      if (!inTime && !settled) record(p, false, `no answer within ${timeoutOf(p)} ms`);
     });
-    return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
   };
 
   const loop = (p: ProbeState) => {
@@ -130,11 +127,7 @@ export function createHealth(checks: HealthCheck[], opts: { now?: () => number }
     const previous = p.running;
     const next = async () => {
       // Still waiting on an older probe: give it until abandonAfter, then start a new one regardless.
-      if (previous) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([previous, new Promise<void>((resolve) => (timer = setTimeout(resolve, abandonAfter)))]);
-        clearTimeout(timer);
-      }
+      if (previous) await waitAtMost(previous, abandonAfter);
       await runOnce(p);
     };
     void next().finally(() => {

@@ -41,6 +41,23 @@ const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
 
+/** Whether a key names a secret (the one list: logs replace its value, data shown to users drops the key). */
+export const isSecretKey = (key: string): boolean => SECRET_KEY.test(key);
+
+/**
+ * The same policy for data handed to people (the event log, the event API, time travel): a copy of a JSON value
+ * with every secret-named key removed at any depth, so not even the key's presence shows.
+ */
+export function withoutSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([key]) => !isSecretKey(key))
+      .map(([key, v]) => [key, withoutSecrets(v)]),
+  );
+}
+
 export const redactString = (s: string): string => s.replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(BEARER, `$1 ${REDACTED}`).replace(JWT, REDACTED);
 
 /**

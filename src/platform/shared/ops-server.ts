@@ -1,4 +1,5 @@
-import http from 'node:http';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
 import type { Readiness } from './health.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -22,39 +23,43 @@ export function opsListenFromEnv(env: Record<string, string | undefined> = proce
   return { host: env.OPS_HOST || '127.0.0.1', port };
 }
 
+const problem = (title: string, status: number, detail?: string) =>
+  new Response(JSON.stringify({ title, status, ...(detail === undefined ? {} : { detail }) }), { status, headers: { 'content-type': 'application/problem+json' } });
+
 /**
- * /healthz (process alive), /readyz (dependencies usable, naming those that are not) and /metrics for the
- * background processes, which have no HTTP API of their own. The api serves the same paths from its hono app.
+ * /healthz (process alive), /readyz (dependencies usable, naming those that are not) and /metrics: the same three
+ * paths in every process — the api mounts them in its hono app, the background processes (which have no HTTP API
+ * of their own) serve them alone with startOpsServer. /readyz answers at once from cached probe results
+ * (health.ts): it must not wait on a frozen dependency.
  */
-export async function startOpsServer(opts: OpsServerOptions) {
-  const server = http.createServer((req, res) => {
-    const send = (status: number, body: string, type = 'application/json') => {
-      res.writeHead(status, { 'content-type': type });
-      res.end(body);
-    };
-    const path = (req.url ?? '').split('?')[0];
-    if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok', process: opts.name }));
-    if (path === '/metrics') {
-      opts.metrics.render().then(
-        (text) => send(200, text, opts.metrics.contentType),
-        (err: Error) => send(500, JSON.stringify({ title: 'metrics unavailable', status: 500, detail: err.message }), 'application/problem+json'),
-      );
-      return;
-    }
-    if (path === '/readyz') {
+export function probeRoutes(name: string, opts: Pick<OpsServerOptions, 'metrics' | 'readiness'>) {
+  return new Hono()
+    .get('/healthz', (c) => c.json({ status: 'ok', process: name }))
+    .get('/readyz', (c) => {
       let r: Readiness;
       try {
         r = opts.readiness();
       } catch (err) {
-        return send(503, JSON.stringify({ status: 'not ready', process: opts.name, error: (err as Error).message }));
+        return c.json({ status: 'not ready', process: name, error: (err as Error).message }, 503);
       }
-      return send(r.ready ? 200 : 503, JSON.stringify({ status: r.status, process: opts.name, checks: r.checks, down: r.down, details: r.details }));
-    }
-    send(404, JSON.stringify({ title: 'Not found', status: 404 }), 'application/problem+json');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+      return c.json({ status: r.status, process: name, checks: r.checks, down: r.down, details: r.details }, r.ready ? 200 : 503);
+    })
+    .get('/metrics', async (c) => {
+      try {
+        return c.body(await opts.metrics.render(), 200, { 'content-type': opts.metrics.contentType });
+      } catch (err) {
+        return problem('metrics unavailable', 500, (err as Error).message);
+      }
+    });
+}
+
+/** The probe routes of a background process on their own port (OPS_HOST/OPS_PORT). */
+export async function startOpsServer(opts: OpsServerOptions) {
+  const app = probeRoutes(opts.name, opts);
+  app.notFound(() => problem('Not found', 404));
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? '127.0.0.1' }, () => resolve(s));
+    s.once('error', reject);
   });
   const address = server.address();
   return {
@@ -62,7 +67,7 @@ export async function startOpsServer(opts: OpsServerOptions) {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections?.();
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
 }

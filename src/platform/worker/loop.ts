@@ -1,3 +1,4 @@
+import { exponentialDelay } from '../shared/retry.ts';
 /**
  * The timer loop under the sweeper and the expiry scheduler: run a step, wait the delay it asks for, repeat,
  * until stop(). Steps run one after another, never overlapping, so a slow step (a broker timeout, a long
@@ -65,4 +66,38 @@ export function createLoop(opts: { step: () => Promise<number>; onError: (err: u
       running = undefined;
     },
   };
+}
+
+/**
+ * One tick of a timer table: `concurrency` lanes take rows (`fireOne`, each its own transaction) until `budget`
+ * rows were taken or none is due (`fireOne` resolves undefined). Resolves to the outcomes. allSettled: when one
+ * lane fails (PostgreSQL went away) the others still finish their transaction before the tick settles, so stop()
+ * never returns with work running against a pool about to be closed; the first failure is then rethrown.
+ */
+export async function drainInLanes<O>(fireOne: () => Promise<O | undefined>, opts: { budget: number; concurrency: number; onOutcome?: (outcome: O) => void }): Promise<O[]> {
+  let budget = opts.budget;
+  const outcomes: O[] = [];
+  const lane = async () => {
+    while (budget > 0) {
+      budget -= 1;
+      const outcome = await fireOne();
+      if (outcome === undefined) return;
+      outcomes.push(outcome);
+      opts.onOutcome?.(outcome);
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: opts.concurrency }, lane));
+  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes;
+}
+
+/**
+ * When a timer row that failed `attempts` times is tried again: doubling from `baseMs`, and from `alertAfter`
+ * attempts on every `slowMs`. At least 1 ms: a failed row must land after this tick's instant, or the tick would
+ * take it again at once.
+ */
+export function timerRetryDelay(attempts: number, opts: { baseMs: number; alertAfter: number; slowMs: number }): number {
+  const delay = attempts >= opts.alertAfter ? opts.slowMs : exponentialDelay(attempts, { initialMs: opts.baseMs, maxMs: opts.slowMs });
+  return Math.max(1, delay);
 }
