@@ -5,7 +5,7 @@
  * come from one all-or-nothing request. The item layout lives in dynamodb-items.ts, table creation in tables.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient, QueryCommandInput, ScanCommandInput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, QueryCommandInput, ScanCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
@@ -333,11 +333,9 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
 
   async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number } = {}): Promise<void> {
     const segments = positiveInt(opts.segments ?? 4, 'segments');
-    // Segments split the table by partition key, so one stream's events stay in one segment, in version order.
-    await runAll(segments, async (segment, stopped) => {
-      let start: Item | undefined;
-      do {
-        const input: ScanCommandInput = {
+    const fetchPage = (segment: number, start: Item | undefined) =>
+      client.send(
+        new ScanCommand({
           TableName: tables.events,
           Segment: segment,
           TotalSegments: segments,
@@ -345,13 +343,24 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
           ConsistentRead: true,
           ...(pageSize ? { Limit: pageSize } : {}),
           ...(start ? { ExclusiveStartKey: start } : {}),
-        };
-        const page = await client.send(new ScanCommand(input));
+        }),
+      );
+    // Segments split the table by partition key, so one stream's events stay in one segment, in version order.
+    // Each segment asks for its next page while onPage works on the current one (DynamoDB and the consumer
+    // overlap): at most two pages per segment are held, whatever the table's size.
+    await runAll(segments, async (segment, stopped) => {
+      let next: Promise<ScanCommandOutput> | undefined = fetchPage(segment, undefined);
+      while (next) {
+        const page: ScanCommandOutput = await next;
         if (stopped()) return;
+        const start = page.LastEvaluatedKey;
+        next = start ? fetchPage(segment, start) : undefined;
+        // A failing onPage must not leave the prefetch's rejection unhandled.
+        next?.catch(() => {});
         const events = (page.Items ?? []).map(envelopeFromItem);
         if (events.length > 0) await onPage(events);
-        start = page.LastEvaluatedKey;
-      } while (start && !stopped());
+        if (stopped()) return;
+      }
     });
   }
 

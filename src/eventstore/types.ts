@@ -116,7 +116,7 @@ export interface EventStore {
    * defined. Segments divide the partition-key space, so one stream's events all come from one segment, in
    * version order as DynamoDB stores them (observed, not documented: a rebuild should still tolerate gaps).
    * Pages of one segment are delivered one after the other (onPage is awaited), so up to `segments`
-   * (default 4) onPage calls may run at once.
+   * (default 4) onPage calls may run at once; an implementation may fetch a segment's next page meanwhile.
    */
   scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts?: { segments?: number }): Promise<void>;
   /**
