@@ -87,6 +87,8 @@ const REBUILD_PREFIX = 'read_rebuild_';
 const SWITCH_WHEN_LAGGING = 200;
 const MAX_CATCH_UP_ROUNDS = 8;
 const SWITCH_ATTEMPTS = 6;
+/** Scan pages fetched ahead of the appliers: with the ones being applied, all a rebuild holds in memory. */
+const PREFETCHED_PAGES = 4;
 
 const ident = (name: string): string => {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`refusing unexpected identifier ${name}`);
@@ -164,7 +166,7 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
           progress.add(page.length);
           await opts.onBatch?.(progress.done());
         },
-        { segments },
+        { segments, pagesInMemory: applyConcurrency + PREFETCHED_PAGES },
       );
       const scanMs = Date.now() - started;
       log(`rebuild ${id}: scanned ${progress.done()} events in ${scanMs} ms; creating ${indexes.length} indexes`);
