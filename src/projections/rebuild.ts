@@ -64,6 +64,8 @@ export interface RebuildReport {
   total_ms: number;
   /** Events applied per second (scan phase). */
   events_per_second: number;
+  /** Of scan_ms, how long at least one batch was in PostgreSQL (the rest, the appliers waited for the scan). */
+  apply_busy_ms: number;
   /**
    * Streams the live projector had parked that the rebuild could not apply either: applied up to the event
    * that fails, and still parked (public.parked_streams now says where the rebuild met the failure).
@@ -152,7 +154,8 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
       if (family) await snapshotPositions(lock, schema, family);
 
       const parked = new Map<string, ParkedHere>();
-      const applier = tolerateParked(gated((opts.applier ?? defaultApplier)(work, opts.eventStore), applyConcurrency), opts.pool, parked, log);
+      const gate = gated((opts.applier ?? defaultApplier)(work, opts.eventStore), applyConcurrency);
+      const applier = tolerateParked(gate, opts.pool, parked, log);
       const types = family?.streams ? new Set<string>(family.streams) : undefined;
       let batches = 0;
       await opts.eventStore.scanAll(
@@ -169,6 +172,7 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
         { segments, pagesInMemory: applyConcurrency + PREFETCHED_PAGES },
       );
       const scanMs = Date.now() - started;
+      const applyBusyMs = gate.busyMs();
       log(`rebuild ${id}: scanned ${progress.done()} events in ${scanMs} ms; creating ${indexes.length} indexes`);
       for (const sql of indexes) await lock.query(sql);
       await lock.query(`ANALYZE ${swap.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')}`);
@@ -203,6 +207,7 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
         switch_ms: switchMs,
         total_ms: Date.now() - started,
         events_per_second: Math.round((progress.done() / Math.max(scanMs, 1)) * 1000),
+        apply_busy_ms: applyBusyMs,
         parked: [...parked.keys()].sort(),
         unparked: switched.unparked,
       };
@@ -433,21 +438,27 @@ const isTransient = (err: unknown): boolean => {
   return /^(08|40|53|57)/.test(code) || /^E(CONN|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH)/.test(code);
 };
 
-/** At most `limit` batches in PostgreSQL at once, however many scan segments deliver pages. */
-function gated(inner: BatchApplier, limit: number): BatchApplier {
+/**
+ * At most `limit` batches in PostgreSQL at once, however many scan segments deliver pages. `busyMs()`: how long
+ * at least one batch was in PostgreSQL (the rest of a scan's time the appliers waited for pages).
+ */
+function gated(inner: BatchApplier, limit: number): BatchApplier & { busyMs(): number } {
   let active = 0;
+  let busy = 0;
+  let since = 0;
   const waiting: Array<() => void> = [];
   return {
     async applyBatch(events) {
       while (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-      active++;
+      if (active++ === 0) since = Date.now();
       try {
         return await inner.applyBatch(events);
       } finally {
-        active--;
+        if (--active === 0) busy += Date.now() - since;
         waiting.shift()?.();
       }
     },
+    busyMs: () => busy + (active > 0 ? Date.now() - since : 0),
   };
 }
 
