@@ -5,7 +5,7 @@
  * come from one all-or-nothing request. The item layout lives in dynamodb-items.ts, table creation in tables.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient, QueryCommandInput, ScanCommandInput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, QueryCommandInput, ScanCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
@@ -333,27 +333,49 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     return out;
   }
 
-  async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number } = {}): Promise<void> {
+  async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number; pagesInMemory?: number } = {}): Promise<void> {
     const segments = positiveInt(opts.segments ?? 4, 'segments');
+    const budget = createBudget(positiveInt(opts.pagesInMemory ?? 2 * segments, 'pagesInMemory'));
+    const fetchPage = async (segment: number, start: Item | undefined): Promise<ScanCommandOutput> => {
+      await budget.take();
+      try {
+        return await client.send(
+          new ScanCommand({
+            TableName: tables.events,
+            Segment: segment,
+            TotalSegments: segments,
+            // A rebuild must not miss an event committed just before it started.
+            ConsistentRead: true,
+            ...(pageSize ? { Limit: pageSize } : {}),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        budget.give();
+        throw err;
+      }
+    };
     // Segments split the table by partition key, so one stream's events stay in one segment, in version order.
+    // Each segment asks for its next page while onPage works on the current one (DynamoDB and the consumer
+    // overlap). A page counts against the budget from its request until its onPage has finished, so memory holds
+    // at most `pagesInMemory` pages, whatever the number of segments or the table's size.
     await runAll(segments, async (segment, stopped) => {
-      let start: Item | undefined;
-      do {
-        const input: ScanCommandInput = {
-          TableName: tables.events,
-          Segment: segment,
-          TotalSegments: segments,
-          // A rebuild must not miss an event committed just before it started.
-          ConsistentRead: true,
-          ...(pageSize ? { Limit: pageSize } : {}),
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        };
-        const page = await client.send(new ScanCommand(input));
-        if (stopped()) return;
-        const events = (page.Items ?? []).map(envelopeFromItem);
-        if (events.length > 0) await onPage(events);
-        start = page.LastEvaluatedKey;
-      } while (start && !stopped());
+      // Decoded right away so that the SDK's item objects are garbage before onPage runs.
+      const decoded = (page: ScanCommandOutput) => ({ events: (page.Items ?? []).map(envelopeFromItem), start: page.LastEvaluatedKey });
+      let next: Promise<ScanCommandOutput> | undefined = fetchPage(segment, undefined);
+      while (next) {
+        const { events, start } = decoded(await next);
+        try {
+          if (stopped()) return;
+          next = start ? fetchPage(segment, start) : undefined;
+          // A failing onPage must not leave the prefetch's rejection unhandled.
+          next?.catch(() => {});
+          if (events.length > 0) await onPage(events);
+          if (stopped()) return;
+        } finally {
+          budget.give();
+        }
+      }
     });
   }
 
@@ -464,4 +486,20 @@ function cancellationError(err: TransactionCanceledException, owners: Array<stri
   if (conflicted.size > 0 || keyBusy) return new ConcurrencyError([...conflicted]);
   // Throttling, validation, size limits…: not a conflict, and retrying the decision would not help.
   return err;
+}
+
+/** A counting semaphore: take() waits while `size` are out. */
+function createBudget(size: number): { take(): Promise<void>; give(): void } {
+  let out = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async take() {
+      while (out >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+      out++;
+    },
+    give() {
+      out--;
+      waiting.shift()?.();
+    },
+  };
 }
