@@ -1,3 +1,5 @@
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Queryable } from '../readmodel/db.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
 
@@ -15,28 +17,67 @@ export function redact(value: unknown): unknown {
   );
 }
 
+/** Pure: JSON.stringify(redact(value)) in one pass, without building the redacted copy (array indices never match). */
+export const redactedJson = (value: unknown): string => JSON.stringify(value, (key, v: unknown) => (key !== '' && SECRET_KEY.test(key) ? undefined : v)) ?? 'null';
+
+/** COPY text format: backslash, tab, newline and carriage return are the only characters that need escaping. */
+const COPY_SPECIAL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const copyText = (s: string): string => s.replace(COPY_SPECIAL, (ch) => COPY_ESCAPES[ch]!);
+
+const COLUMNS = 'event_id, aggregate_id, aggregate_type, event_type, version, data, metadata, created_at';
+
 /**
- * read_event_log: every event applied in the batch, in one statement. The event_id primary key makes it
- * insert-if-absent, so this table needs no processed_events row of its own.
+ * read_event_log: every event applied in the batch. The engine hands it only events beyond their stream's
+ * position under the stream lock, so each row is new and the batch goes in with one COPY (the cheapest way
+ * PostgreSQL takes rows: no per-row conflict check, data and metadata stored as json as they come). Should a
+ * row be there already anyway (a stream position lost while its log rows stayed), the primary key (aggregate_id,
+ * version) rejects the COPY and the batch is written again as an insert-if-absent from a savepoint,
+ * so this table needs no processed_events row of its own. `db` is the caller's client inside a transaction.
  */
 export async function appendEventLog(db: Queryable, events: readonly EventEnvelope[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((e) => ({
-    event_id: e.event_id,
-    aggregate_id: e.aggregate_id,
-    aggregate_type: e.aggregate_type,
-    event_type: e.event_type,
-    version: e.version,
-    data: redact(e.data),
-    metadata: redact(e.metadata ?? {}),
-    created_at: e.created_at,
-  }));
+  const data = events.map((e) => redactedJson(e.data));
+  const metadata = events.map((e) => redactedJson(e.metadata ?? {}));
+  // COPY needs the connection itself; anything else (a test double, a pool) takes the statement path.
+  if (!(db instanceof pg.Client)) return insertIfAbsent(db, events, data, metadata);
+  let text = '';
+  events.forEach((e, i) => {
+    text += `${e.event_id}\t${copyText(e.aggregate_id)}\t${copyText(e.aggregate_type)}\t${copyText(e.event_type)}\t${e.version}\t${copyText(data[i]!)}\t${copyText(metadata[i]!)}\t${e.created_at}\n`;
+  });
+  await db.query('SAVEPOINT event_log');
+  try {
+    await copy(db, `COPY read_event_log (${COLUMNS}) FROM STDIN`, text);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+    await db.query('ROLLBACK TO SAVEPOINT event_log');
+    await insertIfAbsent(db, events, data, metadata);
+  }
+}
+
+async function copy(client: pg.Client, sql: string, text: string): Promise<void> {
+  const stream = client.query(copyFrom(sql));
+  await new Promise<void>((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+    stream.end(text);
+  });
+}
+
+async function insertIfAbsent(db: Queryable, events: readonly EventEnvelope[], data: string[], metadata: string[]): Promise<void> {
   await db.query(
-    `INSERT INTO read_event_log (event_id, aggregate_id, aggregate_type, event_type, version, data, metadata, created_at)
-     SELECT event_id, aggregate_id, aggregate_type, event_type, version, data, metadata, created_at
-       FROM jsonb_to_recordset($1::jsonb) AS e(event_id uuid, aggregate_id text, aggregate_type text, event_type text,
-                                              version integer, data jsonb, metadata jsonb, created_at timestamptz)
-     ON CONFLICT (event_id) DO NOTHING`,
-    [JSON.stringify(rows)],
+    `INSERT INTO read_event_log (${COLUMNS})
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::json[], $7::json[], $8::timestamptz[])
+     ON CONFLICT DO NOTHING`,
+    [
+      events.map((e) => e.event_id),
+      events.map((e) => e.aggregate_id),
+      events.map((e) => e.aggregate_type),
+      events.map((e) => e.event_type),
+      events.map((e) => e.version),
+      data,
+      metadata,
+      events.map((e) => e.created_at),
+    ],
   );
 }
