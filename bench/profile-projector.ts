@@ -5,7 +5,7 @@
  * `node --cpu-prof --import tsx bench/profile-projector.ts` adds a CPU profile of the JavaScript part.
  */
 import os from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { createProjectionRunner } from '../src/projections/runner.ts';
 import type { EventEnvelope } from '../src/shared/envelope.ts';
 import { rawUpsert, scratchDatabase, syntheticEvents } from './lib/projector.ts';
