@@ -25,11 +25,14 @@ const COPY_SPECIAL = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const copyText = (s: string): string => s.replace(COPY_SPECIAL, (ch) => COPY_ESCAPES[ch]!);
 
+/** From this many events a batch goes in by COPY; below, one INSERT (fewer round trips, same result). */
+const COPY_FROM = 64;
+
 const COLUMNS = 'event_id, aggregate_id, aggregate_type, event_type, version, data, metadata, created_at';
 
 /**
  * read_event_log: every event applied in the batch. The engine hands it only events beyond their stream's
- * position under the stream lock, so each row is new and the batch goes in with one COPY (the cheapest way
+ * position under the stream lock, so each row is new and a large batch goes in with one COPY (the cheapest way
  * PostgreSQL takes rows: no per-row conflict check, data and metadata stored as json as they come). Should a
  * row be there already anyway (a stream position lost while its log rows stayed), the primary key (aggregate_id,
  * version) rejects the COPY and the batch is written again as an insert-if-absent from a savepoint,
@@ -39,8 +42,9 @@ export async function appendEventLog(db: Queryable, events: readonly EventEnvelo
   if (events.length === 0) return;
   const data = events.map((e) => redactedJson(e.data));
   const metadata = events.map((e) => redactedJson(e.metadata ?? {}));
-  // COPY needs the connection itself; anything else (a test double, a pool) takes the statement path.
-  if (!(db instanceof pg.Client)) return insertIfAbsent(db, events, data, metadata);
+  // A small batch (the live case: a command or two) is one statement either way, and COPY would add the
+  // savepoint's round trip to every command's way to visibility. COPY also needs the connection itself.
+  if (events.length < COPY_FROM || !(db instanceof pg.Client)) return insertIfAbsent(db, events, data, metadata);
   let text = '';
   events.forEach((e, i) => {
     text += `${e.event_id}\t${copyText(e.aggregate_id)}\t${copyText(e.aggregate_type)}\t${copyText(e.event_type)}\t${e.version}\t${copyText(data[i]!)}\t${copyText(metadata[i]!)}\t${e.created_at}\n`;
