@@ -22,6 +22,8 @@ import type { EventEnvelope } from '../shared/envelope.ts';
 import type { StreamSlice } from './batch.ts';
 import { planBatch } from './batch.ts';
 import { appendEventLog } from './event-log.ts';
+
+export { EventLogConflictError } from './event-log.ts';
 import * as marketing from './marketing.ts';
 import type { OrderRow } from './orders.ts';
 import { orders } from './orders.ts';
@@ -38,6 +40,8 @@ export interface ApplyOptions {
   log?: (line: string) => void;
   /** Whether to count into the marketing tables (default true; a projection subset for tests may turn it off). */
   marketing?: boolean;
+  /** false: the event log by insert-if-absent only, never COPY (the re-run after an EventLogConflictError). */
+  eventLogCopy?: boolean;
 }
 
 export interface ApplyResult {
@@ -171,7 +175,7 @@ export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelop
     const rows = state.get(projection)!;
     await saveRows(db, projection, [...keys].sort().map((k) => rows.get(k)!));
   }
-  await appendEventLog(db, toApply);
+  await appendEventLog(db, toApply, { copy: opts.eventLogCopy ?? true });
   if (positions.length > 0) {
     // The stream positions and the wake-up in one statement: NOTIFY is delivered on commit, with the rows.
     await db.query(

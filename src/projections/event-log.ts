@@ -25,37 +25,48 @@ const COPY_SPECIAL = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const copyText = (s: string): string => s.replace(COPY_SPECIAL, (ch) => COPY_ESCAPES[ch]!);
 
-/** From this many events a batch goes in by COPY; below, one INSERT (fewer round trips, same result). */
+/** From this many events a batch goes in by COPY; below, one INSERT does as well. */
 const COPY_FROM = 64;
 
 const COLUMNS = 'event_id, aggregate_id, aggregate_type, event_type, version, data, metadata, created_at';
+
+/**
+ * The COPY of a batch met a row already in the log (see appendEventLog). The transaction is aborted; the
+ * batch is safe to run again with `copy: false`, which the runners do at once (runner.ts, parking.ts).
+ */
+export class EventLogConflictError extends Error {
+  readonly transient = false;
+  constructor(cause: unknown) {
+    super(`read_event_log already holds an event of this batch (${(cause as Error).message}); the batch is re-run with insert-if-absent`, { cause });
+    this.name = 'EventLogConflictError';
+  }
+}
 
 /**
  * read_event_log: every event applied in the batch. The engine hands it only events beyond their stream's
  * position under the stream lock, so each row is new and a large batch goes in with one COPY (the cheapest way
  * PostgreSQL takes rows: no per-row conflict check, data and metadata stored as json as they come). Should a
  * row be there already anyway (a stream position lost while its log rows stayed), the primary key (aggregate_id,
- * version) rejects the COPY and the batch is written again as an insert-if-absent from a savepoint,
- * so this table needs no processed_events row of its own. `db` is the caller's client inside a transaction.
+ * version) rejects the COPY with EventLogConflictError, and the runner applies the batch again with
+ * `copy: false`: an insert-if-absent, so this table needs no processed_events row of its own. (A savepoint
+ * around the COPY would cost a round trip on every batch for a case that should never happen.) `db` is the
+ * caller's client inside a transaction.
  */
-export async function appendEventLog(db: Queryable, events: readonly EventEnvelope[]): Promise<void> {
+export async function appendEventLog(db: Queryable, events: readonly EventEnvelope[], opts: { copy?: boolean } = {}): Promise<void> {
   if (events.length === 0) return;
   const data = events.map((e) => redactedJson(e.data));
   const metadata = events.map((e) => redactedJson(e.metadata ?? {}));
-  // A small batch (the live case: a command or two) is one statement either way, and COPY would add the
-  // savepoint's round trip to every command's way to visibility. COPY also needs the connection itself.
-  if (events.length < COPY_FROM || !(db instanceof pg.Client)) return insertIfAbsent(db, events, data, metadata);
+  // A small batch (the live case: a command or two) is one statement either way. COPY needs the connection itself.
+  if (opts.copy === false || events.length < COPY_FROM || !(db instanceof pg.Client)) return insertIfAbsent(db, events, data, metadata);
   let text = '';
   events.forEach((e, i) => {
     text += `${e.event_id}\t${copyText(e.aggregate_id)}\t${copyText(e.aggregate_type)}\t${copyText(e.event_type)}\t${e.version}\t${copyText(data[i]!)}\t${copyText(metadata[i]!)}\t${e.created_at}\n`;
   });
-  await db.query('SAVEPOINT event_log');
   try {
     await copy(db, `COPY read_event_log (${COLUMNS}) FROM STDIN`, text);
   } catch (err) {
-    if ((err as { code?: string }).code !== '23505') throw err;
-    await db.query('ROLLBACK TO SAVEPOINT event_log');
-    await insertIfAbsent(db, events, data, metadata);
+    if ((err as { code?: string }).code === '23505') throw new EventLogConflictError(err);
+    throw err;
   }
 }
 

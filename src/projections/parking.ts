@@ -18,7 +18,7 @@ import type { Queryable } from '../readmodel/db.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
 import { EventDataError } from '../shared/contract.ts';
 import type { ApplyOptions, ApplyResult } from './engine.ts';
-import { applyBatch } from './engine.ts';
+import { applyBatch, EventLogConflictError } from './engine.ts';
 import { inTransaction } from './runner.ts';
 
 export interface ParkingOptions extends ApplyOptions {
@@ -73,10 +73,17 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
   const RETRYABLE = new Set(['40P01', '40001']);
 
   const apply = async (events: readonly EventEnvelope[]): Promise<ApplyResult> => {
+    let eventLogCopy = true;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts));
+        return await inTransaction(opts.pool, (client) => applyBatch(client, events, { ...applyOpts, eventLogCopy }));
       } catch (err) {
+        // A log row already there (engine.ts): the same batch again, its log written insert-if-absent.
+        if (err instanceof EventLogConflictError && eventLogCopy) {
+          log(`[projector] ${err.message}`);
+          eventLogCopy = false;
+          continue;
+        }
         const code = (err as { code?: string } | null)?.code ?? '';
         if (!RETRYABLE.has(code) || attempt >= 5) throw err;
         await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 40 * attempt));
@@ -156,10 +163,11 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
           const { rows } = await client.query('SELECT 1 FROM parked_streams WHERE aggregate_id = $1 FOR UPDATE', [aggregateId]);
           if (rows.length === 0) return undefined;
           const held = await client.query<{ event: EventEnvelope }>('SELECT event FROM parked_events WHERE aggregate_id = $1 ORDER BY version', [aggregateId]);
+          // Insert-if-absent for the log: this transaction also unparks, so it cannot be re-run as a whole.
           const applied = await applyBatch(
             client,
             held.rows.map((r) => r.event),
-            applyOpts,
+            { ...applyOpts, eventLogCopy: false },
           );
           await client.query('DELETE FROM parked_events WHERE aggregate_id = $1', [aggregateId]);
           await client.query('DELETE FROM parked_streams WHERE aggregate_id = $1', [aggregateId]);

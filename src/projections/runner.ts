@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { EventStore } from '../eventstore/types.ts';
 import type { EventEnvelope } from '../shared/envelope.ts';
 import type { ApplyResult } from './engine.ts';
-import { applyBatch } from './engine.ts';
+import { applyBatch, EventLogConflictError } from './engine.ts';
 import type { TableProjection } from './types.ts';
 
 export { ProjectionGapError } from './engine.ts';
@@ -50,11 +50,17 @@ export function createProjectionRunner(opts: ProjectionRunnerOptions): Projectio
   return {
     async applyBatch(events) {
       if (events.length === 0) return { applied: 0, duplicates: 0, repaired: 0, ignored: 0, streams: 0, attempts: 0 };
+      let eventLogCopy = true;
       for (let attempts = 1; ; attempts++) {
         try {
-          const result = await inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts));
+          const result = await inTransaction(opts.pool, (client) => applyBatch(client, events, { ...applyOpts, eventLogCopy }));
           return { ...result, attempts };
         } catch (err) {
+          if (err instanceof EventLogConflictError && eventLogCopy) {
+            log(`[projector] ${err.message}`);
+            eventLogCopy = false;
+            continue;
+          }
           if (!isRetryable(err) || attempts >= maxAttempts) throw err;
           log(`[projector] batch aborted by PostgreSQL (${(err as Error).message}); retry ${attempts}/${maxAttempts - 1}`);
           await new Promise((resolve) => setTimeout(resolve, 10 * attempts + Math.random() * 40 * attempts));
