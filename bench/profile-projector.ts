@@ -73,18 +73,14 @@ try {
   for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
   let ours = 0;
   let raw = 0;
-  const modes = new Map<string, number>();
-  for (const [i, b] of batches.entries()) {
-    process.env.EXP_MODE = i % 2 ? 'insert' : 'copy';
+  for (const b of batches) {
     let t0 = performance.now();
     await runner.applyBatch(b);
     ours += performance.now() - t0;
-    modes.set(process.env.EXP_MODE, (modes.get(process.env.EXP_MODE) ?? 0) + performance.now() - t0);
     t0 = performance.now();
     await rawUpsert(pool, b);
     raw += performance.now() - t0;
   }
-  console.log(modes);
   const sql = [...timings.values()].reduce((s, t) => s + t.ms, 0);
   console.log(`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${EVENTS} events, batches of ${BATCH}`);
   console.log(`ours ${ours.toFixed(0)} ms (${((EVENTS / ours) * 1000).toFixed(0)} events/s), raw ${raw.toFixed(0)} ms (${((EVENTS / raw) * 1000).toFixed(0)} events/s): x${(raw / ours).toFixed(2)}`);
