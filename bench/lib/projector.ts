@@ -168,7 +168,7 @@ function countingPool(pool: pg.Pool, counter: { statements: number }): pg.Pool {
 const batches = (events: readonly EventEnvelope[]) => Array.from({ length: Math.ceil(events.length / BATCH) }, (_, i) => events.slice(i * BATCH, (i + 1) * BATCH));
 
 /** One transaction per batch with one multi-row upsert: the stream's latest event as its row. */
-async function rawUpsert(pool: pg.Pool, batch: readonly EventEnvelope[]): Promise<void> {
+export async function rawUpsert(pool: pg.Pool, batch: readonly EventEnvelope[]): Promise<void> {
   const latest = new Map<string, EventEnvelope>();
   for (const e of batch) if ((latest.get(e.aggregate_id)?.version ?? 0) < e.version) latest.set(e.aggregate_id, e);
   const rows = [...latest.values()].sort((a, b) => (a.aggregate_id < b.aggregate_id ? -1 : 1));
