@@ -98,15 +98,18 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   await runLanes(LANES, () => WARM_UP_PER_LANE, ours, budget);
   await runLanes(LANES, () => WARM_UP_PER_LANE, rawOp, budget);
   const requests = new Map<string, number>();
+  const spent = new Map<string, number>();
   const runs = { ours: [] as LaneResult[], raw: [] as LaneResult[] };
   for (let round = 0; round < ROUNDS; round++) {
     const inRound = (lane: number) => share(perLane(lane), ROUNDS)(round);
     const before = (lane: number) => Array.from({ length: round }, (_, r) => share(perLane(lane), ROUNDS)(r)).reduce((x, y) => x + y, 0);
     const requestsBefore = new Map(bench.requests);
+    const spentBefore = new Map(bench.requests.spentMs);
     recording = true;
     runs.ours.push(await runLanes(LANES, inRound, (lane, i) => ours(lane, WARM_UP_PER_LANE + before(lane) + i), budget));
     recording = false;
     for (const [name, n] of bench.requests) requests.set(name, (requests.get(name) ?? 0) + n - (requestsBefore.get(name) ?? 0));
+    for (const [name, t] of bench.requests.spentMs) spent.set(name, (spent.get(name) ?? 0) + t - (spentBefore.get(name) ?? 0));
     runs.raw.push(await runLanes(LANES, inRound, (lane, i) => rawOp(lane, WARM_UP_PER_LANE + before(lane) + i), budget));
   }
   const merge = (results: LaneResult[]): LaneResult => ({
@@ -127,7 +130,7 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   const perCheckout = totalRequests(new Map(requestsDuring)) / Math.max(1, measuredOurs.completed);
   const breakdown = requestsDuring
     .sort(([, x], [, y]) => y - x)
-    .map(([name, n]) => `${(n / Math.max(1, measuredOurs.completed)).toFixed(1)} ${name.replace(/Command$/, '')}`)
+    .map(([name, n]) => `${(n / Math.max(1, measuredOurs.completed)).toFixed(1)} ${name.replace(/Command$/, '')} of ${ms((spent.get(name) ?? 0) / n)}`)
     .join(', ');
   const per = (phase: keyof typeof phases) => ms(oursPhases[phase] / Math.max(1, measuredOurs.completed));
   const truncated = (r: LaneResult, what: string) => (r.truncated ? ` (${what} stopped by its time budget of ${PHASE_BUDGET_MS / ROUNDS / 1000} s per round)` : '');
@@ -143,7 +146,7 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
         `${LANES} lanes, each buying only its own ${LINES} products (no lock conflicts on either side), after ${WARM_UP_PER_LANE} warm-up checkouts per lane on each side, measured in ${ROUNDS} rounds of ours → raw. ` +
         `Ours = executor.execute(orders.checkout): load the cart, then the products' and inventories' tips in one BatchGetItem, decide, append (events, guards and the tips), publish to the dev Kafka broker (acks -1; a topic of its own, so the shop's consumers later start without a backlog), clear the transaction's one outbox marker (after the answer); ` +
         `mean per checkout: load + decide ${per('plan')}, append ${per('append')}, Kafka publish ${per('publish')}, markPublished ${per('mark')}; ` +
-        `${perCheckout.toFixed(1)} DynamoDB requests per checkout (${breakdown}). ` +
+        `${perCheckout.toFixed(1)} DynamoDB requests per checkout (${breakdown} mean each, sent to answered). ` +
         `Raw = the same items (same attributes, outbox index included) into a scratch table, decided beforehand, only the TransactWriteItems timed.` +
         truncated(measuredOurs, 'ours') +
         truncated(measuredRaw, 'raw'),

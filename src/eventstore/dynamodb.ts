@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient, QueryCommandInput, ScanCommandInput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -149,7 +150,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     } catch (err) {
       throw err instanceof TransactionCanceledException ? cancellationError(err, owners, plan.idempotency?.key) : err;
     }
-    remember(plan.envelopes);
+    remember(plan.envelopes, carrier ? eventItem(carrier) : undefined);
     return plan.envelopes;
   }
 
@@ -245,8 +246,18 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
    */
   const transactions = new Map<string, { carrier: string; keys: string[] }>();
   const MEMBERSHIP_LIMIT = 50_000;
+  /**
+   * The marker items of transactions this process appended, as they read once published: the event without
+   * the outbox attributes. Clearing such a marker rewrites the item with it, which BatchWriteItem does for 25
+   * transactions in one request (it cannot UpdateItem). Event items are immutable once written (the only other
+   * writer is the legacy credential migration, of items written before credentials left the events, never of
+   * one appended here), so the rewrite changes nothing but the marker. Swept markers are cleared by UpdateItem:
+   * their item as read may be upcast or stripped, and must never be written back.
+   */
+  const published = new Map<string, Item>();
+  const PUBLISHED_LIMIT = 10_000;
   const keyOf = (e: Pick<EventEnvelope, 'aggregate_id' | 'version'>) => `${e.version}:${e.aggregate_id}`;
-  function remember(envelopes: readonly EventEnvelope[]): void {
+  function remember(envelopes: readonly EventEnvelope[], publishedItem?: Item): void {
     const [carrier] = envelopes;
     if (!carrier) return;
     const tx = { carrier: keyOf(carrier), keys: envelopes.map(keyOf) };
@@ -255,6 +266,13 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     for (const k of transactions.keys()) {
       if (transactions.size <= MEMBERSHIP_LIMIT) break;
       transactions.delete(k);
+    }
+    if (publishedItem) {
+      published.set(tx.carrier, publishedItem);
+      for (const k of published.keys()) {
+        if (published.size <= PUBLISHED_LIMIT) break;
+        published.delete(k);
+      }
     }
   }
 
@@ -277,6 +295,42 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     }
   }
 
+  /** Rewrites published marker items, 25 per BatchWriteItem, asking again for what DynamoDB left unprocessed. */
+  async function rewriteUnmarked(items: Item[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 25) {
+      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tables.events]: requests } }));
+        requests = (out.UnprocessedItems?.[tables.events] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+      }
+    }
+  }
+
+  /**
+   * Group commit of marker rewrites: while one batch is in flight, the markers of every command that finishes
+   * publishing meanwhile gather into the next, so under load a marker costs a fraction of a request and
+   * DynamoDB's time goes to the transactions; idle, a marker goes out at once (after the current tick).
+   */
+  let gathering: { items: Item[]; done: Promise<void> } | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  function clearPublished(items: Item[]): Promise<void> {
+    if (!gathering) {
+      const batch: { items: Item[]; done: Promise<void> } = { items: [], done: Promise.resolve() };
+      batch.done = inFlight
+        .catch(() => {})
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => {
+          if (gathering === batch) gathering = undefined;
+          return rewriteUnmarked(batch.items);
+        });
+      inFlight = batch.done;
+      gathering = batch;
+    }
+    gathering.items.push(...items);
+    return gathering.done;
+  }
+
   async function markPublished(events: ReadonlyArray<Pick<EventEnvelope, 'aggregate_id' | 'version'>>): Promise<void> {
     const given = new Set(events.map(keyOf));
     const markers = new Set<string>();
@@ -286,8 +340,10 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
       // A transaction is published once all its events are (the sweeper may hold one back, parked).
       else if (tx.keys.every((k) => given.has(k))) markers.add(tx.carrier);
     }
-    // One marker per transaction: a command's publish clears its outbox with one request.
-    await mapLimit([...markers], markConcurrency, clearMarker);
+    // One marker per transaction; the ones this process appended are rewritten together, in batches.
+    const rewrites = [...markers].flatMap((k) => (published.has(k) ? [published.get(k)!] : []));
+    await Promise.all([rewrites.length ? clearPublished(rewrites) : undefined, mapLimit([...markers].filter((k) => !published.has(k)), markConcurrency, clearMarker)]);
+    for (const key of markers) published.delete(key);
     for (const key of given) if (transactions.get(key) && markers.has(transactions.get(key)!.carrier)) transactions.delete(key);
   }
 
