@@ -141,12 +141,18 @@ export function createExecutor(deps: ExecutorDeps) {
           }
           // A decision that changes nothing still records its answer under the key (its writes are then all
           // guards): a delayed duplicate must get this answer, not act on whatever the streams hold by then.
-          const appended = await deps.store.append(withTips(decision.writes, seen), {
-            metadata,
-            now: deps.clock().toISOString(),
-            ...(decision.credential ? { credential: decision.credential } : {}),
-            ...(once ? { idempotency: { key: once.idempotency.key, request_hash: once.idempotency.requestHash, status: once.status, body: decision.result } } : {}),
-          });
+          const appended = await deps.store
+            .append(withTips(decision.writes, seen), {
+              metadata,
+              now: deps.clock().toISOString(),
+              ...(decision.credential ? { credential: decision.credential } : {}),
+              ...(once ? { idempotency: { key: once.idempotency.key, request_hash: once.idempotency.requestHash, status: once.status, body: decision.result } } : {}),
+            })
+            .catch((err: unknown) => {
+              // Commands of this process on these streams queue here: the stream moved in another process.
+              if (err instanceof ConcurrencyError) commits.lost(err.aggregateIds);
+              throw err;
+            });
           // The next command queued on a stream decides from the state this commit left, without reading it.
           for (const w of decision.writes) commits.committed(w.aggregate_id, after(seen.get(w.aggregate_id), w));
           return { result: decision.result, events: appended };

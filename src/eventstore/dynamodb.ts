@@ -297,35 +297,52 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
 
   /** Rewrites published marker items, 25 per BatchWriteItem, asking again for what DynamoDB left unprocessed. */
   async function rewriteUnmarked(items: Item[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let round = 0; requests.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
-        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tables.events]: requests } }));
-        requests = (out.UnprocessedItems?.[tables.events] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
-      }
-    }
+    const chunks = Array.from({ length: Math.ceil(items.length / 25) }, (_, i) => items.slice(i * 25, i * 25 + 25));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+        for (let round = 0; requests.length > 0; round++) {
+          if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+          const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tables.events]: requests } }));
+          requests = (out.UnprocessedItems?.[tables.events] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+        }
+      }),
+    );
   }
 
   /**
-   * Group commit of marker rewrites: while one batch is in flight, the markers of every command that finishes
-   * publishing meanwhile gather into the next, so under load a marker costs a fraction of a request and
-   * DynamoDB's time goes to the transactions; idle, a marker goes out at once (after the current tick).
+   * Group commit of marker rewrites: while REWRITES_IN_FLIGHT batches are out, the markers of every command
+   * that finishes publishing meanwhile gather into the next one, so under load a marker costs a fraction of a
+   * request and DynamoDB's time goes to the transactions; idle, a marker goes out at once (after the tick).
    */
-  let gathering: { items: Item[]; done: Promise<void> } | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
+  const REWRITES_IN_FLIGHT = 2;
+  let gathering: { items: Item[]; ready: boolean; done: Promise<void>; settle: (err?: unknown) => void } | undefined;
+  let rewriting = 0;
+  function flushRewrites(): void {
+    const batch = gathering;
+    if (!batch?.ready || rewriting >= REWRITES_IN_FLIGHT) return;
+    gathering = undefined;
+    rewriting++;
+    rewriteUnmarked(batch.items).then(
+      () => batch.settle(),
+      (err: unknown) => batch.settle(err ?? new Error('outbox marker rewrite failed')),
+    ).finally(() => {
+      rewriting--;
+      flushRewrites();
+    });
+  }
   function clearPublished(items: Item[]): Promise<void> {
     if (!gathering) {
-      const batch: { items: Item[]; done: Promise<void> } = { items: [], done: Promise.resolve() };
-      batch.done = inFlight
-        .catch(() => {})
-        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-        .then(() => {
-          if (gathering === batch) gathering = undefined;
-          return rewriteUnmarked(batch.items);
-        });
-      inFlight = batch.done;
+      let settle!: (err?: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => {
+        settle = (err) => (err === undefined ? resolve() : reject(err as Error));
+      });
+      const batch = { items: [] as Item[], ready: false, done, settle };
       gathering = batch;
+      setImmediate(() => {
+        batch.ready = true;
+        flushRewrites();
+      });
     }
     gathering.items.push(...items);
     return gathering.done;
