@@ -42,7 +42,7 @@ const streamIdsOf = (d: Decision<unknown>): string[] => d.writes.map((w) => w.ag
 const changesNothing = (d: Decision<unknown>): boolean => d.writes.every((w) => w.events.length === 0) && !d.credential;
 
 /**
- * Runs command handlers: decide → append atomically → publish → clear the outbox. Commands writing the same
+ * Runs command handlers: decide → append atomically → answer, while publishing and clearing the outbox. Commands writing the same
  * stream in this process are queued (single-flight): one that had to wait decides again once it holds the
  * streams, so it sees its predecessor's effect instead of losing the optimistic check to it. A lost check
  * (another process) re-decides with jittered backoff. The dual write is safe because the outbox item is written
@@ -65,10 +65,15 @@ export function createExecutor(deps: ExecutorDeps) {
     void work.finally(() => inFlight.delete(work));
   };
 
+  /**
+   * Not awaited by the command: its answer means "in the event store", and the outbox item written in the same
+   * transaction is what guarantees the publish (the sweeper republishes whatever this leaves marked). It starts
+   * before the answer, so a client's next command on the stream is published after it (one producer, one
+   * connection per partition leader, requests in order).
+   */
   async function publishAndMark(events: EventEnvelope[]): Promise<void> {
     if (events.length === 0) return;
     try {
-      // Awaited: the answer then means "durable and on its way to every consumer".
       await deps.publisher.publish(events);
     } catch (err) {
       deps.log.warn('publish failed; events stay in the outbox for the sweeper', { error: (err as Error).message, events: events.length });
@@ -169,7 +174,7 @@ export function createExecutor(deps: ExecutorDeps) {
     /** Runs a command and returns its typed result (the worker, seeding, tests). */
     async execute<C, R>(handler: CommandHandler<C, R>, command: C, opts: { metadata: EventMetadata }): Promise<R> {
       const { result, events } = await decideAndAppend(handler, command, opts.metadata, undefined);
-      await publishAndMark(events);
+      background(publishAndMark(events));
       return result;
     },
 
@@ -186,7 +191,7 @@ export function createExecutor(deps: ExecutorDeps) {
       if (earlier) return { replayed: true, answer: earlier };
       try {
         const { result, events } = await decideAndAppend(handler, command, opts.metadata, { idempotency: opts.idempotency, status: opts.status });
-        await publishAndMark(events);
+        background(publishAndMark(events));
         return { replayed: false, result };
       } catch (err) {
         // A duplicate that arrives while the first request is in flight can lose in two ways: its append finds
@@ -203,7 +208,7 @@ export function createExecutor(deps: ExecutorDeps) {
     /** Streams for queries that decide from the event store (login, ownership checks). */
     streams,
 
-    /** Waits for publishes in progress (graceful shutdown). */
+    /** Waits for publishes and outbox clears in progress (graceful shutdown, tests, the bench). */
     async drain(): Promise<void> {
       await Promise.allSettled([...inFlight]);
     },
