@@ -19,7 +19,9 @@
  * the worker's outbox sweeper would republish them) only after the processes have stopped; the rebuild last,
  * over everything. A failed measurement keeps its row with the error; only a stack that cannot start makes
  * the exit code non-zero. BENCH_VERBOSE=1 shows the stack's logs, SHOP_VERBOSE=1 the shop processes'.
- * BENCH_ONLY=rebuild runs only 3a, 3b and 3d-3f (BENCH_REBUILD_SMALL / BENCH_REBUILD_LARGE change the two store sizes).
+ * BENCH_ONLY=rebuild runs only 3a, 3b and 3d-3f (BENCH_REBUILD_SMALL / BENCH_REBUILD_LARGE change the two store sizes);
+ * BENCH_ONLY=projector only 3a, 2 and 3c.
+ * BENCH_ONLY=write only the write side's rows 1, 4 and 5.
  */
 import os from 'node:os';
 import { startShop, type ShopProcesses } from '../test/support/processes.ts';
@@ -38,6 +40,10 @@ import { failedRow, oneLine, renderTable, type Row } from './lib/table.ts';
 const OVERALL_LIMIT_MS = 16 * 60_000; // 6 min, plus up to 10 for 3d-3f (seeding 220,000 events, three rebuilds)
 const REBUILD_SCALE_LIMIT_MS = 10 * 60_000;
 const ONLY_REBUILD = process.env.BENCH_ONLY === 'rebuild';
+/** BENCH_ONLY=projector: the read side's rows only (3a, 2, 3c). */
+const ONLY_PROJECTOR = process.env.BENCH_ONLY === 'projector';
+/** BENCH_ONLY=write: the write side's rows only (1, 4, 5). */
+const ONLY_WRITE = process.env.BENCH_ONLY === 'write';
 const MEASUREMENT_LIMIT_MS = 150_000;
 const PROJECTORS = 2;
 
@@ -108,8 +114,8 @@ try {
   const stackUp = now() - t0;
   progress(`stack up in ${ms(stackUp)}`);
 
-  if (!ONLY_REBUILD) await measure(['1', '1b'], 'checkout vs raw TransactWriteItems', () => benchCheckout(b), (r) => r);
-  const projector = await measure(['3a'], 'projector vs raw upserts', () => benchProjector(b), (r) => [r.row]);
+  if (!ONLY_REBUILD && !ONLY_PROJECTOR) await measure(['1', '1b'], 'checkout vs raw TransactWriteItems', () => benchCheckout(b), (r) => r);
+  const projector = ONLY_WRITE ? undefined : await measure(['3a'], 'projector vs raw upserts', () => benchProjector(b), (r) => [r.row]);
   const projectorFigures: ProjectorFigures | undefined = projector?.figures;
 
   progress(`starting the shop's processes (api, ${PROJECTORS} projectors, notifier, worker)…`);
@@ -125,8 +131,8 @@ try {
     () => [],
   );
   if (live) {
-    await measure(['2'], 'command → read-model-visible latency', () => benchVisibility(b, live), (row) => [row]);
-    await measure(
+    if (!ONLY_WRITE) await measure(['2'], 'command → read-model-visible latency', () => benchVisibility(b, live), (row) => [row]);
+    if (!ONLY_PROJECTOR) await measure(
       ['5'],
       'hot product contention',
       async () => {
@@ -145,10 +151,10 @@ try {
     shop = undefined;
   }
 
-  if (!ONLY_REBUILD) await measure(['3c'], 'projector catch-up', () => benchCatchUp(b, PROJECTORS), (row) => [row]);
-  if (!ONLY_REBUILD) await measure(['4a', '4b', '4c'], 'command latency vs stream length', () => benchStreamLength(b), (r) => r);
-  await measure(['3b'], 'rebuild', () => benchRebuild(b, projectorFigures), (row) => [row]);
-  await measure(['3d', '3e', '3f'], 'rebuild at scale', () => benchRebuildScale(b, projectorFigures, progress), (r) => r, REBUILD_SCALE_LIMIT_MS);
+  if (!ONLY_REBUILD && !ONLY_WRITE) await measure(['3c'], 'projector catch-up', () => benchCatchUp(b, PROJECTORS), (row) => [row]);
+  if (!ONLY_REBUILD && !ONLY_PROJECTOR) await measure(['4a', '4b', '4c'], 'command latency vs stream length', () => benchStreamLength(b), (r) => r);
+  if (!ONLY_PROJECTOR && !ONLY_WRITE) await measure(['3b'], 'rebuild', () => benchRebuild(b, projectorFigures), (row) => [row]);
+  if (!ONLY_PROJECTOR && !ONLY_WRITE) await measure(['3d', '3e', '3f'], 'rebuild at scale', () => benchRebuildScale(b, projectorFigures, progress), (r) => r, REBUILD_SCALE_LIMIT_MS);
 
   const load = os.loadavg()[0]!.toFixed(2);
   console.log(

@@ -49,7 +49,10 @@ export async function startInfra(): Promise<Infra> {
 }
 
 /** DynamoDB requests by command name, counted by a client middleware (to explain where a command's time goes). */
-export type RequestCounter = Map<string, number>;
+export type RequestCounter = Map<string, number> & {
+  /** Milliseconds spent in requests of each name, from send to answer (the client's queueing included). */
+  spentMs: Map<string, number>;
+};
 
 /**
  * The in-process measurements publish here, not to the shop's topic: the same broker, producer and partition
@@ -71,19 +74,24 @@ export interface Bench {
 }
 
 export function countRequests(client: DynamoDBClient): RequestCounter {
-  const counts: RequestCounter = new Map();
+  const counts = Object.assign(new Map<string, number>(), { spentMs: new Map<string, number>() });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
       counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
+      const t0 = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        counts.spentMs.set(name, (counts.spentMs.get(name) ?? 0) + performance.now() - t0);
+      }
     },
     { step: 'initialize', name: 'benchRequestCounter' },
   );
   return counts;
 }
 
-export const totalRequests = (counts: RequestCounter): number => [...counts.values()].reduce((s, n) => s + n, 0);
+export const totalRequests = (counts: ReadonlyMap<string, number>): number => [...counts.values()].reduce((s, n) => s + n, 0);
 
 export async function openBench(env: Record<string, string | undefined>): Promise<Bench> {
   const config = loadConfig(env);

@@ -4,10 +4,11 @@
  * items: setting up hundreds of carts through the command path would cost more time than the measurements.
  */
 import { randomUUID } from 'node:crypto';
+import { CART_TIP_SCHEMA_VERSION, PRODUCT_TIP_SCHEMA_VERSION } from '../../src/kernel/streams.ts';
 import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import { productDecider, type ProductState } from '../../src/contexts/catalog/index.ts';
 import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/platform/eventstore/index.ts';
-import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
+import { INVENTORY_SNAPSHOT_SCHEMA_VERSION, inventoryDecider, inventoryStreamId, toSnapshot, type InventoryState } from '../../src/contexts/inventory/index.ts';
 import type { Principal } from '../../src/platform/shared/principal.ts';
 import type { Publisher } from '../../src/platform/messaging/publisher.ts';
 import type { DomainEvent } from '../../src/platform/shared/decider.ts';
@@ -28,7 +29,7 @@ export interface BenchProduct {
   id: string;
   state: ProductState;
   inventory: InventoryState;
-  /** The product stream's and the inventory stream's writes that create it (ProductCreated, StockAdded). */
+  /** The product stream's and the inventory stream's writes that create it (ProductCreated, StockAdded), with their tips as POST /products writes them. */
   writes: StreamWrite[];
 }
 
@@ -40,15 +41,20 @@ export function newProduct(name: string, price: number, stock: number, now = iso
     productDecider.initialState(),
   );
   const stockEvents = stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id: id, quantity: stock, now }, inventoryDecider.initialState()) : [];
+  const state = events.reduce(productDecider.evolve, productDecider.initialState());
+  const inventory = stockEvents.reduce(inventoryDecider.evolve, inventoryDecider.initialState());
   return {
     id,
-    state: events.reduce(productDecider.evolve, productDecider.initialState()),
-    inventory: stockEvents.reduce(inventoryDecider.evolve, inventoryDecider.initialState()),
-    writes: [toWrite(id, 'Product', 0, events), ...(stockEvents.length ? [toWrite(inventoryStreamId(id), 'Inventory', 0, stockEvents)] : [])],
+    state,
+    inventory,
+    writes: [
+      { ...toWrite(id, 'Product', 0, events), tip: { schema_version: PRODUCT_TIP_SCHEMA_VERSION, state } },
+      ...(stockEvents.length ? [{ ...toWrite(inventoryStreamId(id), 'Inventory', 0, stockEvents), tip: { schema_version: INVENTORY_SNAPSHOT_SCHEMA_VERSION, state: toSnapshot(inventory) } }] : []),
+    ],
   };
 }
 
-/** A new cart (version 0) holding one unit of each product, as POST /cart/items would decide it line by line. */
+/** A new cart (version 0) holding one unit of each product, as POST /cart/items would decide it line by line (and its tip, which POST /cart/items writes). */
 export function newCart(userId: string, products: readonly BenchProduct[]): { state: CartState; write: StreamWrite } {
   let state = cartDecider.initialState();
   const events: DomainEvent[] = [];
@@ -60,7 +66,7 @@ export function newCart(userId: string, products: readonly BenchProduct[]): { st
     state = decided.reduce(cartDecider.evolve, state);
     events.push(...decided);
   }
-  return { state, write: toWrite(cartStreamId(userId), 'Cart', 0, events) };
+  return { state, write: { ...toWrite(cartStreamId(userId), 'Cart', 0, events), tip: { schema_version: CART_TIP_SCHEMA_VERSION, state } } };
 }
 
 /**
@@ -72,7 +78,10 @@ export async function appendPacked(store: EventStore, writes: readonly StreamWri
   for (const w of writes) {
     if (w.events.length === 0) continue;
     for (let i = 0; i < w.events.length; i += MAX_TRANSACTION_ITEMS) {
-      chunks.push({ ...w, expected_version: w.expected_version + i, events: w.events.slice(i, i + MAX_TRANSACTION_ITEMS) });
+      const { tip, ...rest } = w;
+      const last = i + MAX_TRANSACTION_ITEMS >= w.events.length;
+      // A tip is the state after the stream's last event: only its last chunk carries it.
+      chunks.push({ ...rest, expected_version: w.expected_version + i, events: w.events.slice(i, i + MAX_TRANSACTION_ITEMS), ...(tip && last ? { tip } : {}) });
     }
   }
   const stored: EventEnvelope[] = [];
@@ -85,9 +94,11 @@ export async function appendPacked(store: EventStore, writes: readonly StreamWri
     items = 0;
   };
   for (const chunk of chunks) {
-    if (items + chunk.events.length > MAX_TRANSACTION_ITEMS || batch.some((b) => b.aggregate_id === chunk.aggregate_id)) await flush();
+    // A tip is an item of the transaction too (and the store drops every tip of one that would pass the limit).
+    const size = chunk.events.length + (chunk.tip ? 1 : 0);
+    if (items + size > MAX_TRANSACTION_ITEMS || batch.some((b) => b.aggregate_id === chunk.aggregate_id)) await flush();
     batch.push(chunk);
-    items += chunk.events.length;
+    items += size;
   }
   await flush();
   return stored;

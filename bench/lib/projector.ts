@@ -168,7 +168,7 @@ function countingPool(pool: pg.Pool, counter: { statements: number }): pg.Pool {
 const batches = (events: readonly EventEnvelope[]) => Array.from({ length: Math.ceil(events.length / BATCH) }, (_, i) => events.slice(i * BATCH, (i + 1) * BATCH));
 
 /** One transaction per batch with one multi-row upsert: the stream's latest event as its row. */
-async function rawUpsert(pool: pg.Pool, batch: readonly EventEnvelope[]): Promise<void> {
+export async function rawUpsert(pool: pg.Pool, batch: readonly EventEnvelope[]): Promise<void> {
   const latest = new Map<string, EventEnvelope>();
   for (const e of batch) if ((latest.get(e.aggregate_id)?.version ?? 0) < e.version) latest.set(e.aggregate_id, e);
   const rows = [...latest.values()].sort((a, b) => (a.aggregate_id < b.aggregate_id ? -1 : 1));
@@ -295,8 +295,8 @@ export async function benchRebuild(bench: Bench, projector: ProjectorFigures | u
       result: `${perSecond(report.events_per_second, 'events')} (streamed scan + apply); ${perSecond(totalRate, 'events')} incl. switch`,
       comparison: `scan and apply ${ms(report.scan_ms)}, switch ${ms(report.switch_ms)}${projector ? `; apply vs projector (3a) ${ratio(report.events_per_second / projector.eventsPerSecond)}` : ''}`,
       note:
-        `rebuild (blue/green: 4 scan segments applying their pages as they come, batches of 500, then indexes, catch-up and switch) of everything the event store held at the end of the run (items 1, 2, 4 and 5 plus their setup) into a fresh database; ` +
-        `it rebuilt ${rows[0]?.orders ?? '?'} orders, ${rows[0]?.inventories ?? '?'} inventories and ${rows[0]?.carts ?? '?'} carts. The event store is read with strongly consistent parallel scans, at most 4 pages in memory.`,
+        `rebuild (blue/green, rebuild()'s defaults: 16 scan segments applying their pages as they come, batches of 2000, then indexes, catch-up and switch) of everything the event store held at the end of the run (items 1, 2, 4 and 5 plus their setup) into a fresh database; ` +
+        `it rebuilt ${rows[0]?.orders ?? '?'} orders, ${rows[0]?.inventories ?? '?'} inventories and ${rows[0]?.carts ?? '?'} carts. The event store is read with strongly consistent parallel scans, at most 8 pages in memory.`,
     };
   } finally {
     await pool.end();

@@ -122,7 +122,7 @@ export async function benchRebuildScale(bench: Bench, projector: ProjectorFigure
         n: `${l.events.toLocaleString('en-US')} events`,
         result: `${perSecond(l.eventsPerSecond, 'events')} (scan + apply); whole run incl. indexes and switch ${ms(l.totalMs)}`,
         comparison: `${projector ? `vs live projector (3a) ${ratio(l.eventsPerSecond / projector.eventsPerSecond)}; ` : ''}goal 20,000 events/s: ${ratio(l.eventsPerSecond / 20_000)}`,
-        note: `${seeded}; cmd/rebuild.ts with 4 scan segments applying their pages as they come through the projector's batch engine, batches of ${BATCH}, into a scratch database; then secondary indexes, catch-up and the switch.`,
+        note: `${seeded}; cmd/rebuild.ts with its defaults (16 scan segments, each asking for its next page while the current one is applied; at most 4 batches in PostgreSQL at once, 8 pages held) through the projector's batch engine, batches of ${BATCH}, into a scratch database; then secondary indexes, catch-up and the switch.`,
       },
       {
         id: '3e',
@@ -130,7 +130,7 @@ export async function benchRebuildScale(bench: Bench, projector: ProjectorFigure
         n: `${s.events.toLocaleString('en-US')} vs ${l.events.toLocaleString('en-US')} events`,
         result: `${s.peakRssMb} MB vs ${l.peakRssMb} MB`,
         comparison: `${ratio(l.peakRssMb / s.peakRssMb)} for ${ratio(l.events / s.events)} the events`,
-        note: `process.resourceUsage().maxRSS of cmd/rebuild.ts (Node + tsx + the AWS SDK included), reported by the process itself; at most one scan page per segment is in memory.`,
+        note: `process.resourceUsage().maxRSS of cmd/rebuild.ts (Node + tsx + the AWS SDK included), reported by the process itself; at most 8 scan pages are held, whatever the store's size.`,
       },
       {
         id: '3f',

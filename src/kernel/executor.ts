@@ -42,7 +42,7 @@ const streamIdsOf = (d: Decision<unknown>): string[] => d.writes.map((w) => w.ag
 const changesNothing = (d: Decision<unknown>): boolean => d.writes.every((w) => w.events.length === 0) && !d.credential;
 
 /**
- * Runs command handlers: decide → append atomically → publish → clear the outbox. Commands writing the same
+ * Runs command handlers: decide → append atomically → answer, while publishing and clearing the outbox. Commands writing the same
  * stream in this process are queued (single-flight): one that had to wait decides again once it holds the
  * streams, so it sees its predecessor's effect instead of losing the optimistic check to it. A lost check
  * (another process) re-decides with jittered backoff. The dual write is safe because the outbox item is written
@@ -65,10 +65,15 @@ export function createExecutor(deps: ExecutorDeps) {
     void work.finally(() => inFlight.delete(work));
   };
 
+  /**
+   * Not awaited by the command: its answer means "in the event store", and the outbox item written in the same
+   * transaction is what guarantees the publish (the sweeper republishes whatever this leaves marked). It starts
+   * before the answer, so a client's next command on the stream is published after it (one producer, one
+   * connection per partition leader, requests in order).
+   */
   async function publishAndMark(events: EventEnvelope[]): Promise<void> {
     if (events.length === 0) return;
     try {
-      // Awaited: the answer then means "durable and on its way to every consumer".
       await deps.publisher.publish(events);
     } catch (err) {
       deps.log.warn('publish failed; events stay in the outbox for the sweeper', { error: (err as Error).message, events: events.length });
@@ -102,9 +107,12 @@ export function createExecutor(deps: ExecutorDeps) {
     mode: LoadMode,
     startedAt: number,
     first?: ReadonlyMap<string, Seen>,
+    /** Called before a refusal is confirmed: a command holding the streams' queue lets the next one decide meanwhile. */
+    beforeConfirm?: () => void,
   ): Promise<{ decision: Decision<R>; seen: ReadonlyMap<string, Seen> }> {
     const attempt = createAttemptSource({ store: deps.store, snapshots, mode, log: commits, startedAt, ...(first ? { first } : {}) });
     const confirmed = async () => {
+      beforeConfirm?.();
       const unverified = attempt.unverifiedStreams();
       return stillHead(unverified.map(([, s]) => s), unverified.map(([id]) => id));
     };
@@ -134,19 +142,27 @@ export function createExecutor(deps: ExecutorDeps) {
         const lock: StreamLock = await locks.acquire(streamIdsOf(decision));
         try {
           if (lock.waited) {
-            ({ decision, seen } = await decide(handler, command, 'locked', startedAt, seen));
+            // A refusal to confirm (80 buyers after the stock ran out) probes outside the queue, so the probes of
+            // all of them go out together instead of one round trip per buyer while the others wait.
+            ({ decision, seen } = await decide(handler, command, 'locked', startedAt, seen, lock.release));
             // The cart changed while we waited (other lines now): decide again from the start, like a lost race.
             if (!streamIdsOf(decision).every((id) => lock.holds(id))) throw new ConcurrencyError(streamIdsOf(decision));
             if (changesNothing(decision) && !once) return { result: decision.result, events: [] };
           }
           // A decision that changes nothing still records its answer under the key (its writes are then all
           // guards): a delayed duplicate must get this answer, not act on whatever the streams hold by then.
-          const appended = await deps.store.append(withTips(decision.writes, seen), {
-            metadata,
-            now: deps.clock().toISOString(),
-            ...(decision.credential ? { credential: decision.credential } : {}),
-            ...(once ? { idempotency: { key: once.idempotency.key, request_hash: once.idempotency.requestHash, status: once.status, body: decision.result } } : {}),
-          });
+          const appended = await deps.store
+            .append(withTips(decision.writes, seen), {
+              metadata,
+              now: deps.clock().toISOString(),
+              ...(decision.credential ? { credential: decision.credential } : {}),
+              ...(once ? { idempotency: { key: once.idempotency.key, request_hash: once.idempotency.requestHash, status: once.status, body: decision.result } } : {}),
+            })
+            .catch((err: unknown) => {
+              // Commands of this process on these streams queue here: the stream moved in another process.
+              if (err instanceof ConcurrencyError) commits.lost(err.aggregateIds);
+              throw err;
+            });
           // The next command queued on a stream decides from the state this commit left, without reading it.
           for (const w of decision.writes) commits.committed(w.aggregate_id, after(seen.get(w.aggregate_id), w));
           return { result: decision.result, events: appended };
@@ -163,7 +179,7 @@ export function createExecutor(deps: ExecutorDeps) {
     /** Runs a command and returns its typed result (the worker, seeding, tests). */
     async execute<C, R>(handler: CommandHandler<C, R>, command: C, opts: { metadata: EventMetadata }): Promise<R> {
       const { result, events } = await decideAndAppend(handler, command, opts.metadata, undefined);
-      await publishAndMark(events);
+      background(publishAndMark(events));
       return result;
     },
 
@@ -180,7 +196,7 @@ export function createExecutor(deps: ExecutorDeps) {
       if (earlier) return { replayed: true, answer: earlier };
       try {
         const { result, events } = await decideAndAppend(handler, command, opts.metadata, { idempotency: opts.idempotency, status: opts.status });
-        await publishAndMark(events);
+        background(publishAndMark(events));
         return { replayed: false, result };
       } catch (err) {
         // A duplicate that arrives while the first request is in flight can lose in two ways: its append finds
@@ -197,7 +213,7 @@ export function createExecutor(deps: ExecutorDeps) {
     /** Streams for queries that decide from the event store (login, ownership checks). */
     streams,
 
-    /** Waits for publishes in progress (graceful shutdown). */
+    /** Waits for publishes and outbox clears in progress (graceful shutdown, tests, the bench). */
     async drain(): Promise<void> {
       await Promise.allSettled([...inFlight]);
     },

@@ -62,12 +62,12 @@ const decided = <S, E extends DomainEvent>(decider: { initialState: () => S; evo
 export type StreamReader = Pick<EventStore, 'loadSnapshot' | 'readStream' | 'saveSnapshot'>;
 
 /** Products are read by every cart change and checkout: their tip makes that one batched read. */
-const PRODUCT_TIP_SCHEMA_VERSION = 1;
+export const PRODUCT_TIP_SCHEMA_VERSION = 1;
 const productFromSnapshot = (data: unknown): ProductState | undefined =>
   typeof data === 'object' && data !== null && ['none', 'active', 'deleted'].includes((data as { status?: unknown }).status as string) ? (data as ProductState) : undefined;
 
 /** A checkout's first read: with its tip, the carts of many buyers at once are one batched read. */
-const CART_TIP_SCHEMA_VERSION = 1;
+export const CART_TIP_SCHEMA_VERSION = 1;
 const cartFromSnapshot = (data: unknown): CartState | undefined =>
   typeof data === 'object' && data !== null && Array.isArray((data as { lines?: unknown }).lines) ? (data as CartState) : undefined;
 

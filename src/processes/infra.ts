@@ -4,7 +4,7 @@ import type { Config } from '../platform/shared/config.ts';
 import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from '../platform/eventstore/index.ts';
 import type { EventStore } from '../platform/eventstore/types.ts';
 import { withUpcasting } from '../platform/eventstore/upcasting.ts';
-import { upcastEvent } from '../kernel/contracts.ts';
+import { eventContracts, upcastEvent } from '../kernel/contracts.ts';
 import { createKafka } from '../platform/messaging/kafka.ts';
 import type { ManagedAdmin } from '../platform/messaging/managed.ts';
 import type { Publisher } from '../platform/messaging/publisher.ts';
@@ -19,8 +19,8 @@ import type { Logger } from '../platform/shared/log.ts';
 export async function connectEventStore(config: Config): Promise<{ store: EventStore; sessions: SessionStore; ping: () => Promise<boolean>; probe: () => Promise<void>; close: () => void }> {
   const client = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
   await ensureTables(client, config.dynamodb.tables);
-  // The read-path hook of the event contracts (src/contracts): old schema versions come out upcast.
-  const store = withUpcasting(createDynamoEventStore({ client, tables: config.dynamodb.tables }), upcastEvent);
+  // The event contracts' hooks (src/contracts): old schema versions come out upcast, new events are stamped current.
+  const store = withUpcasting(createDynamoEventStore({ client, tables: config.dynamodb.tables }), upcastEvent, eventContracts.currentVersion);
   return {
     store,
     sessions: createDynamoSessionStore({ client, table: config.dynamodb.tables.auth }),

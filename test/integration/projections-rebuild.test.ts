@@ -16,7 +16,9 @@ import { generateShop } from '../../src/devstack/seed.ts';
 import { rebuild, RebuildBusyError } from '../../src/composition/projections/rebuild.ts';
 import { listRebuilds } from '../../src/composition/ops-queries.ts';
 import { createReadQueries } from '../../src/composition/queries.ts';
+import { createParkingProjector } from '../../src/composition/projections/parking.ts';
 import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
+import { isTransientError } from '../../src/platform/messaging/retry.ts';
 import { shuffle } from '../support/projection.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import type { TestDatabase } from './projections-fixtures.ts';
@@ -211,6 +213,55 @@ test('a rebuild failing on an event leaves the live tables untouched, and runs a
   const report = await rebuild({ pool: db.pool, eventStore: fakeEventStore(events), batchSize: 20 });
   assert.equal(report.events, events.length);
   assert.deepEqual(await snapshot(db.pool), before);
+});
+
+test('a stream the live projector parked does not fail the rebuild: applied up to its failing event and kept parked; after a fix a rebuild unparks it', async () => {
+  const db = await createTestDatabase();
+  databases.push(db);
+  const { events: good, ids } = shopScenario();
+  const orderId = ids.orders.delivered;
+  const paid = good.find((e) => e.aggregate_id === orderId && e.event_type === 'OrderPaid')!;
+  // A payment this release cannot decode (its data lacks paid_at): the live projector parks the order's stream.
+  const broken = good.map((e) => (e === paid ? { ...e, data: { order_id: orderId } } : e));
+  const brokenStore = fakeEventStore(broken);
+  const live = createParkingProjector({ pool: db.pool, eventStore: brokenStore, isTransient: isTransientError });
+  for (const e of broken) await live.applyBatch([e]);
+  const [parkedRow] = await live.list();
+  assert.equal(parkedRow?.aggregate_id, orderId);
+  assert.equal(parkedRow?.version, paid.version);
+  const held = parkedRow!.held_events;
+  assert.ok(held >= 2, 'the payment and what came after it are held back');
+  const before = await snapshot(db.pool);
+
+  // The rebuild meets the same event: it applies the stream up to it, goes on with the rest, keeps the parking.
+  const lines: string[] = [];
+  const report = await rebuild({ pool: db.pool, eventStore: brokenStore, batchSize: 20, segments: 2, log: (l) => lines.push(l) });
+  assert.deepEqual([report.parked, report.unparked], [[orderId], []]);
+  assert.equal(report.events, broken.length);
+  assert.deepEqual(await snapshot(db.pool), before, 'the same read model as the live projector built around the parked stream');
+  const order = (await db.pool.query<{ status: string; version: number }>('SELECT status, version FROM read_orders WHERE order_id = $1', [orderId])).rows[0];
+  assert.deepEqual(order, { status: 'pending', version: paid.version - 1 });
+  const [stillParked, ...others] = await live.list();
+  assert.deepEqual(others, []);
+  assert.equal(stillParked?.aggregate_id, orderId);
+  assert.equal(stillParked?.version, paid.version);
+  assert.equal(stillParked?.event_type, 'OrderPaid');
+  assert.match(stillParked!.error, /paid_at/);
+  assert.equal(stillParked?.held_events, held, 'nothing held back is lost');
+  assert.ok(lines.some((l) => l.includes(`still parked (failing here too): ${orderId}`)), lines.join('\n'));
+
+  // After the fix (here: the event as it should have been, as an upcaster would give it) a rebuild applies the
+  // stream whole and unparks it; the read model equals one projected from the fixed events.
+  const fixed = await rebuild({ pool: db.pool, eventStore: fakeEventStore(good), batchSize: 20, segments: 2 });
+  assert.deepEqual([fixed.parked, fixed.unparked], [[], [orderId]]);
+  assert.deepEqual(await live.list(), []);
+  assert.equal((await db.pool.query('SELECT 1 FROM parked_events WHERE aggregate_id = $1', [orderId])).rowCount, 0);
+  const reference = await createTestDatabase();
+  databases.push(reference);
+  const runner = createProjectionRunner({ pool: reference.pool, eventStore: fakeEventStore(good) });
+  for (const batch of randomBatches(good, 5)) await runner.applyBatch(batch);
+  assert.deepEqual(await snapshot(db.pool), await snapshot(reference.pool));
+  assert.equal((await db.pool.query<{ status: string }>('SELECT status FROM read_orders WHERE order_id = $1', [orderId])).rows[0]?.status, 'delivered');
 });
 
 test('a rebuild killed halfway leaves the live tables untouched; the next one cleans up after it and succeeds', async () => {

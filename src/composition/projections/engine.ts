@@ -7,7 +7,7 @@
  *   (in memory)   fold the events through each projection's pure evolve, in stream order;
  *   1             claim the events the aggregating tables count (processed_events), then 1 per marketing table;
  *   1 per table   upsert the rows that changed;
- *   1 + 1 + 1     the event log, the stream positions, NOTIFY.
+ *   1 + 1         the event log (one COPY, event-log.ts), the stream positions with their NOTIFY.
  * Exactly once in effect (docs/projections.md): a version at or below the stream's is a duplicate and skipped, one
  * beyond the next is a gap repaired from the event store first; aggregating tables are guarded by
  * processed_events in the same transaction. Table names are unqualified: search_path picks the schema, so a
@@ -22,6 +22,8 @@ import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { StreamSlice } from '../../platform/projections/batch.ts';
 import { planBatch } from '../../platform/projections/batch.ts';
 import { appendEventLog } from '../../platform/projections/event-log.ts';
+
+export { EventLogConflictError } from '../../platform/projections/event-log.ts';
 import * as marketing from '../../contexts/reporting/marketing.ts';
 import type { OrderRow } from '../../contexts/orders/projection.ts';
 import { orders } from '../../contexts/orders/projection.ts';
@@ -38,6 +40,8 @@ export interface ApplyOptions {
   log?: (line: string) => void;
   /** Whether to count into the marketing tables (default true; a projection subset for tests may turn it off). */
   marketing?: boolean;
+  /** false: the event log by insert-if-absent only, never COPY (the re-run after an EventLogConflictError). */
+  eventLogCopy?: boolean;
 }
 
 export interface ApplyResult {
@@ -171,15 +175,18 @@ export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelop
     const rows = state.get(projection)!;
     await saveRows(db, projection, [...keys].sort().map((k) => rows.get(k)!));
   }
-  await appendEventLog(db, toApply);
+  await appendEventLog(db, toApply, { copy: opts.eventLogCopy ?? true });
   if (positions.length > 0) {
+    // The stream positions and the wake-up in one statement: NOTIFY is delivered on commit, with the rows.
     await db.query(
-      `UPDATE projection_streams s SET version = p.version, updated_at = p.updated_at
-         FROM jsonb_to_recordset($1::jsonb) AS p(aggregate_id text, version integer, updated_at timestamptz)
-        WHERE s.aggregate_id = p.aggregate_id`,
-      [JSON.stringify(positions)],
+      `WITH moved AS (
+         UPDATE projection_streams s SET version = p.version, updated_at = p.updated_at
+           FROM unnest($2::text[], $3::integer[], $4::timestamptz[]) AS p(aggregate_id, version, updated_at)
+          WHERE s.aggregate_id = p.aggregate_id
+         RETURNING s.aggregate_id, s.version)
+       SELECT count(pg_notify($1, aggregate_id || ':' || version)) AS notified FROM moved`,
+      [READ_MODEL_CHANNEL, positions.map((p) => p.aggregate_id), positions.map((p) => p.version), positions.map((p) => p.updated_at)],
     );
-    await db.query(`SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n`, [READ_MODEL_CHANNEL, positions.map((p) => `${p.aggregate_id}:${p.version}`)]);
   }
   return result;
 }

@@ -19,6 +19,7 @@ import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import { EventDataError } from '../../platform/shared/contract.ts';
 import type { ApplyOptions, ApplyResult } from './engine.ts';
 import { applyBatch } from './engine.ts';
+import { applyWithLogFallback } from './runner.ts';
 import { inTransaction, retryOnPgConflict } from '../../platform/shared/pg-tx.ts';
 
 export interface ParkingOptions extends ApplyOptions {
@@ -71,7 +72,7 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
   const log = opts.log ?? (() => {});
   const applyOpts: ApplyOptions = { ...opts, log };
   const apply = (events: readonly EventEnvelope[]): Promise<ApplyResult> =>
-    retryOnPgConflict(() => inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts)), { attempts: 5 });
+    retryOnPgConflict(() => applyWithLogFallback(opts.pool, events, applyOpts, log), { attempts: 5 });
 
   /** Holds back the events of streams that are parked; returns the events of the others. */
   async function holdBack(events: readonly EventEnvelope[], result: ParkedBatchResult): Promise<EventEnvelope[]> {
@@ -145,10 +146,11 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
           const { rows } = await client.query('SELECT 1 FROM parked_streams WHERE aggregate_id = $1 FOR UPDATE', [aggregateId]);
           if (rows.length === 0) return undefined;
           const held = await client.query<{ event: EventEnvelope }>('SELECT event FROM parked_events WHERE aggregate_id = $1 ORDER BY version', [aggregateId]);
+          // Insert-if-absent for the log: this transaction also unparks, so it cannot be re-run as a whole.
           const applied = await applyBatch(
             client,
             held.rows.map((r) => r.event),
-            applyOpts,
+            { ...applyOpts, eventLogCopy: false },
           );
           await client.query('DELETE FROM parked_events WHERE aggregate_id = $1', [aggregateId]);
           await client.query('DELETE FROM parked_streams WHERE aggregate_id = $1', [aggregateId]);

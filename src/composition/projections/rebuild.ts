@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { EventStore } from '../../platform/eventstore/types.ts';
 import type { Queryable } from '../../platform/readmodel/db.ts';
 import { READ_SCHEMA } from '../../platform/readmodel/schema.ts';
+import { EventDataError } from '../../platform/shared/contract.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import { inTransaction, isPgConflict, pgCode } from '../../platform/shared/pg-tx.ts';
 import { retry } from '../../platform/shared/retry.ts';
@@ -29,8 +30,13 @@ export interface RebuildOptions {
   projection?: string;
   /** Events per transaction. Default 2000 (about one DynamoDB scan page; fewer, larger transactions). */
   batchSize?: number;
-  /** Parallel scan segments of the event store, each applying its own pages in order. Default 4. */
+  /**
+   * Parallel scan segments of the event store, each applying its own pages in order. Default 16: DynamoDB
+   * Local's scan time falls steeply with more segments (measured, see the README's rebuild section).
+   */
   segments?: number;
+  /** Batches applied in PostgreSQL at once, whatever the number of segments. Default 4. */
+  applyConcurrency?: number;
   /** How many events the store holds, roughly (DynamoDB's DescribeTable item count), for the ETA. */
   estimateTotal?: () => Promise<number | undefined>;
   log?: (line: string) => void;
@@ -60,6 +66,15 @@ export interface RebuildReport {
   total_ms: number;
   /** Events applied per second (scan phase). */
   events_per_second: number;
+  /** Of scan_ms, how long at least one batch was in PostgreSQL (the rest, the appliers waited for the scan). */
+  apply_busy_ms: number;
+  /**
+   * Streams the live projector had parked that the rebuild could not apply either: applied up to the event
+   * that fails, and still parked (public.parked_streams now says where the rebuild met the failure).
+   */
+  parked: string[];
+  /** Streams the live projector had parked that the rebuild applied whole (after a fix): unparked at the switch. */
+  unparked: string[];
 }
 
 export class RebuildBusyError extends Error {
@@ -76,6 +91,8 @@ const REBUILD_PREFIX = 'read_rebuild_';
 const SWITCH_WHEN_LAGGING = 200;
 const MAX_CATCH_UP_ROUNDS = 8;
 const SWITCH_ATTEMPTS = 6;
+/** Scan pages fetched ahead of the appliers: with the ones being applied, all a rebuild holds in memory. */
+const PREFETCHED_PAGES = 4;
 
 const ident = (name: string): string => {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`refusing unexpected identifier ${name}`);
@@ -107,7 +124,8 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
   const family = familyOf(opts.projection);
   const projection = family?.name ?? 'all';
   const batchSize = Math.max(1, opts.batchSize ?? 2000);
-  const segments = Math.max(1, opts.segments ?? 4);
+  const segments = Math.max(1, opts.segments ?? 16);
+  const applyConcurrency = Math.max(1, opts.applyConcurrency ?? 4);
   const started = Date.now();
 
   const lock = await opts.pool.connect();
@@ -128,7 +146,7 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
 
     // synchronous_commit off: a batch's commit does not wait for its WAL flush. Safe here — a crash loses at most
     // the copy, which a rebuild that did not switch throws away anyway; the switch itself commits synchronously.
-    const work = new pg.Pool({ ...connectionOf(opts.pool), max: segments + 2, options: `-c search_path=${schema} -c synchronous_commit=off` });
+    const work = new pg.Pool({ ...connectionOf(opts.pool), max: applyConcurrency + 2, options: `-c search_path=${schema} -c synchronous_commit=off` });
     work.on('error', () => {});
     const progress = startProgress({ pool: opts.pool, id, projection, total, log, everyMs: opts.progressEveryMs ?? 1000 });
     try {
@@ -137,7 +155,9 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
       const indexes = await createCopy(lock, schema, tables);
       if (family) await snapshotPositions(lock, schema, family);
 
-      const applier = (opts.applier ?? defaultApplier)(work, opts.eventStore);
+      const parked = new Map<string, ParkedHere>();
+      const gate = gated((opts.applier ?? defaultApplier)(work, opts.eventStore), applyConcurrency);
+      const applier = tolerateParked(gate, opts.pool, parked, log);
       const types = family?.streams ? new Set<string>(family.streams) : undefined;
       let batches = 0;
       await opts.eventStore.scanAll(
@@ -151,9 +171,10 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
           progress.add(page.length);
           await opts.onBatch?.(progress.done());
         },
-        { segments },
+        { segments, pagesInMemory: applyConcurrency + PREFETCHED_PAGES },
       );
       const scanMs = Date.now() - started;
+      const applyBusyMs = gate.busyMs();
       log(`rebuild ${id}: scanned ${progress.done()} events in ${scanMs} ms; creating ${indexes.length} indexes`);
       for (const sql of indexes) await lock.query(sql);
       await lock.query(`ANALYZE ${swap.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')}`);
@@ -161,7 +182,7 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
       await progress.status('catching_up');
       let caughtUp = 0;
       for (let round = 1; round <= MAX_CATCH_UP_ROUNDS; round++) {
-        const behind = await lagging(opts.pool, schema, family);
+        const behind = await lagging(opts.pool, schema, family, parked);
         if (behind.length === 0) break;
         caughtUp += await applyTails(applier, opts.eventStore, behind, batchSize);
         if (behind.length <= SWITCH_WHEN_LAGGING) break;
@@ -169,7 +190,8 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
       progress.stop();
 
       const switchStarted = Date.now();
-      caughtUp += await switchOver({ pool: opts.pool, schema, id, swap, family, applier, eventStore: opts.eventStore, batchSize, log });
+      const switched = await switchOver({ pool: opts.pool, schema, id, swap, family, applier, parked, eventStore: opts.eventStore, batchSize, log });
+      caughtUp += switched.caught;
       const switchMs = Date.now() - switchStarted;
       await lock.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
       const streams = Number((await opts.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${READ_SCHEMA}.projection_streams`)).rows[0]!.n);
@@ -187,12 +209,15 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
         switch_ms: switchMs,
         total_ms: Date.now() - started,
         events_per_second: Math.round((progress.done() / Math.max(scanMs, 1)) * 1000),
+        apply_busy_ms: applyBusyMs,
+        parked: [...parked.keys()].sort(),
+        unparked: switched.unparked,
       };
       await opts.pool.query(
         `UPDATE public.ops_rebuilds SET events_done = $2, events_per_second = $3, heartbeat_at = now(), finished_at = now() WHERE rebuild_id = $1`,
         [id, report.events, report.events_per_second],
       );
-      log(`rebuild ${id} [${projection}]: ${report.events} events at ${report.events_per_second} events/s, ${caughtUp} caught up, switched in ${switchMs} ms; replaced ${swap.join(', ')}`);
+      log(`rebuild ${id} [${projection}]: ${report.events} events at ${report.events_per_second} events/s, ${caughtUp} caught up, switched in ${switchMs} ms; replaced ${swap.join(', ')}${report.parked.length > 0 ? `; still parked (failing here too): ${report.parked.join(', ')}` : ''}${report.unparked.length > 0 ? `; unparked (applied whole): ${report.unparked.join(', ')}` : ''}`);
       return report;
     } catch (err) {
       progress.stop();
@@ -305,7 +330,7 @@ interface Lag {
 }
 
 /** Streams the live projector has applied further than the copy. */
-async function lagging(db: Queryable, schema: string, family: ProjectionFamily | undefined): Promise<Lag[]> {
+async function lagging(db: Queryable, schema: string, family: ProjectionFamily | undefined, parked: ReadonlyMap<string, ParkedHere>): Promise<Lag[]> {
   const { rows } = await db.query<Lag>(
     `SELECT l.aggregate_id, coalesce(r.version, 0) AS mine, l.version AS live
        FROM ${READ_SCHEMA}.projection_streams l LEFT JOIN ${ident(schema)}.projection_streams r USING (aggregate_id)
@@ -313,7 +338,8 @@ async function lagging(db: Queryable, schema: string, family: ProjectionFamily |
       ORDER BY l.aggregate_id`,
     [family?.streams ? [...family.streams] : null],
   );
-  return rows;
+  // A stream the rebuild could not apply either stays where it stopped (its later events are held back live).
+  return parked.size === 0 ? rows : rows.filter((r) => !parked.has(r.aggregate_id));
 }
 
 /** Reads each lagging stream's missing versions (up to the live one) and applies them; returns how many. */
@@ -352,10 +378,11 @@ async function switchOver(args: {
   swap: string[];
   family: ProjectionFamily | undefined;
   applier: BatchApplier;
+  parked: Map<string, ParkedHere>;
   eventStore: Pick<EventStore, 'readStream'>;
   batchSize: number;
   log: (line: string) => void;
-}): Promise<number> {
+}): Promise<{ caught: number; unparked: string[] }> {
   const old = `read_old_${args.id}`;
   // A deadlock, or the 5 s lock_timeout on projection_streams: roll back and try the whole switch again.
   return retry(
@@ -363,9 +390,13 @@ async function switchOver(args: {
       inTransaction(
         args.pool,
         async (client) => {
+          // parked_streams first, as a retry of a parked stream does (FOR UPDATE, then the stream's lock): no parking
+          // or holding back while the switch settles the parked streams.
+          if (!args.family) await client.query('LOCK TABLE public.parked_streams IN EXCLUSIVE MODE');
           await client.query(`LOCK TABLE ${READ_SCHEMA}.projection_streams IN EXCLUSIVE MODE`);
-          const behind = await lagging(client, args.schema, args.family);
+          const behind = await lagging(client, args.schema, args.family, args.parked);
           const caught = behind.length > 0 ? await applyTails(args.applier, args.eventStore, behind, args.batchSize) : 0;
+          const unparked = args.family ? [] : await settleParked(client, args.applier, args.parked, args.log);
           await lockForSwitch(client, args.swap);
           await client.query(`CREATE SCHEMA ${ident(old)}`);
           for (const t of args.swap) {
@@ -374,12 +405,12 @@ async function switchOver(args: {
           }
           await client.query(`DROP SCHEMA ${ident(old)} CASCADE`);
           await client.query(`UPDATE public.ops_rebuilds SET status = 'switched', heartbeat_at = now() WHERE rebuild_id = $1`, [args.id]);
-          return caught;
+          return { caught, unparked };
         },
         { begin: "BEGIN; SET LOCAL lock_timeout = '5s'" },
-      ).then((caught) => {
-        args.log(`rebuild ${args.id}: switched (${caught} events applied under the lock)`);
-        return caught;
+      ).then((result) => {
+        args.log(`rebuild ${args.id}: switched (${result.caught} events applied under the lock)`);
+        return result;
       }),
     {
       attempts: SWITCH_ATTEMPTS,
@@ -388,6 +419,131 @@ async function switchOver(args: {
       onRetry: (err, attempt) => args.log(`rebuild ${args.id}: switch attempt ${attempt} gave way (${(err as Error).message}); trying again`),
     },
   );
+}
+
+/** Where the rebuild met a stream's failure: the stream is applied below `version` and held back from it on. */
+export interface ParkedHere {
+  error: string;
+  event_id: string | null;
+  event_type: string | null;
+  version: number;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 4000);
+
+/** The database or the connection failing (PostgreSQL classes 08, 40, 53, 57): never a stream's fault. */
+const isTransient = (err: unknown): boolean => {
+  const e = err as { code?: unknown; transient?: unknown } | null;
+  if (e?.transient === true) return true;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  return /^(08|40|53|57)/.test(code) || /^E(CONN|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH)/.test(code);
+};
+
+/**
+ * At most `limit` batches in PostgreSQL at once, however many scan segments deliver pages. `busyMs()`: how long
+ * at least one batch was in PostgreSQL (the rest of a scan's time the appliers waited for pages).
+ */
+function gated(inner: BatchApplier, limit: number): BatchApplier & { busyMs(): number } {
+  let active = 0;
+  let busy = 0;
+  let since = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async applyBatch(events) {
+      while (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      if (active++ === 0) since = Date.now();
+      try {
+        return await inner.applyBatch(events);
+      } finally {
+        if (--active === 0) busy += Date.now() - since;
+        waiting.shift()?.();
+      }
+    },
+    busyMs: () => busy + (active > 0 ? Date.now() - since : 0),
+  };
+}
+
+/**
+ * A stream the live projector parked (src/composition/projections/parking.ts) does not fail the rebuild: rebuilding is often
+ * how such a stream is fixed, after a code fix. A batch that fails is split: the streams not parked live must
+ * apply (a failure there is this release's and fails the rebuild, live tables untouched); each parked stream is
+ * applied alone, and if it fails again it is applied up to the event that fails and held back from there on
+ * (`parked`), for the switch to carry the parking over (settleParked).
+ */
+function tolerateParked(inner: BatchApplier, pool: pg.Pool, parked: Map<string, ParkedHere>, log: (line: string) => void): BatchApplier {
+  const held = (e: EventEnvelope) => {
+    const at = parked.get(e.aggregate_id);
+    return at !== undefined && e.version >= at.version;
+  };
+  async function applyWhatItCan(id: string, stream: EventEnvelope[]): Promise<void> {
+    let rest = stream;
+    for (let attempt = 1; rest.length > 0; attempt++) {
+      try {
+        await inner.applyBatch(rest);
+        return;
+      } catch (err) {
+        if (isTransient(err) || attempt > 3) throw err;
+        const at = err instanceof EventDataError && err.event.aggregate_id === id ? err.event : undefined;
+        const version = Math.min(at?.version ?? Math.min(...rest.map((e) => e.version)), parked.get(id)?.version ?? Infinity);
+        const event = at ?? rest.find((e) => e.version === version);
+        parked.set(id, { error: errorText(err), event_id: event?.event_id ?? null, event_type: event?.event_type ?? null, version });
+        log(`rebuild: stream ${id} (parked by the live projector) fails here too at version ${version}; applied up to it, held back from it: ${errorText(err)}`);
+        rest = rest.filter((e) => e.version < version);
+      }
+    }
+  }
+  return {
+    async applyBatch(events) {
+      const live = parked.size === 0 ? events : events.filter((e) => !held(e));
+      if (live.length === 0) return;
+      try {
+        return await inner.applyBatch(live);
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        const ids = [...new Set(live.map((e) => e.aggregate_id))];
+        const { rows } = await pool.query<{ aggregate_id: string }>('SELECT aggregate_id FROM public.parked_streams WHERE aggregate_id = ANY($1::text[])', [ids]);
+        if (rows.length === 0) throw err;
+        const parkedLive = new Set(rows.map((r) => r.aggregate_id));
+        const others = live.filter((e) => !parkedLive.has(e.aggregate_id));
+        if (others.length > 0) await inner.applyBatch(others);
+        for (const id of [...parkedLive].sort()) await applyWhatItCan(id, live.filter((e) => e.aggregate_id === id));
+      }
+    },
+  };
+}
+
+/**
+ * In the switch's transaction, public.parked_streams locked: a stream the rebuild could not apply stays parked
+ * and its row says where the rebuild failed; a parked stream the rebuild applied gets the events held back
+ * since it was parked, and if they apply too it is unparked (its parking rows deleted) — the rebuilt tables
+ * now hold it whole. Returns the unparked streams.
+ */
+async function settleParked(client: pg.PoolClient, applier: BatchApplier, parked: Map<string, ParkedHere>, log: (line: string) => void): Promise<string[]> {
+  const { rows } = await client.query<{ aggregate_id: string }>('SELECT aggregate_id FROM public.parked_streams ORDER BY aggregate_id');
+  const stillParked = new Set(rows.map((r) => r.aggregate_id));
+  for (const id of parked.keys()) {
+    if (!stillParked.has(id)) throw new Error(`stream ${id} was unparked while the rebuild ran, but fails in the rebuild: rebuild again`);
+  }
+  const unparked: string[] = [];
+  for (const { aggregate_id: id } of rows) {
+    if (!parked.has(id)) {
+      const { rows: heldRows } = await client.query<{ event: EventEnvelope }>('SELECT event FROM public.parked_events WHERE aggregate_id = $1 ORDER BY version', [id]);
+      if (heldRows.length > 0) await applier.applyBatch(heldRows.map((r) => r.event));
+    }
+    const here = parked.get(id);
+    if (here) {
+      await client.query(
+        'UPDATE public.parked_streams SET error = $2, event_id = $3, event_type = $4, version = $5, attempts = attempts + 1, updated_at = now() WHERE aggregate_id = $1',
+        [id, here.error, here.event_id, here.event_type, here.version],
+      );
+      continue;
+    }
+    await client.query('DELETE FROM public.parked_events WHERE aggregate_id = $1', [id]);
+    await client.query('DELETE FROM public.parked_streams WHERE aggregate_id = $1', [id]);
+    unparked.push(id);
+  }
+  if (unparked.length > 0) log(`rebuild: unparked ${unparked.length} streams the rebuild applied whole: ${unparked.join(', ')}`);
+  return unparked;
 }
 
 /**

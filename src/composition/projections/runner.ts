@@ -2,11 +2,26 @@ import type pg from 'pg';
 import type { EventStore } from '../../platform/eventstore/types.ts';
 import { inTransaction, retryOnPgConflict } from '../../platform/shared/pg-tx.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
-import type { ApplyResult } from './engine.ts';
-import { applyBatch } from './engine.ts';
+import type { ApplyOptions, ApplyResult } from './engine.ts';
+import { applyBatch, EventLogConflictError } from './engine.ts';
 import type { TableProjection } from '../../kernel/projection.ts';
 
 export { ProjectionGapError } from './engine.ts';
+
+/**
+ * One batch in one transaction, its event log written with COPY; a COPY that meets a row already logged (only
+ * when a stream position was lost: engine.ts) aborts, and the same batch runs again with the log written
+ * insert-if-absent.
+ */
+export async function applyWithLogFallback(pool: pg.Pool, events: readonly EventEnvelope[], opts: ApplyOptions, log: (line: string) => void): Promise<ApplyResult> {
+  try {
+    return await inTransaction(pool, (client) => applyBatch(client, events, { ...opts, eventLogCopy: true }));
+  } catch (err) {
+    if (!(err instanceof EventLogConflictError)) throw err;
+    log(`[projector] ${err.message}`);
+    return inTransaction(pool, (client) => applyBatch(client, events, { ...opts, eventLogCopy: false }));
+  }
+}
 
 export interface ProjectionRunnerOptions {
   pool: pg.Pool;
@@ -48,7 +63,7 @@ export function createProjectionRunner(opts: ProjectionRunnerOptions): Projectio
     async applyBatch(events) {
       if (events.length === 0) return { applied: 0, duplicates: 0, repaired: 0, ignored: 0, streams: 0, attempts: 0 };
       // PostgreSQL aborts one side of a deadlock / serialisation conflict; the batch is safe to run again.
-      return retryOnPgConflict(async (attempts) => ({ ...(await inTransaction(opts.pool, (client) => applyBatch(client, events, applyOpts))), attempts }), {
+      return retryOnPgConflict(async (attempts) => ({ ...(await applyWithLogFallback(opts.pool, events, applyOpts, log)), attempts }), {
         attempts: maxAttempts,
         onRetry: (err, attempts) => log(`[projector] batch aborted by PostgreSQL (${(err as Error).message}); retry ${attempts}/${maxAttempts - 1}`),
       });

@@ -3,7 +3,10 @@
  * inventories) read their snapshots in one BatchGetItem. How far a loaded state is trusted depends on the mode:
  * - `tips`: a command's first decision takes a stream's tip (the snapshot its last transaction wrote) as its
  *   head and reads no tail; a stale tip loses the append's optimistic check, and a refusal decided on a tip is
- *   verified before it is answered (the executor decides again in `verify`).
+ *   verified before it is answered (the executor decides again in `verify`). A tip-keeping stream this process
+ *   committed itself is taken from that commit without reading at all — the same bet as a tip, and as safe —
+ *   unless another process was seen writing it lately (a lost check naming it), where reading is cheaper than
+ *   losing the transaction.
  * - `verify`: snapshot + tail, as loadAggregate always did (after a lost race, or to confirm a refusal).
  * - `locked`: the command holds the streams' in-process queue after waiting for it: a stream the previous holder
  *   just committed is taken from its commit (no read: that state was the head when it committed, and this
@@ -24,7 +27,12 @@ export interface StreamSource {
 export interface Seen {
   loaded: Loaded<unknown>;
   evolve: (state: unknown, event: DomainEvent) => unknown;
-  tip?: { schema_version: number; toSnapshot: (state: unknown) => unknown };
+  tip?: {
+    schema_version: number;
+    toSnapshot: (state: unknown) => unknown;
+    /** The policy's reader: which kind of stream this is (a commit is reused only by a load of the same kind). */
+    kind: unknown;
+  };
   /** The process's commit sequence of the stream when it was read (CommitLog). */
   seq: number;
   /** The version of the stream's stored tip when it was read (none: no tip). */
@@ -37,10 +45,15 @@ export interface Seen {
  * decide from a state committed after it started (it was the head at that moment, inside the command's
  * lifetime); an older one it must read again.
  */
-export function createCommitLog() {
+/** A stream another process was seen writing is read, not taken from this process's commit, for this long. */
+const SHARED_FOR_MS = 10_000;
+
+export function createCommitLog(clock: () => number = Date.now) {
   let next = 1;
   const seqs = new Map<string, number>();
   const states = new Map<string, Seen>();
+  /** Streams whose append lost to another process, and when. */
+  const shared = new Map<string, number>();
   return {
     /** The sequence of the latest commit of this process (a command's start). */
     now: () => next - 1,
@@ -61,6 +74,24 @@ export function createCommitLog() {
     stateAfterCommit: (id: string, since: number) => {
       const s = states.get(id);
       return s && s.seq > since ? s : undefined;
+    },
+    /** The state this process's latest commit of a tip-keeping stream left, unless another process writes it too. */
+    lastCommitted(id: string): Seen | undefined {
+      const s = states.get(id);
+      if (!s?.tip) return undefined;
+      const lost = shared.get(id);
+      if (lost !== undefined && clock() - lost < SHARED_FOR_MS) return undefined;
+      return s;
+    },
+    /** An append lost on these streams: another process writes them; what this process committed is stale. */
+    lost(ids: Iterable<string>) {
+      const t = clock();
+      for (const id of ids) {
+        states.delete(id);
+        shared.delete(id);
+        shared.set(id, t);
+      }
+      if (shared.size > 10_000) for (const key of [...shared.keys()].slice(0, 5_000)) shared.delete(key);
     },
   };
 }
@@ -130,6 +161,14 @@ export function createAttemptSource(deps: {
   const source: StreamSource = {
     async load<State, Event extends DomainEvent>(aggregateId: string, opts: LoadOptions<State, Event>): Promise<Loaded<State>> {
       const seq = deps.log.seqOf(aggregateId);
+      if (deps.mode === 'tips' && opts.snapshot) {
+        const mine = deps.log.lastCommitted(aggregateId);
+        if (mine?.tip?.kind === opts.snapshot.fromSnapshot) {
+          // Not verified: another process may have moved it since; the append's check (or the probe) tells.
+          seen.set(aggregateId, { ...mine, verified: false });
+          return mine.loaded as Loaded<State>;
+        }
+      }
       if (deps.mode === 'locked') {
         const reused = deps.log.stateAfterCommit(aggregateId, deps.startedAt) ?? (deps.first?.get(aggregateId)?.seq === seq ? deps.first.get(aggregateId) : undefined);
         if (reused) {
@@ -142,7 +181,7 @@ export function createAttemptSource(deps: {
       seen.set(aggregateId, {
         loaded,
         evolve: opts.evolve as unknown as Seen['evolve'],
-        ...(policy ? { tip: { schema_version: policy.schemaVersion, toSnapshot: policy.toSnapshot as (s: unknown) => unknown } } : {}),
+        ...(policy ? { tip: { schema_version: policy.schemaVersion, toSnapshot: policy.toSnapshot as (s: unknown) => unknown, kind: policy.fromSnapshot } } : {}),
         seq,
         verified: !loaded.unverified,
         ...(tipVersions.has(aggregateId) ? { tipVersion: tipVersions.get(aggregateId)! } : {}),

@@ -5,9 +5,10 @@
  * come from one all-or-nothing request. The item layout lives in dynamodb-items.ts, table creation in tables.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient, QueryCommandInput, ScanCommandInput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, QueryCommandInput, ScanCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -151,7 +152,7 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     } catch (err) {
       throw err instanceof TransactionCanceledException ? cancellationError(err, owners, plan.idempotency?.key) : err;
     }
-    remember(plan.envelopes);
+    remember(plan.envelopes, carrier ? eventItem(carrier) : undefined);
     return plan.envelopes;
   }
 
@@ -247,8 +248,18 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
    */
   const transactions = new Map<string, { carrier: string; keys: string[] }>();
   const MEMBERSHIP_LIMIT = 50_000;
+  /**
+   * The marker items of transactions this process appended, as they read once published: the event without
+   * the outbox attributes. Clearing such a marker rewrites the item with it, which BatchWriteItem does for 25
+   * transactions in one request (it cannot UpdateItem). Event items are immutable once written (the only other
+   * writer is the legacy credential migration, of items written before credentials left the events, never of
+   * one appended here), so the rewrite changes nothing but the marker. Swept markers are cleared by UpdateItem:
+   * their item as read may be upcast or stripped, and must never be written back.
+   */
+  const published = new Map<string, Item>();
+  const PUBLISHED_LIMIT = 10_000;
   const keyOf = (e: Pick<EventEnvelope, 'aggregate_id' | 'version'>) => `${e.version}:${e.aggregate_id}`;
-  function remember(envelopes: readonly EventEnvelope[]): void {
+  function remember(envelopes: readonly EventEnvelope[], publishedItem?: Item): void {
     const [carrier] = envelopes;
     if (!carrier) return;
     const tx = { carrier: keyOf(carrier), keys: envelopes.map(keyOf) };
@@ -257,6 +268,13 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     for (const k of transactions.keys()) {
       if (transactions.size <= MEMBERSHIP_LIMIT) break;
       transactions.delete(k);
+    }
+    if (publishedItem) {
+      published.set(tx.carrier, publishedItem);
+      for (const k of published.keys()) {
+        if (published.size <= PUBLISHED_LIMIT) break;
+        published.delete(k);
+      }
     }
   }
 
@@ -279,6 +297,59 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     }
   }
 
+  /** Rewrites published marker items, 25 per BatchWriteItem, asking again for what DynamoDB left unprocessed. */
+  async function rewriteUnmarked(items: Item[]): Promise<void> {
+    const chunks = Array.from({ length: Math.ceil(items.length / 25) }, (_, i) => items.slice(i * 25, i * 25 + 25));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+        for (let round = 0; requests.length > 0; round++) {
+          if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
+          const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tables.events]: requests } }));
+          requests = (out.UnprocessedItems?.[tables.events] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+        }
+      }),
+    );
+  }
+
+  /**
+   * Group commit of marker rewrites: while REWRITES_IN_FLIGHT batches are out, the markers of every command
+   * that finishes publishing meanwhile gather into the next one, so under load a marker costs a fraction of a
+   * request and DynamoDB's time goes to the transactions; idle, a marker goes out at once (after the tick).
+   */
+  const REWRITES_IN_FLIGHT = 2;
+  let gathering: { items: Item[]; ready: boolean; done: Promise<void>; settle: (err?: unknown) => void } | undefined;
+  let rewriting = 0;
+  function flushRewrites(): void {
+    const batch = gathering;
+    if (!batch?.ready || rewriting >= REWRITES_IN_FLIGHT) return;
+    gathering = undefined;
+    rewriting++;
+    rewriteUnmarked(batch.items).then(
+      () => batch.settle(),
+      (err: unknown) => batch.settle(err ?? new Error('outbox marker rewrite failed')),
+    ).finally(() => {
+      rewriting--;
+      flushRewrites();
+    });
+  }
+  function clearPublished(items: Item[]): Promise<void> {
+    if (!gathering) {
+      let settle!: (err?: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => {
+        settle = (err) => (err === undefined ? resolve() : reject(err as Error));
+      });
+      const batch = { items: [] as Item[], ready: false, done, settle };
+      gathering = batch;
+      setImmediate(() => {
+        batch.ready = true;
+        flushRewrites();
+      });
+    }
+    gathering.items.push(...items);
+    return gathering.done;
+  }
+
   async function markPublished(events: ReadonlyArray<Pick<EventEnvelope, 'aggregate_id' | 'version'>>): Promise<void> {
     const given = new Set(events.map(keyOf));
     const markers = new Set<string>();
@@ -288,8 +359,10 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
       // A transaction is published once all its events are (the sweeper may hold one back, parked).
       else if (tx.keys.every((k) => given.has(k))) markers.add(tx.carrier);
     }
-    // One marker per transaction: a command's publish clears its outbox with one request.
-    await mapLimit([...markers], markConcurrency, clearMarker);
+    // One marker per transaction; the ones this process appended are rewritten together, in batches.
+    const rewrites = [...markers].flatMap((k) => (published.has(k) ? [published.get(k)!] : []));
+    await Promise.all([rewrites.length ? clearPublished(rewrites) : undefined, mapLimit([...markers].filter((k) => !published.has(k)), markConcurrency, clearMarker)]);
+    for (const key of markers) published.delete(key);
     for (const key of given) if (transactions.get(key) && markers.has(transactions.get(key)!.carrier)) transactions.delete(key);
   }
 
@@ -333,27 +406,49 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     return out;
   }
 
-  async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number } = {}): Promise<void> {
+  async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number; pagesInMemory?: number } = {}): Promise<void> {
     const segments = positiveInt(opts.segments ?? 4, 'segments');
+    const budget = createBudget(positiveInt(opts.pagesInMemory ?? 2 * segments, 'pagesInMemory'));
+    const fetchPage = async (segment: number, start: Item | undefined): Promise<ScanCommandOutput> => {
+      await budget.take();
+      try {
+        return await client.send(
+          new ScanCommand({
+            TableName: tables.events,
+            Segment: segment,
+            TotalSegments: segments,
+            // A rebuild must not miss an event committed just before it started.
+            ConsistentRead: true,
+            ...(pageSize ? { Limit: pageSize } : {}),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        budget.give();
+        throw err;
+      }
+    };
     // Segments split the table by partition key, so one stream's events stay in one segment, in version order.
+    // Each segment asks for its next page while onPage works on the current one (DynamoDB and the consumer
+    // overlap). A page counts against the budget from its request until its onPage has finished, so memory holds
+    // at most `pagesInMemory` pages, whatever the number of segments or the table's size.
     await runAll(segments, async (segment, stopped) => {
-      let start: Item | undefined;
-      do {
-        const input: ScanCommandInput = {
-          TableName: tables.events,
-          Segment: segment,
-          TotalSegments: segments,
-          // A rebuild must not miss an event committed just before it started.
-          ConsistentRead: true,
-          ...(pageSize ? { Limit: pageSize } : {}),
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        };
-        const page = await client.send(new ScanCommand(input));
-        if (stopped()) return;
-        const events = (page.Items ?? []).map(envelopeFromItem);
-        if (events.length > 0) await onPage(events);
-        start = page.LastEvaluatedKey;
-      } while (start && !stopped());
+      // Decoded right away so that the SDK's item objects are garbage before onPage runs.
+      const decoded = (page: ScanCommandOutput) => ({ events: (page.Items ?? []).map(envelopeFromItem), start: page.LastEvaluatedKey });
+      let next: Promise<ScanCommandOutput> | undefined = fetchPage(segment, undefined);
+      while (next) {
+        const { events, start } = decoded(await next);
+        try {
+          if (stopped()) return;
+          next = start ? fetchPage(segment, start) : undefined;
+          // A failing onPage must not leave the prefetch's rejection unhandled.
+          next?.catch(() => {});
+          if (events.length > 0) await onPage(events);
+          if (stopped()) return;
+        } finally {
+          budget.give();
+        }
+      }
     });
   }
 
@@ -464,4 +559,20 @@ function cancellationError(err: TransactionCanceledException, owners: Array<stri
   if (conflicted.size > 0 || keyBusy) return new ConcurrencyError([...conflicted]);
   // Throttling, validation, size limits…: not a conflict, and retrying the decision would not help.
   return err;
+}
+
+/** A counting semaphore: take() waits while `size` are out. */
+function createBudget(size: number): { take(): Promise<void>; give(): void } {
+  let out = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async take() {
+      while (out >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+      out++;
+    },
+    give() {
+      out--;
+      waiting.shift()?.();
+    },
+  };
 }

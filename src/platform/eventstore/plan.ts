@@ -63,6 +63,7 @@ export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, 
         data: jsonCopy(event.data),
         metadata: { ...metadata },
         created_at: createdAt,
+        // The contracts' current version is stamped by withUpcasting (upcasting.ts); a bare store knows none.
         schema_version: event.schema_version ?? 1,
       });
     });

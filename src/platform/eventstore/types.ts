@@ -116,9 +116,11 @@ export interface EventStore {
    * defined. Segments divide the partition-key space, so one stream's events all come from one segment, in
    * version order as DynamoDB stores them (observed, not documented: a rebuild should still tolerate gaps).
    * Pages of one segment are delivered one after the other (onPage is awaited), so up to `segments`
-   * (default 4) onPage calls may run at once.
+   * (default 4) onPage calls may run at once; an implementation may fetch a segment's next page meanwhile, but
+   * holds at most `pagesInMemory` pages (fetched, or being fetched, and not yet through onPage; default twice
+   * the segments).
    */
-  scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts?: { segments?: number }): Promise<void>;
+  scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts?: { segments?: number; pagesInMemory?: number }): Promise<void>;
   /**
    * The credential of a user (strongly consistent). Accounts registered by releases that kept the hash in
    * UserRegistered's data (see legacy.ts) are migrated here on first read: the credential item is written and the

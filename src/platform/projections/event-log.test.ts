@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redact } from './event-log.ts';
+import { redact, redactedJson } from './event-log.ts';
 
 test('redact removes password hashes and other secrets at any depth, and keeps everything else', () => {
   const data = {
@@ -12,4 +12,12 @@ test('redact removes password hashes and other secrets at any depth, and keeps e
   assert.deepEqual(redact(data), { user_id: 'u1', email: 'a@example.com', nested: { keep: [{ n: 1 }] } });
   assert.equal(redact(null), null);
   assert.equal(redact(3), 3);
+});
+
+test('redactedJson serialises exactly what redact keeps, in one pass', () => {
+  const data = { password_hash: 'x', items: [{ api_token: 't', n: 1 }, 2, null], nested: { Secret: 1, keep: 'k\\t\n' }, z: undefined };
+  assert.equal(redactedJson(data), JSON.stringify(redact(data)));
+  assert.deepEqual(JSON.parse(redactedJson(data)), { items: [{ n: 1 }, 2, null], nested: { keep: 'k\\t\n' } });
+  assert.equal(redactedJson(undefined), 'null');
+  assert.equal(redactedJson('password'), '"password"');
 });
