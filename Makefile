@@ -33,7 +33,7 @@ typecheck:
 
 # knip (knip.jsonc): unused files and dependencies fail; unused exports are listed (warnings, see knip.jsonc).
 lint:
-	@echo "== lint"; npx eslint --max-warnings=0 . && npx knip --no-progress --reporter compact
+	@echo "== lint"; npx prettier --check --log-level warn . && npx eslint --max-warnings=0 . && npx knip --no-progress --reporter compact
 
 test-unit:
 	@echo "== unit tests"; npm run --silent test:unit
