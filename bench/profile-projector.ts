@@ -16,11 +16,7 @@ const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL is required');
 
 const timings = new Map<string, { n: number; ms: number }>();
-const label = (sql: string) =>
-  sql
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 70);
+const label = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 70);
 function timedPool(pool: pg.Pool): pg.Pool {
   return new Proxy(pool, {
     get(target, prop) {
@@ -82,8 +78,15 @@ try {
     raw += performance.now() - t0;
   }
   const sql = [...timings.values()].reduce((s, t) => s + t.ms, 0);
-  console.log(`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${EVENTS} events, batches of ${BATCH}`);
-  console.log(`ours ${ours.toFixed(0)} ms (${((EVENTS / ours) * 1000).toFixed(0)} events/s), raw ${raw.toFixed(0)} ms (${((EVENTS / raw) * 1000).toFixed(0)} events/s): x${(raw / ours).toFixed(2)}`);
+  console.log(
+    `load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ${EVENTS} events, batches of ${BATCH}`,
+  );
+  console.log(
+    `ours ${ours.toFixed(0)} ms (${((EVENTS / ours) * 1000).toFixed(0)} events/s), raw ${raw.toFixed(0)} ms (${((EVENTS / raw) * 1000).toFixed(0)} events/s): x${(raw / ours).toFixed(2)}`,
+  );
   console.log(`SQL ${sql.toFixed(0)} ms (${((100 * sql) / ours).toFixed(0)} %), JS ${(ours - sql).toFixed(0)} ms`);
   for (const [k, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(`${t.ms.toFixed(0).padStart(7)} ms ${((100 * t.ms) / ours).toFixed(1).padStart(5)} %  ${String(t.n).padStart(4)}×  ${k}`);

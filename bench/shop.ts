@@ -75,7 +75,13 @@ setTimeout(() => {
   void cleanup().finally(() => process.exit(1));
 }, OVERALL_LIMIT_MS).unref();
 
-async function measure<T>(ids: string[], title: string, run: () => Promise<T>, toRows: (result: T) => Row[], limitMs = MEASUREMENT_LIMIT_MS): Promise<T | undefined> {
+async function measure<T>(
+  ids: string[],
+  title: string,
+  run: () => Promise<T>,
+  toRows: (result: T) => Row[],
+  limitMs = MEASUREMENT_LIMIT_MS,
+): Promise<T | undefined> {
   const started = now();
   progress(`${ids.join(', ')} ${title}…`);
   try {
@@ -114,35 +120,59 @@ try {
   const stackUp = now() - t0;
   progress(`stack up in ${ms(stackUp)}`);
 
-  if (!ONLY_REBUILD && !ONLY_PROJECTOR) await measure(['1', '1b'], 'checkout vs raw TransactWriteItems', () => benchCheckout(b), (r) => r);
-  const projector = ONLY_WRITE ? undefined : await measure(['3a'], 'projector vs raw upserts', () => benchProjector(b), (r) => [r.row]);
+  if (!ONLY_REBUILD && !ONLY_PROJECTOR)
+    await measure(
+      ['1', '1b'],
+      'checkout vs raw TransactWriteItems',
+      () => benchCheckout(b),
+      (r) => r,
+    );
+  const projector = ONLY_WRITE
+    ? undefined
+    : await measure(
+        ['3a'],
+        'projector vs raw upserts',
+        () => benchProjector(b),
+        (r) => [r.row],
+      );
   const projectorFigures: ProjectorFigures | undefined = projector?.figures;
 
   progress(`starting the shop's processes (api, ${PROJECTORS} projectors, notifier, worker)…`);
-  const live = ONLY_REBUILD ? undefined : await measure(
-    ['2', '5'],
-    'shop processes',
-    async () => {
-      shop = await startShop({ projectors: PROJECTORS });
-      const waited = await waitForConsumers(b.kafka, b.config.kafka.topic, PROJECTORS, 120_000);
-      progress(`shop up, consumer groups idle after ${ms(waited)} more`);
-      return client(shop.baseUrl);
-    },
-    () => [],
-  );
+  const live = ONLY_REBUILD
+    ? undefined
+    : await measure(
+        ['2', '5'],
+        'shop processes',
+        async () => {
+          shop = await startShop({ projectors: PROJECTORS });
+          const waited = await waitForConsumers(b.kafka, b.config.kafka.topic, PROJECTORS, 120_000);
+          progress(`shop up, consumer groups idle after ${ms(waited)} more`);
+          return client(shop.baseUrl);
+        },
+        () => [],
+      );
   if (live) {
-    if (!ONLY_WRITE) await measure(['2'], 'command → read-model-visible latency', () => benchVisibility(b, live), (row) => [row]);
-    if (!ONLY_PROJECTOR) await measure(
-      ['5'],
-      'hot product contention',
-      async () => {
-        await waitForConsumers(b.kafka, b.config.kafka.topic, PROJECTORS, 60_000);
-        return benchHotProduct(b, live);
-      },
-      (row) => [row],
-    );
+    if (!ONLY_WRITE)
+      await measure(
+        ['2'],
+        'command → read-model-visible latency',
+        () => benchVisibility(b, live),
+        (row) => [row],
+      );
+    if (!ONLY_PROJECTOR)
+      await measure(
+        ['5'],
+        'hot product contention',
+        async () => {
+          await waitForConsumers(b.kafka, b.config.kafka.topic, PROJECTORS, 60_000);
+          return benchHotProduct(b, live);
+        },
+        (row) => [row],
+      );
     // Lets the notifier and the worker finish the burst's events before the processes stop.
-    await waitForConsumers(b.kafka, b.config.kafka.topic, PROJECTORS, 30_000).catch((err: Error) => progress(`consumers not idle at the end: ${err.message}`));
+    await waitForConsumers(b.kafka, b.config.kafka.topic, PROJECTORS, 30_000).catch((err: Error) =>
+      progress(`consumers not idle at the end: ${err.message}`),
+    );
   }
   if (shop) {
     if (rows.some((r) => (r.id === '2' || r.id === '5') && r.failed)) console.error(shop.logs().split('\n').slice(-40).join('\n'));
@@ -151,10 +181,35 @@ try {
     shop = undefined;
   }
 
-  if (!ONLY_REBUILD && !ONLY_WRITE) await measure(['3c'], 'projector catch-up', () => benchCatchUp(b, PROJECTORS), (row) => [row]);
-  if (!ONLY_REBUILD && !ONLY_PROJECTOR) await measure(['4a', '4b', '4c'], 'command latency vs stream length', () => benchStreamLength(b), (r) => r);
-  if (!ONLY_PROJECTOR && !ONLY_WRITE) await measure(['3b'], 'rebuild', () => benchRebuild(b, projectorFigures), (row) => [row]);
-  if (!ONLY_PROJECTOR && !ONLY_WRITE) await measure(['3d', '3e', '3f'], 'rebuild at scale', () => benchRebuildScale(b, projectorFigures, progress), (r) => r, REBUILD_SCALE_LIMIT_MS);
+  if (!ONLY_REBUILD && !ONLY_WRITE)
+    await measure(
+      ['3c'],
+      'projector catch-up',
+      () => benchCatchUp(b, PROJECTORS),
+      (row) => [row],
+    );
+  if (!ONLY_REBUILD && !ONLY_PROJECTOR)
+    await measure(
+      ['4a', '4b', '4c'],
+      'command latency vs stream length',
+      () => benchStreamLength(b),
+      (r) => r,
+    );
+  if (!ONLY_PROJECTOR && !ONLY_WRITE)
+    await measure(
+      ['3b'],
+      'rebuild',
+      () => benchRebuild(b, projectorFigures),
+      (row) => [row],
+    );
+  if (!ONLY_PROJECTOR && !ONLY_WRITE)
+    await measure(
+      ['3d', '3e', '3f'],
+      'rebuild at scale',
+      () => benchRebuildScale(b, projectorFigures, progress),
+      (r) => r,
+      REBUILD_SCALE_LIMIT_MS,
+    );
 
   const load = os.loadavg()[0]!.toFixed(2);
   console.log(

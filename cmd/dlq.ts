@@ -7,7 +7,8 @@ import { isTransientError } from '../src/platform/messaging/retry.ts';
 import { createParkingProjector } from '../src/composition/projections/parking.ts';
 import { createLogger } from '../src/platform/shared/log.ts';
 
-const USAGE = 'usage: npm run dlq -- list [--status open|replayed|discarded] | replay <partition:offset> | discard <partition:offset> | parked | retry <aggregate_id>';
+const USAGE =
+  'usage: npm run dlq -- list [--status open|replayed|discarded] | replay <partition:offset> | discard <partition:offset> | parked | retry <aggregate_id>';
 const [command, arg, value] = process.argv.slice(2);
 if (!['list', 'replay', 'discard', 'parked', 'retry'].includes(command ?? '')) {
   process.stderr.write(`${USAGE}\n`);
@@ -19,7 +20,12 @@ const pool = await connectReadDb(config, { max: 2 });
 const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 try {
   if (command === 'list' || command === 'replay' || command === 'discard') {
-    const dlq = createDeadLetterAdmin({ kafka: kafkaFor(config, 'ec-shop-dlq-cli', log), db: pool, dlqTopic: config.kafka.dlqTopic, targetTopic: config.kafka.topic });
+    const dlq = createDeadLetterAdmin({
+      kafka: kafkaFor(config, 'ec-shop-dlq-cli', log),
+      db: pool,
+      dlqTopic: config.kafka.dlqTopic,
+      targetTopic: config.kafka.topic,
+    });
     if (command === 'list') out(await dlq.list({ ...(arg === '--status' && value ? { status: value as 'open' } : {}), limit: 500 }));
     else if (!arg) throw new Error(USAGE);
     else out(command === 'replay' ? await dlq.replay(arg) : await dlq.discard(arg));

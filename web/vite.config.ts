@@ -8,7 +8,24 @@ import { defineConfig } from 'vite';
  * hot reload instead, proxying the API paths to an api on API_URL (default http://127.0.0.1:8080).
  */
 const api = process.env.API_URL ?? 'http://127.0.0.1:8080';
-const apiPaths = ['/auth', '/me', '/products', '/categories', '/inventory', '/cart', '/orders', '/events', '/sagas', '/marketing', '/dashboard', '/ops', '/live', '/healthz', '/readyz', '/metrics'];
+const apiPaths = [
+  '/auth',
+  '/me',
+  '/products',
+  '/categories',
+  '/inventory',
+  '/cart',
+  '/orders',
+  '/events',
+  '/sagas',
+  '/marketing',
+  '/dashboard',
+  '/ops',
+  '/live',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

@@ -13,7 +13,13 @@ import { createApplication } from '../../src/composition/application.ts';
 import { cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import { DEFAULT_OUTBOX_SHARDS, ensureTables, type EventStore } from '../../src/platform/eventstore/index.ts';
 import { eventItem, outboxShard, snapshotItem } from '../../src/platform/eventstore/dynamodb-items.ts';
-import { INVENTORY_SNAPSHOT_SCHEMA_VERSION, inventoryDecider, inventoryStreamId, toSnapshot, type InventoryState } from '../../src/contexts/inventory/index.ts';
+import {
+  INVENTORY_SNAPSHOT_SCHEMA_VERSION,
+  inventoryDecider,
+  inventoryStreamId,
+  toSnapshot,
+  type InventoryState,
+} from '../../src/contexts/inventory/index.ts';
 import { decideCheckout } from '../../src/contexts/orders/index.ts';
 import type { AggregateType, EventEnvelope } from '../../src/platform/shared/envelope.ts';
 import type { Bench } from './context.ts';
@@ -45,7 +51,10 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
     const users = Array.from({ length: WARM_UP_PER_LANE + perLane(lane) }, () => randomUUID());
     return { products, users, carts: users.map((u) => newCart(u, products)) };
   });
-  const appended = await appendPacked(store, lanes.flatMap((l) => [...l.products.flatMap((p) => p.writes), ...l.carts.map((c) => c.write)]));
+  const appended = await appendPacked(
+    store,
+    lanes.flatMap((l) => [...l.products.flatMap((p) => p.writes), ...l.carts.map((c) => c.write)]),
+  );
   await publishAndMark(bench.publisher, store, appended);
 
   // The executor's steps run one after the other, so their mean times add up to (about) a checkout's. Only the
@@ -79,7 +88,11 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
     const decide: typeof orders.checkout = (streams, command) => timed('plan', () => orders.checkout(streams, command));
     const run = async (lane: number, index: number) => {
       const user = lanes[lane]!.users[index]!;
-      const placed = await executor.execute(decide, { user: customer(user), order_id: randomUUID() }, { metadata: { correlation_id: `bench-checkout-${index}` } });
+      const placed = await executor.execute(
+        decide,
+        { user: customer(user), order_id: randomUUID() },
+        { metadata: { correlation_id: `bench-checkout-${index}` } },
+      );
       if (placed.status !== 'pending') throw new Error(`checkout answered ${JSON.stringify(placed)}`);
     };
     return { run, drain: () => executor.drain() };
@@ -142,10 +155,14 @@ export async function benchCheckout(bench: Bench): Promise<Row[]> {
   const perCheckout = totalRequests(new Map(requestsDuring)) / Math.max(1, measuredOurs.completed);
   const breakdown = requestsDuring
     .sort(([, x], [, y]) => y - x)
-    .map(([name, n]) => `${(n / Math.max(1, measuredOurs.completed)).toFixed(1)} ${name.replace(/Command$/, '')} of ${ms((spent.get(name) ?? 0) / n)}`)
+    .map(
+      ([name, n]) =>
+        `${(n / Math.max(1, measuredOurs.completed)).toFixed(1)} ${name.replace(/Command$/, '')} of ${ms((spent.get(name) ?? 0) / n)}`,
+    )
     .join(', ');
   const per = (phase: keyof typeof phases) => ms(oursPhases[phase] / Math.max(1, measuredOurs.completed));
-  const truncated = (r: LaneResult, what: string) => (r.truncated ? ` (${what} stopped by its time budget of ${PHASE_BUDGET_MS / ROUNDS / 1000} s per round)` : '');
+  const truncated = (r: LaneResult, what: string) =>
+    r.truncated ? ` (${what} stopped by its time budget of ${PHASE_BUDGET_MS / ROUNDS / 1000} s per round)` : '';
   return [
     {
       id: '1',
@@ -237,7 +254,17 @@ function rawTransactions(products: readonly BenchProduct[], count: number): Tran
       // The inventories' tips, as the executor writes them.
       ...products.map((p) => {
         const inv = inventories.get(p.id)!;
-        return { Put: { TableName: RAW_TABLES.snapshots, Item: snapshotItem({ aggregate_id: inventoryStreamId(p.id), version: inv.version, schema_version: INVENTORY_SNAPSHOT_SCHEMA_VERSION, state: toSnapshot(inv.state) }) } };
+        return {
+          Put: {
+            TableName: RAW_TABLES.snapshots,
+            Item: snapshotItem({
+              aggregate_id: inventoryStreamId(p.id),
+              version: inv.version,
+              schema_version: INVENTORY_SNAPSHOT_SCHEMA_VERSION,
+              state: toSnapshot(inv.state),
+            }),
+          },
+        };
       }),
     ]);
   }

@@ -96,7 +96,10 @@ export const totalRequests = (counts: ReadonlyMap<string, number>): number => [.
 export async function openBench(env: Record<string, string | undefined>): Promise<Bench> {
   const config = loadConfig(env);
   const log = createLogger('bench', { level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
-  const dynamo = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
+  const dynamo = createDynamoClient({
+    ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}),
+    region: config.dynamodb.region,
+  });
   const requests = countRequests(dynamo);
   await ensureTables(dynamo, config.dynamodb.tables);
   const store = createDynamoEventStore({ client: dynamo, tables: config.dynamodb.tables });

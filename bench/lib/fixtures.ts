@@ -8,7 +8,13 @@ import { CART_TIP_SCHEMA_VERSION, PRODUCT_TIP_SCHEMA_VERSION } from '../../src/k
 import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import { productDecider, type ProductState } from '../../src/contexts/catalog/index.ts';
 import { MAX_TRANSACTION_ITEMS, type EventStore, type StreamWrite } from '../../src/platform/eventstore/index.ts';
-import { INVENTORY_SNAPSHOT_SCHEMA_VERSION, inventoryDecider, inventoryStreamId, toSnapshot, type InventoryState } from '../../src/contexts/inventory/index.ts';
+import {
+  INVENTORY_SNAPSHOT_SCHEMA_VERSION,
+  inventoryDecider,
+  inventoryStreamId,
+  toSnapshot,
+  type InventoryState,
+} from '../../src/contexts/inventory/index.ts';
 import type { Principal } from '../../src/platform/shared/principal.ts';
 import type { Publisher } from '../../src/platform/messaging/publisher.ts';
 import type { DomainEvent } from '../../src/platform/shared/decider.ts';
@@ -18,7 +24,12 @@ export const iso = (date = new Date()): string => date.toISOString();
 
 export const customer = (userId: string): Principal => ({ user_id: userId, email: `${userId}@bench.example.com`, role: 'customer' });
 
-export const toWrite = (aggregate_id: string, aggregate_type: AggregateType, expected_version: number, events: readonly DomainEvent[]): StreamWrite => ({
+export const toWrite = (
+  aggregate_id: string,
+  aggregate_type: AggregateType,
+  expected_version: number,
+  events: readonly DomainEvent[],
+): StreamWrite => ({
   aggregate_id,
   aggregate_type,
   expected_version,
@@ -37,10 +48,20 @@ export interface BenchProduct {
 export function newProduct(name: string, price: number, stock: number, now = iso()): BenchProduct {
   const id = randomUUID();
   const events = productDecider.decide(
-    { type: 'CreateProduct', product_id: id, name, description: `benchmark product ${name}`, price, category_id: null, category: null, now },
+    {
+      type: 'CreateProduct',
+      product_id: id,
+      name,
+      description: `benchmark product ${name}`,
+      price,
+      category_id: null,
+      category: null,
+      now,
+    },
     productDecider.initialState(),
   );
-  const stockEvents = stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id: id, quantity: stock, now }, inventoryDecider.initialState()) : [];
+  const stockEvents =
+    stock > 0 ? inventoryDecider.decide({ type: 'AddStock', product_id: id, quantity: stock, now }, inventoryDecider.initialState()) : [];
   const state = events.reduce(productDecider.evolve, productDecider.initialState());
   const inventory = stockEvents.reduce(inventoryDecider.evolve, inventoryDecider.initialState());
   return {
@@ -49,7 +70,14 @@ export function newProduct(name: string, price: number, stock: number, now = iso
     inventory,
     writes: [
       { ...toWrite(id, 'Product', 0, events), tip: { schema_version: PRODUCT_TIP_SCHEMA_VERSION, state } },
-      ...(stockEvents.length ? [{ ...toWrite(inventoryStreamId(id), 'Inventory', 0, stockEvents), tip: { schema_version: INVENTORY_SNAPSHOT_SCHEMA_VERSION, state: toSnapshot(inventory) } }] : []),
+      ...(stockEvents.length
+        ? [
+            {
+              ...toWrite(inventoryStreamId(id), 'Inventory', 0, stockEvents),
+              tip: { schema_version: INVENTORY_SNAPSHOT_SCHEMA_VERSION, state: toSnapshot(inventory) },
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -73,7 +101,11 @@ export function newCart(userId: string, products: readonly BenchProduct[]): { st
  * Appends `writes` in as few transactions as the 100-item limit allows (a stream appears at most once per
  * transaction, so a stream longer than 100 events continues in the next one). Sequential: setup, not measured.
  */
-export async function appendPacked(store: EventStore, writes: readonly StreamWrite[], correlation = 'bench-setup'): Promise<EventEnvelope[]> {
+export async function appendPacked(
+  store: EventStore,
+  writes: readonly StreamWrite[],
+  correlation = 'bench-setup',
+): Promise<EventEnvelope[]> {
   const chunks: StreamWrite[] = [];
   for (const w of writes) {
     if (w.events.length === 0) continue;
@@ -81,7 +113,12 @@ export async function appendPacked(store: EventStore, writes: readonly StreamWri
       const { tip, ...rest } = w;
       const last = i + MAX_TRANSACTION_ITEMS >= w.events.length;
       // A tip is the state after the stream's last event: only its last chunk carries it.
-      chunks.push({ ...rest, expected_version: w.expected_version + i, events: w.events.slice(i, i + MAX_TRANSACTION_ITEMS), ...(tip && last ? { tip } : {}) });
+      chunks.push({
+        ...rest,
+        expected_version: w.expected_version + i,
+        events: w.events.slice(i, i + MAX_TRANSACTION_ITEMS),
+        ...(tip && last ? { tip } : {}),
+      });
     }
   }
   const stored: EventEnvelope[] = [];

@@ -88,10 +88,12 @@ export async function benchVisibility(bench: Bench, http: Http): Promise<Row> {
       if (cart.status !== 200) throw new Error(`GET /cart answered ${cart.status}: ${JSON.stringify(cart.body)}`);
       if (cart.headers.get('x-read-model-behind') !== 'true') break;
       behind++;
-      if (now() - t1 > VISIBLE_TIMEOUT_MS) throw new Error(`${cartStreamId(user.user_id)} version ${added.body.version} not visible after ${VISIBLE_TIMEOUT_MS} ms`);
+      if (now() - t1 > VISIBLE_TIMEOUT_MS)
+        throw new Error(`${cartStreamId(user.user_id)} version ${added.body.version} not visible after ${VISIBLE_TIMEOUT_MS} ms`);
     }
     const t2 = now();
-    if (!Array.isArray(cart.body?.items) || cart.body.items.length !== 1) throw new Error(`the cart read back does not hold the line: ${JSON.stringify(cart.body)}`);
+    if (!Array.isArray(cart.body?.items) || cart.body.items.length !== 1)
+      throw new Error(`the cart read back does not hold the line: ${JSON.stringify(cart.body)}`);
     if (i < WARM_UP_COMMANDS) continue;
     command.push(t1 - t0);
     visible.push(t2 - t1);
@@ -146,7 +148,9 @@ export async function benchHotProduct(bench: Bench, http: Http): Promise<Row> {
     Promise.all(
       buyers.map(async (token) => {
         const t0 = now();
-        const res = await http.post('/orders', undefined, token).catch((err: Error) => ({ status: 0, headers: new Headers(), body: { code: err.message } }) as Reply);
+        const res = await http
+          .post('/orders', undefined, token)
+          .catch((err: Error) => ({ status: 0, headers: new Headers(), body: { code: err.message } }) as Reply);
         outcomes.push({ status: res.status, code: typeof res.body?.code === 'string' ? res.body.code : '', ms: now() - t0 });
       }),
     ),
@@ -197,12 +201,21 @@ export async function benchHotProduct(bench: Bench, http: Http): Promise<Row> {
   if (serverErrors > 0) failures.push(`${serverErrors} got 5xx or no answer`);
   if (others > 0) failures.push(`${others} got another status`);
   if (!readModel) failures.push(`read model of ${inventoryStreamId(productId)} not at version ${1 + created} within 15 s`);
-  else if (readModel.reserved_quantity !== created || readModel.total_quantity !== STOCK || readModel.available_quantity !== STOCK - created) {
-    failures.push(`read model total ${readModel.total_quantity}, reserved ${readModel.reserved_quantity}, available ${readModel.available_quantity}`);
+  else if (
+    readModel.reserved_quantity !== created ||
+    readModel.total_quantity !== STOCK ||
+    readModel.available_quantity !== STOCK - created
+  ) {
+    failures.push(
+      `read model total ${readModel.total_quantity}, reserved ${readModel.reserved_quantity}, available ${readModel.available_quantity}`,
+    );
   }
-  if (stream.state.reserved_quantity > STOCK) failures.push(`OVERSOLD: the event store has ${stream.state.reserved_quantity} reserved of ${STOCK}`);
-  if (stream.state.reserved_quantity !== created) failures.push(`event store reserved ${stream.state.reserved_quantity} but ${created} orders answered 201`);
-  if (created !== STOCK || conflicts !== BUYERS - STOCK || serverErrors !== 0) failures.push(`expected ${STOCK} × 201, ${BUYERS - STOCK} × 409, 0 × 5xx`);
+  if (stream.state.reserved_quantity > STOCK)
+    failures.push(`OVERSOLD: the event store has ${stream.state.reserved_quantity} reserved of ${STOCK}`);
+  if (stream.state.reserved_quantity !== created)
+    failures.push(`event store reserved ${stream.state.reserved_quantity} but ${created} orders answered 201`);
+  if (created !== STOCK || conflicts !== BUYERS - STOCK || serverErrors !== 0)
+    failures.push(`expected ${STOCK} × 201, ${BUYERS - STOCK} × 409, 0 × 5xx`);
   if (wall > 2 * serialWall) failures.push(`the burst took ${ratio(wall / serialWall)} the time of ${STOCK} serial checkouts (bound ×2)`);
   const verdict = failures.length === 0 ? 'PASS' : `FAIL (${failures.join('; ')})`;
   const codeList = [...codes].map(([code, n]) => `${n} ${code}`).join(', ');

@@ -78,8 +78,16 @@ export function syntheticEvents(total: number, tag: string): EventEnvelope[] {
   const products = Array.from({ length: PRODUCTS }, (_, i) => newProduct(`${tag} product ${i}`, 500 + 10 * i, 1_000_000, at()));
   const inventories = new Map<string, InventoryState>();
   for (const p of products) {
-    emit(p.id, 'Product', p.writes[0]!.events.map((e) => ({ type: e.event_type, data: e.data })));
-    emit(inventoryStreamId(p.id), 'Inventory', p.writes[1]!.events.map((e) => ({ type: e.event_type, data: e.data })));
+    emit(
+      p.id,
+      'Product',
+      p.writes[0]!.events.map((e) => ({ type: e.event_type, data: e.data })),
+    );
+    emit(
+      inventoryStreamId(p.id),
+      'Inventory',
+      p.writes[1]!.events.map((e) => ({ type: e.event_type, data: e.data })),
+    );
     inventories.set(p.id, p.inventory);
   }
   const productStates = new Map<string, ProductState>(products.map((p) => [p.id, p.state]));
@@ -94,11 +102,19 @@ export function syntheticEvents(total: number, tag: string): EventEnvelope[] {
   for (let episode = 0; events.length < total; episode++) {
     const userId = users[episode % CUSTOMERS]!;
     const first = products[(episode * 7) % PRODUCTS]!;
-    const second = products[(episode * 13 + 1) % PRODUCTS === (episode * 7) % PRODUCTS ? (episode * 13 + 2) % PRODUCTS : (episode * 13 + 1) % PRODUCTS]!;
+    const second =
+      products[(episode * 13 + 1) % PRODUCTS === (episode * 7) % PRODUCTS ? (episode * 13 + 2) % PRODUCTS : (episode * 13 + 1) % PRODUCTS]!;
     let cart = carts.get(userId) ?? cartDecider.initialState();
     for (const p of [first, second]) {
       const added = cartDecider.decide(
-        { type: 'AddItem', user_id: userId, product_id: p.id, quantity: 1 + (episode % 3), product: p.state, available: inventories.get(p.id)!.available_quantity },
+        {
+          type: 'AddItem',
+          user_id: userId,
+          product_id: p.id,
+          quantity: 1 + (episode % 3),
+          product: p.state,
+          available: inventories.get(p.id)!.available_quantity,
+        },
         cart,
       );
       cart = added.reduce(cartDecider.evolve, cart);
@@ -127,12 +143,25 @@ export function syntheticEvents(total: number, tag: string): EventEnvelope[] {
       const paid = orderDecider.decide({ type: 'PayOrder', order_id: orderId, now: at() }, order);
       order = paid.reduce(orderDecider.evolve, order);
       emit(orderId, 'Order', paid);
-      for (const id of lines) inventory(id, inventoryDecider.decide({ type: 'ConfirmReservation', product_id: id, order_id: orderId, now: at() }, inventories.get(id)!));
+      for (const id of lines)
+        inventory(
+          id,
+          inventoryDecider.decide({ type: 'ConfirmReservation', product_id: id, order_id: orderId, now: at() }, inventories.get(id)!),
+        );
     } else if (episode % 4 === 1) {
-      const cancelled = orderDecider.decide({ type: 'CancelOrder', order_id: orderId, reason: 'changed my mind', cancelled_by: 'customer', now: at() }, order);
+      const cancelled = orderDecider.decide(
+        { type: 'CancelOrder', order_id: orderId, reason: 'changed my mind', cancelled_by: 'customer', now: at() },
+        order,
+      );
       emit(orderId, 'Order', cancelled);
       for (const id of lines) {
-        inventory(id, inventoryDecider.decide({ type: 'ReleaseReservation', product_id: id, order_id: orderId, reason: 'cancelled', now: at() }, inventories.get(id)!));
+        inventory(
+          id,
+          inventoryDecider.decide(
+            { type: 'ReleaseReservation', product_id: id, order_id: orderId, reason: 'cancelled', now: at() },
+            inventories.get(id)!,
+          ),
+        );
       }
     }
   }
@@ -165,7 +194,8 @@ function countingPool(pool: pg.Pool, counter: { statements: number }): pg.Pool {
   });
 }
 
-const batches = (events: readonly EventEnvelope[]) => Array.from({ length: Math.ceil(events.length / BATCH) }, (_, i) => events.slice(i * BATCH, (i + 1) * BATCH));
+const batches = (events: readonly EventEnvelope[]) =>
+  Array.from({ length: Math.ceil(events.length / BATCH) }, (_, i) => events.slice(i * BATCH, (i + 1) * BATCH));
 
 /** One transaction per batch with one multi-row upsert: the stream's latest event as its row. */
 export async function rawUpsert(pool: pg.Pool, batch: readonly EventEnvelope[]): Promise<void> {
@@ -215,7 +245,10 @@ async function alternate(
   const deadline = now() + PHASE_BUDGET_MS;
   for (const batch of batches(events)) {
     if (now() > deadline) throw new Error(`time budget of ${PHASE_BUDGET_MS / 1000} s exhausted after ${result.ours.events} events`);
-    for (const [side, apply] of [['ours', ours], ['raw', raw]] as const) {
+    for (const [side, apply] of [
+      ['ours', ours],
+      ['raw', raw],
+    ] as const) {
       const t0 = now();
       await apply(batch);
       const took = now() - t0;

@@ -27,7 +27,11 @@ interface ChildReport {
   totalMs: number;
 }
 
-async function seedTable(bench: Bench, events: number, progress: (line: string) => void): Promise<{ table: string; written: number; ms: number }> {
+async function seedTable(
+  bench: Bench,
+  events: number,
+  progress: (line: string) => void,
+): Promise<{ table: string; written: number; ms: number }> {
   const table = `bench_seed_${events}_${process.pid}`;
   await ensureTables(bench.dynamo, { ...bench.config.dynamodb.tables, events: table });
   const t0 = now();
@@ -55,7 +59,12 @@ function runRebuild(databaseUrl: string, table: string): Promise<ChildReport> {
       const line = out.split('\n').find((l) => l.includes('read model rebuilt'));
       const num = (key: string) => Number(new RegExp(`\\b${key}=(\\d+)`).exec(line ?? '')?.[1] ?? NaN);
       if (code !== 0 || !line) return reject(new Error(`rebuild exited ${code}: ${out.split('\n').slice(-15).join('\n')}`));
-      resolve({ events: num('events'), eventsPerSecond: num('events_per_second'), peakRssMb: num('peak_rss_mb'), totalMs: num('total_ms') });
+      resolve({
+        events: num('events'),
+        eventsPerSecond: num('events_per_second'),
+        peakRssMb: num('peak_rss_mb'),
+        totalMs: num('total_ms'),
+      });
     });
   });
 }
@@ -63,7 +72,9 @@ function runRebuild(databaseUrl: string, table: string): Promise<ChildReport> {
 /** The shop's read queries in a loop (the api's own SQL, in process): latencies, errors, order counts seen. */
 async function readLoop(pool: pg.Pool, until: () => boolean): Promise<{ latencies: number[]; errors: number; minOrders: number }> {
   const q = createReadQueries({ pool });
-  const ids = (await pool.query<{ order_id: string }>('SELECT order_id FROM read_orders ORDER BY order_id LIMIT 200')).rows.map((r) => r.order_id);
+  const ids = (await pool.query<{ order_id: string }>('SELECT order_id FROM read_orders ORDER BY order_id LIMIT 200')).rows.map(
+    (r) => r.order_id,
+  );
   const latencies: number[] = [];
   let errors = 0;
   let minOrders = Infinity;
@@ -92,7 +103,11 @@ async function readLoop(pool: pg.Pool, until: () => boolean): Promise<{ latencie
   return { latencies, errors, minOrders };
 }
 
-export async function benchRebuildScale(bench: Bench, projector: ProjectorFigures | undefined, progress: (line: string) => void): Promise<Row[]> {
+export async function benchRebuildScale(
+  bench: Bench,
+  projector: ProjectorFigures | undefined,
+  progress: (line: string) => void,
+): Promise<Row[]> {
   const small = await seedTable(bench, SMALL, progress);
   const large = await seedTable(bench, LARGE, progress);
   const smallDb = await scratchDatabase(bench.config.databaseUrl, `bench_rebuild_small_${process.pid}`, 2);
@@ -111,7 +126,11 @@ export async function benchRebuildScale(bench: Bench, projector: ProjectorFigure
     const during = readLoop(largeDb, () => !rebuilding);
     const again = await runRebuild(urlOf(largeDb), large.table).finally(() => void (rebuilding = false));
     const busy = await during;
-    const p99 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 99);
+    const p99 = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        99,
+      );
     const orders = Number((await largeDb.query('SELECT count(*) AS n FROM read_orders')).rows[0].n);
 
     const seeded = `seeded by src/devstack/seed.ts (npm run seed) into DynamoDB tables of their own (${small.written} events in ${ms(small.ms)}, ${large.written} in ${ms(large.ms)}: ${perSecond(Math.round((large.written / large.ms) * 1000), 'events')} with BatchWriteItem)`;

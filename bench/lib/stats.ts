@@ -106,7 +106,10 @@ export async function runLanes(
 }
 
 /** Splits `total` operations over `lanes` as evenly as possible (the first lanes get the remainder). */
-export const share = (total: number, lanes: number) => (lane: number): number => Math.floor(total / lanes) + (lane < total % lanes ? 1 : 0);
+export const share =
+  (total: number, lanes: number) =>
+  (lane: number): number =>
+    Math.floor(total / lanes) + (lane < total % lanes ? 1 : 0);
 
 export const sleep = (msToWait: number) => new Promise<void>((resolve) => setTimeout(resolve, msToWait));
 

@@ -38,7 +38,15 @@ function inventoryHistory(productId: string, length: number) {
     if (i % 3 === 0) command = { type: 'AddStock', product_id: productId, quantity: 5, now };
     else if (open === undefined) {
       open = randomUUID();
-      command = { type: 'ReserveStock', product_id: productId, reservation_id: randomUUID(), order_id: open, quantity: 1, expires_at: new Date(t + 3_600_000).toISOString(), now };
+      command = {
+        type: 'ReserveStock',
+        product_id: productId,
+        reservation_id: randomUUID(),
+        order_id: open,
+        quantity: 1,
+        expires_at: new Date(t + 3_600_000).toISOString(),
+        now,
+      };
     } else {
       command = { type: 'ReleaseReservation', product_id: productId, order_id: open, reason: 'cancelled', now };
       open = undefined;
@@ -94,7 +102,8 @@ export async function benchStreamLength(bench: Bench): Promise<Row[]> {
     const a = summarise(samples.snapshot);
     const b = summarise(samples.replay);
     p50At.set(length, a.p50);
-    const flat = length === LENGTHS[0] ? '' : `; snapshot p50 vs the 10-event stream ${ratio(a.p50 / (p50At.get(LENGTHS[0]) ?? Number.NaN))}`;
+    const flat =
+      length === LENGTHS[0] ? '' : `; snapshot p50 vs the 10-event stream ${ratio(a.p50 / (p50At.get(LENGTHS[0]) ?? Number.NaN))}`;
     rows.push({
       id: `4${'abc'[LENGTHS.indexOf(length)]}`,
       measurement: `AddStock latency, inventory stream of ${length.toLocaleString('en-US')} events`,

@@ -26,12 +26,22 @@ export interface ApplicationDeps {
  * the executor and every context's command handlers over one event store.
  */
 export function createApplication(deps: ApplicationDeps) {
-  const executor = createExecutor({ store: deps.store, publisher: deps.publisher, clock: deps.clock, log: deps.log, snapshotEvery: deps.snapshotEvery });
+  const executor = createExecutor({
+    store: deps.store,
+    publisher: deps.publisher,
+    clock: deps.clock,
+    log: deps.log,
+    snapshotEvery: deps.snapshotEvery,
+  });
   const ctx: AppContext = { clock: deps.clock, newId: deps.newId };
   return {
     executor,
     newId: deps.newId,
-    users: createUserHandlers(ctx, { store: deps.store, streams: executor.streams, ...(deps.passwords ? { passwords: deps.passwords } : {}) }),
+    users: createUserHandlers(ctx, {
+      store: deps.store,
+      streams: executor.streams,
+      ...(deps.passwords ? { passwords: deps.passwords } : {}),
+    }),
     catalog: createCatalogHandlers(ctx),
     inventory: createInventoryHandlers(ctx),
     carts: createCartHandlers(),

@@ -37,7 +37,10 @@ interface Row {
 
 /** GET /ops/rebuilds: the latest rebuilds (public.ops_rebuilds), newest first, with rate and ETA. */
 export async function listRebuilds(db: Queryable, opts: { limit?: number } = {}): Promise<{ items: RebuildView[] }> {
-  const { rows } = await db.query<Row>('SELECT *, now() AS now FROM public.ops_rebuilds ORDER BY started_at DESC, rebuild_id DESC LIMIT $1', [opts.limit ?? 20]);
+  const { rows } = await db.query<Row>(
+    'SELECT *, now() AS now FROM public.ops_rebuilds ORDER BY started_at DESC, rebuild_id DESC LIMIT $1',
+    [opts.limit ?? 20],
+  );
   return {
     items: rows.map((r) => {
       const done = Number(r.events_done);

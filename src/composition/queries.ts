@@ -19,7 +19,14 @@ export type { CategoryView, ListProductsOptions, ProductView } from '../contexts
 export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/readmodel/event-queries.ts';
 export type { InventoryView } from '../contexts/inventory/queries.ts';
 export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from '../contexts/reporting/queries.ts';
-export type { FulfilmentView, ListOrdersOptions, OrderStatistics, OrderStatus, OrderView, ShipmentView } from '../contexts/orders/queries.ts';
+export type {
+  FulfilmentView,
+  ListOrdersOptions,
+  OrderStatistics,
+  OrderStatus,
+  OrderView,
+  ShipmentView,
+} from '../contexts/orders/queries.ts';
 export type { ListSagasOptions, SagaStepView, SagaView } from '../kernel/saga-queries.ts';
 export type { RebuildView } from './ops-queries.ts';
 export type { Page } from '../platform/readmodel/paging.ts';

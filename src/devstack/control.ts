@@ -14,7 +14,9 @@ import type { SupervisedService } from './supervisor.ts';
  * wants it frozen sends SIGSTOP/SIGCONT. Loopback only, and every request needs the bearer token handed to
  * the test command in STACK_CONTROL_TOKEN.
  */
-export async function startControlServer(services: Partial<Record<string, SupervisedService>>): Promise<{ url: string; token: string; close(): Promise<void> }> {
+export async function startControlServer(
+  services: Partial<Record<string, SupervisedService>>,
+): Promise<{ url: string; token: string; close(): Promise<void> }> {
   const token = randomBytes(24).toString('base64url');
   const expected = Buffer.from(`Bearer ${token}`);
   const server = http.createServer((req, res) => {

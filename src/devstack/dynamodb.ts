@@ -41,18 +41,29 @@ export function dynamoDbDefinition(opts: { port: number; dataDir?: string; log?:
   // A small heap is plenty for dev and tests and leaves memory for PostgreSQL and the processes.
   const jvm = ['-Xms64m', '-Xmx512m', `-Djava.library.path=${path.join(home, 'DynamoDBLocal_lib')}`];
   const loopback = hasJavaCompiler();
-  if (!loopback) log('[dynamodb] WARNING: no Java compiler module (install openjdk-17-jdk-headless): DynamoDB Local listens on every interface');
+  if (!loopback)
+    log('[dynamodb] WARNING: no Java compiler module (install openjdk-17-jdk-headless): DynamoDB Local listens on every interface');
   const args = loopback
-    ? [...jvm, '-Decshop.host=127.0.0.1', '-cp', `${path.join(home, 'DynamoDBLocal.jar')}${path.delimiter}${path.join(home, 'DynamoDBLocal_lib', '*')}`, LOOPBACK_LAUNCHER, ...serverArgs]
+    ? [
+        ...jvm,
+        '-Decshop.host=127.0.0.1',
+        '-cp',
+        `${path.join(home, 'DynamoDBLocal.jar')}${path.delimiter}${path.join(home, 'DynamoDBLocal_lib', '*')}`,
+        LOOPBACK_LAUNCHER,
+        ...serverArgs,
+      ]
     : [...jvm, '-jar', path.join(home, 'DynamoDBLocal.jar'), ...serverArgs];
   return {
     name: 'dynamodb',
-    spawn: () => spawnManaged('dynamodb', 'java', args, { log, dieWithParent: true, filter: (line) => /Exception|Error|Could not start/.test(line) }),
+    spawn: () =>
+      spawnManaged('dynamodb', 'java', args, { log, dieWithParent: true, filter: (line) => /Exception|Error|Could not start/.test(line) }),
     ready: async (proc) => {
       try {
         await waitForPort(opts.port, '127.0.0.1', 60_000, proc.exited);
       } catch (err) {
-        throw new Error(`DynamoDB Local did not start on port ${opts.port} (is Java ≥ 17 installed? is the port free?): ${(err as Error).message}`);
+        throw new Error(
+          `DynamoDB Local did not start on port ${opts.port} (is Java ≥ 17 installed? is the port free?): ${(err as Error).message}`,
+        );
       }
     },
   };

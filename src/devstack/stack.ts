@@ -83,7 +83,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await Promise.allSettled(Object.values(services).map((s) => s.stop()));
     for (const cleanup of cleanups) cleanup();
   };
-  const start = async (name: ServiceName, define: () => Promise<{ definition: ServiceDefinition; vars: Record<string, string>; afterStart?: () => Promise<void> }>) => {
+  const start = async (
+    name: ServiceName,
+    define: () => Promise<{ definition: ServiceDefinition; vars: Record<string, string>; afterStart?: () => Promise<void> }>,
+  ) => {
     if (!wanted.has(name)) return;
     const { definition, vars, afterStart } = await define();
     const service = supervise(definition, { log, ...(opts.backoff ? { backoff: opts.backoff } : {}) });
@@ -99,13 +102,24 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         vars: { DYNAMODB_ENDPOINT: `http://127.0.0.1:${ports.dynamodb}` },
       })),
       start('postgres', async () => {
-        const plan = await preparePostgres({ port: ports.postgres, dataDir: opts.dataDir, password: secrets.postgres_password, ephemeral: Boolean(opts.ephemeral), log });
+        const plan = await preparePostgres({
+          port: ports.postgres,
+          dataDir: opts.dataDir,
+          password: secrets.postgres_password,
+          ephemeral: Boolean(opts.ephemeral),
+          log,
+        });
         cleanups.push(plan.cleanup);
         postgresLocation = plan.location;
         return { definition: plan.definition, vars: { DATABASE_URL: plan.url }, afterStart: plan.ensureDatabase };
       }),
       start('mail', async () => ({
-        definition: mailDevDefinition({ smtpPort: ports.smtp, webPort: ports.mailWeb, ...(opts.ephemeral ? {} : { dataDir: dir('mail') }), log }),
+        definition: mailDevDefinition({
+          smtpPort: ports.smtp,
+          webPort: ports.mailWeb,
+          ...(opts.ephemeral ? {} : { dataDir: dir('mail') }),
+          log,
+        }),
         vars: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(ports.smtp), MAILDEV_URL: `http://127.0.0.1:${ports.mailWeb}` },
       })),
       // Always with a data dir (a temp one in tests): a broker restarted after a kill keeps its topics and
@@ -126,7 +140,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
 /** The dev broker (packages/kafka-dev-broker) as its own process: killing it must not take its supervisor down. */
 export function brokerDefinition(opts: { port: number; dataDir: string; partitions: number; log: Log }): ServiceDefinition {
-  const args = ['--import', 'tsx', BROKER_BIN, '--port', String(opts.port), '--host', '127.0.0.1', '--data-dir', opts.dataDir, '--partitions', String(opts.partitions)];
+  const args = [
+    '--import',
+    'tsx',
+    BROKER_BIN,
+    '--port',
+    String(opts.port),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    opts.dataDir,
+    '--partitions',
+    String(opts.partitions),
+  ];
   return {
     name: 'kafka',
     spawn: () => spawnManaged('kafka', process.execPath, args, { cwd: ROOT, log: opts.log, dieWithParent: true }),
@@ -143,7 +169,9 @@ export function brokerDefinition(opts: { port: number; dataDir: string; partitio
 async function pick(port: number | undefined, what: string): Promise<number> {
   if (!port) return freePort();
   if (!(await isPortFree(port))) {
-    throw new Error(`port ${port} for ${what} is already in use: stop whatever holds it (e.g. an earlier \`make dev\`) or choose another port`);
+    throw new Error(
+      `port ${port} for ${what} is already in use: stop whatever holds it (e.g. an earlier \`make dev\`) or choose another port`,
+    );
   }
   return port;
 }

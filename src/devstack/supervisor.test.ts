@@ -56,8 +56,18 @@ test('a killed service is restarted on the same port with a log line; the others
     assert.deepEqual(zombieChildren(), []);
     assert.equal(b.info().pid, other, 'the other service kept its process');
     assert.equal(b.info().restarts, 0);
-    assert.ok(lines.some((l) => l === `[supervisor] broker (pid ${first}) was killed by SIGKILL after ${l.match(/after (\S+ s)/)?.[1]}; restarting in 0.1 s (restart 1)`), lines.join('\n'));
-    assert.ok(lines.some((l) => l.startsWith(`[supervisor] broker is back (pid ${back.pid}`)), lines.join('\n'));
+    assert.ok(
+      lines.some(
+        (l) =>
+          l ===
+          `[supervisor] broker (pid ${first}) was killed by SIGKILL after ${l.match(/after (\S+ s)/)?.[1]}; restarting in 0.1 s (restart 1)`,
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith(`[supervisor] broker is back (pid ${back.pid}`)),
+      lines.join('\n'),
+    );
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
@@ -72,7 +82,12 @@ test('a service that keeps dying is retried with a growing backoff, and stop() e
     spawn: () => {
       spawned += 1;
       // The first incarnation lives (start() succeeds), every later one dies at once.
-      return spawnManaged('worker', process.execPath, ['-e', spawned === 1 ? 'setTimeout(() => process.exit(3), 200)' : 'process.exit(3)'], { quiet: true });
+      return spawnManaged(
+        'worker',
+        process.execPath,
+        ['-e', spawned === 1 ? 'setTimeout(() => process.exit(3), 200)' : 'process.exit(3)'],
+        { quiet: true },
+      );
     },
   };
   const s = supervise(crashing, { log: (l) => lines.push(l), backoff: FAST });
@@ -81,7 +96,10 @@ test('a service that keeps dying is retried with a growing backoff, and stop() e
   await s.stop();
   const delays = lines.filter((l) => l.includes('restarting in')).map((l) => Number(/restarting in ([\d.]+) s/.exec(l)![1]));
   assert.deepEqual(delays.slice(0, 4), [0.1, 0.2, 0.4, 0.8], lines.join('\n'));
-  assert.ok(lines.every((l) => !l.includes('restarting') || l.includes('exited with code 3')), lines.join('\n'));
+  assert.ok(
+    lines.every((l) => !l.includes('restarting') || l.includes('exited with code 3')),
+    lines.join('\n'),
+  );
   const after = spawned;
   await sleep(2000);
   assert.equal(spawned, after, 'nothing is spawned after stop()');

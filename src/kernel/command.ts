@@ -25,7 +25,10 @@ export async function runCommand<C, R extends object>(
   if (header !== undefined && !KEY.test(header)) throw validationError('Idempotency-Key must be 1..200 visible ASCII characters');
   const metadata = { correlation_id: c.get('requestId'), ...(user ? { user_id: user.user_id } : {}) };
   if (!header) return c.json(await executor.execute(handler, command, { metadata }), status);
-  const idempotency = { key: `${user?.user_id ?? 'anonymous'}:${c.req.method} ${c.req.path}:${header}`, requestHash: hashRequest(await c.req.text()) };
+  const idempotency = {
+    key: `${user?.user_id ?? 'anonymous'}:${c.req.method} ${c.req.path}:${header}`,
+    requestHash: hashRequest(await c.req.text()),
+  };
   const outcome = await executor.executeOnce(handler, command, { metadata, idempotency, status });
   if (!outcome.replayed) return c.json(outcome.result, status);
   c.header('idempotent-replayed', 'true');

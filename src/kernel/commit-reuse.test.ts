@@ -43,18 +43,36 @@ test("a command decides from this process's own last commit without reading; ano
     reservationTtlSeconds: 900,
   });
   const productId = randomUUID();
-  await app.executor.execute(app.catalog.createProduct, { product_id: productId, name: 'mug', description: 'd', price: 1500, stock: 5, category: null }, { metadata });
+  await app.executor.execute(
+    app.catalog.createProduct,
+    { product_id: productId, name: 'mug', description: 'd', price: 1500, stock: 5, category: null },
+    { metadata },
+  );
 
   const before = { ...calls };
   const added = await app.executor.execute(app.inventory.addStock, { product_id: productId, quantity: 1 }, { metadata });
   assert.equal(added.total_quantity, 6);
-  assert.deepEqual({ snapshots: calls.snapshots - before.snapshots, reads: calls.reads - before.reads, appends: calls.appends - before.appends }, { snapshots: 0, reads: 0, appends: 1 }, 'product and inventory taken from the commits');
+  assert.deepEqual(
+    { snapshots: calls.snapshots - before.snapshots, reads: calls.reads - before.reads, appends: calls.appends - before.appends },
+    { snapshots: 0, reads: 0, appends: 1 },
+    'product and inventory taken from the commits',
+  );
 
   // Another process moves the inventory: the remembered state is stale, the append's check catches it.
-  await store.append([{ aggregate_id: inventoryStreamId(productId), aggregate_type: 'Inventory', expected_version: 2, events: [{ event_type: 'StockAdded', data: { product_id: productId, quantity: 10, added_at: new Date().toISOString() } }] }], {
-    metadata,
-    now: new Date().toISOString(),
-  });
+  await store.append(
+    [
+      {
+        aggregate_id: inventoryStreamId(productId),
+        aggregate_type: 'Inventory',
+        expected_version: 2,
+        events: [{ event_type: 'StockAdded', data: { product_id: productId, quantity: 10, added_at: new Date().toISOString() } }],
+      },
+    ],
+    {
+      metadata,
+      now: new Date().toISOString(),
+    },
+  );
   const next = await app.executor.execute(app.inventory.addStock, { product_id: productId, quantity: 1 }, { metadata });
   assert.equal(next.total_quantity, 17, 'decided again on the stream as it is');
   assert.equal(calls.conflicts, 1);

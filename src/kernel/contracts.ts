@@ -13,7 +13,14 @@ import type { EventEnvelope } from '../platform/shared/envelope.ts';
 import { SHIPMENT_CONTRACTS } from '../contexts/shipping/events.ts';
 import { USER_CONTRACTS } from '../contexts/users/events.ts';
 
-export const EVENT_CONTRACTS = [...USER_CONTRACTS, ...CATALOG_CONTRACTS, ...INVENTORY_CONTRACTS, ...CART_CONTRACTS, ...ORDER_CONTRACTS, ...SHIPMENT_CONTRACTS] as const;
+export const EVENT_CONTRACTS = [
+  ...USER_CONTRACTS,
+  ...CATALOG_CONTRACTS,
+  ...INVENTORY_CONTRACTS,
+  ...CART_CONTRACTS,
+  ...ORDER_CONTRACTS,
+  ...SHIPMENT_CONTRACTS,
+] as const;
 
 type Contract = (typeof EVENT_CONTRACTS)[number];
 

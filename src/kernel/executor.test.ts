@@ -18,7 +18,9 @@ const checkout =
   async () => {
     if ((await store.readStream('order-1')).length > 0) throw conflict('cart_empty', 'the cart is empty');
     return {
-      writes: [{ aggregate_id: 'order-1', aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data: { n: 1 } }] }],
+      writes: [
+        { aggregate_id: 'order-1', aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data: { n: 1 } }] },
+      ],
       result: { order_id: 'order-1' },
     };
   };
@@ -37,6 +39,12 @@ test('a duplicate that decides after the first request committed gets the first 
 
 test('a refusal without an earlier success stays a refusal', async () => {
   const store = createMemoryEventStore();
-  await store.append([{ aggregate_id: 'order-1', aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data: {} }] }], { metadata, now: new Date().toISOString() });
-  await assert.rejects(executorOn(store).executeOnce(checkout(store), undefined, { metadata, idempotency, status: 201 }), /the cart is empty/);
+  await store.append(
+    [{ aggregate_id: 'order-1', aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data: {} }] }],
+    { metadata, now: new Date().toISOString() },
+  );
+  await assert.rejects(
+    executorOn(store).executeOnce(checkout(store), undefined, { metadata, idempotency, status: 201 }),
+    /the cart is empty/,
+  );
 });

@@ -6,7 +6,17 @@ import { retryOnConflict } from '../platform/eventstore/aggregate.ts';
 import { ConcurrencyError, IdempotencyKeyTaken, type EventStore } from '../platform/eventstore/types.ts';
 import type { CommandHandler, Decision } from './handler.ts';
 import { createStreamLocks, type StreamLock } from '../platform/commands/stream-locks.ts';
-import { after, batchedProbe, batchedSnapshots, createAttemptSource, createCommitLog, withTips, type LoadMode, type Seen, type StreamSource } from '../platform/commands/loader.ts';
+import {
+  after,
+  batchedProbe,
+  batchedSnapshots,
+  createAttemptSource,
+  createCommitLog,
+  withTips,
+  type LoadMode,
+  type Seen,
+  type StreamSource,
+} from '../platform/commands/loader.ts';
 import { createStreams, type Streams } from './streams.ts';
 
 export interface Publisher {
@@ -114,13 +124,17 @@ export function createExecutor(deps: ExecutorDeps) {
     const confirmed = async () => {
       beforeConfirm?.();
       const unverified = attempt.unverifiedStreams();
-      return stillHead(unverified.map(([, s]) => s), unverified.map(([id]) => id));
+      return stillHead(
+        unverified.map(([, s]) => s),
+        unverified.map(([id]) => id),
+      );
     };
     let decision: Decision<R>;
     try {
       decision = await handler(streamsOver(attempt.source), command);
     } catch (err) {
-      if (err instanceof AppError && !(err instanceof ConcurrencyError) && attempt.unverified() && !(await confirmed())) return decide(handler, command, 'verify', startedAt);
+      if (err instanceof AppError && !(err instanceof ConcurrencyError) && attempt.unverified() && !(await confirmed()))
+        return decide(handler, command, 'verify', startedAt);
       throw err;
     }
     if (changesNothing(decision) && attempt.unverified() && !(await confirmed())) return decide(handler, command, 'verify', startedAt);
@@ -156,7 +170,16 @@ export function createExecutor(deps: ExecutorDeps) {
               metadata,
               now: deps.clock().toISOString(),
               ...(decision.credential ? { credential: decision.credential } : {}),
-              ...(once ? { idempotency: { key: once.idempotency.key, request_hash: once.idempotency.requestHash, status: once.status, body: decision.result } } : {}),
+              ...(once
+                ? {
+                    idempotency: {
+                      key: once.idempotency.key,
+                      request_hash: once.idempotency.requestHash,
+                      status: once.status,
+                      body: decision.result,
+                    },
+                  }
+                : {}),
             })
             .catch((err: unknown) => {
               // Commands of this process on these streams queue here: the stream moved in another process.
@@ -195,7 +218,10 @@ export function createExecutor(deps: ExecutorDeps) {
       const earlier = await replay(opts.idempotency);
       if (earlier) return { replayed: true, answer: earlier };
       try {
-        const { result, events } = await decideAndAppend(handler, command, opts.metadata, { idempotency: opts.idempotency, status: opts.status });
+        const { result, events } = await decideAndAppend(handler, command, opts.metadata, {
+          idempotency: opts.idempotency,
+          status: opts.status,
+        });
         background(publishAndMark(events));
         return { replayed: false, result };
       } catch (err) {

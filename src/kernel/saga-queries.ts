@@ -30,7 +30,20 @@ export interface SagaView {
  * Steps in the order they happened. Steps of one transaction share a timestamp (dispatched and completed, the
  * carrier's failure and its compensation): the saga's own sequence breaks the tie.
  */
-const SEQUENCE = ['started', 'shipment_opened', 'shipment_requested', 'dispatched', 'failed', 'cancelled', 'compensated', 'carrier_answered', 'stalled', 'expired', 'skipped', 'completed'];
+const SEQUENCE = [
+  'started',
+  'shipment_opened',
+  'shipment_requested',
+  'dispatched',
+  'failed',
+  'cancelled',
+  'compensated',
+  'carrier_answered',
+  'stalled',
+  'expired',
+  'skipped',
+  'completed',
+];
 const rank = (step: string) => {
   const i = SEQUENCE.indexOf(step);
   return i < 0 ? SEQUENCE.length : i;
@@ -80,7 +93,8 @@ export interface ListSagasOptions {
 }
 
 const oneOf = (field: string, value: string, allowed: readonly string[]) => {
-  if (!allowed.includes(value)) throw validationError(`unknown ${field} ${value}`, [{ field, message: `must be one of ${allowed.join(', ')}` }]);
+  if (!allowed.includes(value))
+    throw validationError(`unknown ${field} ${value}`, [{ field, message: `must be one of ${allowed.join(', ')}` }]);
 };
 
 /** Newest first (by start), keyset-paginated on (started_at, saga_id). */

@@ -22,14 +22,29 @@ describe('saga steps from events', () => {
   it('walks the happy path: started, shipment opened and requested, dispatched, completed', () => {
     const saga = fulfilmentSagaId(O);
     assert.equal(saga, 'fulfilment-o-1');
-    assert.deepEqual(steps(env('Order', O, 'OrderPaid', { order_id: O, amount: 4500, paid_at: AT })), [[saga, 'started', 'completed', 'running', ['OrderPaid-id'], { amount: 4500, paid_at: AT }]]);
-    assert.deepEqual(steps(env('Shipment', `shipment-${O}`, 'ShipmentInitiated', { order_id: O })), [[saga, 'shipment_opened', 'completed', 'running', ['ShipmentInitiated-id'], { shipment_id: `shipment-${O}` }]]);
-    assert.deepEqual(steps(env('Shipment', `shipment-${O}`, 'ShipmentRequested', { order_id: O, carrier: 'simulated', carrier_reference: 'SIM-1' })), [
-      [saga, 'shipment_requested', 'completed', 'running', ['ShipmentRequested-id'], { carrier: 'simulated', carrier_reference: 'SIM-1' }],
+    assert.deepEqual(steps(env('Order', O, 'OrderPaid', { order_id: O, amount: 4500, paid_at: AT })), [
+      [saga, 'started', 'completed', 'running', ['OrderPaid-id'], { amount: 4500, paid_at: AT }],
     ]);
-    assert.deepEqual(steps(env('Shipment', `shipment-${O}`, 'ShipmentCompleted', { order_id: O, tracking_number: 'T-1', dispatched_by: 'carrier' })), [
-      [saga, 'dispatched', 'completed', 'running', ['ShipmentCompleted-id'], { tracking_number: 'T-1', dispatched_by: 'carrier' }],
+    assert.deepEqual(steps(env('Shipment', `shipment-${O}`, 'ShipmentInitiated', { order_id: O })), [
+      [saga, 'shipment_opened', 'completed', 'running', ['ShipmentInitiated-id'], { shipment_id: `shipment-${O}` }],
     ]);
+    assert.deepEqual(
+      steps(env('Shipment', `shipment-${O}`, 'ShipmentRequested', { order_id: O, carrier: 'simulated', carrier_reference: 'SIM-1' })),
+      [
+        [
+          saga,
+          'shipment_requested',
+          'completed',
+          'running',
+          ['ShipmentRequested-id'],
+          { carrier: 'simulated', carrier_reference: 'SIM-1' },
+        ],
+      ],
+    );
+    assert.deepEqual(
+      steps(env('Shipment', `shipment-${O}`, 'ShipmentCompleted', { order_id: O, tracking_number: 'T-1', dispatched_by: 'carrier' })),
+      [[saga, 'dispatched', 'completed', 'running', ['ShipmentCompleted-id'], { tracking_number: 'T-1', dispatched_by: 'carrier' }]],
+    );
     assert.deepEqual(steps(env('Order', O, 'OrderShipped', { order_id: O, tracking_number: 'T-1' })), [
       [saga, 'dispatched', 'completed', 'running', ['OrderShipped-id'], { tracking_number: 'T-1' }],
       [saga, 'completed', 'completed', 'completed', [], { outcome: 'shipped' }],
@@ -38,7 +53,9 @@ describe('saga steps from events', () => {
 
   it('the failure path: failed, then compensation collecting the order events and every StockReturned', () => {
     const saga = fulfilmentSagaId(O);
-    assert.deepEqual(steps(env('Shipment', `shipment-${O}`, 'ShipmentFailed', { order_id: O, reason: '破損' })), [[saga, 'failed', 'failed', 'running', ['ShipmentFailed-id'], { reason: '破損' }]]);
+    assert.deepEqual(steps(env('Shipment', `shipment-${O}`, 'ShipmentFailed', { order_id: O, reason: '破損' })), [
+      [saga, 'failed', 'failed', 'running', ['ShipmentFailed-id'], { reason: '破損' }],
+    ]);
     assert.deepEqual(steps(env('Order', O, 'OrderShipmentFailed', { order_id: O, reason: '破損' })), [
       [saga, 'compensated', 'completed', 'compensated', ['OrderShipmentFailed-id'], { reason: '破損' }],
       [saga, 'completed', 'completed', 'compensated', [], { outcome: 'shipment_failed' }],
@@ -46,18 +63,22 @@ describe('saga steps from events', () => {
     assert.deepEqual(steps(env('Order', O, 'OrderPaymentRefunded', { order_id: O, amount: 4500, reason: 'shipment_failed' })), [
       [saga, 'compensated', 'completed', 'compensated', ['OrderPaymentRefunded-id'], { refunded_amount: 4500 }],
     ]);
-    assert.deepEqual(steps(env('Inventory', 'inventory-p-1', 'StockReturned', { order_id: O, product_id: 'p-1', quantity: 2, reason: 'shipment_failed' })), [
-      [saga, 'compensated', 'completed', 'compensated', ['StockReturned-id'], {}],
-    ]);
+    assert.deepEqual(
+      steps(env('Inventory', 'inventory-p-1', 'StockReturned', { order_id: O, product_id: 'p-1', quantity: 2, reason: 'shipment_failed' })),
+      [[saga, 'compensated', 'completed', 'compensated', ['StockReturned-id'], {}]],
+    );
   });
 
   it('a cancel belongs to the fulfilment saga only if one started; the refund closes it as compensated', () => {
     const [cancel] = sagaStepsOf(env('Order', O, 'OrderCancelled', { order_id: O, reason: 'やめた', cancelled_by: 'customer' }));
     assert.deepEqual([cancel?.step, cancel?.only_if_started, cancel?.saga_status], ['cancelled', true, undefined]);
-    assert.deepEqual(steps(env('Order', O, 'OrderPaymentRefunded', { order_id: O, amount: 10, reason: 'cancelled' })).map((s) => [s[1], s[3]]), [
-      ['compensated', 'compensated'],
-      ['completed', 'compensated'],
-    ]);
+    assert.deepEqual(
+      steps(env('Order', O, 'OrderPaymentRefunded', { order_id: O, amount: 10, reason: 'cancelled' })).map((s) => [s[1], s[3]]),
+      [
+        ['compensated', 'compensated'],
+        ['completed', 'compensated'],
+      ],
+    );
   });
 
   it('reservation expiry: the expiry cancel and its releases join the expiry saga of the order', () => {

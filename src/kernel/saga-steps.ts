@@ -36,8 +36,10 @@ export interface SagaStep {
   only_if_started?: boolean;
 }
 
-const text = (data: Record<string, unknown>, key: string): string | undefined => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
-const int = (data: Record<string, unknown>, key: string): number | undefined => (Number.isSafeInteger(data[key]) ? (data[key] as number) : undefined);
+const text = (data: Record<string, unknown>, key: string): string | undefined =>
+  typeof data[key] === 'string' ? (data[key] as string) : undefined;
+const int = (data: Record<string, unknown>, key: string): number | undefined =>
+  Number.isSafeInteger(data[key]) ? (data[key] as number) : undefined;
 /** Only the fields that are there: a step's detail never says "undefined". */
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
@@ -58,7 +60,8 @@ export function sagaStepsOf(event: EventEnvelope): SagaStep[] {
     saga_status: 'running',
     ...over,
   });
-  const completed = (outcome: string, saga_status: SagaStatus): SagaStep => step('completed', { detail: { outcome }, event_ids: [], saga_status });
+  const completed = (outcome: string, saga_status: SagaStatus): SagaStep =>
+    step('completed', { detail: { outcome }, event_ids: [], saga_status });
   const expired = (): SagaStep => ({ ...step('expired', { saga_status: 'completed' }), saga_id: orderId, saga_type: EXPIRY_SAGA_TYPE });
 
   switch (`${event.aggregate_type}/${event.event_type}`) {
@@ -67,15 +70,22 @@ export function sagaStepsOf(event: EventEnvelope): SagaStep[] {
     case 'Shipment/ShipmentInitiated':
       return [step('shipment_opened', { detail: { shipment_id: event.aggregate_id } })];
     case 'Shipment/ShipmentRequested':
-      return [step('shipment_requested', { detail: defined({ carrier: text(d, 'carrier'), carrier_reference: text(d, 'carrier_reference') }) })];
+      return [
+        step('shipment_requested', { detail: defined({ carrier: text(d, 'carrier'), carrier_reference: text(d, 'carrier_reference') }) }),
+      ];
     case 'Shipment/ShipmentCompleted':
-      return [step('dispatched', { detail: defined({ tracking_number: text(d, 'tracking_number'), dispatched_by: text(d, 'dispatched_by') }) })];
+      return [
+        step('dispatched', { detail: defined({ tracking_number: text(d, 'tracking_number'), dispatched_by: text(d, 'dispatched_by') }) }),
+      ];
     case 'Order/OrderShipped':
       return [step('dispatched', { detail: defined({ tracking_number: text(d, 'tracking_number') }) }), completed('shipped', 'completed')];
     case 'Shipment/ShipmentFailed':
       return [step('failed', { status: 'failed', detail: defined({ reason: text(d, 'reason') }) })];
     case 'Order/OrderShipmentFailed':
-      return [step('compensated', { detail: defined({ reason: text(d, 'reason') }), saga_status: 'compensated' }), completed('shipment_failed', 'compensated')];
+      return [
+        step('compensated', { detail: defined({ reason: text(d, 'reason') }), saga_status: 'compensated' }),
+        completed('shipment_failed', 'compensated'),
+      ];
     case 'Order/OrderPaymentRefunded': {
       const refunded = step('compensated', { detail: defined({ refunded_amount: int(d, 'amount') }), saga_status: 'compensated' });
       return text(d, 'reason') === 'cancelled' ? [refunded, completed('cancelled', 'compensated')] : [refunded];
@@ -85,7 +95,13 @@ export function sagaStepsOf(event: EventEnvelope): SagaStep[] {
     case 'Order/OrderCancelled':
       if (text(d, 'cancelled_by') === 'system' && text(d, 'reason') === ORDER_EXPIRED_REASON) return [expired()];
       // A pending order's cancel has no fulfilment saga; a paid one's is its compensation (with the refund).
-      return [step('cancelled', { detail: defined({ reason: text(d, 'reason'), cancelled_by: text(d, 'cancelled_by') }), saga_status: undefined, only_if_started: true })];
+      return [
+        step('cancelled', {
+          detail: defined({ reason: text(d, 'reason'), cancelled_by: text(d, 'cancelled_by') }),
+          saga_status: undefined,
+          only_if_started: true,
+        }),
+      ];
     case 'Shipment/ShipmentCancelled':
       return [step('cancelled', { detail: { shipment_cancelled: true }, saga_status: undefined })];
     case 'Inventory/StockReleased':

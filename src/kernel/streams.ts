@@ -31,7 +31,12 @@ import { shipmentDecider, shipmentStreamId, type ShipmentState } from '../contex
 import { emailClaimDecider, isEmailClaimEventType, isUserEventType, userDecider } from '../contexts/users/index.ts';
 
 /** The stream write for decided events, conditioned on the version the decision was made from. */
-export const streamWrite = (aggregate_id: string, aggregate_type: AggregateType, expected_version: number, events: readonly DomainEvent[]): StreamWrite => ({
+export const streamWrite = (
+  aggregate_id: string,
+  aggregate_type: AggregateType,
+  expected_version: number,
+  events: readonly DomainEvent[],
+): StreamWrite => ({
   aggregate_id,
   aggregate_type,
   expected_version,
@@ -50,7 +55,12 @@ export const onlyEvents =
     return evolve(state, event);
   };
 
-const decided = <S, E extends DomainEvent>(decider: { initialState: () => S; evolve: (s: S, e: E) => S }, isType: (type: string) => boolean, what: string, id: string) => ({
+const decided = <S, E extends DomainEvent>(
+  decider: { initialState: () => S; evolve: (s: S, e: E) => S },
+  isType: (type: string) => boolean,
+  what: string,
+  id: string,
+) => ({
   initialState: decider.initialState,
   evolve: onlyEvents(isType, what, id, decider.evolve),
 });
@@ -64,7 +74,9 @@ export type StreamReader = Pick<EventStore, 'loadSnapshot' | 'readStream' | 'sav
 /** Products are read by every cart change and checkout: their tip makes that one batched read. */
 export const PRODUCT_TIP_SCHEMA_VERSION = 1;
 const productFromSnapshot = (data: unknown): ProductState | undefined =>
-  typeof data === 'object' && data !== null && ['none', 'active', 'deleted'].includes((data as { status?: unknown }).status as string) ? (data as ProductState) : undefined;
+  typeof data === 'object' && data !== null && ['none', 'active', 'deleted'].includes((data as { status?: unknown }).status as string)
+    ? (data as ProductState)
+    : undefined;
 
 /** A checkout's first read: with its tip, the carts of many buyers at once are one batched read. */
 export const CART_TIP_SCHEMA_VERSION = 1;
@@ -76,13 +88,20 @@ export function createStreams(store: StreamReader, opts: { snapshotEvery: number
   const load: StreamSource['load'] = opts.source ? (id, o) => opts.source!.load(id, o) : (id, o) => loadAggregate(store, id, o);
   return {
     category: (id: string): Promise<Loaded<CategoryState>> => load(id, decided(categoryDecider, isCategoryEventType, 'category', id)),
-    categoryName: (name: string) => load(categoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
+    categoryName: (name: string) =>
+      load(categoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
     /** Read only: claims written before the hashed stream ids (legacyCategoryNameClaimStreamId). */
-    legacyCategoryName: (name: string) => load(legacyCategoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
+    legacyCategoryName: (name: string) =>
+      load(legacyCategoryNameClaimStreamId(name), decided(categoryNameClaimDecider, isCategoryNameClaimEventType, 'category', name)),
     product: (id: string): Promise<Loaded<ProductState>> =>
       load(id, {
         ...decided(productDecider, isProductEventType, 'product', id),
-        snapshot: { schemaVersion: PRODUCT_TIP_SCHEMA_VERSION, every: ctx.snapshotEvery, toSnapshot: (state) => state, fromSnapshot: productFromSnapshot },
+        snapshot: {
+          schemaVersion: PRODUCT_TIP_SCHEMA_VERSION,
+          every: ctx.snapshotEvery,
+          toSnapshot: (state) => state,
+          fromSnapshot: productFromSnapshot,
+        },
       }),
     inventory: (productId: string): Promise<Loaded<InventoryState>> =>
       load(inventoryStreamId(productId), {
@@ -98,7 +117,12 @@ export function createStreams(store: StreamReader, opts: { snapshotEvery: number
     cart: (userId: string): Promise<Loaded<CartState>> =>
       load(cartStreamId(userId), {
         ...decided(cartDecider, isCartEventType, 'cart', userId),
-        snapshot: { schemaVersion: CART_TIP_SCHEMA_VERSION, every: ctx.snapshotEvery, toSnapshot: (state) => state, fromSnapshot: cartFromSnapshot },
+        snapshot: {
+          schemaVersion: CART_TIP_SCHEMA_VERSION,
+          every: ctx.snapshotEvery,
+          toSnapshot: (state) => state,
+          fromSnapshot: cartFromSnapshot,
+        },
       }),
     order: (id: string): Promise<Loaded<OrderState>> => load(id, decided(orderDecider, isOrderEventType, 'order', id)),
     shipment: (orderId: string): Promise<Loaded<ShipmentState>> => load(shipmentStreamId(orderId), shipmentDecider),

@@ -35,7 +35,9 @@ export async function buildApi(config: Config, log: Logger) {
   const kafka = kafkaFor(config, 'ec-shop-api', log);
   const admin = createManagedAdmin(kafka, log);
   // The api must start (and accept commands) even when Kafka is down: topics are created when it is reachable.
-  await ensureTopics(kafka, { topics: [config.kafka.topic, config.kafka.dlqTopic], partitions: config.kafka.partitions, log }).catch((err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }));
+  await ensureTopics(kafka, { topics: [config.kafka.topic, config.kafka.dlqTopic], partitions: config.kafka.partitions, log }).catch(
+    (err: Error) => log.warn('could not ensure Kafka topics yet', { error: err.message }),
+  );
   const publisher = createPublisher(kafka, { topic: config.kafka.topic, log });
   const application = createApplication({
     store: events.store,
@@ -50,7 +52,13 @@ export async function buildApi(config: Config, log: Logger) {
   const { executor, users } = application;
   const queries = createReadQueries({ pool, waitPool });
   const metrics = createMetrics({ processMetrics: true });
-  const lag = createLagMonitor({ admin, groups: CONSUMER_GROUPS, topic: config.kafka.topic, log, onReport: (report) => recordLag(metrics, report) });
+  const lag = createLagMonitor({
+    admin,
+    groups: CONSUMER_GROUPS,
+    topic: config.kafka.topic,
+    log,
+    onReport: (report) => recordLag(metrics, report),
+  });
   // On every scrape, bounded: a frozen broker leaves the last values in place rather than stalling /metrics.
   metrics.onScrape(async () => void (await lag.current()));
   const health = createHealth([
@@ -91,7 +99,11 @@ export async function buildApi(config: Config, log: Logger) {
     log,
   });
   const app = createHttpApp({
-    tokens: createTokens({ secret: config.auth.jwtSecret, accessTtlSeconds: config.auth.accessTtlSeconds, refreshTtlSeconds: config.auth.refreshTtlSeconds }),
+    tokens: createTokens({
+      secret: config.auth.jwtSecret,
+      accessTtlSeconds: config.auth.accessTtlSeconds,
+      refreshTtlSeconds: config.auth.refreshTtlSeconds,
+    }),
     sessions: events.sessions,
     security: config.security,
     app: application,

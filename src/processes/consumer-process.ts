@@ -52,10 +52,22 @@ export async function startConsumerProcess(opts: ConsumerProcessOptions) {
   health.start();
 
   const processed = metrics.counter('consumer_events_total', 'Events handled by this consumer group member', ['group']);
-  const batchSeconds = metrics.histogram('consumer_batch_duration_seconds', 'Time to handle one batch, retries included', { labelNames: ['group'] });
-  const statsGauge = metrics.gauge('consumer_stats', 'Consumer counters (batches, processed, failed, retries, dlq, poison)', ['group', 'stat']);
-  const lagGauge = metrics.gauge('kafka_consumer_lag', "Records behind the partition's end, as of this member's last batch there", ['group', 'partition']);
-  const restartsGauge = metrics.gauge('kafka_consumer_restarts', 'kafkajs consumers this member recreated (crashed beyond restarts, or stalled)', ['group']);
+  const batchSeconds = metrics.histogram('consumer_batch_duration_seconds', 'Time to handle one batch, retries included', {
+    labelNames: ['group'],
+  });
+  const statsGauge = metrics.gauge('consumer_stats', 'Consumer counters (batches, processed, failed, retries, dlq, poison)', [
+    'group',
+    'stat',
+  ]);
+  const lagGauge = metrics.gauge('kafka_consumer_lag', "Records behind the partition's end, as of this member's last batch there", [
+    'group',
+    'partition',
+  ]);
+  const restartsGauge = metrics.gauge(
+    'kafka_consumer_restarts',
+    'kafkajs consumers this member recreated (crashed beyond restarts, or stalled)',
+    ['group'],
+  );
   metrics.onScrape(() => {
     const { consumer } = member;
     if (!consumer) return;

@@ -1,7 +1,13 @@
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../platform/shared/config.ts';
-import { createDynamoClient, createDynamoEventStore, createDynamoSessionStore, ensureTables, type SessionStore } from '../platform/eventstore/index.ts';
+import {
+  createDynamoClient,
+  createDynamoEventStore,
+  createDynamoSessionStore,
+  ensureTables,
+  type SessionStore,
+} from '../platform/eventstore/index.ts';
 import type { EventStore } from '../platform/eventstore/types.ts';
 import { withUpcasting } from '../platform/eventstore/upcasting.ts';
 import { eventContracts, upcastEvent } from '../kernel/contracts.ts';
@@ -16,11 +22,20 @@ import type { Logger } from '../platform/shared/log.ts';
  * Builders for the infrastructure clients every process shares. Each takes the parsed config; nothing here is
  * a module-level singleton. Creating tables and the schema is idempotent, so any process may start first.
  */
-export async function connectEventStore(config: Config): Promise<{ store: EventStore; sessions: SessionStore; ping: () => Promise<boolean>; probe: () => Promise<void>; close: () => void }> {
-  const client = createDynamoClient({ ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}), region: config.dynamodb.region });
+export async function connectEventStore(
+  config: Config,
+): Promise<{ store: EventStore; sessions: SessionStore; ping: () => Promise<boolean>; probe: () => Promise<void>; close: () => void }> {
+  const client = createDynamoClient({
+    ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}),
+    region: config.dynamodb.region,
+  });
   await ensureTables(client, config.dynamodb.tables);
   // The event contracts' hooks (src/contracts): old schema versions come out upcast, new events are stamped current.
-  const store = withUpcasting(createDynamoEventStore({ client, tables: config.dynamodb.tables }), upcastEvent, eventContracts.currentVersion);
+  const store = withUpcasting(
+    createDynamoEventStore({ client, tables: config.dynamodb.tables }),
+    upcastEvent,
+    eventContracts.currentVersion,
+  );
   return {
     store,
     sessions: createDynamoSessionStore({ client, table: config.dynamodb.tables.auth }),
@@ -44,7 +59,10 @@ export async function connectEventStore(config: Config): Promise<{ store: EventS
  * node-pg-migrate's advisory lock, recorded in schema_migrations). Sessions resolve unqualified table names
  * through read_model (the projection family, which a rebuild swaps) and then public (side-effect tables).
  */
-export async function connectReadDb(config: Config, opts: { max?: number; applySchema?: boolean; log?: (line: string) => void } = {}): Promise<pg.Pool> {
+export async function connectReadDb(
+  config: Config,
+  opts: { max?: number; applySchema?: boolean; log?: (line: string) => void } = {},
+): Promise<pg.Pool> {
   // keepAlive: a server that vanished without closing its sockets (a host gone, a cable) is noticed by the
   // kernel instead of leaving pooled clients hanging forever.
   const pool = new pg.Pool({
@@ -69,7 +87,11 @@ export const probeDb = async (pool: pg.Pool, timeoutMs = 2_000): Promise<void> =
   await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig);
 };
 
-export const pingDb = (pool: pg.Pool, timeoutMs?: number): Promise<boolean> => probeDb(pool, timeoutMs).then(() => true, () => false);
+export const pingDb = (pool: pg.Pool, timeoutMs?: number): Promise<boolean> =>
+  probeDb(pool, timeoutMs).then(
+    () => true,
+    () => false,
+  );
 
 /** The readiness checks every process shares (src/platform/shared/health.ts); each probe is itself bounded. */
 export const checks = {

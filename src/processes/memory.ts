@@ -33,7 +33,15 @@ export function createMemoryShop(opts: MemoryShopOptions = {}) {
   const published: EventEnvelope[] = [];
   const publisher = opts.publisher ?? { publish: async (events: EventEnvelope[]) => void published.push(...events) };
   const log = createLogger('memory-shop', { level: 'error' });
-  const config = loadConfig({ DATABASE_URL: 'postgres://memory-shop.invalid/none', KAFKA_BROKERS: '127.0.0.1:1', JWT_SECRET: randomBytes(32).toString('hex'), ADMIN_PASSWORD: randomBytes(16).toString('hex') }, { secrets: false });
+  const config = loadConfig(
+    {
+      DATABASE_URL: 'postgres://memory-shop.invalid/none',
+      KAFKA_BROKERS: '127.0.0.1:1',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+    },
+    { secrets: false },
+  );
   const application = createApplication({
     store,
     publisher,
@@ -50,11 +58,17 @@ export function createMemoryShop(opts: MemoryShopOptions = {}) {
     return { user_id: userId, items: cart.state.lines, version: cart.version };
   };
   const queries = new Proxy({ getCart: readCart } as Partial<ReadQueries>, {
-    get: (target, name: string) => target[name as keyof ReadQueries] ?? (async () => {
-      throw new Error(`the memory shop has no read model: ${name}`);
-    }),
+    get: (target, name: string) =>
+      target[name as keyof ReadQueries] ??
+      (async () => {
+        throw new Error(`the memory shop has no read model: ${name}`);
+      }),
   }) as ReadQueries;
-  const tokens = createTokens({ secret: config.auth.jwtSecret, accessTtlSeconds: config.auth.accessTtlSeconds, refreshTtlSeconds: config.auth.refreshTtlSeconds });
+  const tokens = createTokens({
+    secret: config.auth.jwtSecret,
+    accessTtlSeconds: config.auth.accessTtlSeconds,
+    refreshTtlSeconds: config.auth.refreshTtlSeconds,
+  });
   const app = createHttpApp({
     tokens,
     sessions: createMemorySessionStore(),

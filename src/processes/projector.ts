@@ -15,7 +15,12 @@ export async function startProjector(config: Config, log: Logger) {
   const events = await connectEventStore(config);
   const pool = await connectReadDb(config, { max: 5 });
   // A stream whose event fails for a non-transient reason is parked (parking.ts); outages are rethrown and waited out.
-  const projector = createParkingProjector({ pool, eventStore: events.store, isTransient: isTransientError, log: (line) => log.info(line) });
+  const projector = createParkingProjector({
+    pool,
+    eventStore: events.store,
+    isTransient: isTransientError,
+    log: (line) => log.info(line),
+  });
   // A fetched batch is applied in chunks sized to take ~1 s, heartbeating between them (pacer.ts).
   const pacer = createPacer();
   const prune = async () => {
@@ -32,9 +37,13 @@ export async function startProjector(config: Config, log: Logger) {
     groupId: 'projector',
     config,
     log,
-    handleBatch: pacedBatches((chunk) => projector.applyBatch(chunk), pacer, (result) => {
-      if (result.parked.length > 0) log.error('streams parked: see GET /ops/parked', { streams: result.parked });
-    }),
+    handleBatch: pacedBatches(
+      (chunk) => projector.applyBatch(chunk),
+      pacer,
+      (result) => {
+        if (result.parked.length > 0) log.error('streams parked: see GET /ops/parked', { streams: result.parked });
+      },
+    ),
     checks: [checks.postgres(pool), checks.dynamodb(events)],
     close: async () => {
       clearInterval(pruning);

@@ -44,7 +44,11 @@ export async function startWorker(config: Config, log: Logger) {
     metrics,
     // Decided from the event store by the order service; a not-yet-due order rejects and is retried later.
     expireOrder: async (orderId) => {
-      const { expired } = await executor.execute(orders.expire, { order_id: orderId }, { metadata: { correlation_id: `expiry-${orderId}` } });
+      const { expired } = await executor.execute(
+        orders.expire,
+        { order_id: orderId },
+        { metadata: { correlation_id: `expiry-${orderId}` } },
+      );
       return { expired };
     },
   });
@@ -55,7 +59,12 @@ export async function startWorker(config: Config, log: Logger) {
     clock,
     log,
     metrics,
-    carrier: createSimulatedCarrier({ pool, clock, delayMs: config.orders.shipmentDelayMs, failureRate: config.orders.shipmentFailureRate }),
+    carrier: createSimulatedCarrier({
+      pool,
+      clock,
+      delayMs: config.orders.shipmentDelayMs,
+      failureRate: config.orders.shipmentFailureRate,
+    }),
     commands: {
       open: (orderId) => executor.execute(fulfilment.open, { order_id: orderId }, saga(orderId)),
       handOver: (orderId, booking) => executor.execute(fulfilment.handOver, { order_id: orderId, booking }, saga(orderId)),

@@ -79,7 +79,10 @@ test('two tabs stay logged in across many refresh-token rotations, refreshing at
   const created = await f.a.http.post('/products', { name: `急須 ${token}`, description: '', price: 4500, stock: 1000 }, adminToken);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const product = created.body as { id: string; name: string };
-  await eventually(async () => (await f.a.http.get(`/products/${product.id}`)).status === 200, { what: 'the product in the read model', timeoutMs: 30_000 });
+  await eventually(async () => (await f.a.http.get(`/products/${product.id}`)).status === 200, {
+    what: 'the product in the read model',
+    timeoutMs: 30_000,
+  });
   const { person } = await customerInBrowser('二つのタブ');
   const sent = recordRefreshes(person);
   const tab1 = person.page;

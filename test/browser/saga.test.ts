@@ -50,7 +50,14 @@ function assertCleanWithLogs(person: Person): void {
   try {
     person.assertClean();
   } catch (err) {
-    console.log(iso.shop.logs().split('\n').filter((l) => /warn|error/i.test(l)).slice(-40).join('\n'));
+    console.log(
+      iso.shop
+        .logs()
+        .split('\n')
+        .filter((l) => /warn|error/i.test(l))
+        .slice(-40)
+        .join('\n'),
+    );
     throw err;
   }
 }
@@ -61,7 +68,10 @@ async function buyAndPay(page: Page): Promise<string> {
   await page.getByLabel(`${product.name} の数量`, { exact: true }).fill('1');
   await page.getByRole('button', { name: `${product.name} をカートに追加` }).click();
   await page.getByRole('status').filter({ hasText: '追加しました' }).waitFor();
-  await page.getByRole('navigation', { name: 'メイン' }).getByRole('link', { name: /カート/ }).click();
+  await page
+    .getByRole('navigation', { name: 'メイン' })
+    .getByRole('link', { name: /カート/ })
+    .click();
   await page.getByRole('heading', { level: 1, name: 'カート' }).waitFor();
   await page.getByRole('button', { name: '注文を確定する' }).click();
   await assertText(page.locator('.order-status'), '支払い待ち');
@@ -108,7 +118,10 @@ test('another order fails at the carrier: the customer sees 配送失敗, the re
   await assertText(page.locator('.order-status'), '配送失敗', SAGA_MS);
   await assertText(page.getByTestId('refund'), '￥3,200', SAGA_MS);
   const notice = (await page.getByTestId('shipment-failed').textContent()) ?? '';
-  assert.ok(SIMULATED_FAILURE_REASONS.some((r) => notice.includes(r)), `the carrier's reason is shown: ${notice}`);
+  assert.ok(
+    SIMULATED_FAILURE_REASONS.some((r) => notice.includes(r)),
+    `the carrier's reason is shown: ${notice}`,
+  );
   for (const code of ['OrderShipmentFailed v3', 'OrderPaymentRefunded v4', 'shipment_requested', 'failed', 'compensated', 'completed']) {
     await timelineEntry(page, code).waitFor({ timeout: 60_000 });
   }
@@ -121,7 +134,10 @@ test('another order fails at the carrier: the customer sees 配送失敗, the re
   await shoot(page, dir, '21-order-shipment-failed');
 
   // The stock came back (the read model the product page shows).
-  await eventually(async () => (await iso.a.http.get(`/products/${product.id}`)).body.available_quantity === stockBefore, { what: 'the unit back in stock', timeoutMs: 30_000 });
+  await eventually(async () => (await iso.a.http.get(`/products/${product.id}`)).body.available_quantity === stockBefore, {
+    what: 'the unit back in stock',
+    timeoutMs: 30_000,
+  });
 
   // The order list shows both outcomes.
   await page.getByRole('navigation', { name: 'メイン' }).getByRole('link', { name: '注文履歴' }).click();
@@ -136,7 +152,11 @@ test('the admin sees both sagas with their steps, the events the compensation wr
   const { shipped, failed } = orders;
   assert.ok(shipped && failed, 'the customer tests ran first');
   // Both sagas have written their last steps (they may land a moment after the order's status).
-  await sagaWhen(failed, (s) => s.status === 'compensated' && s.steps.some((x: { step: string }) => x.step === 'completed'), 'the failed saga ended');
+  await sagaWhen(
+    failed,
+    (s) => s.status === 'compensated' && s.steps.some((x: { step: string }) => x.step === 'completed'),
+    'the failed saga ended',
+  );
   await loginThroughForm(page, stackSecrets().adminEmail, stackSecrets().adminPassword);
   await go(page, '/sagas', 'Saga ログ');
 
@@ -144,11 +164,13 @@ test('the admin sees both sagas with their steps, the events the compensation wr
   const bad = page.locator(`li[data-saga-id="fulfilment-${failed}"]`);
   await assertText(ok.locator('.badge'), '完了');
   await assertText(ok.getByTestId('saga-outcome'), '発送済み');
-  for (const step of ['started', 'shipment_opened', 'shipment_requested', 'dispatched', 'completed']) await ok.locator(`li[data-step="${step}"]`).waitFor();
+  for (const step of ['started', 'shipment_opened', 'shipment_requested', 'dispatched', 'completed'])
+    await ok.locator(`li[data-step="${step}"]`).waitFor();
   await assertText(ok.locator('li[data-step="dispatched"]'), /追跡番号\s*SIM/);
   await assertText(bad.locator('.badge'), '補償済み');
   await assertText(bad.getByTestId('saga-outcome'), /配送失敗（返金済み）.*理由.*補償: ￥3,200 を返金、在庫を戻しました/);
-  for (const step of ['started', 'shipment_requested', 'failed', 'compensated', 'completed']) await bad.locator(`li[data-step="${step}"]`).waitFor();
+  for (const step of ['started', 'shipment_requested', 'failed', 'compensated', 'completed'])
+    await bad.locator(`li[data-step="${step}"]`).waitFor();
   await assertText(bad.locator('li[data-step="compensated"]'), /返金額\s*￥3,200/);
   assert.equal(await page.locator('pre.json').count(), 0, 'step details are labelled values, not JSON');
 
@@ -159,7 +181,10 @@ test('the admin sees both sagas with their steps, the events the compensation wr
   await compensation.getByRole('link', { name: /^OrderPaymentRefunded v4$/ }).waitFor();
   const returned = compensation.getByRole('link', { name: /^StockReturned v\d+$/ });
   await returned.waitFor();
-  await bad.locator('li[data-step="failed"]').getByRole('link', { name: /^ShipmentFailed v\d+$/ }).waitFor();
+  await bad
+    .locator('li[data-step="failed"]')
+    .getByRole('link', { name: /^ShipmentFailed v\d+$/ })
+    .waitFor();
   await shoot(page, dir, '23-sagas');
 
   const version = Number((await returned.textContent())!.match(/v(\d+)/)![1]);
@@ -186,7 +211,9 @@ test('the admin sees both sagas with their steps, the events the compensation wr
   await page.getByLabel('状態').selectOption({ label: '配送失敗' });
   const failedRow = page.locator(`tr[data-order-id="${failed}"]`);
   await assertText(failedRow, '返金 ￥3,200');
-  await eventually(async () => (await page.locator(`tr[data-order-id="${shipped}"]`).count()) === 0, { what: 'only shipment_failed orders' });
+  await eventually(async () => (await page.locator(`tr[data-order-id="${shipped}"]`).count()) === 0, {
+    what: 'only shipment_failed orders',
+  });
   assert.equal(await page.getByRole('button', { name: `注文 ${failed} を発送` }).count(), 0, 'a failed order cannot be shipped by hand');
   await shoot(page, dir, '25-admin-orders-shipment-failed');
 
@@ -204,12 +231,19 @@ test('the saga log pages by cursor: 20 a page, newest first, back and forth', as
   // 19 more paid orders (each a fulfilment saga): 21 sagas in this shop, the shipped one the oldest.
   const stock = await iso.a.product({ name: `急須 ${token}`, price: 500, stock: 100 });
   await paidOrders(19, await customers(3), [[stock.id, 1]]);
-  await eventually(async () => (await iso.a.http.get('/sagas?limit=100', iso.admin)).body.items.length === 21, { what: '21 sagas in the log', timeoutMs: SAGA_MS });
+  await eventually(async () => (await iso.a.http.get('/sagas?limit=100', iso.admin)).body.items.length === 21, {
+    what: '21 sagas in the log',
+    timeoutMs: SAGA_MS,
+  });
 
   await go(page, '/sagas', 'Saga ログ');
   const cards = page.locator('li[data-saga-id]');
   await eventually(async () => (await cards.count()) === 20, { what: '20 sagas on the first page' });
-  assert.equal(await page.locator(`li[data-saga-id="fulfilment-${orders.shipped}"]`).count(), 0, 'the oldest saga is not on the first page');
+  assert.equal(
+    await page.locator(`li[data-saga-id="fulfilment-${orders.shipped}"]`).count(),
+    0,
+    'the oldest saga is not on the first page',
+  );
   const pager = page.getByRole('navigation', { name: 'Saga ログのページ' });
   await pager.getByRole('button', { name: '次へ →' }).click();
   await page.locator(`li[data-saga-id="fulfilment-${orders.shipped}"]`).waitFor();

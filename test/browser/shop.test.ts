@@ -39,7 +39,12 @@ const nav = (page: Page) => page.getByRole('navigation', { name: 'メイン' });
 test('a customer registers, logs in, searches in Japanese and English, checks out, pays and sees the order change live', async () => {
   await browsers();
   const { page } = customer;
-  const matcha = await f.a.product({ name: `宇治抹茶ラテ ${token}`, description: `Uji matcha latte, 京都府産の抹茶を使用 ${token}`, price: 1280, stock: 10 });
+  const matcha = await f.a.product({
+    name: `宇治抹茶ラテ ${token}`,
+    description: `Uji matcha latte, 京都府産の抹茶を使用 ${token}`,
+    price: 1280,
+    stock: 10,
+  });
   const hojicha = await f.a.product({ name: `ほうじ茶 ${token}`, description: `roasted green tea ${token}`, price: 640, stock: 10 });
 
   await go(page, '/products', '商品一覧');
@@ -109,7 +114,9 @@ test('a customer registers, logs in, searches in Japanese and English, checks ou
   await page.getByRole('heading', { level: 1, name: matcha.name }).waitFor();
   await assertText(page.getByTestId('current-user'), '佐藤 花子');
 
-  await nav(page).getByRole('link', { name: /カート/ }).click();
+  await nav(page)
+    .getByRole('link', { name: /カート/ })
+    .click();
   await page.getByRole('heading', { level: 1, name: 'カート' }).waitFor();
   await assertText(page.getByTestId('cart-total'), '2,560');
   await shoot(page, dir, '05-cart');
@@ -134,7 +141,11 @@ test('a customer registers, logs in, searches in Japanese and English, checks ou
   await assertText(page.locator('.order-status'), '発送済み');
   await assertText(page.getByTestId('tracking-number'), tracking);
   await page.getByRole('listitem').filter({ hasText: 'OrderShipped' }).waitFor();
-  assert.equal(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true, 'the status changed without a reload');
+  assert.equal(
+    await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
+    true,
+    'the status changed without a reload',
+  );
   await shoot(page, dir, '07-order-shipped-live');
 
   await nav(page).getByRole('link', { name: '注文履歴' }).click();
@@ -143,9 +154,19 @@ test('a customer registers, logs in, searches in Japanese and English, checks ou
   await shoot(page, dir, '08-orders');
 
   // Credentials never appear on the page.
-  const session = JSON.parse((await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('ec-shop.session')))!) as { access_token: string; refresh_token: string };
+  const session = JSON.parse(
+    (await page.evaluate(() =>
+      (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('ec-shop.session'),
+    ))!,
+  ) as { access_token: string; refresh_token: string };
   const html = await page.content();
-  assert.ok(!html.includes(session.access_token) && !html.includes(session.refresh_token) && !html.includes(password) && !html.includes(stackSecrets().adminPassword), 'no credentials in the page');
+  assert.ok(
+    !html.includes(session.access_token) &&
+      !html.includes(session.refresh_token) &&
+      !html.includes(password) &&
+      !html.includes(stackSecrets().adminPassword),
+    'no credentials in the page',
+  );
   assertCleanWithLogs(customer);
 });
 
@@ -256,10 +277,13 @@ test('the event log, a stream with time travel, the saga log, the dashboard and 
   await go(page, '/events', 'イベントログ');
   await page.locator('table.events tbody tr').first().waitFor();
   await page.getByLabel('イベント種別').selectOption('OrderPlaced');
-  await eventually(async () => {
-    const types = await page.locator('table.events tbody tr td:nth-child(2) strong').allTextContents();
-    return types.length > 0 && types.every((t) => t === 'OrderPlaced');
-  }, { what: 'only OrderPlaced rows' });
+  await eventually(
+    async () => {
+      const types = await page.locator('table.events tbody tr td:nth-child(2) strong').allTextContents();
+      return types.length > 0 && types.every((t) => t === 'OrderPlaced');
+    },
+    { what: 'only OrderPlaced rows' },
+  );
   await shoot(page, dir, '13-events');
 
   // Open the customer's order stream and travel back to its first version.
@@ -290,7 +314,11 @@ test('the event log, a stream with time travel, the saga log, the dashboard and 
     const placed = await client(`http://127.0.0.1:${port}`).post('/orders', undefined, late.token);
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
     expiredOrder = placed.body.order_id;
-    await eventually(async () => (await f.a.http.get(`/orders/${expiredOrder}`, late.token)).body.status === 'cancelled', { what: 'the expired order', timeoutMs: 30_000, intervalMs: 250 });
+    await eventually(async () => (await f.a.http.get(`/orders/${expiredOrder}`, late.token)).body.status === 'cancelled', {
+      what: 'the expired order',
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
   } finally {
     await fast.stop();
   }
@@ -333,7 +361,11 @@ test('a customer gets no admin controls, and an insufficient-stock refusal is sh
   ]) {
     await page.goto(`/#${route}`);
     await page.getByRole('heading', { level: 1, name: 'このページは管理者専用です' }).waitFor();
-    assert.equal(await page.getByRole('heading', { level: 1, name: heading, exact: true }).count(), 0, `${route} shows none of its own screen`);
+    assert.equal(
+      await page.getByRole('heading', { level: 1, name: heading, exact: true }).count(),
+      0,
+      `${route} shows none of its own screen`,
+    );
   }
   assert.equal(await page.getByRole('button', { name: '商品を登録' }).count(), 0);
   assert.equal(await nav(page).getByRole('link', { name: '管理' }).count(), 0, 'no admin link in the menu');
@@ -351,7 +383,10 @@ test('a customer gets no admin controls, and an insufficient-stock refusal is sh
   // More than there is, straight from the product list: refused next to the button.
   await page.getByLabel(`${scarce.name} の数量`, { exact: true }).fill('1');
   await page.getByRole('button', { name: `${scarce.name} をカートに追加` }).click();
-  await assertText(page.getByRole('listitem').filter({ hasText: scarce.name }).getByRole('alert'), 'insufficient stock: available=2, requested=3');
+  await assertText(
+    page.getByRole('listitem').filter({ hasText: scarce.name }).getByRole('alert'),
+    'insufficient stock: available=2, requested=3',
+  );
 
   const rival = await f.a.customer('田中 次郎');
   await f.a.order(rival, [[scarce.id, 1]]);
@@ -359,7 +394,14 @@ test('a customer gets no admin controls, and an insufficient-stock refusal is sh
   await page.getByRole('button', { name: '注文を確定する' }).click();
   const line = page.getByRole('row', { name: new RegExp(scarce.name) });
   await assertText(line.getByRole('alert'), 'insufficient stock: available=1, requested=2');
-  assert.equal(await page.getByRole('row', { name: new RegExp(other.name) }).getByRole('alert').count(), 0, 'the other line has no problem');
+  assert.equal(
+    await page
+      .getByRole('row', { name: new RegExp(other.name) })
+      .getByRole('alert')
+      .count(),
+    0,
+    'the other line has no problem',
+  );
   await shoot(page, dir, '19-cart-insufficient-stock');
 
   // Fixing the quantity makes the checkout go through.
@@ -376,7 +418,14 @@ function assertCleanWithLogs(person: Person): void {
   try {
     person.assertClean();
   } catch (err) {
-    console.log(f.shop.logs().split('\n').filter((l) => /warn|error/i.test(l)).slice(-40).join('\n'));
+    console.log(
+      f.shop
+        .logs()
+        .split('\n')
+        .filter((l) => /warn|error/i.test(l))
+        .slice(-40)
+        .join('\n'),
+    );
     throw err;
   }
 }

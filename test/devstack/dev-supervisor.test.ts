@@ -43,7 +43,17 @@ function children(): Record<string, number> {
   const found: Record<string, number> = {};
   for (const pid of childrenOf(supervisor() ?? -1)) {
     const argv = commandLine(pid).join(' ');
-    const kind = /cmd\/(api|projector|notifier|worker)\.ts/.exec(argv)?.[1] ?? (/kafka-dev-broker\.ts/.test(argv) ? 'broker' : /bin\/postgres /.test(argv) ? 'postgres' : /java /.test(argv) ? 'dynamodb' : /maildev/.test(argv) ? 'maildev' : undefined);
+    const kind =
+      /cmd\/(api|projector|notifier|worker)\.ts/.exec(argv)?.[1] ??
+      (/kafka-dev-broker\.ts/.test(argv)
+        ? 'broker'
+        : /bin\/postgres /.test(argv)
+          ? 'postgres'
+          : /java /.test(argv)
+            ? 'dynamodb'
+            : /maildev/.test(argv)
+              ? 'maildev'
+              : undefined);
     if (kind && processStatus(pid)?.state !== 'Z') found[kind] = pid;
   }
   return found;
@@ -65,10 +75,19 @@ function sign(payload: object, secret: string): string {
 
 before(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'ecshop-dev-test-'));
-  ports = { api: await freePort(), dynamodb: await freePort(), postgres: await freePort(), kafka: await freePort(), smtp: await freePort(), mail: await freePort() };
+  ports = {
+    api: await freePort(),
+    dynamodb: await freePort(),
+    postgres: await freePort(),
+    kafka: await freePort(),
+    smtp: await freePort(),
+    mail: await freePort(),
+  };
   // Nothing of the test stack's environment may leak in: make dev must bring its own secrets and endpoints.
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(JWT_SECRET|ADMIN_|DATABASE_URL|DYNAMODB_|KAFKA_|SMTP_|MAILDEV_|STACK_|NODE_ENV|PORT|HOST)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/^(JWT_SECRET|ADMIN_|DATABASE_URL|DYNAMODB_|KAFKA_|SMTP_|MAILDEV_|STACK_|NODE_ENV|PORT|HOST)/.test(k))
+      env[k] = v;
   const args = ['--import', 'tsx', path.join(ROOT, 'cmd', 'dev.ts'), '--data-dir', dataDir, '--projectors', '1'];
   args.push('--api-port', String(ports.api), '--dynamodb-port', String(ports.dynamodb), '--postgres-port', String(ports.postgres));
   args.push('--kafka-port', String(ports.kafka), '--smtp-port', String(ports.smtp), '--mail-port', String(ports.mail));
@@ -96,15 +115,26 @@ test('make dev keeps its generated secrets in the data dir (mode 600) and refuse
   const secrets = JSON.parse(readFileSync(file, 'utf8')) as { jwt_secret: string; admin_email: string; admin_password: string };
   assert.ok(secrets.jwt_secret.length >= 32 && secrets.jwt_secret !== PUBLISHED_SECRET);
   assert.ok(output.includes(`admin login     ${secrets.admin_email} / ${secrets.admin_password}`), 'the banner says how to log in');
-  assert.ok(output.includes(`DYNAMODB_ENDPOINT=http://127.0.0.1:${ports.dynamodb} npm run rebuild`), 'the banner has the rebuild command for these ports');
+  assert.ok(
+    output.includes(`DYNAMODB_ENDPOINT=http://127.0.0.1:${ports.dynamodb} npm run rebuild`),
+    'the banner has the rebuild command for these ports',
+  );
   const base = `http://127.0.0.1:${ports.api}`;
-  const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: secrets.admin_email, password: secrets.admin_password }) });
+  const login = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: secrets.admin_email, password: secrets.admin_password }),
+  });
   assert.equal(login.status, 200, await login.clone().text());
   const token = ((await login.json()) as { access_token: string }).access_token;
   const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as object;
   const asAdmin = (t: string) => fetch(`${base}/orders/statistics`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
   assert.equal(await asAdmin(sign(payload, secrets.jwt_secret)), 200, 're-signing the same claims with the real secret works (control)');
-  assert.equal(await asAdmin(sign(payload, PUBLISHED_SECRET)), 401, 'the same claims signed with the secret this repository once published');
+  assert.equal(
+    await asAdmin(sign(payload, PUBLISHED_SECRET)),
+    401,
+    'the same claims signed with the secret this repository once published',
+  );
 });
 
 test('every listener of make dev is on loopback', () => {
@@ -121,7 +151,8 @@ test('every listener of make dev is on loopback', () => {
 test('kill -9 of the broker and the api: both come back on their ports, the other processes keep running, no zombie', async () => {
   const sup = supervisor()!;
   const before = children();
-  for (const kind of ['broker', 'api', 'projector', 'notifier', 'worker', 'postgres', 'dynamodb', 'maildev']) assert.ok(before[kind], `${kind} runs (${JSON.stringify(before)})`);
+  for (const kind of ['broker', 'api', 'projector', 'notifier', 'worker', 'postgres', 'dynamodb', 'maildev'])
+    assert.ok(before[kind], `${kind} runs (${JSON.stringify(before)})`);
   const argvOf = Object.fromEntries(Object.entries(before).map(([k, pid]) => [k, commandLine(pid).join(' ')]));
   process.kill(before.broker!, 'SIGKILL');
   process.kill(before.api!, 'SIGKILL');
@@ -130,11 +161,20 @@ test('kill -9 of the broker and the api: both come back on their ports, the othe
     return c.broker && c.broker !== before.broker && c.api && c.api !== before.api ? c : undefined;
   });
   await waitForPort(ports.kafka, '127.0.0.1', 60_000);
-  await until('the api to answer', () => fetch(`http://127.0.0.1:${ports.api}/healthz`).then((r) => r.ok, () => false));
-  for (const kind of ['projector', 'notifier', 'worker', 'postgres', 'dynamodb', 'maildev']) assert.equal(now[kind], before[kind], `${kind} was not touched`);
+  await until('the api to answer', () =>
+    fetch(`http://127.0.0.1:${ports.api}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ),
+  );
+  for (const kind of ['projector', 'notifier', 'worker', 'postgres', 'dynamodb', 'maildev'])
+    assert.equal(now[kind], before[kind], `${kind} was not touched`);
   assert.ok(gone(before.broker!, argvOf.broker!) && gone(before.api!, argvOf.api!), 'the killed processes are reaped');
   assert.deepEqual(zombiesUnder([sup, ...Object.values(now)]), [], 'no zombie under the supervisor or its children');
-  assert.match(output, new RegExp(`\\[supervisor\\] kafka \\(pid ${before.broker}\\) was killed by SIGKILL after [\\d.]+ s; restarting in [\\d.]+ s`));
+  assert.match(
+    output,
+    new RegExp(`\\[supervisor\\] kafka \\(pid ${before.broker}\\) was killed by SIGKILL after [\\d.]+ s; restarting in [\\d.]+ s`),
+  );
   assert.match(output, new RegExp(`\\[supervisor\\] api \\(pid ${before.api}\\) was killed by SIGKILL`));
   await until('the supervisor to report the broker back', () => /\[supervisor\] kafka is back \(pid \d+/.test(output));
 });
@@ -165,16 +205,35 @@ test('Ctrl-C stops the processes, then the stack, and leaves nothing running', a
   dev.kill('SIGINT');
   assert.equal(await Promise.race([exited, sleep(90_000).then(() => 'timeout')]), 0, output.slice(-3000));
   const stopping = output.lastIndexOf('stopping processes');
-  assert.ok(stopping > 0 && output.indexOf('stopping the embedded stack', stopping) > stopping && output.trimEnd().endsWith('stopped.'), output.slice(-2000));
+  assert.ok(
+    stopping > 0 && output.indexOf('stopping the embedded stack', stopping) > stopping && output.trimEnd().endsWith('stopped.'),
+    output.slice(-2000),
+  );
   await until('every process of make dev to be gone', () => all.every(([pid, argv]) => gone(pid, argv)), 30_000);
-  for (const port of Object.values(ports)) assert.equal(await waitForPort(port, '127.0.0.1', 100).then(() => true, () => false), false, `port ${port} is closed`);
+  for (const port of Object.values(ports))
+    assert.equal(
+      await waitForPort(port, '127.0.0.1', 100).then(
+        () => true,
+        () => false,
+      ),
+      false,
+      `port ${port} is closed`,
+    );
 });
 
 test('cmd/dev.ts --help prints the usage and exits 0; an unknown option exits 2', () => {
-  const help = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cmd', 'dev.ts'), '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const help = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cmd', 'dev.ts'), '--help'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /usage: make dev/);
-  const bad = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cmd', 'dev.ts'), '--no-such-option'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cmd', 'dev.ts'), '--no-such-option'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /no-such-option[\s\S]*usage: make dev/);
 });

@@ -56,7 +56,8 @@ async function login(email: string, password: string): Promise<Account> {
   return { email, password, user_id: res.body.user.user_id, token: res.body.access_token, refresh: res.body.refresh_token };
 }
 
-const tokenOf = (who: Who): string | undefined => (who === 'A' ? A.token : who === 'B' ? B.token : who === 'admin' ? adminAccount.token : undefined);
+const tokenOf = (who: Who): string | undefined =>
+  who === 'A' ? A.token : who === 'B' ? B.token : who === 'admin' ? adminAccount.token : undefined;
 const asUser = (who: Who): Account => (who === 'B' ? B : who === 'admin' ? adminAccount : A);
 
 /** A fresh pending order of A (one unit of the product). */
@@ -101,20 +102,47 @@ const ROUTES: Record<string, RouteCase> = {
   // An id that names no record: the admin gets past the guard to an honest 404.
   'POST /ops/dlq/:id/replay': { access: 'admin', make: async () => ({ path: '/ops/dlq/0:999999999/replay', body: {}, ok: [404] }) },
   'GET /ops/parked': { access: 'admin', make: async () => ({ path: '/ops/parked', ok: [200] }) },
-  'POST /ops/parked/:aggregate_id/retry': { access: 'admin', make: async () => ({ path: `/ops/parked/${uniq('not-parked')}/retry`, body: {}, ok: [404] }) },
+  'POST /ops/parked/:aggregate_id/retry': {
+    access: 'admin',
+    make: async () => ({ path: `/ops/parked/${uniq('not-parked')}/retry`, body: {}, ok: [404] }),
+  },
   'GET /categories': { access: 'public', make: async () => ({ path: '/categories', ok: [200] }) },
   'GET /products': { access: 'public', make: async () => ({ path: '/products', ok: [200] }) },
   'GET /products/:id': { access: 'public', make: async () => ({ path: `/products/${product}`, ok: [200] }) },
 
-  'POST /auth/register': { access: 'auth', make: async () => ({ path: '/auth/register', body: { email: `${uniq('r')}@example.com`, password: 'password 123', name: 'R' }, ok: [201] }) },
-  'POST /auth/login': { access: 'auth', make: async () => ({ path: '/auth/login', body: { email: A.email, password: A.password }, ok: [200] }) },
-  'POST /auth/refresh': { access: 'auth', make: async () => ({ path: '/auth/refresh', body: { refresh_token: (await login(A.email, A.password)).refresh }, ok: [200] }) },
-  'POST /auth/logout': { access: 'auth', make: async () => ({ path: '/auth/logout', body: { refresh_token: (await login(A.email, A.password)).refresh }, ok: [204] }) },
+  'POST /auth/register': {
+    access: 'auth',
+    make: async () => ({
+      path: '/auth/register',
+      body: { email: `${uniq('r')}@example.com`, password: 'password 123', name: 'R' },
+      ok: [201],
+    }),
+  },
+  'POST /auth/login': {
+    access: 'auth',
+    make: async () => ({ path: '/auth/login', body: { email: A.email, password: A.password }, ok: [200] }),
+  },
+  'POST /auth/refresh': {
+    access: 'auth',
+    make: async () => ({ path: '/auth/refresh', body: { refresh_token: (await login(A.email, A.password)).refresh }, ok: [200] }),
+  },
+  'POST /auth/logout': {
+    access: 'auth',
+    make: async () => ({ path: '/auth/logout', body: { refresh_token: (await login(A.email, A.password)).refresh }, ok: [204] }),
+  },
 
   'GET /me': { access: 'user', make: async () => ({ path: '/me', ok: [200] }) },
   'GET /cart': { access: 'user', make: async () => ({ path: '/cart', ok: [200] }) },
   'DELETE /cart': { access: 'user', make: async (who) => ({ path: '/cart', ok: [200], stream: `cart-${asUser(who).user_id}` }) },
-  'POST /cart/items': { access: 'user', make: async (who) => ({ path: '/cart/items', body: { product_id: product, quantity: 1 }, ok: [201], stream: `cart-${asUser(who).user_id}` }) },
+  'POST /cart/items': {
+    access: 'user',
+    make: async (who) => ({
+      path: '/cart/items',
+      body: { product_id: product, quantity: 1 },
+      ok: [201],
+      stream: `cart-${asUser(who).user_id}`,
+    }),
+  },
   'DELETE /cart/items/:product_id': {
     access: 'user',
     make: async (who) => {
@@ -133,13 +161,40 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /orders/status/:status': { access: 'user', make: async () => ({ path: '/orders/status/pending', ok: [200] }) },
 
   'GET /orders/:id': { access: 'owner', make: async () => ({ path: `/orders/${await orderOfA()}?min_version=1`, ok: [200] }) },
-  'POST /orders/:id/pay': { access: 'owner', make: async () => { const id = await orderOfA(); return { path: `/orders/${id}/pay`, ok: [200], stream: id }; } },
-  'POST /orders/:id/cancel': { access: 'owner', make: async () => { const id = await orderOfA(); return { path: `/orders/${id}/cancel`, body: { reason: '行列' }, ok: [200], stream: id }; } },
+  'POST /orders/:id/pay': {
+    access: 'owner',
+    make: async () => {
+      const id = await orderOfA();
+      return { path: `/orders/${id}/pay`, ok: [200], stream: id };
+    },
+  },
+  'POST /orders/:id/cancel': {
+    access: 'owner',
+    make: async () => {
+      const id = await orderOfA();
+      return { path: `/orders/${id}/cancel`, body: { reason: '行列' }, ok: [200], stream: id };
+    },
+  },
   'GET /events/:aggregate_id': { access: 'owner', make: async () => ({ path: `/events/${await orderOfA()}`, ok: [200] }) },
-  'GET /events/:aggregate_id/state': { access: 'owner', make: async () => ({ path: `/events/${await orderOfA()}/state?version=1`, ok: [200] }) },
+  'GET /events/:aggregate_id/state': {
+    access: 'owner',
+    make: async () => ({ path: `/events/${await orderOfA()}/state?version=1`, ok: [200] }),
+  },
 
-  'POST /orders/:id/ship': { access: 'admin', make: async () => { const id = await paidOrderOfA(); return { path: `/orders/${id}/ship`, body: { tracking_number: 'TRK-M2' }, ok: [200], stream: id }; } },
-  'POST /orders/:id/deliver': { access: 'admin', make: async () => { const id = await shippedOrderOfA(); return { path: `/orders/${id}/deliver`, ok: [200], stream: id }; } },
+  'POST /orders/:id/ship': {
+    access: 'admin',
+    make: async () => {
+      const id = await paidOrderOfA();
+      return { path: `/orders/${id}/ship`, body: { tracking_number: 'TRK-M2' }, ok: [200], stream: id };
+    },
+  },
+  'POST /orders/:id/deliver': {
+    access: 'admin',
+    make: async () => {
+      const id = await shippedOrderOfA();
+      return { path: `/orders/${id}/deliver`, ok: [200], stream: id };
+    },
+  },
   'GET /orders/statistics': { access: 'admin', make: async () => ({ path: '/orders/statistics', ok: [200] }) },
   'GET /events': { access: 'admin', make: async () => ({ path: '/events?limit=5', ok: [200] }) },
   'GET /ops/lag': { access: 'admin', make: async () => ({ path: '/ops/lag', ok: [200] }) },
@@ -159,8 +214,14 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /marketing/daily': { access: 'admin', make: async () => ({ path: '/marketing/daily', ok: [200] }) },
   'GET /dashboard': { access: 'admin', make: async () => ({ path: '/dashboard', ok: [200] }) },
   'POST /categories': { access: 'admin', make: async () => ({ path: '/categories', body: { name: `行列 ${uniq()}` }, ok: [201] }) },
-  'POST /products': { access: 'admin', make: async () => ({ path: '/products', body: { name: `行列 ${uniq()}`, price: 100, stock: 1 }, ok: [201] }) },
-  'PUT /products/:id': { access: 'admin', make: async () => ({ path: `/products/${product}`, body: { price: 1000 }, ok: [200], stream: product }) },
+  'POST /products': {
+    access: 'admin',
+    make: async () => ({ path: '/products', body: { name: `行列 ${uniq()}`, price: 100, stock: 1 }, ok: [201] }),
+  },
+  'PUT /products/:id': {
+    access: 'admin',
+    make: async () => ({ path: `/products/${product}`, body: { price: 1000 }, ok: [200], stream: product }),
+  },
   'DELETE /products/:id': {
     access: 'admin',
     make: async () => {
@@ -168,7 +229,10 @@ const ROUTES: Record<string, RouteCase> = {
       return { path: `/products/${created.body.id}`, ok: [200], stream: created.body.id };
     },
   },
-  'POST /inventory/:product_id/add_stock': { access: 'admin', make: async () => ({ path: `/inventory/${product}/add_stock`, body: { quantity: 1 }, ok: [200], stream: `inventory-${product}` }) },
+  'POST /inventory/:product_id/add_stock': {
+    access: 'admin',
+    make: async () => ({ path: `/inventory/${product}/add_stock`, body: { quantity: 1 }, ok: [200], stream: `inventory-${product}` }),
+  },
   'GET /inventory/:product_id': { access: 'admin', make: async () => ({ path: `/inventory/${product}`, ok: [200] }) },
   'GET /inventory': { access: 'admin', make: async () => ({ path: '/inventory', ok: [200] }) },
 };
@@ -190,7 +254,9 @@ function expected(access: Access, who: Who): number | null {
 
 const methodOf = (route: string) => route.slice(0, route.indexOf(' '));
 const send = (route: string, call: Call, token: string | undefined): Promise<Reply> =>
-  call.sse ? openStream(call.path, token) : f.a.http.call(methodOf(route), call.path, { ...(token ? { token } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
+  call.sse
+    ? openStream(call.path, token)
+    : f.a.http.call(methodOf(route), call.path, { ...(token ? { token } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
 
 /** Opens an event stream and closes it once the answer's head is in: a refusal is an ordinary problem body. */
 async function openStream(path: string, token: string | undefined): Promise<Reply> {
@@ -277,9 +343,15 @@ test('forged and misused refresh tokens: refresh refuses them all; logout refuse
   const now = Math.floor(Date.now() / 1000);
   const cases: Record<string, { token: string; logout: number }> = {
     'an access token': { token: fresh.token, logout: 401 },
-    'alg none': { token: `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`, logout: 401 },
+    'alg none': {
+      token: `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`,
+      logout: 401,
+    },
     'wrong secret': { token: signJwt(claims, { secret: 'y'.repeat(48) }), logout: 401 },
-    'edited subject': { token: `${fresh.refresh.split('.')[0]}.${Buffer.from(JSON.stringify({ ...claims, sub: B.user_id })).toString('base64url')}.${fresh.refresh.split('.')[2]}`, logout: 401 },
+    'edited subject': {
+      token: `${fresh.refresh.split('.')[0]}.${Buffer.from(JSON.stringify({ ...claims, sub: B.user_id })).toString('base64url')}.${fresh.refresh.split('.')[2]}`,
+      logout: 401,
+    },
     // Well formed but expired: refresh refuses it; logout still ends its family (of another session here).
     expired: { token: signJwt({ ...claims, fam: randomUUID(), iat: now - 7200, exp: now - 60 }), logout: 204 },
     'an unknown family (signed, never issued)': { token: signJwt({ ...claims, fam: randomUUID(), jti: 'never-issued' }), logout: 204 },

@@ -44,7 +44,9 @@ test('the whole PostgreSQL server frozen for 30 s (SIGSTOP): health names it at 
       const reading = (async () => {
         while (Date.now() < faultAt + FREEZE_MS - 3_000) {
           const started = Date.now();
-          const res = await timedGet(`${f.shop.baseUrl}/orders`, { authorization: `Bearer ${customers[0]!.token}` }, 3_000).catch(() => undefined);
+          const res = await timedGet(`${f.shop.baseUrl}/orders`, { authorization: `Bearer ${customers[0]!.token}` }, 3_000).catch(
+            () => undefined,
+          );
           reads.slowest = Math.max(reads.slowest, Date.now() - started);
           if (res?.status === 200) reads.ok += 1;
           else reads.failed += 1;
@@ -73,7 +75,9 @@ test('the whole PostgreSQL server frozen for 30 s (SIGSTOP): health names it at 
       await reading;
     },
   });
-  t.diagnostic(`queries while frozen (GET /orders, 3 s client timeout): ${reads.ok} answered, ${reads.failed} not, slowest ${reads.slowest} ms`);
+  t.diagnostic(
+    `queries while frozen (GET /orders, 3 s client timeout): ${reads.ok} answered, ${reads.failed} not, slowest ${reads.slowest} ms`,
+  );
   await assertHealthBack(t, f, healedAt);
 });
 

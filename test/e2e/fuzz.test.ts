@@ -33,7 +33,9 @@ const HANG_MS = 20_000;
 let f: ShopFixture;
 // Per-address login and registration limits low enough that the fuzz's valid-looking attempts mostly meet the
 // limiter (429) rather than costing a 300 ms scrypt each: the run stays well under a minute.
-useShop((fixture) => (f = fixture), { env: { JWT_SECRET: TEST_JWT_SECRET, LOGIN_LIMIT_PER_ADDRESS: '40', REGISTER_LIMIT_PER_ADDRESS: '15' } });
+useShop((fixture) => (f = fixture), {
+  env: { JWT_SECRET: TEST_JWT_SECRET, LOGIN_LIMIT_PER_ADDRESS: '40', REGISTER_LIMIT_PER_ADDRESS: '15' },
+});
 
 /** mulberry32: small, fast, and the same sequence everywhere for one seed. */
 function prng(seed: number) {
@@ -66,16 +68,58 @@ interface World {
 
 function ids(w: World, r: Rng): string[] {
   return [
-    w.product, w.order, w.category.id, w.me.user_id, `cart-${w.me.user_id}`, `inventory-${w.product}`, `shipment-${w.order}`,
-    emailClaimStreamId('admin@example.com'), categoryNameClaimStreamId(w.category.name), 'user-email:admin@example.com', `category-name:${w.category.name}`,
-    hexUuid(r), w.product.toUpperCase(), `${w.product}x`, 'a'.repeat(129), 'a'.repeat(300), '..', '../../../../etc/passwd', '%2e%2e%2f%2e%2e%2f',
-    '%00', 'x%00y', '%E3%81%82', 'a%20b', '%F0%9F%98%80', '-1', '0', 'null', 'undefined', '{{7*7}}', '%22', "'", '<script>', '%0d%0aX-Injected:%201',
-    'admin@example.com', '__proto__', 'constructor', 'healthcheck',
+    w.product,
+    w.order,
+    w.category.id,
+    w.me.user_id,
+    `cart-${w.me.user_id}`,
+    `inventory-${w.product}`,
+    `shipment-${w.order}`,
+    emailClaimStreamId('admin@example.com'),
+    categoryNameClaimStreamId(w.category.name),
+    'user-email:admin@example.com',
+    `category-name:${w.category.name}`,
+    hexUuid(r),
+    w.product.toUpperCase(),
+    `${w.product}x`,
+    'a'.repeat(129),
+    'a'.repeat(300),
+    '..',
+    '../../../../etc/passwd',
+    '%2e%2e%2f%2e%2e%2f',
+    '%00',
+    'x%00y',
+    '%E3%81%82',
+    'a%20b',
+    '%F0%9F%98%80',
+    '-1',
+    '0',
+    'null',
+    'undefined',
+    '{{7*7}}',
+    '%22',
+    "'",
+    '<script>',
+    '%0d%0aX-Injected:%201',
+    'admin@example.com',
+    '__proto__',
+    'constructor',
+    'healthcheck',
   ];
 }
 
 function badDates(): string[] {
-  return ['0000-01-01T00:00:00Z', '2024-02-31T00:00:00Z', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T24:00:00Z', '+275760-09-13T00:00:00Z', '9999-12-31T23:59:59.999999999Z', 'yesterday', ''];
+  return [
+    '0000-01-01T00:00:00Z',
+    '2024-02-31T00:00:00Z',
+    '2023-02-29T00:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '2024-01-01T24:00:00Z',
+    '+275760-09-13T00:00:00Z',
+    '9999-12-31T23:59:59.999999999Z',
+    'yesterday',
+    '',
+  ];
 }
 
 function queryValue(w: World, r: Rng): string {
@@ -83,7 +127,12 @@ function queryValue(w: World, r: Rng): string {
     () => r.pick(['', '-1', '0', '1', '2', '1.5', '1e3', 'abc', '99999999999999999999', 'true', '[]', '{}', ' 1', '0x10']),
     () => r.pick(ids(w, r)),
     () => `${r.pick(ids(w, r))}:${r.pick(['1', '0', '-1', '999', 'x', '1.5', ''])}`,
-    () => cursor(r.pick(['products', 'orders', 'events', 'stream', 'inventory', 'x']), r.pick([...badDates(), '2024-01-01T00:00:00Z']), r.pick(['x', hexUuid(r), '\u0000', 5, null, [], {}])),
+    () =>
+      cursor(
+        r.pick(['products', 'orders', 'events', 'stream', 'inventory', 'x']),
+        r.pick([...badDates(), '2024-01-01T00:00:00Z']),
+        r.pick(['x', hexUuid(r), '\u0000', 5, null, [], {}]),
+      ),
     () => cursor(r.pick(['stream', 'inventory']), r.pick([2 ** 40, -1, 1.5, '1', 'x\u0000', null])),
     () => r.pick(badDates()),
     () => r.pick(['garbage', 'x'.repeat(700), '%00', '%ff', '%E3%81', 'e30', 'W10', Buffer.from('[]').toString('base64url')]),
@@ -93,14 +142,44 @@ function queryValue(w: World, r: Rng): string {
   return r.pick(kinds)();
 }
 
-const QUERY_NAMES = ['limit', 'cursor', 'q', 'category', 'status', 'min_version', 'wait_for', 'before', 'at', 'version', 'days', 'saga_id', 'mine', 'x'];
+const QUERY_NAMES = [
+  'limit',
+  'cursor',
+  'q',
+  'category',
+  'status',
+  'min_version',
+  'wait_for',
+  'before',
+  'at',
+  'version',
+  'days',
+  'saga_id',
+  'mine',
+  'x',
+];
 
 /** A value that breaks a field: wrong type, out of range, hostile text. JSON.stringify-able (raw ones separately). */
 function badValue(w: World, r: Rng): unknown {
   return r.pick<() => unknown>([
     () => r.pick([null, true, false, [], {}, [1], { a: 1 }]),
     () => r.pick([0, -1, 1.5, 1e20, 2 ** 53 + 2, -0, 100, 10_000_001, 1_000_001, Number.MAX_SAFE_INTEGER]),
-    () => r.pick(['', ' ', 'a\nb', 'a\u0000b', 'a\ud800b', '\udc00', 'x'.repeat(r.pick([51, 101, 201, 501, 2001, 10_001])), '寿'.repeat(101), '\u202e', 'TRK 1', '追跡番号', '1', '-5']),
+    () =>
+      r.pick([
+        '',
+        ' ',
+        'a\nb',
+        'a\u0000b',
+        'a\ud800b',
+        '\udc00',
+        'x'.repeat(r.pick([51, 101, 201, 501, 2001, 10_001])),
+        '寿'.repeat(101),
+        '\u202e',
+        'TRK 1',
+        '追跡番号',
+        '1',
+        '-5',
+      ]),
     () => r.pick(ids(w, r)),
     () => r.pick(badDates()),
   ])();
@@ -109,7 +188,12 @@ function badValue(w: World, r: Rng): unknown {
 function randomJson(r: Rng, depth: number): unknown {
   if (depth <= 0 || r.chance(0.3)) return r.pick<unknown>([null, true, 1, -1, 1.5, '', 'x', '\u0000', 'a\ud800', 1e300]);
   if (r.chance(0.5)) return Array.from({ length: r.int(4) }, () => randomJson(r, depth - 1));
-  return Object.fromEntries(Array.from({ length: r.int(4) }, () => [r.pick(['a', 'name', 'price', 'email', '__proto__', 'constructor', 'quantity', '']), randomJson(r, depth - 1)]));
+  return Object.fromEntries(
+    Array.from({ length: r.int(4) }, () => [
+      r.pick(['a', 'name', 'price', 'email', '__proto__', 'constructor', 'quantity', '']),
+      randomJson(r, depth - 1),
+    ]),
+  );
 }
 
 /** A valid body per route: mutated one field at a time, so validation (not the shape) is what must refuse it. */
@@ -151,9 +235,13 @@ interface FuzzRequest {
 
 function generate(w: World, r: Rng, routes: string[], n: number): FuzzRequest {
   const unknownRoute = r.chance(0.02);
-  const route = unknownRoute ? `${r.pick(['GET', 'POST', 'PATCH', 'OPTIONS'])} /${r.pick(['nope', 'products/x/y', 'admin', '.env', 'events/', 'cart/items/', '%2e%2e/etc/passwd'])}` : r.pick(routes);
+  const route = unknownRoute
+    ? `${r.pick(['GET', 'POST', 'PATCH', 'OPTIONS'])} /${r.pick(['nope', 'products/x/y', 'admin', '.env', 'events/', 'cart/items/', '%2e%2e/etc/passwd'])}`
+    : r.pick(routes);
   const method = route.slice(0, route.indexOf(' '));
-  let path = route.slice(route.indexOf(' ') + 1).replace(/:file\{[^}]*\}\}?/, () => r.pick(['app.js', 'app.css', 'nope.svg', '..%2f..%2fpackage.json.js']));
+  let path = route
+    .slice(route.indexOf(' ') + 1)
+    .replace(/:file\{[^}]*\}\}?/, () => r.pick(['app.js', 'app.css', 'nope.svg', '..%2f..%2fpackage.json.js']));
   path = path.replace(/:(\w+)/g, () => {
     const id = r.pick(ids(w, r));
     return id.includes('%') || r.chance(0.5) ? id.replace(/[#?]/g, '') : encodeURIComponent(id);
@@ -167,7 +255,15 @@ function generate(w: World, r: Rng, routes: string[], n: number): FuzzRequest {
   const who = r.int(10);
   if (who < 3) headers.authorization = `Bearer ${w.me.token}`;
   else if (who < 5) headers.authorization = `Bearer ${f.admin}`;
-  else if (who < 7) headers.authorization = r.pick([`Bearer ${r.pick(w.tokens)}`, 'Bearer', 'Basic YWRtaW46YWRtaW4xMjM=', `bearer  ${w.me.token}`, `Bearer ${w.me.token} extra`, 'Bearer ' + 'x'.repeat(5000)]);
+  else if (who < 7)
+    headers.authorization = r.pick([
+      `Bearer ${r.pick(w.tokens)}`,
+      'Bearer',
+      'Basic YWRtaW46YWRtaW4xMjM=',
+      `bearer  ${w.me.token}`,
+      `Bearer ${w.me.token} extra`,
+      'Bearer ' + 'x'.repeat(5000),
+    ]);
   if (r.chance(0.15)) headers['x-min-version'] = r.pick(['abc', '-1', '1', '999', '1e3', '', '99999999999']);
   if (r.chance(0.15)) headers['idempotency-key'] = r.pick(['k', ' ', 'k'.repeat(201), 'a b', uniq('fz-key'), '\t']);
   if (r.chance(0.2)) headers['x-forwarded-for'] = r.pick(['1.2.3.4', 'garbage', '::1, 10.0.0.1', '127.0.0.1']);
@@ -179,16 +275,47 @@ function generate(w: World, r: Rng, routes: string[], n: number): FuzzRequest {
     if (kind < 4) {
       const keys = Object.keys(base);
       const field = keys.length && r.chance(0.8) ? r.pick(keys) : r.pick(['extra', '__proto__', 'role']);
-      body = r.chance(0.2) ? JSON.stringify({ ...base, [field]: '__RAW__' }).replace('"__RAW__"', r.pick(['1e400', '-1e400', 'NaN', '0x10', '01', '"\\ud800"', '"\\u0000"'])) : JSON.stringify({ ...base, [field]: badValue(w, r) });
+      body = r.chance(0.2)
+        ? JSON.stringify({ ...base, [field]: '__RAW__' }).replace(
+            '"__RAW__"',
+            r.pick(['1e400', '-1e400', 'NaN', '0x10', '01', '"\\ud800"', '"\\u0000"']),
+          )
+        : JSON.stringify({ ...base, [field]: badValue(w, r) });
     } else if (kind < 6) body = JSON.stringify(randomJson(r, 1 + r.int(5)));
     else if (kind < 7) {
       const depth = 20 + r.int(200);
       body = r.chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-    } else if (kind < 8) body = r.pick(['{', '{"a":1,}', "{'a':1}", 'null', '[]', '"text"', '42', 'true', '\u0000', '{"a":"\\x41"}', '\ufeff{}', '{}{}', ' ', '{"name": "a", "name": "b"}']);
+    } else if (kind < 8)
+      body = r.pick([
+        '{',
+        '{"a":1,}',
+        "{'a':1}",
+        'null',
+        '[]',
+        '"text"',
+        '42',
+        'true',
+        '\u0000',
+        '{"a":"\\x41"}',
+        '\ufeff{}',
+        '{}{}',
+        ' ',
+        '{"name": "a", "name": "b"}',
+      ]);
     else if (kind < 9) body = JSON.stringify({ ...base, pad: 'x'.repeat(r.pick([1000, 70_000])) });
     else body = JSON.stringify(base);
     const type = r.int(10);
-    headers['content-type'] = type < 7 ? 'application/json' : r.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/vnd.api+json', 'application/jsonx']);
+    headers['content-type'] =
+      type < 7
+        ? 'application/json'
+        : r.pick([
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'application/json; charset=utf-16',
+            'multipart/form-data; boundary=x',
+            'application/vnd.api+json',
+            'application/jsonx',
+          ]);
   }
   return { method, path, headers, ...(body !== undefined ? { body } : {}), route };
 }
@@ -197,40 +324,143 @@ function generate(w: World, r: Rng, routes: string[], n: number): FuzzRequest {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-// eslint-disable-next-line no-control-regex
-const line = (max: number) => z.string().min(1).refine((s) => [...s].length <= max && !/[\u0000-\u001f\u007f]/.test(s) && s === s.trim() && !LONE_SURROGATE.test(s), 'a clean single line');
-// eslint-disable-next-line no-control-regex
-const text = (max: number) => z.string().refine((s) => [...s].length <= max && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s) && !LONE_SURROGATE.test(s), 'clean text');
+const line = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .refine(
+      // eslint-disable-next-line no-control-regex
+      (s) => [...s].length <= max && !/[\u0000-\u001f\u007f]/.test(s) && s === s.trim() && !LONE_SURROGATE.test(s),
+      'a clean single line',
+    );
+const text = (max: number) =>
+  z.string().refine(
+    // eslint-disable-next-line no-control-regex
+    (s) => [...s].length <= max && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s) && !LONE_SURROGATE.test(s),
+    'clean text',
+  );
 const instant = z.string().refine((s) => !Number.isNaN(instantMs(s)), 'an ISO-8601 instant');
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const email = z.string().max(254).regex(/^[^\s@A-Z]+@[a-z0-9.-]+\.[a-z]{2,}$/);
-const item = z.strictObject({ product_id: uuid, name: line(200), price: int(1, 10_000_000), quantity: int(1, 99), subtotal: int(1, 990_000_000) });
+const email = z
+  .string()
+  .max(254)
+  .regex(/^[^\s@A-Z]+@[a-z0-9.-]+\.[a-z]{2,}$/);
+const item = z.strictObject({
+  product_id: uuid,
+  name: line(200),
+  price: int(1, 10_000_000),
+  quantity: int(1, 99),
+  subtotal: int(1, 990_000_000),
+});
 const EVENT_SCHEMAS: Record<string, z.ZodType> = {
   UserRegistered: z.strictObject({ user_id: uuid, email, name: line(100), role: z.enum(['customer', 'admin']), registered_at: instant }),
   EmailClaimed: z.strictObject({ email, user_id: uuid }),
   CategoryCreated: z.strictObject({ category_id: uuid, name: line(50), created_at: instant }),
   CategoryNameClaimed: z.strictObject({ name: line(50), category_id: uuid }),
-  ProductCreated: z.strictObject({ product_id: uuid, name: line(200), description: text(2000), price: int(1, 10_000_000), category_id: uuid.nullable(), created_at: instant }),
-  ProductUpdated: z.strictObject({ product_id: uuid, name: line(200), description: text(2000), price: int(1, 10_000_000), category_id: uuid.nullable(), updated_at: instant }),
+  ProductCreated: z.strictObject({
+    product_id: uuid,
+    name: line(200),
+    description: text(2000),
+    price: int(1, 10_000_000),
+    category_id: uuid.nullable(),
+    created_at: instant,
+  }),
+  ProductUpdated: z.strictObject({
+    product_id: uuid,
+    name: line(200),
+    description: text(2000),
+    price: int(1, 10_000_000),
+    category_id: uuid.nullable(),
+    updated_at: instant,
+  }),
   ProductDeleted: z.strictObject({ product_id: uuid, deleted_at: instant }),
   StockAdded: z.strictObject({ product_id: uuid, quantity: int(1, 1_000_000), added_at: instant }),
-  StockReserved: z.strictObject({ product_id: uuid, reservation_id: uuid, order_id: uuid, quantity: int(1, 1_000_000), expires_at: instant, reserved_at: instant }),
-  StockDeducted: z.strictObject({ product_id: uuid, reservation_id: uuid, order_id: uuid, quantity: int(1, 1_000_000), deducted_at: instant }),
-  StockReleased: z.strictObject({ product_id: uuid, reservation_id: uuid, order_id: uuid, quantity: int(1, 1_000_000), reason: z.enum(['cancelled', 'expired', 'shipment_failed']), released_at: instant }),
-  StockReturned: z.strictObject({ product_id: uuid, order_id: uuid, quantity: int(1, 1_000_000), reason: z.enum(['cancelled', 'shipment_failed']), returned_at: instant }),
-  ItemAddedToCart: z.strictObject({ cart_id: z.string().regex(/^cart-[0-9a-f-]{36}$/), user_id: uuid, product_id: uuid, quantity: int(1, 99), line_quantity: int(1, 99), price: int(1, 10_000_000), name: line(200) }),
+  StockReserved: z.strictObject({
+    product_id: uuid,
+    reservation_id: uuid,
+    order_id: uuid,
+    quantity: int(1, 1_000_000),
+    expires_at: instant,
+    reserved_at: instant,
+  }),
+  StockDeducted: z.strictObject({
+    product_id: uuid,
+    reservation_id: uuid,
+    order_id: uuid,
+    quantity: int(1, 1_000_000),
+    deducted_at: instant,
+  }),
+  StockReleased: z.strictObject({
+    product_id: uuid,
+    reservation_id: uuid,
+    order_id: uuid,
+    quantity: int(1, 1_000_000),
+    reason: z.enum(['cancelled', 'expired', 'shipment_failed']),
+    released_at: instant,
+  }),
+  StockReturned: z.strictObject({
+    product_id: uuid,
+    order_id: uuid,
+    quantity: int(1, 1_000_000),
+    reason: z.enum(['cancelled', 'shipment_failed']),
+    returned_at: instant,
+  }),
+  ItemAddedToCart: z.strictObject({
+    cart_id: z.string().regex(/^cart-[0-9a-f-]{36}$/),
+    user_id: uuid,
+    product_id: uuid,
+    quantity: int(1, 99),
+    line_quantity: int(1, 99),
+    price: int(1, 10_000_000),
+    name: line(200),
+  }),
   ItemRemovedFromCart: z.strictObject({ cart_id: z.string().regex(/^cart-[0-9a-f-]{36}$/), user_id: uuid, product_id: uuid }),
-  CartCleared: z.strictObject({ cart_id: z.string().regex(/^cart-[0-9a-f-]{36}$/), user_id: uuid, reason: z.enum(['checkout', 'user']), order_id: uuid.optional() }),
-  OrderPlaced: z.strictObject({ order_id: uuid, user_id: uuid, user_email: email, items: z.array(item).min(1).max(40), total: int(1, 40 * 990_000_000), expires_at: instant, placed_at: instant }),
+  CartCleared: z.strictObject({
+    cart_id: z.string().regex(/^cart-[0-9a-f-]{36}$/),
+    user_id: uuid,
+    reason: z.enum(['checkout', 'user']),
+    order_id: uuid.optional(),
+  }),
+  OrderPlaced: z.strictObject({
+    order_id: uuid,
+    user_id: uuid,
+    user_email: email,
+    items: z.array(item).min(1).max(40),
+    total: int(1, 40 * 990_000_000),
+    expires_at: instant,
+    placed_at: instant,
+  }),
   OrderPaid: z.strictObject({ order_id: uuid, amount: int(1, 40 * 990_000_000), paid_at: instant }),
   OrderShipped: z.strictObject({ order_id: uuid, tracking_number: z.string().regex(/^[A-Za-z0-9-]{1,100}$/), shipped_at: instant }),
   OrderDelivered: z.strictObject({ order_id: uuid, delivered_at: instant }),
-  OrderCancelled: z.strictObject({ order_id: uuid, reason: line(500), cancelled_by: z.enum(['customer', 'admin', 'system']), cancelled_at: instant }),
+  OrderCancelled: z.strictObject({
+    order_id: uuid,
+    reason: line(500),
+    cancelled_by: z.enum(['customer', 'admin', 'system']),
+    cancelled_at: instant,
+  }),
   OrderShipmentFailed: z.strictObject({ order_id: uuid, reason: line(500), failed_at: instant }),
-  OrderPaymentRefunded: z.strictObject({ order_id: uuid, amount: int(1, 40 * 990_000_000), reason: z.enum(['cancelled', 'shipment_failed']), refunded_at: instant }),
+  OrderPaymentRefunded: z.strictObject({
+    order_id: uuid,
+    amount: int(1, 40 * 990_000_000),
+    reason: z.enum(['cancelled', 'shipment_failed']),
+    refunded_at: instant,
+  }),
   ShipmentInitiated: z.strictObject({ shipment_id: z.string().min(1).max(128), order_id: uuid, initiated_at: instant }),
-  ShipmentRequested: z.strictObject({ shipment_id: z.string().min(1).max(128), order_id: uuid, carrier: line(100), carrier_reference: line(200), requested_at: instant }),
-  ShipmentCompleted: z.strictObject({ shipment_id: z.string().min(1).max(128), order_id: uuid, tracking_number: z.string().regex(/^[A-Za-z0-9-]{1,100}$/), completed_at: instant, dispatched_by: z.enum(['carrier', 'admin']).optional() }),
+  ShipmentRequested: z.strictObject({
+    shipment_id: z.string().min(1).max(128),
+    order_id: uuid,
+    carrier: line(100),
+    carrier_reference: line(200),
+    requested_at: instant,
+  }),
+  ShipmentCompleted: z.strictObject({
+    shipment_id: z.string().min(1).max(128),
+    order_id: uuid,
+    tracking_number: z.string().regex(/^[A-Za-z0-9-]{1,100}$/),
+    completed_at: instant,
+    dispatched_by: z.enum(['carrier', 'admin']).optional(),
+  }),
   ShipmentFailed: z.strictObject({ shipment_id: z.string().min(1).max(128), order_id: uuid, reason: line(500), failed_at: instant }),
   ShipmentCancelled: z.strictObject({ shipment_id: z.string().min(1).max(128), order_id: uuid, reason: line(500), cancelled_at: instant }),
 };
@@ -239,86 +469,111 @@ function refusals(e: EventEnvelope): string[] {
   const schema = EVENT_SCHEMAS[e.event_type];
   if (!schema) return [`${e.event_type}: no schema in this test's validator; add one`];
   const result = schema.safeParse(e.data);
-  return result.success ? [] : result.error.issues.map((i) => `${e.event_type} ${e.aggregate_id}@${e.version}: ${i.path.join('.')} ${i.message}`);
+  return result.success
+    ? []
+    : result.error.issues.map((i) => `${e.event_type} ${e.aggregate_id}@${e.version}: ${i.path.join('.')} ${i.message}`);
 }
 
 // --------------------------------------------------------------------------------------------------------------
 
-test(`fuzz: ${REQUESTS} generated bad requests over every route (seed ${SEED}) → no 5xx, no hang, no invalid event`, { timeout: 600_000 }, async (t) => {
-  const { http } = f.a;
-  const me = await f.a.customer('ファズ');
-  const session = (await http.post('/auth/login', { email: me.email, password: me.password })).body;
-  const product = (await f.a.product({ name: `fz ${uniq()}`, price: 1000, stock: 1000 })).id as string;
-  const category = (await http.post('/categories', { name: `fz ${uniq()}` }, f.admin)).body;
-  const order = (await f.a.order(me, [[product, 1]])).order_id as string;
-  const world: World = { product, order, category, me: { ...me, refresh: session.refresh_token }, tokens: Object.values(forgeries({ access: me.token, refresh: session.refresh_token })) };
-  const routes = registeredRoutes();
-  const r = prng(SEED);
-  const requests = Array.from({ length: REQUESTS }, (_, n) => generate(world, r, routes, n));
+test(
+  `fuzz: ${REQUESTS} generated bad requests over every route (seed ${SEED}) → no 5xx, no hang, no invalid event`,
+  { timeout: 600_000 },
+  async (t) => {
+    const { http } = f.a;
+    const me = await f.a.customer('ファズ');
+    const session = (await http.post('/auth/login', { email: me.email, password: me.password })).body;
+    const product = (await f.a.product({ name: `fz ${uniq()}`, price: 1000, stock: 1000 })).id as string;
+    const category = (await http.post('/categories', { name: `fz ${uniq()}` }, f.admin)).body;
+    const order = (await f.a.order(me, [[product, 1]])).order_id as string;
+    const world: World = {
+      product,
+      order,
+      category,
+      me: { ...me, refresh: session.refresh_token },
+      tokens: Object.values(forgeries({ access: me.token, refresh: session.refresh_token })),
+    };
+    const routes = registeredRoutes();
+    const r = prng(SEED);
+    const requests = Array.from({ length: REQUESTS }, (_, n) => generate(world, r, routes, n));
 
-  const started = Date.now();
-  const statuses = new Map<number, number>();
-  const perRoute = new Map<string, number>();
-  const serverErrors: string[] = [];
-  const hangs: string[] = [];
-  let next = 0;
-  const describe = (q: FuzzRequest) => `${q.method} ${q.path.slice(0, 160)} ${q.headers.authorization ? '(auth) ' : ''}${(q.body ?? '').slice(0, 120)}`;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < requests.length) {
-        const q = requests[next++]!;
-        perRoute.set(q.route, (perRoute.get(q.route) ?? 0) + 1);
-        try {
-          const res = await fetch(`${f.shop.baseUrl}${q.path}`, { method: q.method, headers: q.headers, ...(q.body !== undefined ? { body: q.body } : {}), signal: AbortSignal.timeout(HANG_MS) });
-          // An event stream (GET /live) answers with its head at once and then stays open by design: the head
-          // in time is the answer; the body is not waited for.
-          const streaming = String(res.headers.get('content-type')).startsWith('text/event-stream');
-          const body = streaming ? (await res.body?.cancel(), '') : await res.text();
-          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          // Health telling the truth about a dependency is not a failure of input handling.
-          const health = q.path.startsWith('/readyz') && res.status === 503 && body.includes('"checks"');
-          if (res.status >= 500 && !health) serverErrors.push(`${res.status} ← ${describe(q)} → ${body.slice(0, 200)}`);
-        } catch (err) {
-          if ((err as Error).name === 'TimeoutError') hangs.push(describe(q));
-          else throw new Error(`${describe(q)}: ${(err as Error).message}`);
+    const started = Date.now();
+    const statuses = new Map<number, number>();
+    const perRoute = new Map<string, number>();
+    const serverErrors: string[] = [];
+    const hangs: string[] = [];
+    let next = 0;
+    const describe = (q: FuzzRequest) =>
+      `${q.method} ${q.path.slice(0, 160)} ${q.headers.authorization ? '(auth) ' : ''}${(q.body ?? '').slice(0, 120)}`;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < requests.length) {
+          const q = requests[next++]!;
+          perRoute.set(q.route, (perRoute.get(q.route) ?? 0) + 1);
+          try {
+            const res = await fetch(`${f.shop.baseUrl}${q.path}`, {
+              method: q.method,
+              headers: q.headers,
+              ...(q.body !== undefined ? { body: q.body } : {}),
+              signal: AbortSignal.timeout(HANG_MS),
+            });
+            // An event stream (GET /live) answers with its head at once and then stays open by design: the head
+            // in time is the answer; the body is not waited for.
+            const streaming = String(res.headers.get('content-type')).startsWith('text/event-stream');
+            const body = streaming ? (await res.body?.cancel(), '') : await res.text();
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            // Health telling the truth about a dependency is not a failure of input handling.
+            const health = q.path.startsWith('/readyz') && res.status === 503 && body.includes('"checks"');
+            if (res.status >= 500 && !health) serverErrors.push(`${res.status} ← ${describe(q)} → ${body.slice(0, 200)}`);
+          } catch (err) {
+            if ((err as Error).name === 'TimeoutError') hangs.push(describe(q));
+            else throw new Error(`${describe(q)}: ${(err as Error).message}`);
+          }
         }
-      }
-    }),
-  );
-  const seconds = (Date.now() - started) / 1000;
-  t.diagnostic(`seed ${SEED}: ${requests.length} requests in ${seconds.toFixed(1)} s over ${perRoute.size} routes; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`);
-  const untouched = routes.filter((route) => !perRoute.has(route));
-  assert.deepEqual(untouched, [], 'routes the fuzz never called');
-  assert.deepEqual(serverErrors.slice(0, 20), [], `${serverErrors.length} answers were 5xx`);
-  assert.deepEqual(hangs.slice(0, 20), [], `${hangs.length} requests got no answer within ${HANG_MS} ms`);
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    t.diagnostic(
+      `seed ${SEED}: ${requests.length} requests in ${seconds.toFixed(1)} s over ${perRoute.size} routes; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`,
+    );
+    const untouched = routes.filter((route) => !perRoute.has(route));
+    assert.deepEqual(untouched, [], 'routes the fuzz never called');
+    assert.deepEqual(serverErrors.slice(0, 20), [], `${serverErrors.length} answers were 5xx`);
+    assert.deepEqual(hangs.slice(0, 20), [], `${hangs.length} requests got no answer within ${HANG_MS} ms`);
 
-  // What got through: every event whose correlation id is one of the fuzz's request ids.
-  const client = createDynamoClient({ endpoint: stackEnv().dynamodbEndpoint, region: 'ap-northeast-1' });
-  const fuzzed: EventEnvelope[] = [];
-  try {
-    await createDynamoEventStore({ client, tables: DEFAULT_TABLES }).scanAll(async (page) => {
-      fuzzed.push(...page.filter((e) => e.metadata.correlation_id?.startsWith(`fuzz-${SEED}-`)));
-    });
-  } finally {
-    client.destroy();
-  }
-  const invalid = fuzzed.flatMap(refusals);
-  t.diagnostic(`${fuzzed.length} events appended by fuzz requests: ${JSON.stringify(Object.fromEntries(fuzzed.reduce((m, e) => m.set(e.event_type, (m.get(e.event_type) ?? 0) + 1), new Map<string, number>())))}`);
-  assert.deepEqual(invalid.slice(0, 20), [], `${invalid.length} stored events a validator refuses`);
-
-  // And the read side took every one of them (the projector's decoder is the other validator).
-  if (fuzzed.length > 0) {
-    const pool = new pg.Pool({ connectionString: stackEnv().databaseUrl, max: 2 });
+    // What got through: every event whose correlation id is one of the fuzz's request ids.
+    const client = createDynamoClient({ endpoint: stackEnv().dynamodbEndpoint, region: 'ap-northeast-1' });
+    const fuzzed: EventEnvelope[] = [];
     try {
-      await eventually(
-        async () => {
-          const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM read_event_log WHERE event_id = ANY($1::uuid[])', [fuzzed.map((e) => e.event_id)]);
-          return rows[0]!.n === fuzzed.length;
-        },
-        { timeoutMs: 30_000, what: 'every fuzz event in read_event_log' },
-      );
+      await createDynamoEventStore({ client, tables: DEFAULT_TABLES }).scanAll(async (page) => {
+        fuzzed.push(...page.filter((e) => e.metadata.correlation_id?.startsWith(`fuzz-${SEED}-`)));
+      });
     } finally {
-      await pool.end();
+      client.destroy();
     }
-  }
-});
+    const invalid = fuzzed.flatMap(refusals);
+    t.diagnostic(
+      `${fuzzed.length} events appended by fuzz requests: ${JSON.stringify(Object.fromEntries(fuzzed.reduce((m, e) => m.set(e.event_type, (m.get(e.event_type) ?? 0) + 1), new Map<string, number>())))}`,
+    );
+    assert.deepEqual(invalid.slice(0, 20), [], `${invalid.length} stored events a validator refuses`);
+
+    // And the read side took every one of them (the projector's decoder is the other validator).
+    if (fuzzed.length > 0) {
+      const pool = new pg.Pool({ connectionString: stackEnv().databaseUrl, max: 2 });
+      try {
+        await eventually(
+          async () => {
+            const { rows } = await pool.query<{ n: number }>(
+              'SELECT count(*)::int AS n FROM read_event_log WHERE event_id = ANY($1::uuid[])',
+              [fuzzed.map((e) => e.event_id)],
+            );
+            return rows[0]!.n === fuzzed.length;
+          },
+          { timeoutMs: 30_000, what: 'every fuzz event in read_event_log' },
+        );
+      } finally {
+        await pool.end();
+      }
+    }
+  },
+);

@@ -39,7 +39,11 @@ test('Idempotency-Key on every command: a repeat gets the first answer, the effe
   const { http } = a;
   // register (anonymous)
   const email = `${uniq('idem')}@example.com`;
-  const registered = await twice('/auth/register', { email, password: 'password123', name: '一回' }, undefined, { email, password: 'password123', name: '二回' });
+  const registered = await twice('/auth/register', { email, password: 'password123', name: '一回' }, undefined, {
+    email,
+    password: 'password123',
+    name: '二回',
+  });
   assert.deepEqual(await types(registered.body.user_id), ['UserRegistered']);
   const me: Customer = { email, password: 'password123', ...(await a.login(email, 'password123')) };
   assert.equal(me.user_id, registered.body.user_id);
@@ -51,10 +55,19 @@ test('Idempotency-Key on every command: a repeat gets the first answer, the effe
 
   // products (ProductCreated + StockAdded once)
   const name = `冪等商品 ${uniq()}`;
-  const product = await twice('/products', { name, description: '', price: 500, stock: 5, category: category.body.id }, admin, { name, description: '', price: 501, stock: 5 });
+  const product = await twice('/products', { name, description: '', price: 500, stock: 5, category: category.body.id }, admin, {
+    name,
+    description: '',
+    price: 501,
+    stock: 5,
+  });
   const pid: string = product.body.id;
   const listed = await http.get(`/products?q=${encodeURIComponent(name)}&wait_for=${pid}:1`);
-  assert.deepEqual(listed.body.items.map((p: any) => p.id), [pid], 'one product');
+  assert.deepEqual(
+    listed.body.items.map((p: any) => p.id),
+    [pid],
+    'one product',
+  );
   assert.deepEqual(await types(pid), ['ProductCreated']);
 
   // add_stock
@@ -79,10 +92,17 @@ test('Idempotency-Key on every command: a repeat gets the first answer, the effe
   // orders: one order, stock reserved once
   const order = await twice('/orders', undefined, me.token, {});
   const orderId: string = order.body.order_id;
-  assert.deepEqual((await http.get(`/orders/${orderId}?min_version=1`, me.token)).body.items.map((i: any) => i.quantity), [3]);
+  assert.deepEqual(
+    (await http.get(`/orders/${orderId}?min_version=1`, me.token)).body.items.map((i: any) => i.quantity),
+    [3],
+  );
   assert.equal(count(await types(`inventory-${pid}`), 'StockReserved'), 1);
   const mineListed = await http.get('/orders', me.token);
-  assert.deepEqual(mineListed.body.items.map((o: any) => o.order_id), [orderId], 'one order');
+  assert.deepEqual(
+    mineListed.body.items.map((o: any) => o.order_id),
+    [orderId],
+    'one order',
+  );
 
   // pay: one OrderPaid, one StockDeducted
   await twice(`/orders/${orderId}/pay`, undefined, me.token, {});
@@ -117,7 +137,11 @@ test('the same key sent twice at once: one effect, both get the same answer', as
 
   const stockKey = uniq('dup');
   const adds = await Promise.all([1, 2, 3].map(() => post(`/inventory/${product.id}/add_stock`, { quantity: 1 }, admin, stockKey)));
-  assert.deepEqual(adds.map((r) => r.status), [200, 200, 200], JSON.stringify(adds.map((r) => r.body)));
+  assert.deepEqual(
+    adds.map((r) => r.status),
+    [200, 200, 200],
+    JSON.stringify(adds.map((r) => r.body)),
+  );
   assert.ok(adds.every((r) => JSON.stringify(r.body) === JSON.stringify(adds[0]!.body)));
   assert.equal(count(await types(`inventory-${product.id}`), 'StockAdded'), 2);
 });
@@ -138,18 +162,27 @@ test('50 concurrent checkouts of a product with stock 10: exactly 10 orders, 40 
   }
   const results = await Promise.all(buyers.map((b) => a.http.post('/orders', undefined, b.token)));
   const statuses = results.map((r) => r.status);
-  assert.ok(statuses.every((s) => s < 500), `no 5xx: ${statuses}`);
+  assert.ok(
+    statuses.every((s) => s < 500),
+    `no 5xx: ${statuses}`,
+  );
   assert.equal(statuses.filter((s) => s === 201).length, 10, `10 × 201: ${statuses}`);
   assert.equal(statuses.filter((s) => s === 409).length, 40, `40 × 409: ${statuses}`);
   for (const refused of results.filter((r) => r.status === 409)) assertProblem(refused, 409);
-  const codes = results.reduce<Record<string, number>>((n, r) => ({ ...n, [r.body.code ?? r.status]: (n[r.body.code ?? r.status] ?? 0) + 1 }), {});
+  const codes = results.reduce<Record<string, number>>(
+    (n, r) => ({ ...n, [r.body.code ?? r.status]: (n[r.body.code ?? r.status] ?? 0) + 1 }),
+    {},
+  );
   t.diagnostic(`checkout answers: ${JSON.stringify(codes)}`);
   const soldOut = results.filter((r) => r.status === 409 && /insufficient stock: available=0, requested=1/.test(r.body.detail));
   assert.ok(soldOut.length > 0, 'at least the last buyers are told it is sold out');
 
   const inventory = await a.inventory(product.id, 11);
   assert.deepEqual([inventory.total_quantity, inventory.reserved_quantity, inventory.available_quantity], [10, 10, 0]);
-  const placed = results.filter((r) => r.status === 201).map((r) => r.body.order_id).sort();
+  const placed = results
+    .filter((r) => r.status === 201)
+    .map((r) => r.body.order_id)
+    .sort();
   assert.deepEqual(inventory.reservations.map((r: any) => r.order_id).sort(), placed);
   const stream = await a.stream(`inventory-${product.id}`);
   assert.equal(stream.events.filter((e) => e.event_type === 'StockReserved').length, 10);
@@ -160,13 +193,20 @@ test('10 concurrent updates of one product: 200 or 409, no lost update, the last
   const product = await a.product({ price: 1000, stock: 1 });
   const prices = Array.from({ length: 10 }, (_, i) => 2000 + i);
   const answers = await Promise.all(prices.map((price) => a.http.put(`/products/${product.id}`, { price }, admin)));
-  assert.ok(answers.every((r) => r.status === 200 || r.status === 409), JSON.stringify(answers.map((r) => [r.status, r.body])));
+  assert.ok(
+    answers.every((r) => r.status === 200 || r.status === 409),
+    JSON.stringify(answers.map((r) => [r.status, r.body])),
+  );
   for (const refused of answers.filter((r) => r.status === 409)) assertProblem(refused, 409);
   const ok = answers.map((r, i) => ({ r, price: prices[i]! })).filter(({ r }) => r.status === 200);
   assert.ok(ok.length > 0);
   for (const { r, price } of ok) assert.equal(r.body.price, price, 'each success answers with its own change');
   const versions = ok.map(({ r }) => r.body.version as number).sort((x, y) => x - y);
-  assert.deepEqual(versions, Array.from({ length: ok.length }, (_, i) => i + 2), 'versions strictly increasing, one per success');
+  assert.deepEqual(
+    versions,
+    Array.from({ length: ok.length }, (_, i) => i + 2),
+    'versions strictly increasing, one per success',
+  );
 
   const stream = await a.stream(product.id);
   assert.equal(stream.events.filter((e) => e.event_type === 'ProductUpdated').length, ok.length);

@@ -21,7 +21,11 @@ const CANCELLED = 'キャンセルのお知らせ';
 
 /** Exactly one mail of each kind in `kinds` about the order, and none of the kinds in `none`. */
 async function assertMailedOnce(email: string, orderId: string, kinds: string[], none: string[] = []): Promise<Mail[]> {
-  const mails = await waitForMails(email, (all) => kinds.every((k) => mailsAbout(all, orderId, k).length > 0), `mails ${kinds.join(', ')} for ${orderId}`);
+  const mails = await waitForMails(
+    email,
+    (all) => kinds.every((k) => mailsAbout(all, orderId, k).length > 0),
+    `mails ${kinds.join(', ')} for ${orderId}`,
+  );
   for (const kind of kinds) assert.equal(mailsAbout(mails, orderId, kind).length, 1, `exactly one ${kind} mail for ${orderId}`);
   for (const kind of none) assert.equal(mailsAbout(mails, orderId, kind).length, 0, `no ${kind} mail for ${orderId}`);
   return mails;
@@ -45,7 +49,10 @@ test("004's curl session: products → list → cart → order → orders → ca
   const list = listed.body.items;
   assert.deepEqual(
     list.map((p: any) => [p.name, p.price, p.stock]).sort(),
-    [[`Tシャツ ${token}`, 2000, 100], [`マグカップ ${token}`, 1200, 50]].sort(),
+    [
+      [`Tシャツ ${token}`, 2000, 100],
+      [`マグカップ ${token}`, 1200, 50],
+    ].sort(),
   );
 
   const buyer = await a.customer();
@@ -56,7 +63,13 @@ test("004's curl session: products → list → cart → order → orders → ca
   const cart = await http.get(`/cart?min_version=${added.version}`, buyer.token);
   assert.equal(cart.status, 200);
   assert.deepEqual(
-    cart.body.items.map((i: any) => ({ product_id: i.product_id, name: i.name, price: i.price, quantity: i.quantity, subtotal: i.subtotal })),
+    cart.body.items.map((i: any) => ({
+      product_id: i.product_id,
+      name: i.name,
+      price: i.price,
+      quantity: i.quantity,
+      subtotal: i.subtotal,
+    })),
     [
       { product_id: shirt.body.id, name: `Tシャツ ${token}`, price: 2000, quantity: 2, subtotal: 4000 },
       { product_id: mug.body.id, name: `マグカップ ${token}`, price: 1200, quantity: 1, subtotal: 1200 },
@@ -76,7 +89,10 @@ test("004's curl session: products → list → cart → order → orders → ca
   assert.equal((await http.get(`/orders/${orderId}?min_version=${order.body.version}`, buyer.token)).status, 200);
   const orders = await http.get('/orders', buyer.token);
   assert.equal(orders.status, 200);
-  assert.deepEqual(orders.body.items.map((o: any) => [o.order_id, o.status, o.total]), [[orderId, 'pending', 5200]]);
+  assert.deepEqual(
+    orders.body.items.map((o: any) => [o.order_id, o.status, o.total]),
+    [[orderId, 'pending', 5200]],
+  );
   await eventually(async () => (await http.get('/cart', buyer.token)).body.items.length === 0, { what: 'the cart emptied by checkout' });
   const reserved = await a.inventory(shirt.body.id, 2);
   assert.deepEqual([reserved.total_quantity, reserved.reserved_quantity, reserved.available_quantity], [100, 2, 98]);
@@ -90,11 +106,20 @@ test("004's curl session: products → list → cart → order → orders → ca
   assert.equal(shown.body.reason, '気が変わった');
 
   // The stock is released (StockReleased, version 3 of each inventory stream).
-  for (const [product, total] of [[shirt.body.id, 100], [mug.body.id, 50]] as const) {
+  for (const [product, total] of [
+    [shirt.body.id, 100],
+    [mug.body.id, 50],
+  ] as const) {
     const inventory = await a.inventory(product, 3);
-    assert.deepEqual([inventory.total_quantity, inventory.reserved_quantity, inventory.available_quantity, inventory.reservations], [total, 0, total, []]);
+    assert.deepEqual(
+      [inventory.total_quantity, inventory.reserved_quantity, inventory.available_quantity, inventory.reservations],
+      [total, 0, total, []],
+    );
     const stream = await a.stream(`inventory-${product}`);
-    assert.deepEqual(stream.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockReleased']);
+    assert.deepEqual(
+      stream.events.map((e) => e.event_type),
+      ['StockAdded', 'StockReserved', 'StockReleased'],
+    );
     assert.equal(stream.events[2].data.reason, 'cancelled');
   }
   assert.equal((await http.get(`/products/${shirt.body.id}`)).body.stock, 100);
@@ -110,7 +135,12 @@ test("000's reservation walk-through: reserve 2 of 100 → pay confirms → anot
   const pid: string = product.id;
   const start = await a.inventory(pid, 1);
   assert.deepEqual(
-    { total: start.total_quantity, reserved: start.reserved_quantity, available: start.available_quantity, reservations: start.reservations },
+    {
+      total: start.total_quantity,
+      reserved: start.reserved_quantity,
+      available: start.available_quantity,
+      reservations: start.reservations,
+    },
     { total: 100, reserved: 0, available: 100, reservations: [] },
   );
 
@@ -141,7 +171,12 @@ test("000's reservation walk-through: reserve 2 of 100 → pay confirms → anot
   assert.equal(paid.body.status, 'paid');
   const confirmed = await a.inventory(pid, 3);
   assert.deepEqual(
-    { total: confirmed.total_quantity, reserved: confirmed.reserved_quantity, available: confirmed.available_quantity, reservations: confirmed.reservations },
+    {
+      total: confirmed.total_quantity,
+      reserved: confirmed.reserved_quantity,
+      available: confirmed.available_quantity,
+      reservations: confirmed.reservations,
+    },
     { total: 98, reserved: 0, available: 98, reservations: [] },
   );
 
@@ -149,14 +184,23 @@ test("000's reservation walk-through: reserve 2 of 100 → pay confirms → anot
   const other = await a.order(second, [[pid, 5]]);
   const held = await a.inventory(pid, 4);
   assert.deepEqual([held.total_quantity, held.reserved_quantity, held.available_quantity], [98, 5, 93]);
-  assert.deepEqual(held.reservations.map((r: any) => [r.order_id, r.quantity]), [[other.order_id, 5]]);
+  assert.deepEqual(
+    held.reservations.map((r: any) => [r.order_id, r.quantity]),
+    [[other.order_id, 5]],
+  );
   const cancel = await http.post(`/orders/${other.order_id}/cancel`, { reason: '顧客都合' }, second.token);
   assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
   const released = await a.inventory(pid, 5);
-  assert.deepEqual([released.total_quantity, released.reserved_quantity, released.available_quantity, released.reservations], [98, 0, 98, []]);
+  assert.deepEqual(
+    [released.total_quantity, released.reserved_quantity, released.available_quantity, released.reservations],
+    [98, 0, 98, []],
+  );
 
   const stream = await a.stream(`inventory-${pid}`);
-  assert.deepEqual(stream.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReserved', 'StockReleased']);
+  assert.deepEqual(
+    stream.events.map((e) => e.event_type),
+    ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReserved', 'StockReleased'],
+  );
   assert.equal(stream.events[1].data.reservation_id, reservation.reservation_id);
   assert.equal(stream.events[2].data.reservation_id, reservation.reservation_id);
   assert.equal(stream.events[2].data.quantity, 2);
@@ -176,7 +220,10 @@ test('cancelling a paid order returns the goods to stock (StockReturned) and mai
   const restocked = await a.inventory(product.id, 4);
   assert.deepEqual([restocked.total_quantity, restocked.reserved_quantity, restocked.available_quantity], [4, 0, 4]);
   const stream = await a.stream(`inventory-${product.id}`);
-  assert.deepEqual(stream.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReturned']);
+  assert.deepEqual(
+    stream.events.map((e) => e.event_type),
+    ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReturned'],
+  );
   assert.equal(stream.events[3].data.quantity, 3);
   const mails = await assertMailedOnce(buyer.email, order.order_id, [PLACED, PAID, CANCELLED], [SHIPPED]);
   assert.match(mailsAbout(mails, order.order_id, CANCELLED)[0]!.text, /サイズ違い/);
@@ -192,13 +239,17 @@ test("001's lifecycle: place → pay → ship (tracking number) → deliver, sta
   const stats = async (): Promise<Stats> => {
     const res = await http.get('/orders/statistics', admin);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    for (const key of ['total_count', ...STATUSES.map((s) => `${s}_count`), 'total_revenue']) assert.equal(typeof res.body[key], 'number', key);
+    for (const key of ['total_count', ...STATUSES.map((s) => `${s}_count`), 'total_revenue'])
+      assert.equal(typeof res.body[key], 'number', key);
     return res.body;
   };
   const byStatus = async (status: string): Promise<string[]> => {
     const res = await http.get(`/orders/status/${status}?limit=100`, buyer.token);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.ok(res.body.items.every((o: any) => o.status === status && o.user_id === buyer.user_id), `only ${status} orders of the caller`);
+    assert.ok(
+      res.body.items.every((o: any) => o.status === status && o.user_id === buyer.user_id),
+      `only ${status} orders of the caller`,
+    );
     return res.body.items.map((o: any) => o.order_id);
   };
   /**
@@ -210,11 +261,14 @@ test("001's lifecycle: place → pay → ship (tracking number) → deliver, sta
     const expected = Object.fromEntries(Object.keys(before).map((k) => [k, (delta as Record<string, number>)[k] ?? 0]));
     let last: Record<string, number> = {};
     try {
-      await eventually(async () => {
-        const now = (await stats()) as Record<string, number>;
-        last = Object.fromEntries(Object.keys(before).map((k) => [k, now[k]! - (before as Record<string, number>)[k]!]));
-        return JSON.stringify(last) === JSON.stringify(expected);
-      }, { timeoutMs: 5000, what: `statistics delta ${JSON.stringify(expected)}` });
+      await eventually(
+        async () => {
+          const now = (await stats()) as Record<string, number>;
+          last = Object.fromEntries(Object.keys(before).map((k) => [k, now[k]! - (before as Record<string, number>)[k]!]));
+          return JSON.stringify(last) === JSON.stringify(expected);
+        },
+        { timeoutMs: 5000, what: `statistics delta ${JSON.stringify(expected)}` },
+      );
     } catch (err) {
       const log = await http.get('/events?limit=500', admin);
       const others = log.body.items.filter((e: any) => e.aggregate_type === 'Order' && e.aggregate_id !== orderId && e.created_at >= since);
@@ -306,10 +360,16 @@ test('reservation expiry: the worker cancels an unpaid order past its deadline a
     assert.equal(expired.cancelled_by, 'system');
 
     const stream = await a.stream(`inventory-${product.id}`);
-    assert.deepEqual(stream.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockReleased']);
+    assert.deepEqual(
+      stream.events.map((e) => e.event_type),
+      ['StockAdded', 'StockReserved', 'StockReleased'],
+    );
     assert.equal(stream.events[2].data.reason, 'expired');
     const released = await a.inventory(product.id, 3);
-    assert.deepEqual([released.total_quantity, released.reserved_quantity, released.available_quantity, released.reservations], [5, 0, 5, []]);
+    assert.deepEqual(
+      [released.total_quantity, released.reserved_quantity, released.available_quantity, released.reservations],
+      [5, 0, 5, []],
+    );
 
     const late = await a.http.post(`/orders/${orderId}/pay`, undefined, buyer.token);
     assertProblem(late, 409, 'paying an expired order');
@@ -317,7 +377,11 @@ test('reservation expiry: the worker cancels an unpaid order past its deadline a
     const mails = await assertMailedOnce(buyer.email, orderId, [PLACED, CANCELLED], [PAID]);
     assert.ok(mailsAbout(mails, orderId, CANCELLED)[0]!.text.includes(ORDER_EXPIRED_REASON));
     const orderStream = await a.stream(orderId);
-    assert.deepEqual(orderStream.events.map((e) => e.event_type), ['OrderPlaced', 'OrderCancelled'], 'expired once');
+    assert.deepEqual(
+      orderStream.events.map((e) => e.event_type),
+      ['OrderPlaced', 'OrderCancelled'],
+      'expired once',
+    );
   } finally {
     await api.stop();
   }
@@ -337,7 +401,13 @@ test('time travel and the event log: a past state, the owner-only stream, the gl
   assert.equal(stream.status, 200, JSON.stringify(stream.body));
   assert.equal(stream.body.aggregate_type, 'Order');
   assert.equal(stream.body.version, 2);
-  assert.deepEqual(stream.body.events.map((e: any) => [e.event_type, e.version]), [['OrderPlaced', 1], ['OrderPaid', 2]]);
+  assert.deepEqual(
+    stream.body.events.map((e: any) => [e.event_type, e.version]),
+    [
+      ['OrderPlaced', 1],
+      ['OrderPaid', 2],
+    ],
+  );
   const placedAt = Date.parse(stream.body.events[0].created_at);
   const paidAt = Date.parse(stream.body.events[1].created_at);
   assert.ok(paidAt > placedAt + 1, 'pay came after place');
@@ -351,7 +421,10 @@ test('time travel and the event log: a past state, the owner-only stream, the gl
   const now = await http.get(`/events/${orderId}/state`, buyer.token);
   assert.equal(now.body.version, 2);
   assert.equal(now.body.state.status, 'paid');
-  const beforeBirth = await http.get(`/events/${orderId}/state?at=${encodeURIComponent(new Date(placedAt - 60_000).toISOString())}`, buyer.token);
+  const beforeBirth = await http.get(
+    `/events/${orderId}/state?at=${encodeURIComponent(new Date(placedAt - 60_000).toISOString())}`,
+    buyer.token,
+  );
   assert.equal(beforeBirth.body.exists, false);
   // Inventory time travel (000): before the payment 1 was reserved; now it is deducted.
   const inventoryPast = await http.get(`/events/inventory-${product.id}/state?at=${encodeURIComponent(between)}`, admin);
@@ -366,14 +439,20 @@ test('time travel and the event log: a past state, the owner-only stream, the gl
   assert.equal((await http.get(`/events/cart-${buyer.user_id}`, buyer.token)).status, 200);
 
   // The global log (admin only) lists the order's events once projected.
-  const logged = await eventually(async () => {
-    const res = await http.get('/events?limit=500', admin);
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const mine = res.body.items.filter((e: any) => e.aggregate_id === orderId);
-    return mine.length === 2 ? res.body : undefined;
-  }, { what: 'the order events in the global log' });
+  const logged = await eventually(
+    async () => {
+      const res = await http.get('/events?limit=500', admin);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const mine = res.body.items.filter((e: any) => e.aggregate_id === orderId);
+      return mine.length === 2 ? res.body : undefined;
+    },
+    { what: 'the order events in the global log' },
+  );
   const times = logged.items.map((e: any) => e.created_at);
   assert.deepEqual(times, [...times].sort().reverse(), 'newest first');
-  assert.ok(logged.items.every((e: any) => !JSON.stringify(e).includes('password_hash')), 'no password hashes in the log');
+  assert.ok(
+    logged.items.every((e: any) => !JSON.stringify(e).includes('password_hash')),
+    'no password hashes in the log',
+  );
   assertProblem(await http.get('/events', buyer.token), 403);
 });

@@ -14,7 +14,10 @@ interface Received {
 /** Opens GET /live the way the SPA does (fetch with the Authorization header) and collects its events. */
 async function openLive(token: string | undefined) {
   const controller = new AbortController();
-  const res = await fetch(`${f.shop.baseUrl}/live`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal });
+  const res = await fetch(`${f.shop.baseUrl}/live`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: controller.signal,
+  });
   const received: Received[] = [];
   let comments = 0;
   const waiters: Array<() => void> = [];
@@ -82,20 +85,40 @@ test('GET /live: a customer hears of their own order and cart only; an admin hea
     const paid = await a.http.post(`/orders/${order.order_id}/pay`, undefined, buyer.token);
     assert.equal(paid.status, 200, JSON.stringify(paid.body));
 
-    const orderPaid = await mine.next((r) => r.event === 'change' && r.data.aggregate_type === 'Order' && r.data.aggregate_id === order.order_id && r.data.version >= paid.body.version, 'the paid order');
+    const orderPaid = await mine.next(
+      (r) =>
+        r.event === 'change' &&
+        r.data.aggregate_type === 'Order' &&
+        r.data.aggregate_id === order.order_id &&
+        r.data.version >= paid.body.version,
+      'the paid order',
+    );
     assert.deepEqual(Object.keys(orderPaid.data).sort(), ['aggregate_id', 'aggregate_type', 'version']);
     assert.equal(orderPaid.data.aggregate_type, 'Order');
     await mine.next((r) => r.event === 'change' && r.data.aggregate_type === 'Cart', 'the cart change');
     // The admin sees the same order and the inventory of its product, which the customer does not.
-    await all.next((r) => r.event === 'change' && r.data.aggregate_type === 'Order' && r.data.aggregate_id === order.order_id && r.data.version >= paid.body.version, 'the order (admin)');
+    await all.next(
+      (r) =>
+        r.event === 'change' &&
+        r.data.aggregate_type === 'Order' &&
+        r.data.aggregate_id === order.order_id &&
+        r.data.version >= paid.body.version,
+      'the order (admin)',
+    );
     await all.next((r) => r.event === 'change' && r.data.aggregate_id === `inventory-${product.id}`, 'the inventory (admin)');
 
     // The worker starts the order's fulfilment saga on OrderPaid; each step it records is pushed, to its owner too.
-    const saga = await mine.next((r) => r.event === 'change' && r.data.aggregate_type === 'Saga' && r.data.aggregate_id === `fulfilment-${order.order_id}`, 'the fulfilment saga step');
+    const saga = await mine.next(
+      (r) => r.event === 'change' && r.data.aggregate_type === 'Saga' && r.data.aggregate_id === `fulfilment-${order.order_id}`,
+      'the fulfilment saga step',
+    );
     assert.ok(saga.data.version >= 1, JSON.stringify(saga.data));
     await all.next((r) => r.event === 'change' && r.data.aggregate_id === `fulfilment-${order.order_id}`, 'the saga step (admin)');
 
-    assert.ok(!mine.received.some((r) => r.event === 'change' && !['Order', 'Cart', 'Saga'].includes(r.data.aggregate_type)), JSON.stringify(mine.received));
+    assert.ok(
+      !mine.received.some((r) => r.event === 'change' && !['Order', 'Cart', 'Saga'].includes(r.data.aggregate_type)),
+      JSON.stringify(mine.received),
+    );
     const strangerSaw = theirs.received.filter((r) => r.event === 'change');
     assert.deepEqual(strangerSaw, [], 'another customer hears nothing of this order');
   } finally {
@@ -142,7 +165,10 @@ test('GET /ops/dlq counts the dead-letter topic per partition, for admins only; 
   assert.equal(lag.status, 200, JSON.stringify(lag.body));
   assert.equal(dlq.body.topic, kafkaTopics().dlqTopic);
   assert.ok(dlq.body.partitions.length > 0);
-  assert.equal(dlq.body.total, dlq.body.partitions.reduce((n: number, p: { messages: number }) => n + p.messages, 0));
+  assert.equal(
+    dlq.body.total,
+    dlq.body.partitions.reduce((n: number, p: { messages: number }) => n + p.messages, 0),
+  );
   const customer = await a.customer();
   assertProblem(await a.http.get('/ops/dlq', customer.token), 403, 'a customer');
 });

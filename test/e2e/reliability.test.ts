@@ -17,7 +17,14 @@ import { connectEventStore } from '../../src/processes/infra.ts';
 import { stackEnv } from '../support/env.ts';
 import { eventually } from '../support/http.ts';
 import { startShop, type ShopProcesses } from '../support/processes.ts';
-import { assertEqualsRebuild as assertEqualsRebuildOf, caughtUp as caughtUpIn, scopeOf, storeVersions as storeVersionsIn, streamsOf, type Scope } from '../support/read-model.ts';
+import {
+  assertEqualsRebuild as assertEqualsRebuildOf,
+  caughtUp as caughtUpIn,
+  scopeOf,
+  storeVersions as storeVersionsIn,
+  streamsOf,
+  type Scope,
+} from '../support/read-model.ts';
 import { shopActors, type ShopActors } from '../support/shop.ts';
 import { summary, until, workloads, type Ack, type DriveOptions, type Workload } from '../support/workload.ts';
 import { BROKER_BIN } from 'kafka-dev-broker';
@@ -64,17 +71,22 @@ const newWorkload = (customers: number, products: number): Promise<Workload> => 
 const drive = (w: Workload, opts: DriveOptions): Promise<void> => workloads(a, admin).drive(w, opts);
 const storeVersions = (streams: string[]) => storeVersionsIn(events.store, streams);
 const caughtUp = (versions: Map<string, number>, timeoutMs: number) => caughtUpIn(live, versions, timeoutMs);
-const assertEqualsRebuild = (t: TestContext, scope: Scope) => assertEqualsRebuildOf(t, { live, databaseUrl: stackEnv().databaseUrl, store: events.store }, scope);
+const assertEqualsRebuild = (t: TestContext, scope: Scope) =>
+  assertEqualsRebuildOf(t, { live, databaseUrl: stackEnv().databaseUrl, store: events.store }, scope);
 
 // ─── what the processes report ───────────────────────────────────────────────────────────────────────────────
 
-const alive = (prefix: string): ManagedProcess[] => shop.processes.filter((p) => p.name.startsWith(prefix) && p.child.exitCode === null && p.child.signalCode === null);
+const alive = (prefix: string): ManagedProcess[] =>
+  shop.processes.filter((p) => p.name.startsWith(prefix) && p.child.exitCode === null && p.child.signalCode === null);
 
 const logsSince = (mark: number): string[] => shop.logs().slice(mark).split('\n');
 
 /** A consumer's `consumer_events_total` from its ops server (port from its start-up log line). */
 async function consumed(p: ManagedProcess): Promise<number | undefined> {
-  const line = shop.logs().split('\n').find((l) => l.startsWith(`[${p.name}] `) && / consuming .*ops_port=\d+/.test(l));
+  const line = shop
+    .logs()
+    .split('\n')
+    .find((l) => l.startsWith(`[${p.name}] `) && / consuming .*ops_port=\d+/.test(l));
   const port = line?.match(/ops_port=(\d+)/)?.[1];
   if (!port) return undefined;
   try {
@@ -96,10 +108,13 @@ async function groupPosition(group: string): Promise<{ committed: number; lag: n
 /** The group's position once it has no lag, or undefined after 10 s (for diagnostics, which then say so). */
 async function idlePosition(group: string): Promise<{ committed: number; lag: number; members: number } | undefined> {
   try {
-    return await eventually(async () => {
-      const p = await groupPosition(group);
-      return p.lag === 0 ? p : undefined;
-    }, { what: `${group} without lag`, timeoutMs: 10_000, intervalMs: 200 });
+    return await eventually(
+      async () => {
+        const p = await groupPosition(group);
+        return p.lag === 0 ? p : undefined;
+      },
+      { what: `${group} without lag`, timeoutMs: 10_000, intervalMs: 200 },
+    );
   } catch {
     return undefined;
   }
@@ -138,7 +153,9 @@ test('kill -9 a projector mid-stream: afterwards the read model equals a fresh r
   const versions = await storeVersions(streamsOf(scope));
   const total = [...versions.values()].reduce((n, v) => n + v, 0);
   const waited = await caughtUp(versions, 45_000);
-  t.diagnostic(`${total} events in ${versions.size} streams; read model caught up ${waited} ms after the last command, ${Date.now() - killedAt} ms after the kill`);
+  t.diagnostic(
+    `${total} events in ${versions.size} streams; read model caught up ${waited} ms after the last command, ${Date.now() - killedAt} ms after the kill`,
+  );
 
   // Redelivery estimate: events the members handled minus offsets the group committed meanwhile (the group is
   // this file's alone, on its own broker). A lower bound: whatever the victim handled after its last scrape, a
@@ -149,8 +166,13 @@ test('kill -9 a projector mid-stream: afterwards the read model equals a fresh r
   if (start?.members === 2 && end?.members === 2 && counts.every((n) => n !== undefined)) {
     const handled = victimLast! - before.victim! + (after.survivor! - before.survivor!) + after.replacement!;
     const committed = end.committed - start.committed;
-    t.diagnostic(`redelivered to the projector group after the kill: ~${Math.max(0, handled - committed)} events (members handled ${handled}, the group committed ${committed}; what the victim handled after its last scrape is not counted)`);
-  } else t.diagnostic(`redelivery not estimated: group shared or busy (members ${start?.members}→${end?.members}) or a metrics scrape failed (${JSON.stringify(counts)})`);
+    t.diagnostic(
+      `redelivered to the projector group after the kill: ~${Math.max(0, handled - committed)} events (members handled ${handled}, the group committed ${committed}; what the victim handled after its last scrape is not counted)`,
+    );
+  } else
+    t.diagnostic(
+      `redelivery not estimated: group shared or busy (members ${start?.members}→${end?.members}) or a metrics scrape failed (${JSON.stringify(counts)})`,
+    );
   const repaired = logsSince(mark).filter((l) => l.includes('repaired gap')).length;
   t.diagnostic(`gap repairs logged by projectors: ${repaired}`);
 
@@ -173,7 +195,8 @@ test('kill -9 the notifier mid-stream: every order mail arrives, and only once',
   const w = await newWorkload(6, 3);
   const emails = new Set(w.customers.map((c) => c.email));
 
-  const sentSoFar = async () => Number((await live.query('SELECT count(*) AS n FROM sent_emails WHERE order_id = ANY($1)', [[...w.orders]])).rows[0].n);
+  const sentSoFar = async () =>
+    Number((await live.query('SELECT count(*) AS n FROM sent_emails WHERE order_id = ANY($1)', [[...w.orders]])).rows[0].n);
 
   const driving = drive(w, { trips: 6, maxMs: 20_000, seed: 2002 });
   await until('orders being placed', () => w.orders.size >= 6 || w.finished, 15_000);
@@ -187,11 +210,17 @@ test('kill -9 the notifier mid-stream: every order mail arrives, and only once',
   const before = await sentSoFar();
   victim.child.kill('SIGCONT');
   let during = before;
-  await eventually(async () => (during = await sentSoFar()) >= before + 3, { what: 'the thawed notifier to send', timeoutMs: 5_000, intervalMs: 5 }).catch(() => {});
+  await eventually(async () => (during = await sentSoFar()) >= before + 3, {
+    what: 'the thawed notifier to send',
+    timeoutMs: 5_000,
+    intervalMs: 5,
+  }).catch(() => {});
   victim.child.kill('SIGKILL');
   assert.equal(await victim.exited, null, 'the notifier died of SIGKILL');
   const killedAt = Date.now();
-  t.diagnostic(`notifier ${victim.name} frozen after ${frozenAt} orders, thawed after ${w.orders.size}, killed after sending ${during - before} of the backlog`);
+  t.diagnostic(
+    `notifier ${victim.name} frozen after ${frozenAt} orders, thawed after ${w.orders.size}, killed after sending ${during - before} of the backlog`,
+  );
   // debug: the new notifier logs every redelivered event whose mail was already sent.
   const replacement = shop.spawn('notifier', { LOG_LEVEL: 'debug' });
   await driving;
@@ -210,13 +239,18 @@ test('kill -9 the notifier mid-stream: every order mail arrives, and only once',
       if (kind) expected.set(`<${e.event_id}.${kind}@ec-shop.local>`, { kind, order, to });
     }
   }
-  assert.ok([...expected.values()].every((m) => emails.has(m.to)), 'the orders are mailed to the test customers');
+  assert.ok(
+    [...expected.values()].every((m) => emails.has(m.to)),
+    'the orders are mailed to the test customers',
+  );
 
   // sent_emails: exactly one row per (event, kind), none beyond.
   let rows: Array<{ event_id: string; kind: string; message_id: string; recipient: string }> = [];
   await eventually(
     async () => {
-      rows = (await live.query('SELECT event_id::text, kind, message_id, recipient FROM sent_emails WHERE order_id = ANY($1)', [[...w.orders]])).rows;
+      rows = (
+        await live.query('SELECT event_id::text, kind, message_id, recipient FROM sent_emails WHERE order_id = ANY($1)', [[...w.orders]])
+      ).rows;
       return rows.length >= expected.size;
     },
     { what: `${expected.size} sent_emails rows`, timeoutMs: 45_000, intervalMs: 200 },
@@ -229,7 +263,13 @@ test('kill -9 the notifier mid-stream: every order mail arrives, and only once',
   const mailbox = async () => {
     const res = await fetch(`${stackEnv().maildevUrl}/email`);
     assert.equal(res.status, 200);
-    const all = (await res.json()) as Array<{ subject: string; time: string; messageId?: string; headers: Record<string, string>; to: Array<{ address: string }> }>;
+    const all = (await res.json()) as Array<{
+      subject: string;
+      time: string;
+      messageId?: string;
+      headers: Record<string, string>;
+      to: Array<{ address: string }>;
+    }>;
     return all.filter((m) => m.to.some((x) => emails.has(x.address)));
   };
   const idOf = (m: { messageId?: string; headers: Record<string, string> }) => {
@@ -246,11 +286,18 @@ test('kill -9 the notifier mid-stream: every order mail arrives, and only once',
   );
   const copies = new Map<string, number>();
   for (const m of mails) copies.set(idOf(m), (copies.get(idOf(m)) ?? 0) + 1);
-  assert.deepEqual([...copies.keys()].filter((id) => !expected.has(id)), [], 'no mail the events do not call for (a duplicate would share its Message-ID)');
+  assert.deepEqual(
+    [...copies.keys()].filter((id) => !expected.has(id)),
+    [],
+    'no mail the events do not call for (a duplicate would share its Message-ID)',
+  );
   // The window is one mail wide: the notifier sends one mail at a time, so one crash can leave at most one mail
   // accepted by SMTP but not recorded — the one it was sending when it died, whose first copy predates the kill.
   const duplicates = [...copies].filter(([, n]) => n > 1);
-  assert.ok(duplicates.length <= 1 && duplicates.every(([, n]) => n === 2), `at most one duplicate, from the one crash: ${JSON.stringify(duplicates)}`);
+  assert.ok(
+    duplicates.length <= 1 && duplicates.every(([, n]) => n === 2),
+    `at most one duplicate, from the one crash: ${JSON.stringify(duplicates)}`,
+  );
   for (const [id] of duplicates) {
     const first = Math.min(...mails.filter((m) => idOf(m) === id).map((m) => Date.parse(m.time)));
     assert.ok(first <= killedAt, `the first copy of ${id} was sent before the kill (${new Date(first).toISOString()})`);
@@ -258,11 +305,16 @@ test('kill -9 the notifier mid-stream: every order mail arrives, and only once',
   for (const order of w.orders) {
     const confirmations = mails.filter((m) => m.subject.includes(order) && m.subject.includes('ご注文確認'));
     assert.equal(new Set(confirmations.map(idOf)).size, 1, `one confirmation for ${order}`);
-    assert.ok(confirmations.length === 1 || duplicates.some(([id]) => id === idOf(confirmations[0]!)), `order ${order}: ${confirmations.length} confirmations`);
+    assert.ok(
+      confirmations.length === 1 || duplicates.some(([id]) => id === idOf(confirmations[0]!)),
+      `order ${order}: ${confirmations.length} confirmations`,
+    );
   }
   const already = logsSince(mark).filter((l) => l.startsWith(`[${replacement.name}]`) && l.includes('order mail already sent')).length;
   const raced = logsSince(mark).filter((l) => l.includes('order mail sent by a concurrent notifier')).length;
-  t.diagnostic(`${expected.size} mails to ${emails.size} customers; duplicates (same Message-ID, crash between SMTP accept and commit): ${duplicates.length}; redelivered events skipped as already sent by ${replacement.name}: ${already}; claim races: ${raced}`);
+  t.diagnostic(
+    `${expected.size} mails to ${emails.size} customers; duplicates (same Message-ID, crash between SMTP accept and commit): ${duplicates.length}; redelivered events skipped as already sent by ${replacement.name}: ${already}; claim races: ${raced}`,
+  );
   t.diagnostic(`test took ${Date.now() - started} ms`);
 });
 
@@ -282,11 +334,15 @@ test('kill -9 the api while commands are in flight: every acknowledged command r
   assert.equal(await victim.exited, null, 'the api died of SIGKILL');
   await driving; // every loop ends at its first unanswered command
   // What the kill left in the outbox: events appended whose publish (or the marker's clearing) never completed.
-  const ours = (e: { aggregate_id: string; data: Record<string, unknown> }, known: Set<string>) => known.has(e.aggregate_id) || w.customers.some((c) => c.user_id === e.data.user_id);
-  const marked = async (known: Set<string>) => (await events.store.findUnpublished(new Date(Date.now() + 60_000).toISOString(), 1000)).filter((e) => ours(e, known));
+  const ours = (e: { aggregate_id: string; data: Record<string, unknown> }, known: Set<string>) =>
+    known.has(e.aggregate_id) || w.customers.some((c) => c.user_id === e.data.user_id);
+  const marked = async (known: Set<string>) =>
+    (await events.store.findUnpublished(new Date(Date.now() + 60_000).toISOString(), 1000)).filter((e) => ours(e, known));
   const orphans = await marked(new Set([...streamsOf(scopeOf(w))]));
   const inFlight = w.lost.filter((l) => l.startedAt < killedAt);
-  t.diagnostic(`api killed after ${w.acks.length} acknowledged commands; ${inFlight.length} in flight (${inFlight.map((l) => l.what).join(', ')}), ${w.lost.length - inFlight.length} refused afterwards`);
+  t.diagnostic(
+    `api killed after ${w.acks.length} acknowledged commands; ${inFlight.length} in flight (${inFlight.map((l) => l.what).join(', ')}), ${w.lost.length - inFlight.length} refused afterwards`,
+  );
   assert.deepEqual(w.failures, [], 'no command failed before the kill');
   assert.ok(inFlight.length > 0, 'the kill caught commands in flight');
 
@@ -299,7 +355,10 @@ test('kill -9 the api while commands are in flight: every acknowledged command r
   // on the broker, and only while the sweeper's 5 s grace has not yet run out for any of them.
   let classified = 'not classified';
   if (orphans.length > 0 && (await idlePosition('projector'))) {
-    const { rows } = await live.query<{ aggregate_id: string; version: number }>('SELECT aggregate_id, version FROM projection_streams WHERE aggregate_id = ANY($1)', [orphans.map((e) => e.aggregate_id)]);
+    const { rows } = await live.query<{ aggregate_id: string; version: number }>(
+      'SELECT aggregate_id, version FROM projection_streams WHERE aggregate_id = ANY($1)',
+      [orphans.map((e) => e.aggregate_id)],
+    );
     const applied = new Map(rows.map((r) => [r.aggregate_id, r.version]));
     if (Date.now() < Math.min(...orphans.map((e) => Date.parse(e.created_at))) + 5000) {
       const published = orphans.filter((e) => (applied.get(e.aggregate_id) ?? 0) >= e.version).length;
@@ -310,7 +369,8 @@ test('kill -9 the api while commands are in flight: every acknowledged command r
   // Orders whose 201 never arrived are still found: checkout clears the cart naming the order (event store).
   const discovered = new Set<string>();
   for (const c of w.customers) {
-    for (const e of (await a.stream(`cart-${c.user_id}`)).events) if (e.event_type === 'CartCleared' && typeof e.data.order_id === 'string') discovered.add(e.data.order_id);
+    for (const e of (await a.stream(`cart-${c.user_id}`)).events)
+      if (e.event_type === 'CartCleared' && typeof e.data.order_id === 'string') discovered.add(e.data.order_id);
   }
   const unacknowledged = [...discovered].filter((o) => !w.orders.has(o));
   t.diagnostic(`orders placed without an answer reaching the client: ${unacknowledged.length}`);
@@ -358,10 +418,22 @@ test('kill -9 the api while commands are in flight: every acknowledged command r
     const lines = (items: any[]) => items.map((i: any) => `${i.product_id}×${i.quantity}`).sort();
     if (stream.startsWith('cart-')) assert.deepEqual(lines(shown.body.items), lines(s.lines), `${stream} lines`);
     else if (stream.startsWith('inventory-')) {
-      assert.deepEqual([shown.body.total_quantity, shown.body.reserved_quantity], [s.total_quantity, s.reserved_quantity], `${stream} quantities`);
-      assert.deepEqual(shown.body.reservations.map((r: any) => `${r.order_id}×${r.quantity}`).sort(), s.reservations.map((r: any) => `${r.order_id}×${r.quantity}`).sort(), `${stream} reservations`);
+      assert.deepEqual(
+        [shown.body.total_quantity, shown.body.reserved_quantity],
+        [s.total_quantity, s.reserved_quantity],
+        `${stream} quantities`,
+      );
+      assert.deepEqual(
+        shown.body.reservations.map((r: any) => `${r.order_id}×${r.quantity}`).sort(),
+        s.reservations.map((r: any) => `${r.order_id}×${r.quantity}`).sort(),
+        `${stream} reservations`,
+      );
     } else {
-      assert.deepEqual([shown.body.status, shown.body.total, lines(shown.body.items)], [s.status, s.total, lines(s.items)], `order ${stream}`);
+      assert.deepEqual(
+        [shown.body.status, shown.body.total, lines(shown.body.items)],
+        [s.status, s.total, lines(s.items)],
+        `order ${stream}`,
+      );
     }
   }
   // 3. The sweeper has dealt with every orphan: nothing of ours is left marked as unpublished.
@@ -370,7 +442,9 @@ test('kill -9 the api while commands are in flight: every acknowledged command r
   const republished = logsSince(mark)
     .filter((l) => l.includes('outbox: republished orphaned events'))
     .reduce((n, l) => n + Number(l.match(/events=(\d+)/)?.[1] ?? 0), 0);
-  t.diagnostic(`${versions.size} streams agree with the event store; the kill left ${orphans.length} events marked unpublished${orphans.length ? ` (${orphans.map((e) => e.event_type).join(', ')}: ${classified})` : ''}; this shop's worker republished ${republished} events (other files' workers may sweep too)`);
+  t.diagnostic(
+    `${versions.size} streams agree with the event store; the kill left ${orphans.length} events marked unpublished${orphans.length ? ` (${orphans.map((e) => e.event_type).join(', ')}: ${classified})` : ''}; this shop's worker republished ${republished} events (other files' workers may sweep too)`,
+  );
 
   await assertEqualsRebuild(t, scope);
   t.diagnostic(`test took ${Date.now() - started} ms`);

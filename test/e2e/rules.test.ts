@@ -61,7 +61,9 @@ test('products: admin updates (PUT) and deletes (DELETE); a deleted product cann
   const deleted = await http.del(`/products/${product.id}`, admin);
   assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
   assert.equal(deleted.body.version, 3);
-  await eventually(async () => (await http.get(`/products/${product.id}`)).status === 404, { what: 'the deleted product gone from the catalogue' });
+  await eventually(async () => (await http.get(`/products/${product.id}`)).status === 404, {
+    what: 'the deleted product gone from the catalogue',
+  });
   assertProblem(await http.get(`/products/${product.id}`), 404);
   assert.ok(!ids((await http.get(`/products?q=${encodeURIComponent('更新後')}&limit=100`)).body).includes(product.id));
 
@@ -78,7 +80,10 @@ test('products: admin updates (PUT) and deletes (DELETE); a deleted product cann
 
   const kept = await http.get(`/orders/${order.order_id}`, buyer.token);
   assert.equal(kept.status, 200);
-  assert.deepEqual(kept.body.items.map((i: any) => [i.product_id, i.name, i.price, i.quantity]), [[product.id, '更新後', 1200, 2]]);
+  assert.deepEqual(
+    kept.body.items.map((i: any) => [i.product_id, i.name, i.price, i.quantity]),
+    [[product.id, '更新後', 1200, 2]],
+  );
   // …and can still be paid: its stock was reserved before the deletion.
   assert.equal((await http.post(`/orders/${order.order_id}/pay`, undefined, buyer.token)).status, 200);
 });
@@ -131,7 +136,13 @@ test('cart: lines merge, a line can be removed, the cart cleared; more than avai
   assert.equal(merged.item.quantity, 5);
   const last = await a.addToCart(me.token, p2.id, 1);
   let cart = await http.get(`/cart?min_version=${last.version}`, me.token);
-  assert.deepEqual(cart.body.items.map((i: any) => [i.product_id, i.quantity, i.subtotal]), [[p1.id, 5, 1500], [p2.id, 1, 500]]);
+  assert.deepEqual(
+    cart.body.items.map((i: any) => [i.product_id, i.quantity, i.subtotal]),
+    [
+      [p1.id, 5, 1500],
+      [p2.id, 1, 500],
+    ],
+  );
   assert.equal(cart.body.total, 2000);
 
   const tooMany = await http.post('/cart/items', { product_id: p1.id, quantity: 2 }, me.token);
@@ -142,7 +153,10 @@ test('cart: lines merge, a line can be removed, the cart cleared; more than avai
   const removed = await http.del(`/cart/items/${p1.id}`, me.token);
   assert.equal(removed.status, 200, JSON.stringify(removed.body));
   cart = await http.get(`/cart?min_version=${removed.body.version}`, me.token);
-  assert.deepEqual(cart.body.items.map((i: any) => i.product_id), [p2.id]);
+  assert.deepEqual(
+    cart.body.items.map((i: any) => i.product_id),
+    [p2.id],
+  );
   assert.equal(cart.body.total, 500);
   assertProblem(await http.del(`/cart/items/${p1.id}`, me.token), 404, 'removing a line that is not there');
 
@@ -182,9 +196,15 @@ test('illegal transitions are 409 problems that say why', async () => {
 
   // None of the refusals wrote anything.
   const stream = await a.stream(unpaid.order_id);
-  assert.deepEqual(stream.events.map((e) => e.event_type), ['OrderPlaced', 'OrderPaid', 'OrderShipped']);
+  assert.deepEqual(
+    stream.events.map((e) => e.event_type),
+    ['OrderPlaced', 'OrderPaid', 'OrderShipped'],
+  );
   const inventory = await a.stream(`inventory-${product.id}`);
-  assert.deepEqual(inventory.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockReleased', 'StockReserved', 'StockDeducted']);
+  assert.deepEqual(
+    inventory.events.map((e) => e.event_type),
+    ['StockAdded', 'StockReserved', 'StockReleased', 'StockReserved', 'StockDeducted'],
+  );
 });
 
 test("customers see only their own carts and orders; admins see everyone's", async () => {
@@ -198,7 +218,10 @@ test("customers see only their own carts and orders; admins see everyone's", asy
 
   // Bob's cart is his own, whatever Alice holds.
   const bobsCart = await http.get(`/cart?min_version=${bobsLine.version}`, bob.token);
-  assert.deepEqual(bobsCart.body.items.map((i: any) => [i.product_id, i.quantity]), [[product.id, 1]]);
+  assert.deepEqual(
+    bobsCart.body.items.map((i: any) => [i.product_id, i.quantity]),
+    [[product.id, 1]],
+  );
   assert.equal(bobsCart.body.user_id, bob.user_id);
 
   // Someone else's order does not exist for Bob.
@@ -257,7 +280,11 @@ test('customers get 403 on admin routes; no token is 401; both are problem detai
     ['GET', '/dashboard'],
   ];
   for (const [method, path, body] of adminRoutes) {
-    assertProblem(await http.call(method, path, { token: me.token, ...(body !== undefined ? { body } : {}) }), 403, `${method} ${path} as a customer`);
+    assertProblem(
+      await http.call(method, path, { token: me.token, ...(body !== undefined ? { body } : {}) }),
+      403,
+      `${method} ${path} as a customer`,
+    );
     assertProblem(await http.call(method, path, body !== undefined ? { body } : {}), 401, `${method} ${path} without a token`);
   }
   const userRoutes: Array<[string, string, unknown?]> = [

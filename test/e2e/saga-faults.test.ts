@@ -24,7 +24,8 @@ after(async () => {
 
 const { useWorker, paidOrders, settled, sagaWhen, steps, customers, mailsFor } = sagaHelpers(() => iso);
 
-const workers = () => iso.shop.processes.filter((p) => p.name.startsWith('worker') && p.child.exitCode === null && p.child.signalCode === null);
+const workers = () =>
+  iso.shop.processes.filter((p) => p.name.startsWith('worker') && p.child.exitCode === null && p.child.signalCode === null);
 
 /** One booking, one shipment, one outcome, one mail per order. */
 async function exactlyOnce(orders: Placed[]): Promise<void> {
@@ -36,9 +37,15 @@ async function exactlyOnce(orders: Placed[]): Promise<void> {
     assert.deepEqual(shipment, ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted'], o.order_id);
   }
   const ids = orders.map((o) => o.order_id);
-  const parcels = await iso.db.query<{ order_id: string; n: number }>('SELECT order_id, count(*)::int AS n FROM simulated_carrier_parcels WHERE order_id = ANY($1) GROUP BY order_id', [ids]);
+  const parcels = await iso.db.query<{ order_id: string; n: number }>(
+    'SELECT order_id, count(*)::int AS n FROM simulated_carrier_parcels WHERE order_id = ANY($1) GROUP BY order_id',
+    [ids],
+  );
   assert.equal(parcels.rows.length, orders.length);
-  assert.ok(parcels.rows.every((r) => r.n === 1), 'one booking per order');
+  assert.ok(
+    parcels.rows.every((r) => r.n === 1),
+    'one booking per order',
+  );
   const mails = await mailsFor(orders, SHIPPED);
   for (const o of orders) assert.equal(mailsAbout(mails, o.order_id, SHIPPED).length, 1, `one shipping mail for ${o.order_id}`);
 }
@@ -49,8 +56,14 @@ test('kill -9 of the worker while the carrier has not answered: a new worker res
   const waiting = await paidOrders(5, await customers(5), [[product.id, 1]]);
   // Every saga handed to the carrier, answers due in 3 s: the worker dies with all of them pending.
   for (const o of waiting) await sagaWhen(o.order_id, (s) => steps(s).includes('shipment_requested'), 'handed to the carrier');
-  const { rows } = await iso.db.query<{ action: string }>('SELECT action FROM shipment_timers WHERE order_id = ANY($1)', [waiting.map((o) => o.order_id)]);
-  assert.deepEqual(rows.map((r) => r.action), Array(5).fill('answer'), 'waiting for the carrier');
+  const { rows } = await iso.db.query<{ action: string }>('SELECT action FROM shipment_timers WHERE order_id = ANY($1)', [
+    waiting.map((o) => o.order_id),
+  ]);
+  assert.deepEqual(
+    rows.map((r) => r.action),
+    Array(5).fill('answer'),
+    'waiting for the carrier',
+  );
   for (const w of workers()) {
     w.child.kill('SIGKILL');
     await w.exited;
@@ -116,7 +129,9 @@ test('paying and cancelling the same order at the same moment, 20 times: one out
     async () => {
       const shown = await Promise.all(results.map((r) => a.http.get(`/orders/${r.orderId}`, iso.admin)));
       const final = shown.map((s) => s.body);
-      const open = final.filter((o) => o.status === 'pending' || o.status === 'paid' || (o.fulfilment && o.fulfilment.status === 'running'));
+      const open = final.filter(
+        (o) => o.status === 'pending' || o.status === 'paid' || (o.fulfilment && o.fulfilment.status === 'running'),
+      );
       return open.length === 0 ? final : undefined;
     },
     { what: 'every raced order settled', timeoutMs: 120_000, intervalMs: 500 },
@@ -143,7 +158,11 @@ test('paying and cancelling the same order at the same moment, 20 times: one out
   t.diagnostic(`outcomes: ${JSON.stringify(tally)}`);
   const inventory = await a.stream(`inventory-${product.id}`);
   const shown = await a.inventory(product.id, inventory.version);
-  assert.deepEqual([shown.total_quantity, shown.reserved_quantity, shown.available_quantity], [100 - shippedUnits, 0, 100 - shippedUnits], 'the stock adds up');
+  assert.deepEqual(
+    [shown.total_quantity, shown.reserved_quantity, shown.available_quantity],
+    [100 - shippedUnits, 0, 100 - shippedUnits],
+    'the stock adds up',
+  );
   // And the event store agrees with the read model.
   let total = 0;
   for (const e of inventory.events) {

@@ -31,14 +31,19 @@ after(async () => {
   await iso?.stop();
 });
 
-const { useWorker, paidOrders, settled, stats, overview, todayRevenue, sagaOf, steps, sagaWhen, customers, mailsFor } = sagaHelpers(() => iso);
+const { useWorker, paidOrders, settled, stats, overview, todayRevenue, sagaOf, steps, sagaWhen, customers, mailsFor } = sagaHelpers(
+  () => iso,
+);
 
 test('SHIPMENT_FAILURE_RATE=1: 20 paid orders all end shipment_failed — stock back, payment refunded, revenue 0, one mail each', async (t) => {
   const { a, admin } = iso;
   const p1 = await a.product({ price: 1200, stock: 100 });
   const p2 = await a.product({ price: 800, stock: 100 });
   const [statsBefore, overviewBefore, dailyBefore] = await Promise.all([stats(), overview(), todayRevenue()]);
-  const orders = await paidOrders(20, await customers(5), [[p1.id, 2], [p2.id, 1]]);
+  const orders = await paidOrders(20, await customers(5), [
+    [p1.id, 2],
+    [p2.id, 1],
+  ]);
 
   const started = Date.now();
   const shown = await settled(orders, '20 sagas compensated');
@@ -66,7 +71,9 @@ test('SHIPMENT_FAILURE_RATE=1: 20 paid orders all end shipment_failed — stock 
   await eventually(
     async () => {
       const s = await stats();
-      return s.shipment_failed_count - statsBefore.shipment_failed_count === 20 && s.total_count - statsBefore.total_count === 20 ? s : undefined;
+      return s.shipment_failed_count - statsBefore.shipment_failed_count === 20 && s.total_count - statsBefore.total_count === 20
+        ? s
+        : undefined;
     },
     { what: 'statistics' },
   );
@@ -75,13 +82,20 @@ test('SHIPMENT_FAILURE_RATE=1: 20 paid orders all end shipment_failed — stock 
   assert.equal(s.paid_count, statsBefore.paid_count);
   assert.equal((await overview()).total_revenue, overviewBefore.total_revenue);
   assert.equal(await todayRevenue(), dailyBefore);
-  const popular = (await a.http.get('/marketing/products?limit=100', admin)).body.items as Array<{ product_id: string; revenue: number; units_sold: number }>;
+  const popular = (await a.http.get('/marketing/products?limit=100', admin)).body.items as Array<{
+    product_id: string;
+    revenue: number;
+    units_sold: number;
+  }>;
   for (const p of [p1, p2]) {
     const row = popular.find((r) => r.product_id === p.id);
     assert.ok(!row || (row.revenue === 0 && row.units_sold === 0), JSON.stringify(row));
   }
   const listed = (await a.http.get('/orders/status/shipment_failed?limit=100', admin)).body.items.map((o: any) => o.order_id);
-  assert.ok(orders.every((o) => listed.includes(o.order_id)), '/orders/status/shipment_failed lists them');
+  assert.ok(
+    orders.every((o) => listed.includes(o.order_id)),
+    '/orders/status/shipment_failed lists them',
+  );
 
   // One failure mail per order, no shipping mail.
   const mails = await mailsFor(orders, FAILED);
@@ -91,12 +105,19 @@ test('SHIPMENT_FAILURE_RATE=1: 20 paid orders all end shipment_failed — stock 
   }
 
   // The saga log: every step with its time, outcome and events.
-  const saga = await sagaWhen(orders[0]!.order_id, (x) => x.steps.length === 6 && x.steps.find((y: any) => y.step === 'compensated')?.event_ids.length === 4, 'the whole log');
+  const saga = await sagaWhen(
+    orders[0]!.order_id,
+    (x) => x.steps.length === 6 && x.steps.find((y: any) => y.step === 'compensated')?.event_ids.length === 4,
+    'the whole log',
+  );
   assert.equal(saga.saga_id, `fulfilment-${orders[0]!.order_id}`);
   assert.equal(saga.status, 'compensated');
   assert.deepEqual(steps(saga), ['started', 'shipment_opened', 'shipment_requested', 'failed', 'compensated', 'completed']);
   const order = await a.stream(orders[0]!.order_id);
-  assert.deepEqual(order.events.map((e) => e.event_type), ['OrderPlaced', 'OrderPaid', 'OrderShipmentFailed', 'OrderPaymentRefunded']);
+  assert.deepEqual(
+    order.events.map((e) => e.event_type),
+    ['OrderPlaced', 'OrderPaid', 'OrderShipmentFailed', 'OrderPaymentRefunded'],
+  );
   const compensated = saga.steps.find((x: any) => x.step === 'compensated');
   for (const id of [order.events[2].event_id, order.events[3].event_id]) assert.ok(compensated.event_ids.includes(id));
   assert.equal(compensated.event_ids.length, 4, 'the order events and one StockReturned per line');
@@ -105,9 +126,17 @@ test('SHIPMENT_FAILURE_RATE=1: 20 paid orders all end shipment_failed — stock 
   const one = await a.http.get(`/sagas/${saga.saga_id}`, admin);
   assert.deepEqual(one.body, saga);
   assertProblem(await a.http.get(`/sagas/${uniq('nope')}`, admin), 404, 'unknown saga');
-  assertProblem(await a.http.get(`/sagas?order_id=${orders[0]!.order_id}`, orders[0]!.customer.token), 403, 'a customer does not see the log');
+  assertProblem(
+    await a.http.get(`/sagas?order_id=${orders[0]!.order_id}`, orders[0]!.customer.token),
+    403,
+    'a customer does not see the log',
+  );
   const mine = await a.http.get(`/orders/${orders[0]!.order_id}`, orders[0]!.customer.token);
-  assert.deepEqual(mine.body.fulfilment.steps.map((x: any) => x.step), steps(saga), 'but sees the steps of their own order');
+  assert.deepEqual(
+    mine.body.fulfilment.steps.map((x: any) => x.step),
+    steps(saga),
+    'but sees the steps of their own order',
+  );
 
   // Listing: filters and keyset paging, newest first.
   const page1 = await a.http.get('/sagas?type=fulfilment&status=compensated&limit=15', admin);
@@ -117,7 +146,11 @@ test('SHIPMENT_FAILURE_RATE=1: 20 paid orders all end shipment_failed — stock 
   assert.equal(new Set(ids).size, ids.length, 'no saga twice across pages');
   assert.ok(orders.every((o) => ids.includes(o.order_id)));
   const starts = [...page1.body.items, ...page2.body.items].map((x: any) => Date.parse(x.started_at));
-  assert.deepEqual(starts, [...starts].sort((x, y) => y - x), 'newest first');
+  assert.deepEqual(
+    starts,
+    [...starts].sort((x, y) => y - x),
+    'newest first',
+  );
   assertProblem(await a.http.get('/sagas?status=bogus', admin), 400, 'unknown status');
   assertProblem(await a.http.get('/sagas?cursor=garbage', admin), 400, 'bad cursor');
 });
@@ -151,13 +184,27 @@ test('SHIPMENT_FAILURE_RATE=0: 20 paid orders all end shipped with the carrier t
     assert.equal(mailsAbout(mails, o.order_id, FAILED).length, 0);
   }
   const revenue = orders.reduce((n, o) => n + o.total, 0);
-  await eventually(async () => ((await stats()).shipped_count - statsBefore.shipped_count === 20 ? true : undefined), { what: 'statistics' });
+  await eventually(async () => ((await stats()).shipped_count - statsBefore.shipped_count === 20 ? true : undefined), {
+    what: 'statistics',
+  });
   assert.equal((await stats()).total_revenue - statsBefore.total_revenue, revenue);
-  await eventually(async () => ((await overview()).total_revenue - overviewBefore.total_revenue === revenue ? true : undefined), { what: 'marketing revenue' });
-  const saga = await sagaWhen(orders[0]!.order_id, (x) => x.steps.length === 5 && x.steps.find((y: any) => y.step === 'dispatched')?.event_ids.length === 2, 'the whole log');
-  assert.deepEqual([saga.status, steps(saga)], ['completed', ['started', 'shipment_opened', 'shipment_requested', 'dispatched', 'completed']]);
+  await eventually(async () => ((await overview()).total_revenue - overviewBefore.total_revenue === revenue ? true : undefined), {
+    what: 'marketing revenue',
+  });
+  const saga = await sagaWhen(
+    orders[0]!.order_id,
+    (x) => x.steps.length === 5 && x.steps.find((y: any) => y.step === 'dispatched')?.event_ids.length === 2,
+    'the whole log',
+  );
+  assert.deepEqual(
+    [saga.status, steps(saga)],
+    ['completed', ['started', 'shipment_opened', 'shipment_requested', 'dispatched', 'completed']],
+  );
   const order = await a.stream(orders[0]!.order_id);
-  assert.ok(saga.steps.find((x: any) => x.step === 'dispatched').event_ids.includes(order.events[2].event_id), 'OrderShipped is part of the dispatch');
+  assert.ok(
+    saga.steps.find((x: any) => x.step === 'dispatched').event_ids.includes(order.events[2].event_id),
+    'OrderShipped is part of the dispatch',
+  );
 });
 
 test('default SHIPMENT_FAILURE_RATE (0.1): 20 paid orders each end shipped or compensated; the split is reported', async (t) => {
@@ -190,15 +237,25 @@ test('an admin ships by hand before the carrier answers: it stays shipped with t
   assert.equal(shipped.body.status, 'shipped');
   assertProblem(await a.http.post(`/orders/${orderId}/ship`, { tracking_number: 'AGAIN-1' }, admin), 409, 'ship twice');
 
-  const saga = await sagaWhen(orderId, (x) => steps(x).includes('carrier_answered') && steps(x).includes('dispatched'), 'the carrier answer, ignored');
+  const saga = await sagaWhen(
+    orderId,
+    (x) => steps(x).includes('carrier_answered') && steps(x).includes('dispatched'),
+    'the carrier answer, ignored',
+  );
   const skipped = saga.steps.find((x: any) => x.step === 'carrier_answered');
   assert.deepEqual([skipped.status, skipped.detail.answer, skipped.detail.why], ['skipped', 'failed', 'already dispatched by an admin']);
   assert.equal(saga.status, 'completed');
   assert.equal(saga.steps.find((x: any) => x.step === 'dispatched').detail.dispatched_by, 'admin');
   const shown = (await a.http.get(`/orders/${orderId}`, buyer!.token)).body;
   assert.deepEqual([shown.status, shown.tracking_number, shown.fulfilment.tracking_number], ['shipped', tracking, tracking]);
-  assert.deepEqual((await a.stream(orderId)).events.map((e) => e.event_type), ['OrderPlaced', 'OrderPaid', 'OrderShipped']);
-  assert.deepEqual((await a.stream(`shipment-${orderId}`)).events.map((e) => e.event_type), ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted']);
+  assert.deepEqual(
+    (await a.stream(orderId)).events.map((e) => e.event_type),
+    ['OrderPlaced', 'OrderPaid', 'OrderShipped'],
+  );
+  assert.deepEqual(
+    (await a.stream(`shipment-${orderId}`)).events.map((e) => e.event_type),
+    ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted'],
+  );
   const mails = await waitForMails(buyer!.email, (m) => mailsAbout(m, orderId, SHIPPED).length > 0, 'shipping mail');
   assert.equal(mailsAbout(mails, orderId, SHIPPED).length, 1);
   assert.ok(mailsAbout(mails, orderId, SHIPPED)[0]!.text.includes(tracking));
@@ -220,10 +277,16 @@ test('a customer cancels a paid order before dispatch: refund, stock returned, t
   assert.equal(shipCancelled.body.detail, 'cannot ship an order that is cancelled');
 
   const inventory = await a.stream(`inventory-${p1.id}`);
-  assert.deepEqual(inventory.events.map((e) => e.event_type), ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReturned']);
+  assert.deepEqual(
+    inventory.events.map((e) => e.event_type),
+    ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReturned'],
+  );
   assert.deepEqual([inventory.events[3].data.quantity, inventory.events[3].data.reason], [3, 'cancelled']);
   assert.deepEqual((await a.inventory(p1.id, inventory.version)).available_quantity, 5);
-  assert.deepEqual((await a.stream(orderId)).events.map((e) => e.event_type), ['OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderPaymentRefunded']);
+  assert.deepEqual(
+    (await a.stream(orderId)).events.map((e) => e.event_type),
+    ['OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderPaymentRefunded'],
+  );
 
   const saga = await sagaWhen(
     orderId,
@@ -232,7 +295,15 @@ test('a customer cancels a paid order before dispatch: refund, stock returned, t
   );
   assert.equal(saga.status, 'compensated');
   // The saga ended with the cancel; the carrier's late answer is logged after it, as skipped.
-  assert.deepEqual(steps(saga), ['started', 'shipment_opened', 'shipment_requested', 'cancelled', 'compensated', 'completed', 'carrier_answered']);
+  assert.deepEqual(steps(saga), [
+    'started',
+    'shipment_opened',
+    'shipment_requested',
+    'cancelled',
+    'compensated',
+    'completed',
+    'carrier_answered',
+  ]);
   assert.equal(saga.steps.find((x: any) => x.step === 'cancelled').event_ids.length, 2, 'OrderCancelled and ShipmentCancelled');
   assert.deepEqual((await a.stream(orderId)).events.length, 4, 'the late answer appended nothing');
   const mails = await waitForMails(buyer!.email, (m) => mailsAbout(m, orderId, CANCELLED).length > 0, 'cancellation mail');
@@ -250,13 +321,17 @@ test('the same OrderPaid delivered again and out of order: one shipment, one out
   const { a, admin } = iso;
   const config = loadConfig({ ...process.env, ...iso.env });
   const events = await connectEventStore(config);
-  const publisher = createPublisher(kafkaFor(config, 'saga-test-redelivery', silentLogger()), { topic: config.kafka.topic, log: silentLogger() });
+  const publisher = createPublisher(kafkaFor(config, 'saga-test-redelivery', silentLogger()), {
+    topic: config.kafka.topic,
+    log: silentLogger(),
+  });
   try {
     const p1 = await a.product({ price: 700, stock: 10 });
     const [buyer] = await customers(1);
     const [done, inFlight] = await paidOrders(2, [buyer!], [[p1.id, 1]]);
     await settled([done!], 'the first order shipped');
-    const paidOf = async (orderId: string): Promise<EventEnvelope> => (await events.store.readStream(orderId)).find((e) => e.event_type === 'OrderPaid')!;
+    const paidOf = async (orderId: string): Promise<EventEnvelope> =>
+      (await events.store.readStream(orderId)).find((e) => e.event_type === 'OrderPaid')!;
     // A finished saga gets its OrderPaid again, after its OrderShipped (out of order), twice; the second order
     // gets its own while its saga is still running.
     const stale = await paidOf(done!.order_id);
@@ -274,15 +349,28 @@ test('the same OrderPaid delivered again and out of order: one shipment, one out
       { what: 'consumer lag 0', timeoutMs: 60_000, intervalMs: 500 },
     );
     for (const o of [done!, inFlight!]) {
-      assert.deepEqual((await a.stream(o.order_id)).events.map((e) => e.event_type), ['OrderPlaced', 'OrderPaid', 'OrderShipped']);
-      assert.deepEqual((await a.stream(`shipment-${o.order_id}`)).events.map((e) => e.event_type), ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted']);
+      assert.deepEqual(
+        (await a.stream(o.order_id)).events.map((e) => e.event_type),
+        ['OrderPlaced', 'OrderPaid', 'OrderShipped'],
+      );
+      assert.deepEqual(
+        (await a.stream(`shipment-${o.order_id}`)).events.map((e) => e.event_type),
+        ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted'],
+      );
       const saga = await sagaOf(o.order_id);
-      assert.deepEqual([saga.status, steps(saga)], ['completed', ['started', 'shipment_opened', 'shipment_requested', 'dispatched', 'completed']]);
+      assert.deepEqual(
+        [saga.status, steps(saga)],
+        ['completed', ['started', 'shipment_opened', 'shipment_requested', 'dispatched', 'completed']],
+      );
       assert.equal(saga.steps.find((x: any) => x.step === 'started').event_ids.length, 1, 'the duplicate is the same event');
     }
-    const { rows } = await iso.db.query('SELECT count(*)::int AS n FROM simulated_carrier_parcels WHERE order_id = ANY($1)', [[done!.order_id, inFlight!.order_id]]);
+    const { rows } = await iso.db.query('SELECT count(*)::int AS n FROM simulated_carrier_parcels WHERE order_id = ANY($1)', [
+      [done!.order_id, inFlight!.order_id],
+    ]);
     assert.equal(rows[0].n, 2, 'one booking per order');
-    const { rows: timers } = await iso.db.query('SELECT order_id FROM shipment_timers WHERE order_id = ANY($1)', [[done!.order_id, inFlight!.order_id]]);
+    const { rows: timers } = await iso.db.query('SELECT order_id FROM shipment_timers WHERE order_id = ANY($1)', [
+      [done!.order_id, inFlight!.order_id],
+    ]);
     assert.deepEqual(timers, [], 'no timer left behind');
     const mails = await mailsFor([done!, inFlight!], SHIPPED);
     for (const o of [done!, inFlight!]) assert.equal(mailsAbout(mails, o.order_id, SHIPPED).length, 1);

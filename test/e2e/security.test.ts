@@ -41,7 +41,13 @@ const STRICT = {
   REGISTER_LIMIT_PER_ADDRESS: '3',
   REGISTER_LIMIT_PER_EMAIL: '2',
 };
-const PROXIED = { JWT_SECRET: TEST_JWT_SECRET, TRUSTED_PROXIES: '127.0.0.1', LOGIN_LIMIT_PER_ADDRESS_AND_EMAIL: '3', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '3' };
+const PROXIED = {
+  JWT_SECRET: TEST_JWT_SECRET,
+  TRUSTED_PROXIES: '127.0.0.1',
+  LOGIN_LIMIT_PER_ADDRESS_AND_EMAIL: '3',
+  PASSWORD_HASH_CONCURRENCY: '1',
+  PASSWORD_HASH_QUEUE: '3',
+};
 
 let strict: ShopProcesses | undefined;
 let proxied: ShopProcesses | undefined;
@@ -58,7 +64,10 @@ after(async () => {
 
 const PASSWORD = 'correct horse battery';
 async function register(baseUrl: string, from = '127.0.0.1', email = `${uniq('s')}@example.com`): Promise<RawReply & { email: string }> {
-  return { ...(await requestFrom(from, baseUrl, 'POST', '/auth/register', { body: { email, password: PASSWORD, name: '安全 太郎' } })), email };
+  return {
+    ...(await requestFrom(from, baseUrl, 'POST', '/auth/register', { body: { email, password: PASSWORD, name: '安全 太郎' } })),
+    email,
+  };
 }
 const loginFrom = (baseUrl: string, from: string, email: string, password: string, headers: Record<string, string> = {}) =>
   requestFrom(from, baseUrl, 'POST', '/auth/login', { body: { email, password }, headers });
@@ -88,7 +97,8 @@ function fieldsOf(line: string): Record<string, string> {
   const text = /^(?:\[[^\]]+\] )?\S+ +\w+ +\[[^\]]+\] (\S+)(.*)$/.exec(line);
   if (!text) return {};
   const fields: Record<string, string> = { msg: text[1]! };
-  for (const m of text[2]!.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) fields[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
+  for (const m of text[2]!.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g))
+    fields[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
   return fields;
 }
 
@@ -117,7 +127,9 @@ test('refresh tokens rotate on use; a spent one revokes its whole family; access
   assertProblem(newest, 401, 'the newest token of a revoked family');
   assert.equal(newest.body.code, 'session_revoked');
   assert.equal((await http.get('/me', third.body.access_token)).status, 200, 'access tokens are stateless until they expire');
-  const session = await dynamoClient().send(new GetItemCommand({ TableName: 'auth', Key: { pk: { S: `session#${decodeJwt(first.refresh_token).fam}` } }, ConsistentRead: true }));
+  const session = await dynamoClient().send(
+    new GetItemCommand({ TableName: 'auth', Key: { pk: { S: `session#${decodeJwt(first.refresh_token).fam}` } }, ConsistentRead: true }),
+  );
   assert.equal(session.Item?.revoked_reason?.S, 'reuse');
 
   // Another login is another family, untouched by the first one's end.
@@ -156,7 +168,11 @@ test('two concurrent refreshes with one token: exactly one wins, the other is re
     const winner = both.find((r) => r.status === 200)!;
     const loser = both.find((r) => r.status === 401)!;
     assert.equal(loser.body.code, 'refresh_token_reused');
-    assertProblem(await http.post('/auth/refresh', { refresh_token: winner.body.refresh_token }), 401, "the winner's token of the revoked family");
+    assertProblem(
+      await http.post('/auth/refresh', { refresh_token: winner.body.refresh_token }),
+      401,
+      "the winner's token of the revoked family",
+    );
   }
 });
 
@@ -172,7 +188,11 @@ test('login limits: keyed on the socket address (X-Forwarded-For ignored), per e
     assert.equal(res.status, 401, res.text);
   }
   // Rotating X-Forwarded-For buys nothing: without a trusted proxy the header is never read.
-  for (let i = 3; i < 6; i++) assertLimited(await loginFrom(shop.baseUrl, attacker, victim.email, `wrong ${i}`, { 'x-forwarded-for': `198.51.100.${i}` }), `attempt ${i + 1}`);
+  for (let i = 3; i < 6; i++)
+    assertLimited(
+      await loginFrom(shop.baseUrl, attacker, victim.email, `wrong ${i}`, { 'x-forwarded-for': `198.51.100.${i}` }),
+      `attempt ${i + 1}`,
+    );
   assertLimited(await loginFrom(shop.baseUrl, attacker, `  ${victim.email.toUpperCase()} `, 'wrong'), 'the same email written differently');
 
   // The user, from another address, is not locked out, even with the right password after the attacker's tries.
@@ -194,16 +214,23 @@ test('login limits: keyed on the socket address (X-Forwarded-For ignored), per e
 test('login limits per address: spraying one password over many accounts', async () => {
   const shop = await strictShop();
   const sprayer = '127.0.0.60';
-  for (let i = 0; i < 8; i++) assert.equal((await loginFrom(shop.baseUrl, sprayer, `${uniq(`spray${i}`)}@example.com`, 'Password1')).status, 401);
+  for (let i = 0; i < 8; i++)
+    assert.equal((await loginFrom(shop.baseUrl, sprayer, `${uniq(`spray${i}`)}@example.com`, 'Password1')).status, 401);
   assertLimited(await loginFrom(shop.baseUrl, sprayer, `${uniq('spray')}@example.com`, 'Password1'), 'the ninth account from one address');
-  assert.equal((await loginFrom(shop.baseUrl, '127.0.0.61', `${uniq('other')}@example.com`, 'Password1')).status, 401, 'another address is not affected');
+  assert.equal(
+    (await loginFrom(shop.baseUrl, '127.0.0.61', `${uniq('other')}@example.com`, 'Password1')).status,
+    401,
+    'another address is not affected',
+  );
 });
 
 test('registration limits per address and per email, with Retry-After; an invalid registration costs no attempt', async () => {
   const shop = await strictShop();
   const from = '127.0.0.70';
   for (let i = 0; i < 6; i++) {
-    const bad = await requestFrom(from, shop.baseUrl, 'POST', '/auth/register', { body: { email: 'not-an-email', password: PASSWORD, name: 'x' } });
+    const bad = await requestFrom(from, shop.baseUrl, 'POST', '/auth/register', {
+      body: { email: 'not-an-email', password: PASSWORD, name: 'x' },
+    });
     assert.equal(bad.status, 400, bad.text);
   }
   for (let i = 0; i < 3; i++) assert.equal((await register(shop.baseUrl, from)).status, 201);
@@ -225,21 +252,37 @@ test('behind a trusted proxy the rightmost untrusted X-Forwarded-For hop is the 
   assertLimited(await via('198.51.100.77, 203.0.113.5'), 'a spoofed hop left of the real one');
   assert.equal((await via('203.0.113.6', PASSWORD)).status, 200, 'another client behind the same proxy');
   // A peer that is not a trusted proxy cannot forward: 127.0.0.2 is the client, not the header's address.
-  for (let i = 0; i < 3; i++) assert.equal((await loginFrom(shop.baseUrl, '127.0.0.2', victim.email, 'wrong', { 'x-forwarded-for': '203.0.113.9' })).status, 401);
-  assertLimited(await loginFrom(shop.baseUrl, '127.0.0.2', victim.email, 'wrong', { 'x-forwarded-for': '203.0.113.10' }), 'an untrusted peer');
+  for (let i = 0; i < 3; i++)
+    assert.equal((await loginFrom(shop.baseUrl, '127.0.0.2', victim.email, 'wrong', { 'x-forwarded-for': '203.0.113.9' })).status, 401);
+  assertLimited(
+    await loginFrom(shop.baseUrl, '127.0.0.2', victim.email, 'wrong', { 'x-forwarded-for': '203.0.113.10' }),
+    'an untrusted peer',
+  );
 });
 
 test('a flood of logins is refused with 503 + Retry-After once the hash queue is full, and the api keeps answering', async () => {
   const shop = await proxiedShop();
   // 30 at once from 30 addresses behind the proxy (no rate limit in the way): 1 hashes, 3 wait, the rest are refused.
   const flood = Promise.all(
-    Array.from({ length: 30 }, (_, i) => loginFrom(shop.baseUrl, '127.0.0.1', `${uniq('flood')}@example.com`, 'password', { 'x-forwarded-for': `192.0.2.${i + 1}` })),
+    Array.from({ length: 30 }, (_, i) =>
+      loginFrom(shop.baseUrl, '127.0.0.1', `${uniq('flood')}@example.com`, 'password', { 'x-forwarded-for': `192.0.2.${i + 1}` }),
+    ),
   );
-  const during = await Promise.all([requestFrom('127.0.0.1', shop.baseUrl, 'GET', '/healthz'), requestFrom('127.0.0.1', shop.baseUrl, 'GET', '/categories')]);
+  const during = await Promise.all([
+    requestFrom('127.0.0.1', shop.baseUrl, 'GET', '/healthz'),
+    requestFrom('127.0.0.1', shop.baseUrl, 'GET', '/categories'),
+  ]);
   const answers = await flood;
-  assert.deepEqual(during.map((r) => r.status), [200, 200], 'the api answered other requests during the flood');
+  assert.deepEqual(
+    during.map((r) => r.status),
+    [200, 200],
+    'the api answered other requests during the flood',
+  );
   const statuses = answers.map((r) => r.status);
-  assert.ok(statuses.every((s) => s === 401 || s === 503), JSON.stringify(statuses));
+  assert.ok(
+    statuses.every((s) => s === 401 || s === 503),
+    JSON.stringify(statuses),
+  );
   const busy = answers.filter((r) => r.status === 503);
   assert.ok(busy.length >= 20, `only ${busy.length} of 30 refused: the queue is not bounded`);
   assert.ok(statuses.filter((s) => s === 401).length >= 1, 'some were checked');
@@ -251,87 +294,154 @@ test('a flood of logins is refused with 503 + Retry-After once the hash queue is
 
 // --- credentials -----------------------------------------------------------------------------------------------
 
-test('credentials are nowhere but the auth table: not on Kafka, not in dead letters, the events table, the event log or any read table', { timeout: 180_000 }, async (t) => {
-  const { http } = f.a;
-  const email = `${uniq('cred')}@example.com`;
-  const password = `unique-${randomBytes(8).toString('hex')}`;
-  const registered = await http.post('/auth/register', { email, password, name: '資格 花子' });
-  assert.equal(registered.status, 201);
-  const userId: string = registered.body.user_id;
-  assert.equal((await http.post('/auth/login', { email, password })).status, 200);
+test(
+  'credentials are nowhere but the auth table: not on Kafka, not in dead letters, the events table, the event log or any read table',
+  { timeout: 180_000 },
+  async (t) => {
+    const { http } = f.a;
+    const email = `${uniq('cred')}@example.com`;
+    const password = `unique-${randomBytes(8).toString('hex')}`;
+    const registered = await http.post('/auth/register', { email, password, name: '資格 花子' });
+    assert.equal(registered.status, 201);
+    const userId: string = registered.body.user_id;
+    assert.equal((await http.post('/auth/login', { email, password })).status, 200);
 
-  const credential = await dynamoClient().send(new GetItemCommand({ TableName: 'auth', Key: { pk: { S: `credential#${userId}` } }, ConsistentRead: true }));
-  const hash = credential.Item?.password_hash?.S ?? '';
-  assert.match(hash, /^scrypt\$131072\$8\$1\$/, 'OWASP parameters');
-  const secrets = [hash, hash.split('$').at(-1)!, password, 'password_hash'];
-  const leaks = (where: string, text: string) => secrets.filter((s) => text.includes(s)).map((s) => `${where} holds ${s.slice(0, 20)}…`);
+    const credential = await dynamoClient().send(
+      new GetItemCommand({ TableName: 'auth', Key: { pk: { S: `credential#${userId}` } }, ConsistentRead: true }),
+    );
+    const hash = credential.Item?.password_hash?.S ?? '';
+    assert.match(hash, /^scrypt\$131072\$8\$1\$/, 'OWASP parameters');
+    const secrets = [hash, hash.split('$').at(-1)!, password, 'password_hash'];
+    const leaks = (where: string, text: string) => secrets.filter((s) => text.includes(s)).map((s) => `${where} holds ${s.slice(0, 20)}…`);
 
-  const stored = await dynamoClient().send(new QueryCommand({ TableName: 'events', KeyConditionExpression: 'aggregate_id = :id', ExpressionAttributeValues: { ':id': { S: userId } }, ConsistentRead: true }));
-  const claim = await dynamoClient().send(new QueryCommand({ TableName: 'events', KeyConditionExpression: 'aggregate_id = :id', ExpressionAttributeValues: { ':id': { S: emailClaimStreamId(email) } }, ConsistentRead: true }));
-  assert.equal(stored.Items?.length, 1);
-  assert.equal(claim.Items?.length, 1, 'the claim stream is keyed by the hashed email');
-  const problems = [...leaks('the events table', JSON.stringify(stored.Items)), ...leaks('the claim stream', JSON.stringify(claim.Items))];
+    const stored = await dynamoClient().send(
+      new QueryCommand({
+        TableName: 'events',
+        KeyConditionExpression: 'aggregate_id = :id',
+        ExpressionAttributeValues: { ':id': { S: userId } },
+        ConsistentRead: true,
+      }),
+    );
+    const claim = await dynamoClient().send(
+      new QueryCommand({
+        TableName: 'events',
+        KeyConditionExpression: 'aggregate_id = :id',
+        ExpressionAttributeValues: { ':id': { S: emailClaimStreamId(email) } },
+        ConsistentRead: true,
+      }),
+    );
+    assert.equal(stored.Items?.length, 1);
+    assert.equal(claim.Items?.length, 1, 'the claim stream is keyed by the hashed email');
+    const problems = [
+      ...leaks('the events table', JSON.stringify(stored.Items)),
+      ...leaks('the claim stream', JSON.stringify(claim.Items)),
+    ];
 
-  // Kafka: every record on the topic from the beginning, until this user's two events have come by.
-  const kafka = new Kafka({ brokers: stackEnv().kafkaBrokers, clientId: uniq('cred-test'), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const consumer = kafka.consumer({ groupId: uniq('cred-reader'), sessionTimeout: 10_000, maxWaitTimeInMs: 200 });
-  try {
-    const topics = await admin.listTopics();
-    const ends = new Map<string, number>();
-    if (topics.includes(TOPIC_DLQ)) for (const p of await admin.fetchTopicOffsets(TOPIC_DLQ)) ends.set(`${TOPIC_DLQ}:${p.partition}`, Number(p.high));
-    let ours = 0;
-    let records = 0;
-    const dlqSeen = new Map<string, number>();
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPIC_EVENTS, ...(topics.includes(TOPIC_DLQ) ? [TOPIC_DLQ] : [])], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        records++;
-        const value = message.value?.toString('utf8') ?? '';
-        problems.push(...leaks(`${topic} offset ${message.offset}`, value + JSON.stringify(message.headers ?? {})));
-        if (topic === TOPIC_DLQ) dlqSeen.set(`${topic}:${partition}`, Number(message.offset) + 1);
-        else if (value.includes(userId) || value.includes(emailClaimStreamId(email))) ours++;
-      },
+    // Kafka: every record on the topic from the beginning, until this user's two events have come by.
+    const kafka = new Kafka({ brokers: stackEnv().kafkaBrokers, clientId: uniq('cred-test'), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const consumer = kafka.consumer({ groupId: uniq('cred-reader'), sessionTimeout: 10_000, maxWaitTimeInMs: 200 });
+    try {
+      const topics = await admin.listTopics();
+      const ends = new Map<string, number>();
+      if (topics.includes(TOPIC_DLQ))
+        for (const p of await admin.fetchTopicOffsets(TOPIC_DLQ)) ends.set(`${TOPIC_DLQ}:${p.partition}`, Number(p.high));
+      let ours = 0;
+      let records = 0;
+      const dlqSeen = new Map<string, number>();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [TOPIC_EVENTS, ...(topics.includes(TOPIC_DLQ) ? [TOPIC_DLQ] : [])], fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          records++;
+          const value = message.value?.toString('utf8') ?? '';
+          problems.push(...leaks(`${topic} offset ${message.offset}`, value + JSON.stringify(message.headers ?? {})));
+          if (topic === TOPIC_DLQ) dlqSeen.set(`${topic}:${partition}`, Number(message.offset) + 1);
+          else if (value.includes(userId) || value.includes(emailClaimStreamId(email))) ours++;
+        },
+      });
+      await eventually(async () => ours >= 2 && [...ends].every(([k, end]) => (dlqSeen.get(k) ?? 0) >= end || end === 0), {
+        timeoutMs: 60_000,
+        what: "this user's events on the topic and the whole DLQ",
+      });
+      t.diagnostic(
+        `read ${records} Kafka records (${TOPIC_EVENTS} from the start, ${TOPIC_DLQ}: ${[...ends.values()].reduce((a, b) => a + b, 0)})`,
+      );
+    } finally {
+      // A client leaving a group mid-rebalance can wait for the rebalance; the test's answer is in by now.
+      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      await bounded(consumer.disconnect());
+      await bounded(admin.disconnect());
+    }
+
+    // The read side: every table of the schema, every row as text; and what the api shows admins.
+    await eventually(async () => (await pool().query('SELECT 1 FROM read_users WHERE user_id = $1', [userId])).rowCount === 1, {
+      what: 'the user in read_users',
     });
-    await eventually(async () => ours >= 2 && [...ends].every(([k, end]) => (dlqSeen.get(k) ?? 0) >= end || end === 0), { timeoutMs: 60_000, what: "this user's events on the topic and the whole DLQ" });
-    t.diagnostic(`read ${records} Kafka records (${TOPIC_EVENTS} from the start, ${TOPIC_DLQ}: ${[...ends.values()].reduce((a, b) => a + b, 0)})`);
-  } finally {
-    // A client leaving a group mid-rebalance can wait for the rebalance; the test's answer is in by now.
-    const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
-    await bounded(consumer.disconnect());
-    await bounded(admin.disconnect());
-  }
-
-  // The read side: every table of the schema, every row as text; and what the api shows admins.
-  await eventually(async () => (await pool().query('SELECT 1 FROM read_users WHERE user_id = $1', [userId])).rowCount === 1, { what: 'the user in read_users' });
-  await eventually(async () => (await pool().query('SELECT 1 FROM read_event_log WHERE aggregate_id = $1', [userId])).rowCount === 1, { what: 'the event in read_event_log' });
-  const tables = (await pool().query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema IN ('public', 'read_model') AND table_type = 'BASE TABLE'`)).rows.map((r) => r.table_name);
-  assert.ok(tables.includes('read_users') && tables.includes('read_event_log'));
-  for (const table of tables) {
-    const { rows } = await pool().query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" t WHERE t::text LIKE '%' || $1 || '%' OR t::text LIKE '%' || $2 || '%'`, [hash.split('$').at(-1), password]);
-    if (rows[0]!.n > 0) problems.push(`read table ${table} holds the hash or the password`);
-  }
-  problems.push(...leaks('GET /events/<user>', JSON.stringify((await http.get(`/events/${userId}`, f.admin)).body)));
-  problems.push(...leaks('GET /events', JSON.stringify((await http.get('/events?limit=500', f.admin)).body)));
-  assert.deepEqual(problems, []);
-});
+    await eventually(async () => (await pool().query('SELECT 1 FROM read_event_log WHERE aggregate_id = $1', [userId])).rowCount === 1, {
+      what: 'the event in read_event_log',
+    });
+    const tables = (
+      await pool().query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema IN ('public', 'read_model') AND table_type = 'BASE TABLE'`,
+      )
+    ).rows.map((r) => r.table_name);
+    assert.ok(tables.includes('read_users') && tables.includes('read_event_log'));
+    for (const table of tables) {
+      const { rows } = await pool().query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${table}" t WHERE t::text LIKE '%' || $1 || '%' OR t::text LIKE '%' || $2 || '%'`,
+        [hash.split('$').at(-1), password],
+      );
+      if (rows[0]!.n > 0) problems.push(`read table ${table} holds the hash or the password`);
+    }
+    problems.push(...leaks('GET /events/<user>', JSON.stringify((await http.get(`/events/${userId}`, f.admin)).body)));
+    problems.push(...leaks('GET /events', JSON.stringify((await http.get('/events?limit=500', f.admin)).body)));
+    assert.deepEqual(problems, []);
+  },
+);
 
 test('an account of an older release (hash inside UserRegistered, claim named by the address) logs in; its hash moves out and is strengthened', async () => {
   const { http } = f.a;
   const email = `${uniq('legacy')}@example.com`;
   const userId = randomUUID();
   const salt = randomBytes(16);
-  const oldHash = ['scrypt', 16384, 8, 1, salt.toString('base64url'), scryptSync(PASSWORD.normalize('NFKC'), salt, 32, { N: 16384, r: 8, p: 1 }).toString('base64url')].join('$');
+  const oldHash = [
+    'scrypt',
+    16384,
+    8,
+    1,
+    salt.toString('base64url'),
+    scryptSync(PASSWORD.normalize('NFKC'), salt, 32, { N: 16384, r: 8, p: 1 }).toString('base64url'),
+  ].join('$');
   const at = '2025-06-01T00:00:00.000Z';
-  const legacy = (aggregate_id: string, aggregate_type: EventEnvelope['aggregate_type'], event_type: string, data: Record<string, unknown>): EventEnvelope => ({
-    event_id: randomUUID(), aggregate_id, aggregate_type, event_type, version: 1, data, metadata: { correlation_id: 'legacy' }, created_at: at, schema_version: 1,
+  const legacy = (
+    aggregate_id: string,
+    aggregate_type: EventEnvelope['aggregate_type'],
+    event_type: string,
+    data: Record<string, unknown>,
+  ): EventEnvelope => ({
+    event_id: randomUUID(),
+    aggregate_id,
+    aggregate_type,
+    event_type,
+    version: 1,
+    data,
+    metadata: { correlation_id: 'legacy' },
+    created_at: at,
+    schema_version: 1,
   });
   // Exactly as that release stored them, already published (no outbox attributes).
   for (const e of [
     legacy(`user-email:${email}`, 'EmailClaim', 'EmailClaimed', { email, user_id: userId }),
-    legacy(userId, 'User', 'UserRegistered', { user_id: userId, email, name: '旧 太郎', role: 'customer', password_hash: oldHash, registered_at: at }),
+    legacy(userId, 'User', 'UserRegistered', {
+      user_id: userId,
+      email,
+      name: '旧 太郎',
+      role: 'customer',
+      password_hash: oldHash,
+      registered_at: at,
+    }),
   ]) {
     const { outbox_shard: _s, outbox_at: _a, ...item } = eventItem(e, '0');
     await dynamoClient().send(new PutItemCommand({ TableName: 'events', Item: item }));
@@ -341,11 +451,21 @@ test('an account of an older release (hash inside UserRegistered, claim named by
   assert.equal(login.status, 200, JSON.stringify(login.body));
   assert.equal(login.body.user.user_id, userId);
 
-  const credential = await dynamoClient().send(new GetItemCommand({ TableName: 'auth', Key: { pk: { S: `credential#${userId}` } }, ConsistentRead: true }));
+  const credential = await dynamoClient().send(
+    new GetItemCommand({ TableName: 'auth', Key: { pk: { S: `credential#${userId}` } }, ConsistentRead: true }),
+  );
   assert.match(credential.Item?.password_hash?.S ?? '', /^scrypt\$131072\$8\$1\$/, 'rehashed at the current parameters');
-  const event = await dynamoClient().send(new GetItemCommand({ TableName: 'events', Key: { aggregate_id: { S: userId }, version: { N: '1' } }, ConsistentRead: true }));
+  const event = await dynamoClient().send(
+    new GetItemCommand({ TableName: 'events', Key: { aggregate_id: { S: userId }, version: { N: '1' } }, ConsistentRead: true }),
+  );
   assert.ok(!(event.Item?.data?.S ?? '').includes('password_hash'), 'the hash left the event');
-  assert.deepEqual(JSON.parse(event.Item?.data?.S ?? '{}'), { user_id: userId, email, name: '旧 太郎', role: 'customer', registered_at: at });
+  assert.deepEqual(JSON.parse(event.Item?.data?.S ?? '{}'), {
+    user_id: userId,
+    email,
+    name: '旧 太郎',
+    role: 'customer',
+    registered_at: at,
+  });
   assert.ok(!JSON.stringify((await http.get(`/events/${userId}`, f.admin)).body).includes('scrypt'));
   assert.equal((await http.post('/auth/login', { email, password: PASSWORD })).status, 200, 'and again, from the credential item');
   const again = await http.post('/auth/register', { email: email.toUpperCase(), password: PASSWORD, name: '二重' });
@@ -366,7 +486,16 @@ test('ids of another aggregate type are 404 or 400, never 5xx, and change nothin
   const streams = [product.id, `inventory-${product.id}`, order, `cart-${me.user_id}`, me.user_id, category.id, claim, categoryClaim];
   const versions = async () => Promise.all(streams.map(async (s) => (await f.a.stream(s)).version));
   const before = await versions();
-  const wrong = [claim, categoryClaim, 'user-email:admin@example.com', order, category.id, me.user_id, `cart-${me.user_id}`, `inventory-${product.id}`];
+  const wrong = [
+    claim,
+    categoryClaim,
+    'user-email:admin@example.com',
+    order,
+    category.id,
+    me.user_id,
+    `cart-${me.user_id}`,
+    `inventory-${product.id}`,
+  ];
   const cases: Array<[string, string, string, unknown?]> = [];
   for (const id of wrong) {
     if (id !== product.id) {
@@ -390,12 +519,14 @@ test('ids of another aggregate type are 404 or 400, never 5xx, and change nothin
       cases.push(['POST', `/orders/${id}/deliver`, f.admin]);
     }
     // The customer's own streams are theirs to read; everything else is not found.
-    if (![`cart-${me.user_id}`, me.user_id, order].includes(id)) cases.push(['GET', `/events/${id}`, me.token], ['GET', `/events/${id}/state`, me.token]);
+    if (![`cart-${me.user_id}`, me.user_id, order].includes(id))
+      cases.push(['GET', `/events/${id}`, me.token], ['GET', `/events/${id}/state`, me.token]);
   }
   const failures: string[] = [];
   for (const [method, path, token, body] of cases) {
     const res = await http.call(method, path, { ...(token ? { token } : {}), ...(body !== undefined ? { body } : {}) });
-    if (![400, 404].includes(res.status)) failures.push(`${method} ${path} ${JSON.stringify(body ?? '')} → ${res.status} ${JSON.stringify(res.body)?.slice(0, 160)}`);
+    if (![400, 404].includes(res.status))
+      failures.push(`${method} ${path} ${JSON.stringify(body ?? '')} → ${res.status} ${JSON.stringify(res.body)?.slice(0, 160)}`);
   }
   assert.deepEqual(failures, []);
   assert.deepEqual(await versions(), before, 'nothing was appended');
@@ -409,10 +540,23 @@ test('deeply nested JSON is a 400 on every route that reads a body; brackets ins
   const order = (await f.a.order(me, [[product.id, 1]])).order_id;
   const deep = ['['.repeat(150) + ']'.repeat(150), '{"a":'.repeat(150) + '1' + '}'.repeat(150)];
   const routes: Array<[string, string, string | undefined]> = [
-    ['POST', '/auth/register', undefined], ['POST', '/auth/login', undefined], ['POST', '/auth/refresh', undefined], ['POST', '/auth/logout', undefined],
-    ['POST', '/categories', f.admin], ['POST', '/products', f.admin], ['PUT', `/products/${product.id}`, f.admin], ['DELETE', `/products/${product.id}`, f.admin],
-    ['POST', `/inventory/${product.id}/add_stock`, f.admin], ['POST', '/cart/items', me.token], ['DELETE', `/cart/items/${product.id}`, me.token], ['DELETE', '/cart', me.token],
-    ['POST', '/orders', me.token], ['POST', `/orders/${order}/pay`, me.token], ['POST', `/orders/${order}/cancel`, me.token], ['POST', `/orders/${order}/ship`, f.admin], ['POST', `/orders/${order}/deliver`, f.admin],
+    ['POST', '/auth/register', undefined],
+    ['POST', '/auth/login', undefined],
+    ['POST', '/auth/refresh', undefined],
+    ['POST', '/auth/logout', undefined],
+    ['POST', '/categories', f.admin],
+    ['POST', '/products', f.admin],
+    ['PUT', `/products/${product.id}`, f.admin],
+    ['DELETE', `/products/${product.id}`, f.admin],
+    ['POST', `/inventory/${product.id}/add_stock`, f.admin],
+    ['POST', '/cart/items', me.token],
+    ['DELETE', `/cart/items/${product.id}`, me.token],
+    ['DELETE', '/cart', me.token],
+    ['POST', '/orders', me.token],
+    ['POST', `/orders/${order}/pay`, me.token],
+    ['POST', `/orders/${order}/cancel`, me.token],
+    ['POST', `/orders/${order}/ship`, f.admin],
+    ['POST', `/orders/${order}/deliver`, f.admin],
   ];
   for (const [method, path, token] of routes) {
     for (const raw of deep) {
@@ -432,7 +576,13 @@ test('cursors and times naming impossible dates are 400, not database errors', a
   const cursor = (...values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
   const uuid = '00000000-0000-4000-8000-000000000000';
   const cases: Array<[string, string | undefined]> = [];
-  for (const day of ['0000-01-01T00:00:00Z', '2024-02-31T00:00:00Z', '2023-02-29T12:00:00.5Z', '2024-13-01T00:00:00Z', '2024-06-31T23:59:59.999999Z']) {
+  for (const day of [
+    '0000-01-01T00:00:00Z',
+    '2024-02-31T00:00:00Z',
+    '2023-02-29T12:00:00.5Z',
+    '2024-13-01T00:00:00Z',
+    '2024-06-31T23:59:59.999999Z',
+  ]) {
     cases.push([`/products?cursor=${cursor('products', day, 'x')}`, undefined]);
     cases.push([`/orders?cursor=${cursor('orders', day, 'x')}`, me.token]);
     cases.push([`/orders/status/pending?cursor=${cursor('orders', day, 'x')}`, me.token]);
@@ -440,7 +590,11 @@ test('cursors and times naming impossible dates are 400, not database errors', a
     cases.push([`/events/${order}/state?at=${encodeURIComponent(day)}`, me.token]);
   }
   for (const [path, token] of cases) assertProblem(await http.get(path, token), 400, path);
-  assert.equal((await http.get(`/events/${order}/state?at=${encodeURIComponent('2024-02-29T00:00:00Z')}`, me.token)).status, 200, 'a real leap day');
+  assert.equal(
+    (await http.get(`/events/${order}/state?at=${encodeURIComponent('2024-02-29T00:00:00Z')}`, me.token)).status,
+    200,
+    'a real leap day',
+  );
 });
 
 // --- read-your-writes waits ------------------------------------------------------------------------------------
@@ -520,16 +674,33 @@ test('a client that hangs up mid-body is logged as such, not as an unhandled err
   }
   const email = `${uniq('log')}@example.com`;
   const password = `log-secret-${randomBytes(6).toString('hex')}`;
-  assert.equal((await requestFrom('127.0.0.90', shop.baseUrl, 'POST', '/auth/register', { body: { email, password, name: 'ログ' } })).status, 201);
-  const session = (await requestFrom('127.0.0.90', shop.baseUrl, 'POST', '/auth/login', { body: { email, password }, headers: { 'x-request-id': 'log-test-1' } })).body;
-  const me = await requestFrom('127.0.0.90', shop.baseUrl, 'GET', '/me?secret=not-logged', { headers: { authorization: `Bearer ${session.access_token}`, 'x-request-id': 'log-test-2' } });
+  assert.equal(
+    (await requestFrom('127.0.0.90', shop.baseUrl, 'POST', '/auth/register', { body: { email, password, name: 'ログ' } })).status,
+    201,
+  );
+  const session = (
+    await requestFrom('127.0.0.90', shop.baseUrl, 'POST', '/auth/login', {
+      body: { email, password },
+      headers: { 'x-request-id': 'log-test-1' },
+    })
+  ).body;
+  const me = await requestFrom('127.0.0.90', shop.baseUrl, 'GET', '/me?secret=not-logged', {
+    headers: { authorization: `Bearer ${session.access_token}`, 'x-request-id': 'log-test-2' },
+  });
   assert.equal(me.status, 200);
   await requestFrom('127.0.0.90', shop.baseUrl, 'POST', '/auth/refresh', { body: { refresh_token: session.refresh_token } });
 
-  const logs = await eventually(async () => (shop.logs().includes('log-test-2') && shop.logs().match(/client disconnected/g)?.length === 3 ? shop.logs() : undefined), { what: 'the log lines' });
+  const logs = await eventually(
+    async () => (shop.logs().includes('log-test-2') && shop.logs().match(/client disconnected/g)?.length === 3 ? shop.logs() : undefined),
+    { what: 'the log lines' },
+  );
   assert.ok(!/unhandled error/.test(logs), 'a disconnect was logged as an unhandled error');
   assert.ok(!/ECONNRESET|at .*\.ts:\d+/.test(logs), 'a stack trace was logged');
-  const line = (requestId: string) => logs.split('\n').map(fieldsOf).find((l) => l.request_id === requestId && l.msg === 'request');
+  const line = (requestId: string) =>
+    logs
+      .split('\n')
+      .map(fieldsOf)
+      .find((l) => l.request_id === requestId && l.msg === 'request');
   const loginLine = line('log-test-1');
   assert.ok(loginLine, 'the login has a request log line');
   assert.deepEqual([loginLine.method, loginLine.path, loginLine.status], ['POST', '/auth/login', '200']);
@@ -537,5 +708,6 @@ test('a client that hangs up mid-body is logged as such, not as an unhandled err
   const meLine = line('log-test-2');
   assert.deepEqual([meLine?.method, meLine?.path, meLine?.status], ['GET', '/me', '200'], 'the path without its query string');
   assert.ok(meLine?.user_id, 'the authenticated user is named');
-  for (const secret of [password, session.access_token, session.refresh_token, 'not-logged', 'scrypt$']) assert.ok(!logs.includes(secret), `the logs hold ${secret.slice(0, 12)}…`);
+  for (const secret of [password, session.access_token, session.refresh_token, 'not-logged', 'scrypt$'])
+    assert.ok(!logs.includes(secret), `the logs hold ${secret.slice(0, 12)}…`);
 });

@@ -203,7 +203,14 @@ function cases(): Case[] {
   const oversized = JSON.stringify({ name: 'x'.repeat(70 * 1024) });
   for (const r of bodyRoutes()) {
     const c = (name: string, extra: Partial<Case>, statuses?: number[]) =>
-      out.push({ name: `${r.method} ${r.path()} ${name}`, method: r.method, path: r.path(), who: r.who, ...(statuses ? { statuses } : r.also ? { statuses: [400, ...r.also] } : {}), ...extra });
+      out.push({
+        name: `${r.method} ${r.path()} ${name}`,
+        method: r.method,
+        path: r.path(),
+        who: r.who,
+        ...(statuses ? { statuses } : r.also ? { statuses: [400, ...r.also] } : {}),
+        ...extra,
+      });
     const loginish = r.path().startsWith('/auth/log') || r.path().startsWith('/auth/ref') ? [400, 401] : undefined;
     for (const raw of GARBAGE_BODIES) c(`raw ${show(raw)}`, { raw }, [400]);
     c('no body', {}, [400]);
@@ -220,8 +227,24 @@ function cases(): Case[] {
     out.push({ ...r, name: `${r.method} ${r.path} oversized`, raw: oversized, statuses: [413] });
   }
   out.push({ name: 'PUT with nothing to change', method: 'PUT', path: `/products/${product.id}`, who: 'admin', body: {}, statuses: [400] });
-  out.push({ name: 'Idempotency-Key too long', method: 'POST', path: `/inventory/${product.id}/add_stock`, who: 'admin', body: { quantity: 1 }, headers: { 'idempotency-key': 'k'.repeat(201) }, statuses: [400] });
-  out.push({ name: 'Idempotency-Key with a space', method: 'POST', path: `/inventory/${product.id}/add_stock`, who: 'admin', body: { quantity: 1 }, headers: { 'idempotency-key': 'a b' }, statuses: [400] });
+  out.push({
+    name: 'Idempotency-Key too long',
+    method: 'POST',
+    path: `/inventory/${product.id}/add_stock`,
+    who: 'admin',
+    body: { quantity: 1 },
+    headers: { 'idempotency-key': 'k'.repeat(201) },
+    statuses: [400],
+  });
+  out.push({
+    name: 'Idempotency-Key with a space',
+    method: 'POST',
+    path: `/inventory/${product.id}/add_stock`,
+    who: 'admin',
+    body: { quantity: 1 },
+    headers: { 'idempotency-key': 'a b' },
+    statuses: [400],
+  });
 
   // Path ids: NUL, 300 characters, characters no id has, and unknown ids.
   const idRoutes: Array<[string, (id: string) => string, Who, unknown?]> = [
@@ -248,7 +271,8 @@ function cases(): Case[] {
     [UNKNOWN, [404]],
   ];
   for (const [method, path, who, body] of idRoutes) {
-    for (const [id, statuses] of badIds) out.push({ name: `${method} ${path(':id')} id=${show(id)}`, method, path: path(id), who, ...(body ? { body } : {}), statuses });
+    for (const [id, statuses] of badIds)
+      out.push({ name: `${method} ${path(':id')} id=${show(id)}`, method, path: path(id), who, ...(body ? { body } : {}), statuses });
   }
 
   // Query parameters.
@@ -306,18 +330,45 @@ function cases(): Case[] {
     ['/marketing/daily', 'admin', 'days=0'],
     ['/marketing/daily', 'admin', 'days=100000'],
   ];
-  for (const [path, who, query] of queries) out.push({ name: `GET ${path.slice(0, 40)}?${query.slice(0, 60)}`, method: 'GET', path: `${path}${query ? `?${query}` : ''}`, who, statuses: [400] });
-  out.push({ name: 'GET /me with a garbage token', method: 'GET', path: '/me', who: 'anonymous', headers: { authorization: 'Bearer garbage' }, statuses: [401] });
+  for (const [path, who, query] of queries)
+    out.push({
+      name: `GET ${path.slice(0, 40)}?${query.slice(0, 60)}`,
+      method: 'GET',
+      path: `${path}${query ? `?${query}` : ''}`,
+      who,
+      statuses: [400],
+    });
+  out.push({
+    name: 'GET /me with a garbage token',
+    method: 'GET',
+    path: '/me',
+    who: 'anonymous',
+    headers: { authorization: 'Bearer garbage' },
+    statuses: [401],
+  });
   out.push({ name: 'an unknown route', method: 'GET', path: '/nope', who: 'anonymous', statuses: [404] });
   return out;
 }
 
 test('bad input to every endpoint is a 4xx problem and appends nothing', async () => {
   const { http } = a;
-  const streams = [product.id, `inventory-${product.id}`, `cart-${me.user_id}`, orders.pending, orders.paid, orders.shipped, category.id, me.user_id];
-  const versions = async (): Promise<Record<string, number>> => Object.fromEntries(await Promise.all(streams.map(async (id) => [id, (await a.stream(id)).version] as const)));
+  const streams = [
+    product.id,
+    `inventory-${product.id}`,
+    `cart-${me.user_id}`,
+    orders.pending,
+    orders.paid,
+    orders.shipped,
+    category.id,
+    me.user_id,
+  ];
+  const versions = async (): Promise<Record<string, number>> =>
+    Object.fromEntries(await Promise.all(streams.map(async (id) => [id, (await a.stream(id)).version] as const)));
   const before = await versions();
-  assert.ok(Object.values(before).every((v) => v > 0), JSON.stringify(before));
+  assert.ok(
+    Object.values(before).every((v) => v > 0),
+    JSON.stringify(before),
+  );
   const startedAt = new Date(Date.now() - 1000).toISOString();
   const prefix = uniq('bad');
   const token = (who: Who) => (who === 'admin' ? admin : who === 'me' ? me.token : undefined);
@@ -330,7 +381,10 @@ test('bad input to every endpoint is a 4xx problem and appends nothing', async (
       all.slice(i, i + 8).map(async (c, j) => {
         const t = token(c.who);
         const headers = { 'x-request-id': `${prefix}-${i + j}`, ...(t ? { authorization: `Bearer ${t}` } : {}), ...c.headers };
-        const res = await http.call(c.method, c.path, { headers, ...(c.raw !== undefined ? { raw: c.raw } : c.body !== undefined ? { body: c.body } : {}) });
+        const res = await http.call(c.method, c.path, {
+          headers,
+          ...(c.raw !== undefined ? { raw: c.raw } : c.body !== undefined ? { body: c.body } : {}),
+        });
         try {
           assert.ok(res.status >= 400 && res.status < 500, 'a 4xx');
           if (c.statuses) assert.ok(c.statuses.includes(res.status), `one of ${c.statuses}`);
@@ -349,24 +403,30 @@ test('bad input to every endpoint is a 4xx problem and appends nothing', async (
   // The global log: after a sentinel command has been projected, no event carries a bad request's id.
   const mark = await http.post(`/inventory/${sentinel.id}/add_stock`, { quantity: 1 }, admin, { 'x-request-id': `${prefix}-sentinel` });
   assert.equal(mark.status, 200, JSON.stringify(mark.body));
-  const logged = await eventually(async () => {
-    const found: any[] = [];
-    let cursor: string | null = null;
-    let sawSentinel = false;
-    for (let page = 0; page < 50; page++) {
-      const res: any = await http.get(`/events?limit=500${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`, admin);
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      for (const e of res.body.items) {
-        if (e.created_at < startedAt) continue;
-        if (e.metadata?.correlation_id === `${prefix}-sentinel`) sawSentinel = true;
-        else if (String(e.metadata?.correlation_id ?? '').startsWith(`${prefix}-`)) found.push(e);
+  const logged = await eventually(
+    async () => {
+      const found: any[] = [];
+      let cursor: string | null = null;
+      let sawSentinel = false;
+      for (let page = 0; page < 50; page++) {
+        const res: any = await http.get(`/events?limit=500${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`, admin);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        for (const e of res.body.items) {
+          if (e.created_at < startedAt) continue;
+          if (e.metadata?.correlation_id === `${prefix}-sentinel`) sawSentinel = true;
+          else if (String(e.metadata?.correlation_id ?? '').startsWith(`${prefix}-`)) found.push(e);
+        }
+        cursor = res.body.next_before;
+        if (!cursor || res.body.items.at(-1)?.created_at < startedAt) break;
       }
-      cursor = res.body.next_before;
-      if (!cursor || res.body.items.at(-1)?.created_at < startedAt) break;
-    }
-    return sawSentinel ? { found } : undefined;
-  }, { what: 'the sentinel event in the global log' });
-  assert.deepEqual(logged.found.map((e) => `${e.event_type} ${e.aggregate_id} (${e.metadata.correlation_id})`), []);
+      return sawSentinel ? { found } : undefined;
+    },
+    { what: 'the sentinel event in the global log' },
+  );
+  assert.deepEqual(
+    logged.found.map((e) => `${e.event_type} ${e.aggregate_id} (${e.metadata.correlation_id})`),
+    [],
+  );
 });
 
 test('the same bad inputs leave the read side as it was', async () => {
@@ -374,7 +434,10 @@ test('the same bad inputs leave the read side as it was', async () => {
   const shown = await http.get(`/products/${product.id}`);
   assert.deepEqual([shown.body.name, shown.body.price, shown.body.deleted], [product.name, 1000, false]);
   const cart = await http.get('/cart', me.token);
-  assert.deepEqual(cart.body.items.map((i: any) => [i.product_id, i.quantity]), [[product.id, 1]]);
+  assert.deepEqual(
+    cart.body.items.map((i: any) => [i.product_id, i.quantity]),
+    [[product.id, 1]],
+  );
   const statuses = await Promise.all(Object.values(orders).map(async (id) => (await http.get(`/orders/${id}`, me.token)).body.status));
   assert.deepEqual(statuses, ['pending', 'paid', 'shipped']);
   const mine = await http.get('/orders?limit=100', me.token);

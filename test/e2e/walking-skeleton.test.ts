@@ -24,7 +24,12 @@ async function login(email: string, password: string): Promise<string> {
 
 async function mailsTo(address: string): Promise<Array<{ subject: string; text: string; headers: Record<string, string> }>> {
   const res = await fetch(`${stackEnv().maildevUrl}/email`);
-  const all = (await res.json()) as Array<{ subject: string; text: string; headers: Record<string, string>; to: Array<{ address: string }> }>;
+  const all = (await res.json()) as Array<{
+    subject: string;
+    text: string;
+    headers: Record<string, string>;
+    to: Array<{ address: string }>;
+  }>;
   return all.filter((m) => m.to.some((t) => t.address === address));
 }
 
@@ -47,7 +52,10 @@ test('the walking skeleton: admin creates a product, a customer orders it, the o
   assert.equal(product.body.name, created.body.name);
   assert.equal(product.body.price, 2000);
   const listed = await http.get(`/products?wait_for=${productId}:${created.body.version}&limit=100`);
-  assert.ok(listed.body.items.some((p: { id?: string; product_id?: string }) => (p.id ?? p.product_id) === productId), 'the new product is listed');
+  assert.ok(
+    listed.body.items.some((p: { id?: string; product_id?: string }) => (p.id ?? p.product_id) === productId),
+    'the new product is listed',
+  );
 
   // Customers cannot create products.
   assert.equal((await http.post('/products', { name: 'x', description: '', price: 1, stock: 1 }, customer)).status, 403);
@@ -77,10 +85,13 @@ test('the walking skeleton: admin creates a product, a customer orders it, the o
   assert.equal(tooMuch.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   assert.equal(tooMuch.body.detail, 'insufficient stock: available=1, requested=2');
 
-  const mails = await eventually(async () => {
-    const found = await mailsTo(email);
-    return found.length > 0 ? found : undefined;
-  }, { what: 'the order confirmation mail' });
+  const mails = await eventually(
+    async () => {
+      const found = await mailsTo(email);
+      return found.length > 0 ? found : undefined;
+    },
+    { what: 'the order confirmation mail' },
+  );
   assert.equal(mails.length, 1);
   assert.match(mails[0]!.subject, /注文/);
   assert.match(mails[0]!.text, /4,000/);

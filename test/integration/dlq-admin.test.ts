@@ -26,17 +26,28 @@ test('list, replay and discard dead letters', { timeout: 120_000 }, async () => 
   db = await createTestDatabase();
   const broker = await startBroker({ port: 0, logger: () => {} });
   closeBroker = () => broker.close();
-  const kafka = createKafka({ brokers: [`${broker.host}:${broker.port}`], clientId: uniq('dlq'), logger: createLogger('kafkajs', { level: 'error', write: () => {} }), logLevel: 'error' });
+  const kafka = createKafka({
+    brokers: [`${broker.host}:${broker.port}`],
+    clientId: uniq('dlq'),
+    logger: createLogger('kafkajs', { level: 'error', write: () => {} }),
+    logLevel: 'error',
+  });
   const topic = uniq('ec-events-dlqtest');
   const dlqTopic = `${topic}.dlq`;
   await ensureTopics(kafka, { topics: [topic, dlqTopic], partitions: 1 });
 
-  const original = (n: number) => ({ key: Buffer.from(`order-${n}`), value: Buffer.from(JSON.stringify({ event_id: `e-${n}`, event_type: 'OrderPlaced' })), headers: { 'event-type': Buffer.from('OrderPlaced') } });
+  const original = (n: number) => ({
+    key: Buffer.from(`order-${n}`),
+    value: Buffer.from(JSON.stringify({ event_id: `e-${n}`, event_type: 'OrderPlaced' })),
+    headers: { 'event-type': Buffer.from('OrderPlaced') },
+  });
   const producer = producerFor(kafka);
   await producer.connect();
   await producer.send({
     topic: dlqTopic,
-    messages: [1, 2].map((n) => toDeadLetter(original(n), { error: new Error(`bad ${n}`), topic, partition: 0, offset: String(10 + n), groupId: 'projector' })),
+    messages: [1, 2].map((n) =>
+      toDeadLetter(original(n), { error: new Error(`bad ${n}`), topic, partition: 0, offset: String(10 + n), groupId: 'projector' }),
+    ),
   });
   await producer.disconnect();
 
@@ -53,7 +64,10 @@ test('list, replay and discard dead letters', { timeout: 120_000 }, async () => 
 
   assert.equal((await admin.replay('0:0')).status, 'replayed');
   assert.equal((await admin.discard('0:1')).status, 'discarded');
-  assert.deepEqual((await admin.list({ status: 'open' })).map((d) => d.id), []);
+  assert.deepEqual(
+    (await admin.list({ status: 'open' })).map((d) => d.id),
+    [],
+  );
   await assert.rejects(admin.replay('0:7'), /no dead letter 0:7/);
   await assert.rejects(admin.replay('nonsense'), /partition>:<offset/);
 
@@ -63,7 +77,8 @@ test('list, replay and discard dead letters', { timeout: 120_000 }, async () => 
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const got = await new Promise<{ key: string; value: string; headers: string[] }>((resolve) => {
     void consumer.run({
-      eachMessage: async ({ message }) => resolve({ key: String(message.key), value: String(message.value), headers: Object.keys(message.headers ?? {}) }),
+      eachMessage: async ({ message }) =>
+        resolve({ key: String(message.key), value: String(message.value), headers: Object.keys(message.headers ?? {}) }),
     });
   });
   await consumer.disconnect();

@@ -42,7 +42,8 @@ after(async () => {
 async function freshPool(): Promise<pg.Pool> {
   const schema = uniq('ff').replace(/-/g, '_');
   await shared.query(`CREATE SCHEMA ${schema}`);
-  for (const table of ['saga_log', 'sagas', 'order_deadlines', 'shipment_timers', 'simulated_carrier_parcels']) await shared.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
+  for (const table of ['saga_log', 'sagas', 'order_deadlines', 'shipment_timers', 'simulated_carrier_parcels'])
+    await shared.query(`CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 12, options: `-c search_path=${schema}` });
   cleanups.push(async () => {
     await pool.end();
@@ -74,12 +75,16 @@ interface Harness {
   run: <C, R>(handler: CommandHandler<C, R>, command: C) => Promise<R>;
   types(aggregateId: string): Promise<string[]>;
   stock(productId: string): Promise<{ total: number; reserved: number }>;
-  saga(orderId: string): Promise<{ status: string; steps: Array<{ step: string; status: string; event_ids: string[]; detail: Record<string, unknown> }> }>;
+  saga(
+    orderId: string,
+  ): Promise<{ status: string; steps: Array<{ step: string; status: string; event_ids: string[]; detail: Record<string, unknown> }> }>;
   parcels(): Promise<number>;
   timers(): Promise<Array<{ order_id: string; action: string; attempts: number }>>;
 }
 
-async function harness(opts: { failureRate?: number; random?: () => number; carrier?: (c: Carrier) => Carrier; pool?: pg.Pool; store?: EventStore } = {}): Promise<Harness> {
+async function harness(
+  opts: { failureRate?: number; random?: () => number; carrier?: (c: Carrier) => Carrier; pool?: pg.Pool; store?: EventStore } = {},
+): Promise<Harness> {
   const pool = opts.pool ?? (await freshPool());
   const store = opts.store ?? createMemoryEventStore();
   let nowMs = T0;
@@ -96,7 +101,13 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
   });
   const { executor, fulfilment: service, orders } = app;
   const run = <C, R>(handler: CommandHandler<C, R>, command: C) => executor.execute(handler, command, { metadata: {} });
-  const simulated = createSimulatedCarrier({ pool, clock, delayMs: DELAY, failureRate: opts.failureRate ?? 0, random: opts.random ?? scripted([0.5]) });
+  const simulated = createSimulatedCarrier({
+    pool,
+    clock,
+    delayMs: DELAY,
+    failureRate: opts.failureRate ?? 0,
+    random: opts.random ?? scripted([0.5]),
+  });
   const carrier = opts.carrier ? opts.carrier(simulated) : simulated;
   const newManager = (over: Partial<FulfilmentManagerOptions> = {}) =>
     createFulfilmentManager({
@@ -128,11 +139,22 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
     newManager,
     orders,
     run,
-    async seedPaidOrder(lines = [[uniq('p'), 2], [uniq('p'), 1]]) {
+    async seedPaidOrder(
+      lines = [
+        [uniq('p'), 2],
+        [uniq('p'), 1],
+      ],
+    ) {
       const orderId = randomUUID();
       const userId = uniq('u');
       const at = clock().toISOString();
-      const items = lines.map(([product_id, quantity]) => ({ product_id, name: `品 ${product_id}`, price: 1000, quantity, subtotal: 1000 * quantity }));
+      const items = lines.map(([product_id, quantity]) => ({
+        product_id,
+        name: `品 ${product_id}`,
+        price: 1000,
+        quantity,
+        subtotal: 1000 * quantity,
+      }));
       const total = items.reduce((n, i) => n + i.subtotal, 0);
       const expires_at = new Date(nowMs + 900_000).toISOString();
       const writes: StreamWrite[] = [
@@ -141,7 +163,10 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
           aggregate_type: 'Order',
           expected_version: 0,
           events: [
-            { event_type: 'OrderPlaced', data: { order_id: orderId, user_id: userId, user_email: `${userId}@example.com`, items, total, expires_at, placed_at: at } },
+            {
+              event_type: 'OrderPlaced',
+              data: { order_id: orderId, user_id: userId, user_email: `${userId}@example.com`, items, total, expires_at, placed_at: at },
+            },
             { event_type: 'OrderPaid', data: { order_id: orderId, amount: total, paid_at: at } },
           ],
         },
@@ -151,8 +176,14 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
           expected_version: 0,
           events: [
             { event_type: 'StockAdded', data: { product_id, quantity: 10, added_at: at } },
-            { event_type: 'StockReserved', data: { product_id, reservation_id: `r-${orderId}`, order_id: orderId, quantity, expires_at, reserved_at: at } },
-            { event_type: 'StockDeducted', data: { product_id, reservation_id: `r-${orderId}`, order_id: orderId, quantity, deducted_at: at } },
+            {
+              event_type: 'StockReserved',
+              data: { product_id, reservation_id: `r-${orderId}`, order_id: orderId, quantity, expires_at, reserved_at: at },
+            },
+            {
+              event_type: 'StockDeducted',
+              data: { product_id, reservation_id: `r-${orderId}`, order_id: orderId, quantity, deducted_at: at },
+            },
           ],
         })),
       ];
@@ -169,7 +200,9 @@ async function harness(opts: { failureRate?: number; random?: () => number; carr
     async saga(orderId) {
       const id = fulfilmentSagaId(orderId);
       const head = await pool.query<{ status: string }>('SELECT status FROM sagas WHERE saga_id = $1', [id]);
-      const steps = await pool.query('SELECT step, status, event_ids, detail FROM saga_log WHERE saga_id = $1 ORDER BY created_at, step', [id]);
+      const steps = await pool.query('SELECT step, status, event_ids, detail FROM saga_log WHERE saga_id = $1 ORDER BY created_at, step', [
+        id,
+      ]);
       return { status: head.rows[0]?.status ?? 'none', steps: steps.rows };
     },
     async parcels() {
@@ -192,7 +225,10 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
 
     assert.equal(await h.manager.tick(), 1);
     assert.deepEqual(await h.types(`shipment-${orderId}`), ['ShipmentInitiated', 'ShipmentRequested']);
-    assert.deepEqual((await h.timers()).map((t) => t.action), ['answer']);
+    assert.deepEqual(
+      (await h.timers()).map((t) => t.action),
+      ['answer'],
+    );
     h.now(DELAY - 1);
     assert.equal(await h.manager.tick(), 0, 'the carrier has not answered yet');
 
@@ -202,7 +238,10 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     const shipped = order.find((e) => e.event_type === 'OrderShipped')!;
     assert.match(String(shipped.data.tracking_number), /^SIM\d{4}-\d{4}-\d{4}$/);
     const shipment = await h.store.readStream(`shipment-${orderId}`);
-    assert.deepEqual(shipment.map((e) => e.event_type), ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted']);
+    assert.deepEqual(
+      shipment.map((e) => e.event_type),
+      ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted'],
+    );
     assert.equal(shipment[2]!.data.tracking_number, shipped.data.tracking_number);
     assert.equal(shipment[2]!.data.dispatched_by, 'carrier');
     assert.equal(shipped.created_at, shipment[2]!.created_at, 'one transaction');
@@ -220,7 +259,10 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
 
   it('failed: compensation in one transaction — shipment failed, order shipment_failed and refunded, every line returned', async () => {
     const h = await harness({ failureRate: 1 });
-    const lines: Array<[string, number]> = [[uniq('p'), 2], [uniq('p'), 3]];
+    const lines: Array<[string, number]> = [
+      [uniq('p'), 2],
+      [uniq('p'), 3],
+    ];
     const { orderId, paid } = await h.seedPaidOrder(lines);
     await h.deliver([paid]);
     await h.manager.tick();
@@ -228,17 +270,31 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     await h.manager.tick();
 
     const order = await h.store.readStream(orderId);
-    assert.deepEqual(order.map((e) => e.event_type), ['OrderPlaced', 'OrderPaid', 'OrderShipmentFailed', 'OrderPaymentRefunded']);
+    assert.deepEqual(
+      order.map((e) => e.event_type),
+      ['OrderPlaced', 'OrderPaid', 'OrderShipmentFailed', 'OrderPaymentRefunded'],
+    );
     const reason = order[2]!.data.reason;
     assert.ok(typeof reason === 'string' && reason.length > 0, 'the carrier reason');
     assert.equal(order[3]!.data.amount, 5000);
     const shipment = await h.store.readStream(`shipment-${orderId}`);
-    assert.deepEqual(shipment.map((e) => [e.event_type, e.data.reason ?? null]), [['ShipmentInitiated', null], ['ShipmentRequested', null], ['ShipmentFailed', reason]]);
+    assert.deepEqual(
+      shipment.map((e) => [e.event_type, e.data.reason ?? null]),
+      [
+        ['ShipmentInitiated', null],
+        ['ShipmentRequested', null],
+        ['ShipmentFailed', reason],
+      ],
+    );
     for (const [productId] of lines) {
       assert.deepEqual(await h.types(`inventory-${productId}`), ['StockAdded', 'StockReserved', 'StockDeducted', 'StockReturned']);
       assert.deepEqual(await h.stock(productId), { total: 10, reserved: 0 }, 'the stock adds up again');
     }
-    const compensation = [...order.slice(2), shipment[2]!, ...(await Promise.all(lines.map(([p]) => h.store.readStream(`inventory-${p}`)))).map((s) => s[3]!)];
+    const compensation = [
+      ...order.slice(2),
+      shipment[2]!,
+      ...(await Promise.all(lines.map(([p]) => h.store.readStream(`inventory-${p}`)))).map((s) => s[3]!),
+    ];
     assert.equal(new Set(compensation.map((e) => e.created_at)).size, 1, 'one transaction across order, shipment and inventories');
 
     // Delivered in a scrambled order (they come from several partitions): the log still adds up.
@@ -247,7 +303,13 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     assert.equal(saga.status, 'compensated');
     assert.deepEqual(stepNames(saga), ['compensated', 'completed', 'failed', 'shipment_opened', 'shipment_requested', 'started']);
     const compensated = saga.steps.find((s) => s.step === 'compensated')!;
-    assert.deepEqual([...compensated.event_ids].sort(), compensation.filter((e) => e.aggregate_type !== 'Shipment').map((e) => e.event_id).sort());
+    assert.deepEqual(
+      [...compensated.event_ids].sort(),
+      compensation
+        .filter((e) => e.aggregate_type !== 'Shipment')
+        .map((e) => e.event_id)
+        .sort(),
+    );
     assert.equal(saga.steps.find((s) => s.step === 'failed')!.status, 'failed');
   });
 
@@ -257,7 +319,11 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     await h.deliver([paid, paid]);
     await h.manager.tick();
     await h.deliver([paid]);
-    assert.deepEqual((await h.timers()).map((t) => t.action), ['answer'], 'a redelivery does not reset a waiting saga');
+    assert.deepEqual(
+      (await h.timers()).map((t) => t.action),
+      ['answer'],
+      'a redelivery does not reset a waiting saga',
+    );
     h.now(DELAY);
     await h.manager.tick();
     const all = h.take();
@@ -269,7 +335,10 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     assert.deepEqual(await h.types(orderId), ['OrderPlaced', 'OrderPaid', 'OrderShipped']);
     const saga = await h.saga(orderId);
     assert.equal(saga.status, 'completed');
-    assert.ok(saga.steps.every((s) => new Set(s.event_ids).size === s.event_ids.length), 'no event id twice in a step');
+    assert.ok(
+      saga.steps.every((s) => new Set(s.event_ids).size === s.event_ids.length),
+      'no event id twice in a step',
+    );
   });
 
   it('a worker that dies after recording the answer but before removing its timer: the rerun changes nothing', async () => {
@@ -289,9 +358,17 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
       timer.carrier_reference,
     ]);
     assert.equal(await h.newManager().tick(), 1, 'a restarted worker resumes the timer');
-    assert.deepEqual(await h.types(orderId), ['OrderPlaced', 'OrderPaid', 'OrderShipmentFailed', 'OrderPaymentRefunded'], 'compensated once');
+    assert.deepEqual(
+      await h.types(orderId),
+      ['OrderPlaced', 'OrderPaid', 'OrderShipmentFailed', 'OrderPaymentRefunded'],
+      'compensated once',
+    );
     await h.deliver();
-    assert.equal((await h.saga(orderId)).steps.find((s) => s.step === 'carrier_answered'), undefined, 'the repeat is not an ignored answer');
+    assert.equal(
+      (await h.saga(orderId)).steps.find((s) => s.step === 'carrier_answered'),
+      undefined,
+      'the repeat is not an ignored answer',
+    );
   });
 
   it('two workers ticking at once on 20 paid orders: each order booked once and shipped once', async () => {
@@ -324,7 +401,14 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     assert.equal(await h.manager.tick(), 1);
     assert.deepEqual(await h.types(orderId), ['OrderPlaced', 'OrderPaid', 'OrderShipped'], 'no compensation after a manual ship');
     const shipment = await h.store.readStream(`shipment-${orderId}`);
-    assert.deepEqual(shipment.map((e) => [e.event_type, e.data.dispatched_by ?? null]), [['ShipmentInitiated', null], ['ShipmentRequested', null], ['ShipmentCompleted', 'admin']]);
+    assert.deepEqual(
+      shipment.map((e) => [e.event_type, e.data.dispatched_by ?? null]),
+      [
+        ['ShipmentInitiated', null],
+        ['ShipmentRequested', null],
+        ['ShipmentCompleted', 'admin'],
+      ],
+    );
     await h.deliver();
     const saga = await h.saga(orderId);
     assert.equal(saga.status, 'completed');
@@ -346,11 +430,23 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     assert.deepEqual(await h.stock(lines[0]![0]), { total: 10, reserved: 0 });
     h.now(DELAY);
     await h.manager.tick();
-    assert.deepEqual(await h.types(orderId), ['OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderPaymentRefunded'], 'never shipped after the cancel');
+    assert.deepEqual(
+      await h.types(orderId),
+      ['OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderPaymentRefunded'],
+      'never shipped after the cancel',
+    );
     await h.deliver();
     const saga = await h.saga(orderId);
     assert.equal(saga.status, 'compensated');
-    assert.deepEqual(stepNames(saga), ['cancelled', 'carrier_answered', 'compensated', 'completed', 'shipment_opened', 'shipment_requested', 'started']);
+    assert.deepEqual(stepNames(saga), [
+      'cancelled',
+      'carrier_answered',
+      'compensated',
+      'completed',
+      'shipment_opened',
+      'shipment_requested',
+      'started',
+    ]);
     assert.equal(saga.steps.find((s) => s.step === 'compensated')!.event_ids.length, 2, 'the refund and the one StockReturned');
     assert.equal(await h.manager.tick(), 0);
     assert.deepEqual(await h.timers(), []);
@@ -360,7 +456,11 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     const h = await harness({ failureRate: 0 });
     const { orderId, userId, paid } = await h.seedPaidOrder();
     await h.deliver([paid]);
-    await h.run(h.orders.cancel, { who: { user_id: userId, email: 'x@example.com', role: 'customer' }, order_id: orderId, reason: 'やめます' });
+    await h.run(h.orders.cancel, {
+      who: { user_id: userId, email: 'x@example.com', role: 'customer' },
+      order_id: orderId,
+      reason: 'やめます',
+    });
     await h.manager.tick();
     assert.deepEqual(await h.timers(), []);
     assert.equal(await h.parcels(), 0);
@@ -378,7 +478,9 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
       h.now(DELAY);
       // The cancel starts a little later each round, so that either side gets there first.
       const [cancel, tick] = await Promise.allSettled([
-        new Promise((r) => setTimeout(r, i % 10)).then(() => h.run(h.orders.cancel, { who: { user_id: userId, email: 'x@example.com', role: 'customer' }, order_id: orderId, reason: '競合' })),
+        new Promise((r) => setTimeout(r, i % 10)).then(() =>
+          h.run(h.orders.cancel, { who: { user_id: userId, email: 'x@example.com', role: 'customer' }, order_id: orderId, reason: '競合' }),
+        ),
         h.manager.tick(),
       ]);
       assert.equal(tick.status, 'fulfilled');
@@ -394,14 +496,20 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
       results.push(shipped ? 'shipped' : 'cancelled');
     }
     assert.equal(results.length, 20);
-    t.diagnostic(`outcomes: ${results.filter((r) => r === 'shipped').length} shipped, ${results.filter((r) => r === 'cancelled').length} cancelled`);
+    t.diagnostic(
+      `outcomes: ${results.filter((r) => r === 'shipped').length} shipped, ${results.filter((r) => r === 'cancelled').length} cancelled`,
+    );
   });
 
   it('a carrier that fails: retried with backoff, the saga marked failed after repeated failures, then it finishes', async () => {
     let down = true;
     const h = await harness({
       failureRate: 0,
-      carrier: (real) => ({ ...real, name: real.name, book: async (r) => (down ? Promise.reject(new Error('carrier unreachable')) : real.book(r)) }),
+      carrier: (real) => ({
+        ...real,
+        name: real.name,
+        book: async (r) => (down ? Promise.reject(new Error('carrier unreachable')) : real.book(r)),
+      }),
     });
     const manager = h.newManager({ alertAfterAttempts: 3, retryBaseMs: 100, slowRetryMs: 1000 });
     const { orderId, paid } = await h.seedPaidOrder();
@@ -410,7 +518,10 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
       h.now(at);
       assert.equal(await manager.tick(), 1);
     }
-    assert.deepEqual((await h.timers()).map((t) => t.attempts), [3]);
+    assert.deepEqual(
+      (await h.timers()).map((t) => t.attempts),
+      [3],
+    );
     await manager.handleBatch(h.take());
     let saga = await h.saga(orderId);
     assert.equal(saga.status, 'failed');
@@ -435,14 +546,26 @@ describe('fulfilment saga (process manager, real PostgreSQL, in-memory event sto
     // Real time for this one: the loop sleeps until the next due row.
     const clock = () => new Date();
     const store = h.store;
-    const { executor, fulfilment: service } = createApplication({ store, publisher: { publish: async () => {} }, clock, newId: randomUUID, log: silentLogger(), snapshotEvery: 100, reservationTtlSeconds: 900 });
+    const { executor, fulfilment: service } = createApplication({
+      store,
+      publisher: { publish: async () => {} },
+      clock,
+      newId: randomUUID,
+      log: silentLogger(),
+      snapshotEvery: 100,
+      reservationTtlSeconds: 900,
+    });
     const run = <C, R>(handler: CommandHandler<C, R>, command: C) => executor.execute(handler, command, { metadata: {} });
     const manager = createFulfilmentManager({
       pool,
       clock,
       log: silentLogger(),
       carrier: createSimulatedCarrier({ pool, clock, delayMs: 200, failureRate: 0 }),
-      commands: { open: (id) => run(service.open, { order_id: id }), handOver: (id, b) => run(service.handOver, { order_id: id, booking: b }), answer: (id, v) => run(service.answer, { order_id: id, verdict: v }) },
+      commands: {
+        open: (id) => run(service.open, { order_id: id }),
+        handOver: (id, b) => run(service.handOver, { order_id: id, booking: b }),
+        answer: (id, v) => run(service.answer, { order_id: id, verdict: v }),
+      },
     });
     const { orderId, paid } = await h.seedPaidOrder();
     manager.start();

@@ -40,7 +40,12 @@ before(async () => {
     closeBroker = () => broker.close();
     brokers = [`${broker.host}:${broker.port}`];
   }
-  kafka = createKafka({ brokers, clientId: uniq('messaging-test'), logger: createLogger('kafkajs', { level: 'error', write: (line) => process.stderr.write(`${line}\n`) }), logLevel: 'error' });
+  kafka = createKafka({
+    brokers,
+    clientId: uniq('messaging-test'),
+    logger: createLogger('kafkajs', { level: 'error', write: (line) => process.stderr.write(`${line}\n`) }),
+    logLevel: 'error',
+  });
 });
 
 after(async () => {
@@ -52,7 +57,11 @@ after(async () => {
 // helpers
 
 /** Polls until `check` returns a value (not undefined/false), or fails with `what` after the deadline. */
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -132,7 +141,12 @@ const headerText = (headers: IHeaders | undefined): Record<string, string> =>
 /** Reads a topic with a plain kafkajs consumer (no decoding) until `count` records arrived. */
 async function readRaw(topic: string, count: number, timeoutMs = 15_000): Promise<RawRecord[]> {
   const records: RawRecord[] = [];
-  const consumer = kafka.consumer({ groupId: uniq('raw-reader'), sessionTimeout: SESSION_TIMEOUT, rebalanceTimeout: SESSION_TIMEOUT, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: uniq('raw-reader'),
+    sessionTimeout: SESSION_TIMEOUT,
+    rebalanceTimeout: SESSION_TIMEOUT,
+    maxWaitTimeInMs: 200,
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -205,7 +219,12 @@ describe('publish → consume', () => {
     for (const r of raw) {
       const event = decodeEnvelope(r.value);
       assert.equal(r.key, event.aggregate_id);
-      assert.deepEqual(r.headers, { 'event-type': event.event_type, 'aggregate-type': event.aggregate_type, 'event-id': event.event_id, version: String(event.version) });
+      assert.deepEqual(r.headers, {
+        'event-type': event.event_type,
+        'aggregate-type': event.aggregate_type,
+        'event-id': event.event_id,
+        version: String(event.version),
+      });
     }
     assert.equal(consumer.stats().processed, events.length);
     assert.equal(consumer.stats().dlq, 0);
@@ -218,22 +237,43 @@ describe('publish → consume', () => {
     await consumer.ready;
     for (let v = 1; v <= 20; v += 4) {
       // Interleaved aggregates, several events of each per call, calls racing each other.
-      await Promise.all([0, 1].map((k) => publish(topic, ids.flatMap((id) => [v + 2 * k, v + 2 * k + 1].map((ver) => envelope(id, ver))))));
+      await Promise.all(
+        [0, 1].map((k) =>
+          publish(
+            topic,
+            ids.flatMap((id) => [v + 2 * k, v + 2 * k + 1].map((ver) => envelope(id, ver))),
+          ),
+        ),
+      );
     }
     await waitFor('80 events', () => seen.length >= 80);
     // Racing publish calls may land in either order, but within one aggregate every call's events are
     // contiguous and ascending, and each partition is consumed in offset order: check the strict form
     // on a sequential publish below, and here that nothing is lost or duplicated.
     for (const id of ids) {
-      assert.deepEqual(seen.filter((s) => s.event.aggregate_id === id).map((s) => s.event.version).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seen
+          .filter((s) => s.event.aggregate_id === id)
+          .map((s) => s.event.version)
+          .sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
     }
 
     const { topic: t2, dlq: d2 } = await freshTopics();
-    for (let v = 1; v <= 10; v++) await publish(t2, ids.map((id) => envelope(id, v)));
+    for (let v = 1; v <= 10; v++)
+      await publish(
+        t2,
+        ids.map((id) => envelope(id, v)),
+      );
     const strict = consume(t2, d2, { partitionsConsumedConcurrently: PARTITIONS });
     await waitFor('40 events', () => strict.seen.length >= 40);
     for (const id of ids) {
-      assert.deepEqual(strict.seen.filter((s) => s.event.aggregate_id === id).map((s) => s.event.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], id);
+      assert.deepEqual(
+        strict.seen.filter((s) => s.event.aggregate_id === id).map((s) => s.event.version),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        id,
+      );
     }
   });
 });
@@ -261,7 +301,11 @@ describe('commit after effect', () => {
     assert.equal(failures, 2);
     assert.equal(a.consumer.stats().retries, 2);
     for (const offsets of offsetsWhileFailing) {
-      assert.equal([...offsets.values()].some((o) => o > 0), false, `committed while the handler was failing: ${[...offsets.entries()]}`);
+      assert.equal(
+        [...offsets.values()].some((o) => o > 0),
+        false,
+        `committed while the handler was failing: ${[...offsets.entries()]}`,
+      );
     }
     const partition = a.seen[0]!.partition;
     await waitFor('offset committed', async () => (await committedOffsets(groupId, topic)).get(partition) === 1);
@@ -271,8 +315,14 @@ describe('commit after effect', () => {
     await publish(topic, [second]);
     const b = consume(topic, dlq, { groupId });
     await waitFor('the next event', () => b.seen.length >= 1);
-    assert.deepEqual(b.seen.map((s) => s.event.event_id), [second.event_id]);
-    assert.deepEqual(a.seen.map((s) => s.event.event_id), [first.event_id]);
+    assert.deepEqual(
+      b.seen.map((s) => s.event.event_id),
+      [second.event_id],
+    );
+    assert.deepEqual(
+      a.seen.map((s) => s.event.event_id),
+      [first.event_id],
+    );
   });
 
   it('on stop finishes the in-flight batch and commits it before leaving', async () => {
@@ -302,7 +352,10 @@ describe('dead letters', () => {
     const producer = producerFor(kafka);
     await producer.connect();
     // Same key as the good event after it: same partition, so "keeps going" is about the next record in line.
-    await producer.send({ topic, messages: [{ key: 'order-p', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]), headers: { 'trace-id': 't-1' } }] });
+    await producer.send({
+      topic,
+      messages: [{ key: 'order-p', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]), headers: { 'trace-id': 't-1' } }],
+    });
     await producer.disconnect();
     const good = envelope('order-p', 1);
     await publish(topic, [good]);
@@ -338,7 +391,10 @@ describe('dead letters', () => {
       },
     });
     await waitFor('5 events applied', () => seen.length >= 5);
-    assert.deepEqual(seen.map((s) => s.event.version), [1, 2, 3, 5, 6]);
+    assert.deepEqual(
+      seen.map((s) => s.event.version),
+      [1, 2, 3, 5, 6],
+    );
 
     const dead = await readRaw(dlq, 1);
     assert.equal(dead.length, 1);
@@ -353,7 +409,10 @@ describe('consumerLag', () => {
   it('reports per-partition lag that falls to 0 once the group has consumed', async () => {
     const { topic, dlq } = await freshTopics();
     const groupId = uniq('group');
-    await publish(topic, ['o-1', 'o-2', 'o-3', 'o-4', 'o-5'].flatMap((id) => [envelope(id, 1), envelope(id, 2)]));
+    await publish(
+      topic,
+      ['o-1', 'o-2', 'o-3', 'o-4', 'o-5'].flatMap((id) => [envelope(id, 1), envelope(id, 2)]),
+    );
 
     const before = await consumerLag(kafka, [groupId], topic);
     assert.equal(before.total_lag, 10);
@@ -402,10 +461,18 @@ describe('broker restart', () => {
     const publisher = createPublisher(own, { topic: TOPIC_EVENTS, timeoutMs: 1_500 });
     try {
       await publisher.publish([envelope('order-r', 1)]);
-      await waitFor('first event committed', async () => seen.length === 1 && (await consumerLag(own, [groupId], TOPIC_EVENTS)).total_lag === 0);
+      await waitFor(
+        'first event committed',
+        async () => seen.length === 1 && (await consumerLag(own, [groupId], TOPIC_EVENTS)).total_lag === 0,
+      );
       await broker.close();
       broker = await startBroker({ port, dataDir, logger: () => {} });
-      await waitFor('publish after restart', () => publisher.publish([envelope('order-r', 2)]).then(() => true, () => false));
+      await waitFor('publish after restart', () =>
+        publisher.publish([envelope('order-r', 2)]).then(
+          () => true,
+          () => false,
+        ),
+      );
       await waitFor('second event', () => seen.includes(2), 20_000);
       // At-least-once: 2 may arrive twice (its commit can race the rejoin), 1 must not (it was committed).
       assert.deepEqual([...new Set(seen)], [1, 2]);
@@ -451,7 +518,10 @@ describe('publisher when the broker is down', () => {
       await broker.close();
 
       let started = Date.now();
-      await assert.rejects(publisher.publish([envelope('order-o', 2)]), (err: Error) => err instanceof PublishTimeoutError || /ECONNREFUSED|Connection|broker/i.test(err.message));
+      await assert.rejects(
+        publisher.publish([envelope('order-o', 2)]),
+        (err: Error) => err instanceof PublishTimeoutError || /ECONNREFUSED|Connection|broker/i.test(err.message),
+      );
       assert.ok(Date.now() - started < BOUND_MS + SLACK_MS, `took ${Date.now() - started} ms`);
       // While that attempt is still retrying in the background, further publishes must not queue behind it.
       started = Date.now();

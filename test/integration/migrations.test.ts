@@ -13,7 +13,10 @@ import { uniq } from '../support/env.ts';
 
 const databases: TestDatabase[] = [];
 /** Every migration in the repository, in order (001_baseline, 002_read_model_schema, …). */
-const ALL = (await readdir(new URL('../../migrations/', import.meta.url))).filter((f) => f.endsWith('.sql')).sort().map((f) => f.replace(/\.sql$/, ''));
+const ALL = (await readdir(new URL('../../migrations/', import.meta.url)))
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .map((f) => f.replace(/\.sql$/, ''));
 after(async () => {
   await Promise.all(databases.map((d) => d.drop()));
 });
@@ -42,8 +45,11 @@ async function emptyDatabase(): Promise<TestDatabase> {
 }
 
 const tablesIn = async (pool: pg.Pool, schema: string) =>
-  (await pool.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [schema])).rows.map((r) => r.tablename);
-const history = async (pool: pg.Pool) => (await pool.query<{ name: string }>('SELECT name FROM public.schema_migrations ORDER BY id')).rows.map((r) => r.name);
+  (await pool.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [schema])).rows.map(
+    (r) => r.tablename,
+  );
+const history = async (pool: pg.Pool) =>
+  (await pool.query<{ name: string }>('SELECT name FROM public.schema_migrations ORDER BY id')).rows.map((r) => r.name);
 
 test('on an empty database every migration applies once and is recorded; a second run does nothing', async () => {
   const db = await emptyDatabase();
@@ -54,9 +60,11 @@ test('on an empty database every migration applies once and is recorded; a secon
   assert.deepEqual(ALL.slice(0, 2), ['001_baseline', '002_read_model_schema']);
   assert.deepEqual(await history(db.pool), first.applied);
   const read = await tablesIn(db.pool, READ_SCHEMA);
-  for (const t of ['read_orders', 'read_products', 'read_event_log', 'projection_streams', 'processed_events']) assert.ok(read.includes(t), `${t} in ${READ_SCHEMA}`);
+  for (const t of ['read_orders', 'read_products', 'read_event_log', 'projection_streams', 'processed_events'])
+    assert.ok(read.includes(t), `${t} in ${READ_SCHEMA}`);
   const pub = await tablesIn(db.pool, 'public');
-  for (const t of ['sent_emails', 'saga_log', 'sagas', 'order_deadlines', 'shipment_timers', 'ops_rebuilds', 'schema_migrations']) assert.ok(pub.includes(t), `${t} in public`);
+  for (const t of ['sent_emails', 'saga_log', 'sagas', 'order_deadlines', 'shipment_timers', 'ops_rebuilds', 'schema_migrations'])
+    assert.ok(pub.includes(t), `${t} in public`);
   assert.ok(!pub.some((t) => t.startsWith('read_')), `no read table left in public: ${pub.join(', ')}`);
   // A new session (any client, not only the shop's pools) resolves the read tables unqualified.
   const c = new pg.Client({ connectionString: (db.pool.options as pg.PoolConfig).connectionString });
@@ -78,7 +86,9 @@ test('a database created by the old init.sql (no migration history) is adopted: 
     await c.query(`INSERT INTO read_orders (order_id, user_id, user_email, items, total, status, placed_at, updated_at, version)
                    VALUES ('o-1', 'u-1', 'u@example.com', '[]', 1200, 'paid', now(), now(), 2)`);
     await c.query(`INSERT INTO projection_streams (aggregate_id, aggregate_type, version) VALUES ('o-1', 'Order', 2)`);
-    await c.query(`INSERT INTO sent_emails (event_id, kind, recipient, subject, message_id) VALUES (gen_random_uuid(), 'placed', 'u@example.com', 's', 'm')`);
+    await c.query(
+      `INSERT INTO sent_emails (event_id, kind, recipient, subject, message_id) VALUES (gen_random_uuid(), 'placed', 'u@example.com', 's', 'm')`,
+    );
     // An even older database: the saga upgrade columns missing (the old init.sql added them only where absent).
     await c.query('ALTER TABLE read_orders DROP COLUMN refunded_at');
   } finally {
@@ -87,7 +97,10 @@ test('a database created by the old init.sql (no migration history) is adopted: 
   const lines: string[] = [];
   const result = await migrate(db.pool, { log: (l) => lines.push(l) });
   assert.equal(result.baseline, true);
-  assert.ok(lines.some((l) => /adopting/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /adopting/.test(l)),
+    lines.join('\n'),
+  );
   assert.deepEqual(await history(db.pool), ALL);
   await db.pool.end();
   db.pool = new pg.Pool({ connectionString: (db.pool.options as pg.PoolConfig).connectionString, max: 2 }); // new sessions: new search_path
@@ -96,7 +109,10 @@ test('a database created by the old init.sql (no migration history) is adopted: 
   assert.equal((await db.pool.query('SELECT version FROM projection_streams')).rows[0].version, 2);
   assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM public.sent_emails')).rows[0].n, 1);
   // The later migrations went on from the adopted schema (003: money in bigint, parking tables).
-  const type = await db.pool.query(`SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'read_orders' AND column_name = 'total'`, [READ_SCHEMA]);
+  const type = await db.pool.query(
+    `SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'read_orders' AND column_name = 'total'`,
+    [READ_SCHEMA],
+  );
   assert.equal(type.rows[0].data_type, 'bigint');
   assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM public.parked_streams')).rows[0].n, 0);
 });

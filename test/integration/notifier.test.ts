@@ -10,7 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
-import { createNotifier, messageIdFor, type NotifierOptions, type OutgoingMail, type SendMail } from '../../src/composition/notifier/notifier.ts';
+import {
+  createNotifier,
+  messageIdFor,
+  type NotifierOptions,
+  type OutgoingMail,
+  type SendMail,
+} from '../../src/composition/notifier/notifier.ts';
 import { createSmtpTransport, type SmtpTransport } from '../../src/composition/notifier/transport.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { EventEnvelope } from '../../src/platform/shared/envelope.ts';
@@ -23,7 +29,12 @@ const need = (name: string): string => {
   if (!value) throw new Error(`${name} is not set: run through scripts/with-stack.ts (STACK_SERVICES=postgres,mail)`);
   return value;
 };
-const env = { databaseUrl: need('DATABASE_URL'), smtpHost: need('SMTP_HOST'), smtpPort: Number(need('SMTP_PORT')), maildevUrl: need('MAILDEV_URL') };
+const env = {
+  databaseUrl: need('DATABASE_URL'),
+  smtpHost: need('SMTP_HOST'),
+  smtpPort: Number(need('SMTP_PORT')),
+  maildevUrl: need('MAILDEV_URL'),
+};
 const FROM = 'EC Shop <no-reply@ec-shop.local>';
 
 // ---- events -------------------------------------------------------------------------------------------------
@@ -221,7 +232,9 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
         return transport.sendMail(mail);
       });
       const log: string[] = [];
-      const [a, b] = pools.map((p) => createNotifier({ pool: p, eventStore: fakeEventStore(order).store, transport: send, from: FROM, log: collect(log) }));
+      const [a, b] = pools.map((p) =>
+        createNotifier({ pool: p, eventStore: fakeEventStore(order).store, transport: send, from: FROM, log: collect(log) }),
+      );
       await Promise.all([a!.handleBatch([order.placed]), b!.handleBatch([order.placed])]);
 
       assert.equal(calls.length, 1);
@@ -237,7 +250,10 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
     const order = newOrder();
     const broken = createSmtpTransport({ host: '127.0.0.1', port: await closedPort() });
     try {
-      await assert.rejects(notifier({ transport: broken }).handleBatch([order.placed]), /sending order_placed mail for OrderPlaced .* failed/);
+      await assert.rejects(
+        notifier({ transport: broken }).handleBatch([order.placed]),
+        /sending order_placed mail for OrderPlaced .* failed/,
+      );
     } finally {
       broken.close();
     }
@@ -274,7 +290,11 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
   it('sends the shipping notice with the tracking number, reading the recipient from the order stream', async () => {
     const order = newOrder();
     const tracking = `JP-${randomUUID().slice(0, 8)}`;
-    const shipped = envelope('Order', order.orderId, 3, 'OrderShipped', { order_id: order.orderId, tracking_number: tracking, shipped_at: '2024-10-19T01:00:00Z' });
+    const shipped = envelope('Order', order.orderId, 3, 'OrderShipped', {
+      order_id: order.orderId,
+      tracking_number: tracking,
+      shipped_at: '2024-10-19T01:00:00Z',
+    });
     const { store, reads } = fakeEventStore(order);
     await notifier({ transport }).handleBatch([order.placed]);
     await notifier({ transport, eventStore: store }).handleBatch([shipped]);
@@ -324,7 +344,11 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
   });
   it('keeps the order of the events when delivery does not: a late OrderPlaced is mailed before the OrderPaid that overtook it, once', async () => {
     const order = newOrder();
-    const paid = envelope('Order', order.orderId, 2, 'OrderPaid', { order_id: order.orderId, amount: 3500, paid_at: '2024-10-18T12:35:00Z' });
+    const paid = envelope('Order', order.orderId, 2, 'OrderPaid', {
+      order_id: order.orderId,
+      amount: 3500,
+      paid_at: '2024-10-18T12:35:00Z',
+    });
     const stream = [order.placed, paid];
     const store: Pick<EventStore, 'readStream'> = {
       readStream: async (_id, opts) => stream.filter((e) => opts?.toVersion === undefined || e.version <= opts.toVersion),
@@ -340,7 +364,11 @@ describe('email notifier (PostgreSQL + MailDev)', () => {
       calls.map((m) => m.headers['X-EC-Mail-Kind']),
       ['order_placed', 'order_paid'],
     );
-    assert.deepEqual(log, ['order mail sent ahead of a later event of the order (it had not arrived yet)', 'order mail sent', 'order mail already sent']);
+    assert.deepEqual(log, [
+      'order mail sent ahead of a later event of the order (it had not arrived yet)',
+      'order mail sent',
+      'order mail already sent',
+    ]);
     const inbox = await settledInbox(transport, order.email);
     assert.equal(inbox.length, 2);
     // MailDev lists mail in arrival order.

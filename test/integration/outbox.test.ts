@@ -40,7 +40,12 @@ before(async () => {
 });
 after(() => client.destroy());
 
-const productEvents = (id: string) => ({ aggregate_id: id, aggregate_type: 'Product' as const, expected_version: 0, events: [{ event_type: 'ProductCreated', data: { product_id: id, name: 'x' } }] });
+const productEvents = (id: string) => ({
+  aggregate_id: id,
+  aggregate_type: 'Product' as const,
+  expected_version: 0,
+  events: [{ event_type: 'ProductCreated', data: { product_id: id, name: 'x' } }],
+});
 
 test('events appended but never published are republished by the sweeper and consumed exactly as stored', async () => {
   const ids = [uniq('p'), uniq('p'), uniq('p')];
@@ -51,7 +56,15 @@ test('events appended but never published are republished by the sweeper and con
   assert.deepEqual(new Set(marked.map((e) => e.event_id)), new Set(appended.map((e) => e.event_id)));
 
   const seen: EventEnvelope[] = [];
-  const consumer = runConsumer({ kafka, groupId: uniq('g'), topic, dlqTopic: `${topic}.dlq`, log, sessionTimeout: 6000, handleBatch: async (events) => void seen.push(...events) });
+  const consumer = runConsumer({
+    kafka,
+    groupId: uniq('g'),
+    topic,
+    dlqTopic: `${topic}.dlq`,
+    log,
+    sessionTimeout: 6000,
+    handleBatch: async (events) => void seen.push(...events),
+  });
   await consumer.ready;
   const publisher = createPublisher(kafka, { topic, log });
   const sweeper = createOutboxSweeper({ store, publisher, clock: () => new Date(), graceMs: 0, log });
@@ -81,7 +94,10 @@ test('with Kafka unreachable a command still commits; its events wait in the out
   const stream = await store.readStream(id);
   assert.equal(stream.length, 1);
   const pending = await store.findUnpublished(new Date(Date.now() + 1000).toISOString(), 100);
-  assert.ok(pending.some((e) => e.aggregate_id === id), 'the event is still marked for the sweeper');
+  assert.ok(
+    pending.some((e) => e.aggregate_id === id),
+    'the event is still marked for the sweeper',
+  );
   await deadPublisher.disconnect().catch(() => {});
 
   const publisher = createPublisher(kafka, { topic, log });
@@ -102,11 +118,29 @@ test('an event the broker refuses (larger than its 1 MB limit) is parked; the re
   const huge = uniq('huge');
   const now = new Date(Date.now() - 60_000).toISOString();
   await memory.append([productEvents(ids[0]!), productEvents(ids[1]!)], { metadata: {}, now });
-  await memory.append([{ aggregate_id: huge, aggregate_type: 'Product', expected_version: 0, events: [{ event_type: 'ProductCreated', data: { product_id: huge, description: 'x'.repeat(1_200_000) } }] }], { metadata: {}, now });
+  await memory.append(
+    [
+      {
+        aggregate_id: huge,
+        aggregate_type: 'Product',
+        expected_version: 0,
+        events: [{ event_type: 'ProductCreated', data: { product_id: huge, description: 'x'.repeat(1_200_000) } }],
+      },
+    ],
+    { metadata: {}, now },
+  );
   await memory.append([productEvents(ids[2]!), productEvents(ids[3]!)], { metadata: {}, now });
 
   const seen: EventEnvelope[] = [];
-  const consumer = runConsumer({ kafka, groupId: uniq('g'), topic, dlqTopic: `${topic}.dlq`, log, sessionTimeout: 6000, handleBatch: async (events) => void seen.push(...events.filter((e) => ids.includes(e.aggregate_id) || e.aggregate_id === huge)) });
+  const consumer = runConsumer({
+    kafka,
+    groupId: uniq('g'),
+    topic,
+    dlqTopic: `${topic}.dlq`,
+    log,
+    sessionTimeout: 6000,
+    handleBatch: async (events) => void seen.push(...events.filter((e) => ids.includes(e.aggregate_id) || e.aggregate_id === huge)),
+  });
   await consumer.ready;
   const publisher = createPublisher(kafka, { topic, log });
   const sweeper = createOutboxSweeper({ store: memory, publisher, clock: () => new Date(), graceMs: 0, log });
@@ -119,7 +153,11 @@ test('an event the broker refuses (larger than its 1 MB limit) is parked; the re
     await eventually(async () => new Set(seen.map((e) => e.aggregate_id)).size >= 4, { what: 'the other events to be consumed' });
     assert.deepEqual(new Set(seen.map((e) => e.aggregate_id)), new Set(ids));
     const left = await memory.findUnpublished(new Date(Date.now() + 1000).toISOString(), 100);
-    assert.deepEqual(left.map((e) => e.aggregate_id), [huge], 'only the refused event stays marked');
+    assert.deepEqual(
+      left.map((e) => e.aggregate_id),
+      [huge],
+      'only the refused event stays marked',
+    );
     assert.equal(await sweeper.sweepOnce(), 0, 'and later sweeps pass it by');
   } finally {
     await consumer.stop();

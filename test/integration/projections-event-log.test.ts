@@ -62,7 +62,10 @@ test('a COPY that meets an event already logged re-runs the batch insert-if-abse
     const result = await applier.applyBatch(events);
     assert.equal(result.applied, events.length, 'every event applied (the order again, from version 1)');
     if ('parked' in result) assert.deepEqual(result.parked, [], 'nothing parked');
-    assert.ok(lines.some((l) => l.includes('read_event_log already holds')), `the COPY met the logged rows and the batch was re-run: ${lines.join(' | ')}`);
+    assert.ok(
+      lines.some((l) => l.includes('read_event_log already holds')),
+      `the COPY met the logged rows and the batch was re-run: ${lines.join(' | ')}`,
+    );
     const logged = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM read_event_log WHERE aggregate_id = $1', [orderId]);
     assert.equal(logged.rows[0]!.n, early.length, 'each event of the order logged once');
     assert.deepEqual(await snapshot(pool), await snapshot(reference), 'the same read model as one clean delivery, marketing counted once');

@@ -19,7 +19,10 @@ export function databaseUrl(): string {
  * Money columns are bigint (totals can pass 2^31 yen), which pg hands over as strings; the read queries turn
  * them into numbers (rows.ts num), and so do the pools these tests read tables through.
  */
-const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
 
 export interface TestDatabase {
   pool: pg.Pool;
@@ -104,31 +107,87 @@ export function shopScenario(opts: { prefix?: string; clock?: () => string } = {
   };
   const at = () => clock();
 
-  s('User', ids.customer)('UserRegistered', { user_id: ids.customer, email: `${p}@example.com`, name: '山田花子', role: 'customer', password_hash: 'scrypt$secret', registered_at: at() });
-  s('User', ids.admin)('UserRegistered', { user_id: ids.admin, email: `${p}-admin@example.com`, name: 'Admin', role: 'admin', password_hash: 'scrypt$secret2', registered_at: at() });
+  s('User', ids.customer)('UserRegistered', {
+    user_id: ids.customer,
+    email: `${p}@example.com`,
+    name: '山田花子',
+    role: 'customer',
+    password_hash: 'scrypt$secret',
+    registered_at: at(),
+  });
+  s('User', ids.admin)('UserRegistered', {
+    user_id: ids.admin,
+    email: `${p}-admin@example.com`,
+    name: 'Admin',
+    role: 'admin',
+    password_hash: 'scrypt$secret2',
+    registered_at: at(),
+  });
   s('Category', ids.category)('CategoryCreated', { category_id: ids.category, name: `衣類 ${p}`, created_at: at() });
 
   const tshirt = s('Product', ids.tshirt); // product and inventory in one stream
-  tshirt('ProductCreated', { product_id: ids.tshirt, name: '綿100%のTシャツ', description: 'やわらかい cotton tee', price: 3000, category_id: ids.category, created_at: at() });
+  tshirt('ProductCreated', {
+    product_id: ids.tshirt,
+    name: '綿100%のTシャツ',
+    description: 'やわらかい cotton tee',
+    price: 3000,
+    category_id: ids.category,
+    created_at: at(),
+  });
   tshirt('StockAdded', { product_id: ids.tshirt, quantity: 10, added_at: at() });
   const socks = s('Product', ids.socks);
-  socks('ProductCreated', { product_id: ids.socks, name: 'Wool socks', description: 'Warm winter socks', price: 1200, category_id: ids.category, created_at: at() });
-  socks('ProductUpdated', { product_id: ids.socks, name: 'Wool socks', description: 'Warm winter socks', price: 1500, category_id: ids.category, updated_at: at() });
+  socks('ProductCreated', {
+    product_id: ids.socks,
+    name: 'Wool socks',
+    description: 'Warm winter socks',
+    price: 1200,
+    category_id: ids.category,
+    created_at: at(),
+  });
+  socks('ProductUpdated', {
+    product_id: ids.socks,
+    name: 'Wool socks',
+    description: 'Warm winter socks',
+    price: 1500,
+    category_id: ids.category,
+    updated_at: at(),
+  });
   const socksStock = s('Inventory', `inventory-${ids.socks}`);
   socksStock('StockAdded', { product_id: ids.socks, quantity: 5, added_at: at() });
   const gone = s('Product', ids.gone);
-  gone('ProductCreated', { product_id: ids.gone, name: 'Discontinued hat', description: '', price: 800, category_id: null, created_at: at() });
+  gone('ProductCreated', {
+    product_id: ids.gone,
+    name: 'Discontinued hat',
+    description: '',
+    price: 800,
+    category_id: null,
+    created_at: at(),
+  });
   gone('ProductDeleted', { product_id: ids.gone, deleted_at: at() });
 
   const cart = s('Cart', `cart-${ids.customer}`);
-  const line = (product_id: string, quantity: number, line_quantity: number, price: number, name: string) => ({ cart_id: `cart-${ids.customer}`, user_id: ids.customer, product_id, quantity, line_quantity, price, name });
+  const line = (product_id: string, quantity: number, line_quantity: number, price: number, name: string) => ({
+    cart_id: `cart-${ids.customer}`,
+    user_id: ids.customer,
+    product_id,
+    quantity,
+    line_quantity,
+    price,
+    name,
+  });
   cart('ItemAddedToCart', line(ids.tshirt, 2, 2, 3000, '綿100%のTシャツ'));
   cart('ItemAddedToCart', line(ids.socks, 1, 1, 1500, 'Wool socks'));
   cart('ItemAddedToCart', line(ids.tshirt, 1, 3, 3000, '綿100%のTシャツ'));
   cart('ItemRemovedFromCart', { cart_id: `cart-${ids.customer}`, user_id: ids.customer, product_id: ids.socks });
   cart('ItemAddedToCart', line(ids.socks, 2, 2, 1500, 'Wool socks'));
 
-  const item = (product_id: string, name: string, price: number, quantity: number) => ({ product_id, name, price, quantity, subtotal: price * quantity });
+  const item = (product_id: string, name: string, price: number, quantity: number) => ({
+    product_id,
+    name,
+    price,
+    quantity,
+    subtotal: price * quantity,
+  });
   const placed = (order_id: string, items: ReturnType<typeof item>[]) => ({
     order_id,
     user_id: ids.customer,
@@ -150,7 +209,12 @@ export function shopScenario(opts: { prefix?: string; clock?: () => string } = {
   o1('OrderPaid', { order_id: ids.orders.delivered, paid_at: at(), amount: 12000 });
   const ship1 = s('Shipment', `shipment-${ids.orders.delivered}`);
   ship1('ShipmentInitiated', { shipment_id: `shipment-${ids.orders.delivered}`, order_id: ids.orders.delivered, initiated_at: at() });
-  ship1('ShipmentCompleted', { shipment_id: `shipment-${ids.orders.delivered}`, order_id: ids.orders.delivered, tracking_number: 'TRK-1', completed_at: at() });
+  ship1('ShipmentCompleted', {
+    shipment_id: `shipment-${ids.orders.delivered}`,
+    order_id: ids.orders.delivered,
+    tracking_number: 'TRK-1',
+    completed_at: at(),
+  });
   o1('OrderShipped', { order_id: ids.orders.delivered, tracking_number: 'TRK-1', shipped_at: at() });
   tshirt('StockDeducted', { product_id: ids.tshirt, reservation_id: `${p}-r1`, order_id: ids.orders.delivered, quantity: 3 });
   socksStock('StockDeducted', { product_id: ids.socks, reservation_id: `${p}-r2`, order_id: ids.orders.delivered, quantity: 2 });
@@ -161,7 +225,13 @@ export function shopScenario(opts: { prefix?: string; clock?: () => string } = {
   o2('OrderPlaced', placed(ids.orders.cancelled, [item(ids.tshirt, '綿100%のTシャツ', 3000, 1)]));
   reserve(tshirt, ids.tshirt, `${p}-r3`, ids.orders.cancelled, 1);
   o2('OrderCancelled', { order_id: ids.orders.cancelled, reason: '気が変わった', cancelled_by: 'customer', cancelled_at: at() });
-  tshirt('StockReleased', { product_id: ids.tshirt, reservation_id: `${p}-r3`, order_id: ids.orders.cancelled, quantity: 1, reason: 'cancelled' });
+  tshirt('StockReleased', {
+    product_id: ids.tshirt,
+    reservation_id: `${p}-r3`,
+    order_id: ids.orders.cancelled,
+    quantity: 1,
+    reason: 'cancelled',
+  });
 
   // Order 3: paid, shipment failed (revenue reversed).
   const o3 = s('Order', ids.orders.failed);
@@ -173,7 +243,13 @@ export function shopScenario(opts: { prefix?: string; clock?: () => string } = {
   ship3('ShipmentInitiated', { order_id: ids.orders.failed });
   ship3('ShipmentFailed', { order_id: ids.orders.failed, reason: 'carrier lost the parcel' });
   o3('OrderShipmentFailed', { order_id: ids.orders.failed, reason: 'carrier lost the parcel', failed_at: at() });
-  socksStock('StockReleased', { product_id: ids.socks, reservation_id: `${p}-r4`, order_id: ids.orders.failed, quantity: 1, reason: 'shipment_failed' });
+  socksStock('StockReleased', {
+    product_id: ids.socks,
+    reservation_id: `${p}-r4`,
+    order_id: ids.orders.failed,
+    quantity: 1,
+    reason: 'shipment_failed',
+  });
 
   // Order 4: paid, with an event type this projector does not know yet.
   const o4 = s('Order', ids.orders.paid);
@@ -208,7 +284,10 @@ export function fakeEventStore(history: readonly EventEnvelope[]): Pick<EventSto
 
 /** Splits events into batches of pseudo-random sizes 1..max. */
 export function randomBatches<T>(items: readonly T[], seed: number, max = 6): T[][] {
-  const sizes = shuffle(Array.from({ length: items.length }, (_, i) => (i % max) + 1), seed);
+  const sizes = shuffle(
+    Array.from({ length: items.length }, (_, i) => (i % max) + 1),
+    seed,
+  );
   const out: T[][] = [];
   for (let i = 0, k = 0; i < items.length; k++) {
     const n = sizes[k % sizes.length]!;

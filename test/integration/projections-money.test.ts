@@ -22,12 +22,28 @@ test('a 2,970,000,000-yen cart and order are projected and read back exactly', a
   const cart = stream('Cart', `cart-${user}`);
   const products = ['a', 'b', 'c'].map((p) => `${user}-${p}`);
   for (const product_id of products) {
-    cart.next('ItemAddedToCart', { cart_id: `cart-${user}`, user_id: user, product_id, quantity: 99, line_quantity: 99, price: 10_000_000, name: product_id });
+    cart.next('ItemAddedToCart', {
+      cart_id: `cart-${user}`,
+      user_id: user,
+      product_id,
+      quantity: 99,
+      line_quantity: 99,
+      price: 10_000_000,
+      name: product_id,
+    });
   }
   const orderId = `${user}-order`;
   const order = stream('Order', orderId);
   const items = products.map((product_id) => ({ product_id, name: product_id, price: 10_000_000, quantity: 99, subtotal: 990_000_000 }));
-  order.next('OrderPlaced', { order_id: orderId, user_id: user, user_email: `${user}@example.com`, items, total: 2_970_000_000, expires_at: '2030-01-01T00:00:00.000Z', placed_at: '2026-12-03T09:00:00.000Z' });
+  order.next('OrderPlaced', {
+    order_id: orderId,
+    user_id: user,
+    user_email: `${user}@example.com`,
+    items,
+    total: 2_970_000_000,
+    expires_at: '2030-01-01T00:00:00.000Z',
+    placed_at: '2026-12-03T09:00:00.000Z',
+  });
   order.next('OrderPaid', { order_id: orderId, amount: 2_970_000_000, paid_at: '2026-12-03T09:01:00.000Z' });
 
   const result = await runner.applyBatch([...cart.events, ...order.events]);

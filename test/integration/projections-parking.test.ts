@@ -37,7 +37,15 @@ test('a poison event parks its stream while 1,000 events of other streams projec
   } satisfies typeof carts);
   const projections: TableProjection[] = STREAM_PROJECTIONS.map((x) => (x.name === 'carts' ? buggyCarts : x));
 
-  const add = (user: string, product: string, n: number) => ({ cart_id: `cart-${user}`, user_id: user, product_id: product, quantity: 1, line_quantity: n, price: 100, name: product });
+  const add = (user: string, product: string, n: number) => ({
+    cart_id: `cart-${user}`,
+    user_id: user,
+    product_id: product,
+    quantity: 1,
+    line_quantity: n,
+    price: 100,
+    name: product,
+  });
   const history: EventEnvelope[] = [];
   const others: EventEnvelope[] = [];
   for (let u = 0; u < 200; u++) {
@@ -53,16 +61,29 @@ test('a poison event parks its stream while 1,000 events of other streams projec
   history.push(...others, ...poisoned.events);
 
   const logs: string[] = [];
-  const projector = createParkingProjector({ pool: db.pool, eventStore: fakeEventStore(history), projections, isTransient: isTransientError, log: (l) => logs.push(l) });
+  const projector = createParkingProjector({
+    pool: db.pool,
+    eventStore: fakeEventStore(history),
+    projections,
+    isTransient: isTransientError,
+    log: (l) => logs.push(l),
+  });
 
   // One delivery of everything, the poison stream in the middle of it.
   const first = await projector.applyBatch([...others.slice(0, 500), ...poisoned.events, ...others.slice(500)]);
   assert.equal(first.applied, 1000);
   assert.deepEqual(first.parked, [`cart-${victim}`]);
 
-  const { rows: projected } = await db.pool.query<{ n: number }>(`SELECT count(*)::integer AS n FROM read_carts WHERE user_id LIKE $1 AND version = 5`, [`${p}-u%`]);
+  const { rows: projected } = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM read_carts WHERE user_id LIKE $1 AND version = 5`,
+    [`${p}-u%`],
+  );
   assert.equal(projected[0]?.n, 200, 'every other stream is fully projected');
-  assert.equal((await db.pool.query('SELECT 1 FROM read_carts WHERE user_id = $1', [victim])).rowCount, 0, 'the parked stream is applied all or nothing');
+  assert.equal(
+    (await db.pool.query('SELECT 1 FROM read_carts WHERE user_id = $1', [victim])).rowCount,
+    0,
+    'the parked stream is applied all or nothing',
+  );
 
   // Later events of the parked stream are held back, not re-failed; other streams keep going.
   const later = poisoned.next('ItemAddedToCart', add(victim, `${p}-ok`, 3));
@@ -90,7 +111,13 @@ test('a poison event parks its stream while 1,000 events of other streams projec
     [victim],
   );
   assert.equal(rows[0]?.version, 4);
-  assert.deepEqual(rows[0]?.items.map((l) => [l.product_id, l.quantity]), [[`${p}-ok`, 3], [poisonProduct, 1]]);
+  assert.deepEqual(
+    rows[0]?.items.map((l) => [l.product_id, l.quantity]),
+    [
+      [`${p}-ok`, 3],
+      [poisonProduct, 1],
+    ],
+  );
   assert.equal(await projector.retry(`cart-${victim}`), undefined, 'nothing left to retry');
   // And it projects normally again.
   const next = poisoned.next('CartCleared', { cart_id: `cart-${victim}`, user_id: victim, reason: 'user' });
@@ -102,10 +129,16 @@ test('processed_events older than the redelivery window are pruned; newer ones s
   try {
     const old = randomUUID();
     const fresh = randomUUID();
-    await own.pool.query(`INSERT INTO processed_events (event_id, projection, processed_at) VALUES ($1, 'marketing', now() - interval '31 days'), ($2, 'marketing', now() - interval '29 days')`, [old, fresh]);
+    await own.pool.query(
+      `INSERT INTO processed_events (event_id, projection, processed_at) VALUES ($1, 'marketing', now() - interval '31 days'), ($2, 'marketing', now() - interval '29 days')`,
+      [old, fresh],
+    );
     assert.equal(await pruneProcessedEvents(own.pool, { keepDays: 30, batch: 1 }), 1);
     const { rows } = await own.pool.query<{ event_id: string }>('SELECT event_id::text FROM processed_events');
-    assert.deepEqual(rows.map((r) => r.event_id), [fresh]);
+    assert.deepEqual(
+      rows.map((r) => r.event_id),
+      [fresh],
+    );
   } finally {
     await own.drop();
   }

@@ -45,7 +45,14 @@ async function createProducts(
     const id = uniq('prod');
     const s = stream('Product', id);
     const createdAt = p.created_at ?? new Date().toISOString();
-    s.next('ProductCreated', { product_id: id, name: p.name, description: p.description ?? '', price: 1000, category_id: categoryId, created_at: createdAt });
+    s.next('ProductCreated', {
+      product_id: id,
+      name: p.name,
+      description: p.description ?? '',
+      price: 1000,
+      category_id: categoryId,
+      created_at: createdAt,
+    });
     if (p.stock) s.next('StockAdded', { product_id: id, quantity: p.stock, added_at: createdAt });
     return s.events;
   });
@@ -57,8 +64,13 @@ test('product listing pages are stable and complete under ties, inserts and dele
   const category = await createCategory();
   // 25 products, three at a time sharing one created_at: the id must break the ties.
   const base = Date.parse('2025-02-01T00:00:00.000Z');
-  const ids = await createProducts(category, Array.from({ length: 25 }, (_, i) => ({ name: `item ${i}`, created_at: new Date(base + Math.floor(i / 3) * 1000).toISOString() })));
-  const expected = (await db.pool.query('SELECT product_id FROM read_products WHERE category_id = $1 ORDER BY created_at DESC, product_id DESC', [category])).rows.map((r) => r.product_id);
+  const ids = await createProducts(
+    category,
+    Array.from({ length: 25 }, (_, i) => ({ name: `item ${i}`, created_at: new Date(base + Math.floor(i / 3) * 1000).toISOString() })),
+  );
+  const expected = (
+    await db.pool.query('SELECT product_id FROM read_products WHERE category_id = $1 ORDER BY created_at DESC, product_id DESC', [category])
+  ).rows.map((r) => r.product_id);
   assert.equal(expected.length, 25);
 
   const seen: string[] = [];
@@ -67,14 +79,19 @@ test('product listing pages are stable and complete under ties, inserts and dele
   // Meanwhile: three newer products appear and one not yet served is deleted.
   await createProducts(category, [{ name: 'late 1' }, { name: 'late 2' }, { name: 'late 3' }]);
   const victim = expected[20]!;
-  await runner.applyBatch([{ ...stream('Product', victim).next('ProductDeleted', { product_id: victim, deleted_at: new Date().toISOString() }), version: 2 }]);
+  await runner.applyBatch([
+    { ...stream('Product', victim).next('ProductDeleted', { product_id: victim, deleted_at: new Date().toISOString() }), version: 2 },
+  ]);
   let pages = 1;
   while (page.next_cursor) {
     page = await q.listProducts({ category, limit: 7, cursor: page.next_cursor });
     seen.push(...page.items.map((p) => p.id));
     pages++;
   }
-  assert.deepEqual(seen, expected.filter((id) => id !== victim));
+  assert.deepEqual(
+    seen,
+    expected.filter((id) => id !== victim),
+  );
   assert.equal(pages, 4);
   assert.ok(ids.every((id) => id === victim || seen.includes(id)));
 
@@ -105,7 +122,11 @@ test('search finds Japanese by substring and English by word, with every term re
   assert.deepEqual(await search('COTTON socks'), [socks]);
   assert.deepEqual(await search('cotton\u3000Tシャツ'), [], 'all terms must match');
   assert.deepEqual(await search('ズボン'), []);
-  assert.deepEqual((await q.listProducts({ category: categoryName.toUpperCase() })).items.map((p) => p.id).sort(), [tshirt, socks, denim].sort(), 'category by name');
+  assert.deepEqual(
+    (await q.listProducts({ category: categoryName.toUpperCase() })).items.map((p) => p.id).sort(),
+    [tshirt, socks, denim].sort(),
+    'category by name',
+  );
 
   // The trigram index, not a scan, answers a Japanese substring (needs a UTF-8 ctype, see init.sql).
   const client = await db.pool.connect();
@@ -129,7 +150,9 @@ test('a product shows its category and stock; a deleted one is gone unless asked
   // The row's version is the last product event's, not the stock's (they share the stream here).
   assert.deepEqual([product?.stock, product?.total_quantity, product?.available_quantity, product?.version], [4, 4, 4, 1]);
   assert.equal(await q.getProduct(uniq('nope')), null);
-  await runner.applyBatch([{ ...stream('Product', id!).next('ProductDeleted', { product_id: id, deleted_at: new Date().toISOString() }), version: 3 }]);
+  await runner.applyBatch([
+    { ...stream('Product', id!).next('ProductDeleted', { product_id: id, deleted_at: new Date().toISOString() }), version: 3 },
+  ]);
   assert.equal(await q.getProduct(id!), null);
   assert.equal((await q.getProduct(id!, { includeDeleted: true }))?.deleted, true);
   assert.ok((await q.listCategories()).some((c) => c.id === category && c.name === '帽子'));
@@ -161,15 +184,18 @@ test('statistics, marketing, orders, cart, inventory and the event log report th
     average_order_value: 7500,
   });
   const [customer] = await r.marketingCustomers();
-  assert.deepEqual({ ...customer, last_order_at: typeof customer?.last_order_at }, {
-    user_id: ids.customer,
-    email: `${ids.customer.replace(/-user$/, '')}@example.com`,
-    name: '山田花子',
-    order_count: 4,
-    paid_order_count: 2,
-    total_spent: 15000,
-    last_order_at: 'string',
-  });
+  assert.deepEqual(
+    { ...customer, last_order_at: typeof customer?.last_order_at },
+    {
+      user_id: ids.customer,
+      email: `${ids.customer.replace(/-user$/, '')}@example.com`,
+      name: '山田花子',
+      order_count: 4,
+      paid_order_count: 2,
+      total_spent: 15000,
+      last_order_at: 'string',
+    },
+  );
   assert.deepEqual(await r.marketingProducts(), [
     { product_id: ids.tshirt, name: '綿100%のTシャツ', units_sold: 4, revenue: 12000, order_count: 2 },
     { product_id: ids.socks, name: 'Wool socks', units_sold: 2, revenue: 3000, order_count: 1 },
@@ -180,20 +206,37 @@ test('statistics, marketing, orders, cart, inventory and the event log report th
   assert.deepEqual([daily.reduce((n, d) => n + d.revenue, 0), daily.reduce((n, d) => n + d.order_count, 0)], [15000, 2]);
 
   const all = await r.listOrders({ userId: ids.customer, limit: 3 });
-  assert.deepEqual(all.items.map((o) => o.order_id), [ids.orders.paid, ids.orders.failed, ids.orders.cancelled]);
+  assert.deepEqual(
+    all.items.map((o) => o.order_id),
+    [ids.orders.paid, ids.orders.failed, ids.orders.cancelled],
+  );
   const rest = await r.listOrders({ userId: ids.customer, limit: 3, cursor: all.next_cursor! });
   assert.deepEqual([rest.items.map((o) => o.order_id), rest.next_cursor], [[ids.orders.delivered], null]);
-  assert.deepEqual((await r.listOrders({ status: 'shipment_failed' })).items.map((o) => o.order_id), [ids.orders.failed]);
+  assert.deepEqual(
+    (await r.listOrders({ status: 'shipment_failed' })).items.map((o) => o.order_id),
+    [ids.orders.failed],
+  );
   assert.equal((await r.listOrders({ userId: uniq('stranger') })).items.length, 0);
   await assert.rejects(r.listOrders({ status: 'lost' }), isValidationError);
   const delivered = await r.getOrder(ids.orders.delivered);
-  assert.deepEqual([delivered?.status, delivered?.total, delivered?.items.length, delivered?.shipment?.status, delivered?.shipment?.tracking_number], ['delivered', 12000, 2, 'completed', 'TRK-1']);
+  assert.deepEqual(
+    [delivered?.status, delivered?.total, delivered?.items.length, delivered?.shipment?.status, delivered?.shipment?.tracking_number],
+    ['delivered', 12000, 2, 'completed', 'TRK-1'],
+  );
   assert.match(delivered!.delivered_at!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.equal((await r.getOrder(ids.orders.failed))?.shipment?.reason, 'carrier lost the parcel');
 
   const cart = await r.getCart(ids.customer);
   assert.deepEqual([cart.items, cart.total, cart.version], [[], 0, 6]);
-  assert.deepEqual(await r.getCart('nobody'), { cart_id: 'cart-nobody', user_id: 'nobody', items: [], total: 0, item_count: 0, version: 0, updated_at: null });
+  assert.deepEqual(await r.getCart('nobody'), {
+    cart_id: 'cart-nobody',
+    user_id: 'nobody',
+    items: [],
+    total: 0,
+    item_count: 0,
+    version: 0,
+    updated_at: null,
+  });
 
   const stock = await r.getInventory(ids.tshirt);
   assert.deepEqual(
@@ -204,25 +247,44 @@ test('statistics, marketing, orders, cart, inventory and the event log report th
       total_quantity: 7,
       reserved_quantity: 1,
       available_quantity: 6,
-      reservations: [{ reservation_id: `${ids.customer.replace(/-user$/, '')}-r5`, order_id: ids.orders.paid, quantity: 1, expires_at: '2030-01-01T00:00:00.000Z' }],
+      reservations: [
+        {
+          reservation_id: `${ids.customer.replace(/-user$/, '')}-r5`,
+          order_id: ids.orders.paid,
+          quantity: 1,
+          expires_at: '2030-01-01T00:00:00.000Z',
+        },
+      ],
       updated_at: undefined,
       version: undefined,
     },
   );
   const inventory = await r.listInventory({ limit: 1 });
   const inventory2 = await r.listInventory({ limit: 1, cursor: inventory.next_cursor! });
-  assert.deepEqual([...inventory.items, ...inventory2.items].map((i) => i.product_id), [ids.socks, ids.tshirt].sort());
+  assert.deepEqual(
+    [...inventory.items, ...inventory2.items].map((i) => i.product_id),
+    [ids.socks, ids.tshirt].sort(),
+  );
 
   const first = await r.listEvents({ limit: 10 });
   const second = await r.listEvents({ limit: 10, before: first.next_before! });
-  const newest = [...events].reverse().slice(0, 20).map((e) => e.event_id);
-  assert.deepEqual([...first.items, ...second.items].map((e) => e.event_id), newest);
+  const newest = [...events]
+    .reverse()
+    .slice(0, 20)
+    .map((e) => e.event_id);
+  assert.deepEqual(
+    [...first.items, ...second.items].map((e) => e.event_id),
+    newest,
+  );
   const userStream = await r.listEvents({ aggregateId: ids.customer });
   assert.deepEqual([userStream.items.length, userStream.next_before], [1, null]);
   assert.equal('password_hash' in userStream.items[0]!.data, false);
   const orderStream = await r.listEvents({ aggregateId: ids.orders.delivered, limit: 2 });
   const orderRest = await r.listEvents({ aggregateId: ids.orders.delivered, limit: 2, before: orderStream.next_before! });
-  assert.deepEqual([...orderStream.items, ...orderRest.items].map((e) => e.version), [4, 3, 2, 1]);
+  assert.deepEqual(
+    [...orderStream.items, ...orderRest.items].map((e) => e.version),
+    [4, 3, 2, 1],
+  );
 });
 
 test('waitForVersion returns as soon as a later batch lands, and false on timeout', async () => {
@@ -271,6 +333,7 @@ function waitForRowVersion(pool: pg.Pool, orderId: string, minVersion: number) {
     aggregateId: orderId,
     minVersion,
     timeoutMs: 5000,
-    version: async (c) => (await c.query<{ version: number }>('SELECT version FROM read_orders WHERE order_id = $1', [orderId])).rows[0]?.version ?? null,
+    version: async (c) =>
+      (await c.query<{ version: number }>('SELECT version FROM read_orders WHERE order_id = $1', [orderId])).rows[0]?.version ?? null,
   });
 }

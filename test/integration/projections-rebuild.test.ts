@@ -42,14 +42,24 @@ async function liveShop(scenarios = 3): Promise<{ db: TestDatabase; events: Even
 }
 
 const leftoverSchemas = async (pool: pg.Pool) =>
-  (await pool.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'read\\_rebuild\\_%' OR nspname LIKE 'read\\_old\\_%'`)).rows.map((r) => r.nspname);
+  (
+    await pool.query<{ nspname: string }>(
+      `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'read\\_rebuild\\_%' OR nspname LIKE 'read\\_old\\_%'`,
+    )
+  ).rows.map((r) => r.nspname);
 const opsRows = async (pool: pg.Pool) =>
-  (await pool.query<{ rebuild_id: string; projection: string; status: string; events_done: string; error: string | null }>('SELECT * FROM public.ops_rebuilds ORDER BY started_at, rebuild_id')).rows;
+  (
+    await pool.query<{ rebuild_id: string; projection: string; status: string; events_done: string; error: string | null }>(
+      'SELECT * FROM public.ops_rebuilds ORDER BY started_at, rebuild_id',
+    )
+  ).rows;
 
 test('a rebuild reproduces the live read model exactly and leaves side-effect records alone', async () => {
   const { db, events, store } = await liveShop();
   const before = await snapshot(db.pool);
-  await db.pool.query(`INSERT INTO sent_emails (event_id, kind, order_id, recipient, subject, message_id) VALUES (gen_random_uuid(), 'placed', 'o', 'a@example.com', 's', 'm')`);
+  await db.pool.query(
+    `INSERT INTO sent_emails (event_id, kind, order_id, recipient, subject, message_id) VALUES (gen_random_uuid(), 'placed', 'o', 'a@example.com', 's', 'm')`,
+  );
   await db.pool.query(`INSERT INTO saga_log (saga_id, saga_type, step, status) VALUES ('s1', 'shipping', 'initiated', 'done')`);
   await db.pool.query(`INSERT INTO order_deadlines (order_id, expires_at) VALUES ('o', now())`);
   // Damage the read model the way a bug would.
@@ -57,22 +67,41 @@ test('a rebuild reproduces the live read model exactly and leaves side-effect re
   await db.pool.query(`UPDATE read_daily_sales SET revenue = revenue * 2`);
 
   const lines: string[] = [];
-  const report = await rebuild({ pool: db.pool, eventStore: store, batchSize: 25, segments: 3, log: (l) => lines.push(l), estimateTotal: async () => events.length });
+  const report = await rebuild({
+    pool: db.pool,
+    eventStore: store,
+    batchSize: 25,
+    segments: 3,
+    log: (l) => lines.push(l),
+    estimateTotal: async () => events.length,
+  });
 
   assert.deepEqual(await snapshot(db.pool), before);
   assert.equal(report.events, events.length);
   assert.equal(report.streams, new Set(events.map((e) => e.aggregate_id)).size);
   assert.ok(report.batches >= Math.ceil(events.length / 25));
   assert.ok(report.events_per_second > 0);
-  assert.ok(report.replaced.includes('read_orders') && report.replaced.includes('processed_events') && report.replaced.includes('projection_streams'));
+  assert.ok(
+    report.replaced.includes('read_orders') &&
+      report.replaced.includes('processed_events') &&
+      report.replaced.includes('projection_streams'),
+  );
   assert.ok(!report.replaced.includes('sent_emails') && !report.replaced.includes('saga_log'));
   assert.equal((await db.pool.query('SELECT 1 FROM sent_emails')).rowCount, 1);
   assert.equal((await db.pool.query('SELECT 1 FROM saga_log')).rowCount, 1);
   assert.equal((await db.pool.query('SELECT 1 FROM order_deadlines')).rowCount, 1);
-  assert.ok(lines.some((l) => /events\/s/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /events\/s/.test(l)),
+    lines.join('\n'),
+  );
   // The switched tables keep their indexes under the live names (a later migration may name them).
-  const { rows: idx } = await db.pool.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = 'read_model' AND tablename = 'read_products' ORDER BY 1`);
-  assert.deepEqual(idx.map((r) => r.indexname), ['read_products_category', 'read_products_listing', 'read_products_pkey', 'read_products_search', 'read_products_search_trgm']);
+  const { rows: idx } = await db.pool.query<{ indexname: string }>(
+    `SELECT indexname FROM pg_indexes WHERE schemaname = 'read_model' AND tablename = 'read_products' ORDER BY 1`,
+  );
+  assert.deepEqual(
+    idx.map((r) => r.indexname),
+    ['read_products_category', 'read_products_listing', 'read_products_pkey', 'read_products_search', 'read_products_search_trgm'],
+  );
   assert.deepEqual(await leftoverSchemas(db.pool), []);
   const { items } = await listRebuilds(db.pool);
   assert.equal(items.length, 1);
@@ -82,7 +111,9 @@ test('a rebuild reproduces the live read model exactly and leaves side-effect re
   assert.equal(items[0]!.percent, 100);
   assert.equal(items[0]!.eta_seconds, null);
   assert.ok(items[0]!.finished_at);
-  console.log(`rebuild: ${report.events} events, ${report.streams} streams, ${report.batches} batches, ${report.events_per_second} events/s`);
+  console.log(
+    `rebuild: ${report.events} events, ${report.streams} streams, ${report.batches} batches, ${report.events_per_second} events/s`,
+  );
 });
 
 /** A store that grows while the rebuild runs; the scan sees it as it was when the scan started. */
@@ -111,7 +142,13 @@ test('under live traffic a rebuild ends equal to a rebuild without traffic; the 
   for (const e of events) if ((lastOf.get(e.aggregate_id)?.version ?? 0) < e.version) lastOf.set(e.aggregate_id, e);
   for (const e of [...lastOf.values()].filter((e) => e.aggregate_type === 'Product' && e.event_type !== 'ProductDeleted').slice(0, 3)) {
     const at = new Date(Date.parse(e.created_at) + 3_600_000).toISOString();
-    const data = { product_id: e.aggregate_id, name: `改名 ${e.version}`, description: 'updated during the rebuild', price: 999, updated_at: at };
+    const data = {
+      product_id: e.aggregate_id,
+      name: `改名 ${e.version}`,
+      description: 'updated during the rebuild',
+      price: 999,
+      updated_at: at,
+    };
     traffic.push({ ...e, event_id: crypto.randomUUID(), version: e.version + 1, event_type: 'ProductUpdated', data, created_at: at });
   }
   let stop = false;
@@ -154,12 +191,16 @@ test('under live traffic a rebuild ends equal to a rebuild without traffic; the 
     // Pace the scan so the traffic overlaps it, and watch the progress GET /ops/rebuilds shows.
     onBatch: async () => {
       const [current] = (await listRebuilds(db.pool)).items;
-      if (current) seen.push({ status: current.status, done: current.events_done, rate: current.events_per_second, eta: current.eta_seconds });
+      if (current)
+        seen.push({ status: current.status, done: current.events_done, rate: current.events_per_second, eta: current.eta_seconds });
       await new Promise((r) => setTimeout(r, 5));
     },
   });
   const moving = seen.filter((s) => s.status === 'running' && s.done > 0);
-  assert.ok(moving.length > 0 && moving.every((s) => s.rate !== null && s.rate > 0 && s.eta !== null), `progress while running: ${JSON.stringify(seen)}`);
+  assert.ok(
+    moving.length > 0 && moving.every((s) => s.rate !== null && s.rate > 0 && s.eta !== null),
+    `progress while running: ${JSON.stringify(seen)}`,
+  );
   assert.ok(moving.at(-1)!.done > moving[0]!.done, 'events done grows');
   stop = true;
   await Promise.all([liveLoop, ...readers]);
@@ -170,12 +211,16 @@ test('under live traffic a rebuild ends equal to a rebuild without traffic; the 
 
   // The shop never saw a half-built table: orders only ever grew.
   assert.ok(reads.length > 5);
-  assert.ok(reads.every((n, i) => n >= ordersBefore && (i === 0 || n >= reads[i - 1]!)), `read_orders counts seen during the rebuild: ${reads.join(',')}`);
+  assert.ok(
+    reads.every((n, i) => n >= ordersBefore && (i === 0 || n >= reads[i - 1]!)),
+    `read_orders counts seen during the rebuild: ${reads.join(',')}`,
+  );
 
   // The same store rebuilt with no traffic.
   await rebuild({ pool: db.pool, eventStore: store, batchSize: 10, segments: 2 });
   assert.deepEqual(await snapshot(db.pool), underTraffic);
-  const names = (await db.pool.query<{ name: string }>(`SELECT name FROM read_products WHERE description = 'updated during the rebuild'`)).rows;
+  const names = (await db.pool.query<{ name: string }>(`SELECT name FROM read_products WHERE description = 'updated during the rebuild'`))
+    .rows;
   assert.equal(names.length, 3, 'the tails applied while live was ahead of the scan are in the rebuilt tables');
 });
 
@@ -189,7 +234,11 @@ test('one projection family alone: only its tables are replaced, the rest stay a
   assert.deepEqual(report.replaced, ['read_orders']);
   const after = await snapshot(db.pool);
   assert.deepEqual(after.read_orders, before.read_orders, 'orders rebuilt');
-  assert.deepEqual({ ...after, read_orders: [] }, { ...damaged, read_orders: [] }, 'every other table untouched (read_products still damaged)');
+  assert.deepEqual(
+    { ...after, read_orders: [] },
+    { ...damaged, read_orders: [] },
+    'every other table untouched (read_products still damaged)',
+  );
   assert.equal((await opsRows(db.pool))[0]?.projection, 'orders');
   await assert.rejects(rebuild({ pool: db.pool, eventStore: store, projection: 'order' }), /unknown projection "order"/);
 });
@@ -199,7 +248,13 @@ test('a rebuild failing on an event leaves the live tables untouched, and runs a
   const before = await snapshot(db.pool);
   // An event the projection cannot apply (its data lacks what OrderPlaced needs): the live projector
   // dead-lettered it; the rebuild meets it in the store.
-  const poison: EventEnvelope = { ...events.find((e) => e.event_type === 'OrderPlaced')!, event_id: crypto.randomUUID(), aggregate_id: 'order-poison', version: 1, data: { order_id: 'order-poison' } };
+  const poison: EventEnvelope = {
+    ...events.find((e) => e.event_type === 'OrderPlaced')!,
+    event_id: crypto.randomUUID(),
+    aggregate_id: 'order-poison',
+    version: 1,
+    data: { order_id: 'order-poison' },
+  };
   const broken = fakeEventStore([...events, poison]);
   const lines: string[] = [];
   await assert.rejects(rebuild({ pool: db.pool, eventStore: broken, batchSize: 20, log: (l) => lines.push(l) }));
@@ -208,7 +263,10 @@ test('a rebuild failing on an event leaves the live tables untouched, and runs a
   const [failed] = await opsRows(db.pool);
   assert.equal(failed?.status, 'failed');
   assert.ok(failed?.error, 'the failure says why');
-  assert.ok(lines.some((l) => /failed, live tables untouched/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /failed, live tables untouched/.test(l)),
+    lines.join('\n'),
+  );
 
   const report = await rebuild({ pool: db.pool, eventStore: fakeEventStore(events), batchSize: 20 });
   assert.equal(report.events, events.length);
@@ -239,7 +297,9 @@ test('a stream the live projector parked does not fail the rebuild: applied up t
   assert.deepEqual([report.parked, report.unparked], [[orderId], []]);
   assert.equal(report.events, broken.length);
   assert.deepEqual(await snapshot(db.pool), before, 'the same read model as the live projector built around the parked stream');
-  const order = (await db.pool.query<{ status: string; version: number }>('SELECT status, version FROM read_orders WHERE order_id = $1', [orderId])).rows[0];
+  const order = (
+    await db.pool.query<{ status: string; version: number }>('SELECT status, version FROM read_orders WHERE order_id = $1', [orderId])
+  ).rows[0];
   assert.deepEqual(order, { status: 'pending', version: paid.version - 1 });
   const [stillParked, ...others] = await live.list();
   assert.deepEqual(others, []);
@@ -248,7 +308,10 @@ test('a stream the live projector parked does not fail the rebuild: applied up t
   assert.equal(stillParked?.event_type, 'OrderPaid');
   assert.match(stillParked!.error, /paid_at/);
   assert.equal(stillParked?.held_events, held, 'nothing held back is lost');
-  assert.ok(lines.some((l) => l.includes(`still parked (failing here too): ${orderId}`)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.includes(`still parked (failing here too): ${orderId}`)),
+    lines.join('\n'),
+  );
 
   // After the fix (here: the event as it should have been, as an upcaster would give it) a rebuild applies the
   // stream whole and unparks it; the read model equals one projected from the fixed events.
@@ -261,7 +324,10 @@ test('a stream the live projector parked does not fail the rebuild: applied up t
   const runner = createProjectionRunner({ pool: reference.pool, eventStore: fakeEventStore(good) });
   for (const batch of randomBatches(good, 5)) await runner.applyBatch(batch);
   assert.deepEqual(await snapshot(db.pool), await snapshot(reference.pool));
-  assert.equal((await db.pool.query<{ status: string }>('SELECT status FROM read_orders WHERE order_id = $1', [orderId])).rows[0]?.status, 'delivered');
+  assert.equal(
+    (await db.pool.query<{ status: string }>('SELECT status FROM read_orders WHERE order_id = $1', [orderId])).rows[0]?.status,
+    'delivered',
+  );
 });
 
 test('a rebuild killed halfway leaves the live tables untouched; the next one cleans up after it and succeeds', async () => {
@@ -294,11 +360,17 @@ test('a rebuild killed halfway leaves the live tables untouched; the next one cl
 
     const lines: string[] = [];
     const report = await rebuild({ pool: db.pool, eventStore: store, log: (l) => lines.push(l) });
-    assert.ok(lines.some((l) => l.includes(`schema ${leftovers[0]} dropped`)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(`schema ${leftovers[0]} dropped`)),
+      lines.join('\n'),
+    );
     assert.equal(report.events, events.length);
     assert.deepEqual(await snapshot(db.pool), before);
     assert.deepEqual(await leftoverSchemas(db.pool), []);
-    assert.deepEqual((await opsRows(db.pool)).map((r) => r.status), ['abandoned', 'switched']);
+    assert.deepEqual(
+      (await opsRows(db.pool)).map((r) => r.status),
+      ['abandoned', 'switched'],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -317,6 +389,9 @@ test('a seeded store (npm run seed) is accepted by the projections: every order,
   assert.equal(await q('SELECT count(*) AS n FROM read_users'), count('UserRegistered'));
   assert.equal(await q('SELECT count(*) AS n FROM read_event_log'), events.length);
   // The marketing rule holds on seeded data: daily revenue = totals of orders paid and not reversed.
-  assert.equal(await q('SELECT coalesce(sum(revenue), 0) AS n FROM read_daily_sales'), await q("SELECT coalesce(sum(total), 0) AS n FROM read_orders WHERE status IN ('paid', 'shipped', 'delivered')"));
+  assert.equal(
+    await q('SELECT coalesce(sum(revenue), 0) AS n FROM read_daily_sales'),
+    await q("SELECT coalesce(sum(total), 0) AS n FROM read_orders WHERE status IN ('paid', 'shipped', 'delivered')"),
+  );
   assert.equal(await q('SELECT count(*) AS n FROM read_inventory WHERE reserved_quantity < 0 OR available_quantity < 0'), 0);
 });

@@ -38,7 +38,8 @@ function sagaScenario() {
     const order = stream('Order', orderId, clock);
     const shipment = stream('Shipment', `shipment-${orderId}`, clock);
     const o = (type: string, data: Record<string, unknown>) => all.push(order.next(type, { order_id: orderId, ...data }));
-    const s = (type: string, data: Record<string, unknown>) => all.push(shipment.next(type, { shipment_id: `shipment-${orderId}`, order_id: orderId, ...data }));
+    const s = (type: string, data: Record<string, unknown>) =>
+      all.push(shipment.next(type, { shipment_id: `shipment-${orderId}`, order_id: orderId, ...data }));
     const total = 1000 * quantity;
     o('OrderPlaced', {
       user_id: ids.user,
@@ -86,30 +87,52 @@ test('dispatch, compensation, paid cancel and manual ship: orders, shipments, st
   for (const event of events) await runner.applyBatch([event]);
 
   const failed = await getOrder(pool, ids.failed);
-  assert.deepEqual([failed?.status, failed?.reason, failed?.refunded_amount, failed?.shipment?.status, failed?.shipment?.reason], ['shipment_failed', '輸送中の破損', 3000, 'failed', '輸送中の破損']);
+  assert.deepEqual(
+    [failed?.status, failed?.reason, failed?.refunded_amount, failed?.shipment?.status, failed?.shipment?.reason],
+    ['shipment_failed', '輸送中の破損', 3000, 'failed', '輸送中の破損'],
+  );
   assert.equal(failed?.shipment?.carrier, 'simulated');
   assert.equal(failed?.fulfilment, null, 'the saga log is the worker’s, not the projector’s');
   const cancelled = await getOrder(pool, ids.cancelled);
-  assert.deepEqual([cancelled?.status, cancelled?.refunded_amount, cancelled?.shipment?.status, cancelled?.shipment?.cancelled_at !== null], ['cancelled', 4000, 'cancelled', true]);
+  assert.deepEqual(
+    [cancelled?.status, cancelled?.refunded_amount, cancelled?.shipment?.status, cancelled?.shipment?.cancelled_at !== null],
+    ['cancelled', 4000, 'cancelled', true],
+  );
   const shipped = await getOrder(pool, ids.shipped);
-  assert.deepEqual([shipped?.status, shipped?.tracking_number, shipped?.shipment?.dispatched_by, shipped?.shipment?.carrier_reference, shipped?.refunded_amount], [
-    'shipped',
-    'SIM1111-2222-3333',
-    'carrier',
-    `SIM-${ids.shipped}`,
-    null,
-  ]);
-  assert.deepEqual([(await getOrder(pool, ids.manual))?.shipment?.dispatched_by, (await getOrder(pool, ids.manual))?.shipment?.status], ['admin', 'completed']);
+  assert.deepEqual(
+    [
+      shipped?.status,
+      shipped?.tracking_number,
+      shipped?.shipment?.dispatched_by,
+      shipped?.shipment?.carrier_reference,
+      shipped?.refunded_amount,
+    ],
+    ['shipped', 'SIM1111-2222-3333', 'carrier', `SIM-${ids.shipped}`, null],
+  );
+  assert.deepEqual(
+    [(await getOrder(pool, ids.manual))?.shipment?.dispatched_by, (await getOrder(pool, ids.manual))?.shipment?.status],
+    ['admin', 'completed'],
+  );
 
-  const inv = (await pool.query('SELECT total_quantity, reserved_quantity FROM read_inventory WHERE product_id = $1', [ids.product])).rows[0];
+  const inv = (await pool.query('SELECT total_quantity, reserved_quantity FROM read_inventory WHERE product_id = $1', [ids.product]))
+    .rows[0];
   assert.deepEqual(inv, { total_quantity: 20 - 2 - 1, reserved_quantity: 0 }, 'only the shipped units left the shelf');
 
   const stats = await orderStatistics(pool);
   assert.deepEqual([stats.shipped_count, stats.shipment_failed_count, stats.cancelled_count, stats.total_revenue], [2, 1, 1, revenue]);
   const one = async (sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows[0];
-  assert.deepEqual(await one('SELECT paid_order_count, total_spent::int AS ltv FROM read_customer_summary WHERE user_id = $1', [ids.user]), { paid_order_count: 2, ltv: revenue });
-  assert.deepEqual(await one('SELECT units_sold, revenue::int, order_count FROM read_product_popularity WHERE product_id = $1', [ids.product]), { units_sold: 3, revenue, order_count: 2 });
-  assert.deepEqual(await one('SELECT sum(revenue)::int AS revenue, sum(order_count)::int AS orders FROM read_daily_sales'), { revenue, orders: 2 });
+  assert.deepEqual(
+    await one('SELECT paid_order_count, total_spent::int AS ltv FROM read_customer_summary WHERE user_id = $1', [ids.user]),
+    { paid_order_count: 2, ltv: revenue },
+  );
+  assert.deepEqual(
+    await one('SELECT units_sold, revenue::int, order_count FROM read_product_popularity WHERE product_id = $1', [ids.product]),
+    { units_sold: 3, revenue, order_count: 2 },
+  );
+  assert.deepEqual(await one('SELECT sum(revenue)::int AS revenue, sum(order_count)::int AS orders FROM read_daily_sales'), {
+    revenue,
+    orders: 2,
+  });
 });
 
 test('the saga events delivered twice and shuffled give the same tables as in order once', async () => {

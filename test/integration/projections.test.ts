@@ -40,13 +40,22 @@ test('in-order delivery builds the read model the scenario implies', async () =>
   const { pool } = await inOrderOnce(events);
   const one = async (sql: string, params: unknown[]) => (await pool.query(sql, params)).rows[0];
 
-  assert.deepEqual(await one('SELECT total_quantity, reserved_quantity, available_quantity, jsonb_array_length(reservations) AS n FROM read_inventory WHERE product_id = $1', [ids.tshirt]), {
-    total_quantity: 7,
-    reserved_quantity: 1,
-    available_quantity: 6,
-    n: 1,
+  assert.deepEqual(
+    await one(
+      'SELECT total_quantity, reserved_quantity, available_quantity, jsonb_array_length(reservations) AS n FROM read_inventory WHERE product_id = $1',
+      [ids.tshirt],
+    ),
+    {
+      total_quantity: 7,
+      reserved_quantity: 1,
+      available_quantity: 6,
+      n: 1,
+    },
+  );
+  assert.deepEqual(await one('SELECT total_quantity, reserved_quantity FROM read_inventory WHERE product_id = $1', [ids.socks]), {
+    total_quantity: 3,
+    reserved_quantity: 0,
   });
-  assert.deepEqual(await one('SELECT total_quantity, reserved_quantity FROM read_inventory WHERE product_id = $1', [ids.socks]), { total_quantity: 3, reserved_quantity: 0 });
   assert.deepEqual(await one('SELECT items, total FROM read_carts WHERE user_id = $1', [ids.customer]), { items: [], total: 0 });
   const statuses = (await pool.query('SELECT order_id, status, reason, tracking_number FROM read_orders ORDER BY order_id')).rows;
   assert.deepEqual(statuses, [
@@ -55,30 +64,59 @@ test('in-order delivery builds the read model the scenario implies', async () =>
     { order_id: ids.orders.failed, status: 'shipment_failed', reason: 'carrier lost the parcel', tracking_number: null },
     { order_id: ids.orders.paid, status: 'paid', reason: null, tracking_number: null },
   ]);
-  assert.deepEqual(await one('SELECT price, deleted FROM read_products WHERE product_id = $1', [ids.socks]), { price: 1500, deleted: false });
+  assert.deepEqual(await one('SELECT price, deleted FROM read_products WHERE product_id = $1', [ids.socks]), {
+    price: 1500,
+    deleted: false,
+  });
   assert.deepEqual(await one('SELECT deleted FROM read_products WHERE product_id = $1', [ids.gone]), { deleted: true });
-  assert.deepEqual(await one('SELECT status, tracking_number FROM read_shipments WHERE order_id = $1', [ids.orders.delivered]), { status: 'completed', tracking_number: 'TRK-1' });
+  assert.deepEqual(await one('SELECT status, tracking_number FROM read_shipments WHERE order_id = $1', [ids.orders.delivered]), {
+    status: 'completed',
+    tracking_number: 'TRK-1',
+  });
 
   // Marketing: order 1 (3×3000 + 2×1500 = 12000) + order 4 (3000); order 3's payment was reversed.
-  assert.deepEqual(await one('SELECT order_count, paid_order_count, total_spent::int AS ltv FROM read_customer_summary WHERE user_id = $1', [ids.customer]), {
-    order_count: 4,
-    paid_order_count: 2,
-    ltv: 15000,
+  assert.deepEqual(
+    await one('SELECT order_count, paid_order_count, total_spent::int AS ltv FROM read_customer_summary WHERE user_id = $1', [
+      ids.customer,
+    ]),
+    {
+      order_count: 4,
+      paid_order_count: 2,
+      ltv: 15000,
+    },
+  );
+  assert.equal(
+    (await pool.query('SELECT 1 FROM read_customer_summary WHERE user_id = $1', [ids.admin])).rowCount,
+    0,
+    'admins are not customers',
+  );
+  assert.deepEqual(
+    (await pool.query('SELECT product_id, units_sold, revenue::int, order_count FROM read_product_popularity ORDER BY product_id')).rows,
+    [
+      { product_id: ids.socks, units_sold: 2, revenue: 3000, order_count: 1 },
+      { product_id: ids.tshirt, units_sold: 4, revenue: 12000, order_count: 2 },
+    ],
+  );
+  assert.deepEqual(await one('SELECT sum(order_count)::int AS orders, sum(revenue)::int AS revenue FROM read_daily_sales', []), {
+    orders: 2,
+    revenue: 15000,
   });
-  assert.equal((await pool.query('SELECT 1 FROM read_customer_summary WHERE user_id = $1', [ids.admin])).rowCount, 0, 'admins are not customers');
-  assert.deepEqual((await pool.query('SELECT product_id, units_sold, revenue::int, order_count FROM read_product_popularity ORDER BY product_id')).rows, [
-    { product_id: ids.socks, units_sold: 2, revenue: 3000, order_count: 1 },
-    { product_id: ids.tshirt, units_sold: 4, revenue: 12000, order_count: 2 },
-  ]);
-  assert.deepEqual(await one('SELECT sum(order_count)::int AS orders, sum(revenue)::int AS revenue FROM read_daily_sales', []), { orders: 2, revenue: 15000 });
-  assert.deepEqual(await one(`SELECT sum(total)::int AS revenue FROM read_orders WHERE status IN ('paid', 'shipped', 'delivered')`, []), { revenue: 15000 });
+  assert.deepEqual(await one(`SELECT sum(total)::int AS revenue FROM read_orders WHERE status IN ('paid', 'shipped', 'delivered')`, []), {
+    revenue: 15000,
+  });
 
   // Every event is logged, and no secret reached the read side.
   assert.equal((await one('SELECT count(*)::int AS n FROM read_event_log', [])).n, events.length);
   assert.equal((await one(`SELECT count(*)::int AS n FROM read_event_log WHERE data::jsonb ? 'password_hash'`, [])).n, 0);
-  const userColumns = (await pool.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'read_users'`)).rows.map((r) => r.column_name);
+  const userColumns = (await pool.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'read_users'`)).rows.map(
+    (r) => r.column_name,
+  );
   assert.ok(!userColumns.some((c: string) => /password/.test(c)), `read_users columns: ${userColumns}`);
-  assert.equal((await one('SELECT version FROM projection_streams WHERE aggregate_id = $1', [ids.orders.paid])).version, 3, 'the unknown event advanced the stream');
+  assert.equal(
+    (await one('SELECT version FROM projection_streams WHERE aggregate_id = $1', [ids.orders.paid])).version,
+    3,
+    'the unknown event advanced the stream',
+  );
 });
 
 test('every event delivered twice and out of order gives the same tables as in order once', async () => {
@@ -102,7 +140,10 @@ test('a whole shuffled, duplicated history in one batch needs no event store', a
   const reference = await inOrderOnce(events);
   const pool = await ownDatabase();
   const result = await createProjectionRunner({ pool }).applyBatch(shuffle([...events, ...events.slice(0, 20)], 5));
-  assert.deepEqual({ applied: result.applied, duplicates: result.duplicates, repaired: result.repaired }, { applied: events.length, duplicates: 20, repaired: 0 });
+  assert.deepEqual(
+    { applied: result.applied, duplicates: result.duplicates, repaired: result.repaired },
+    { applied: events.length, duplicates: 20, repaired: 0 },
+  );
   assert.deepEqual(await snapshot(pool), reference.snap);
 });
 
@@ -137,7 +178,11 @@ test('two runners applying the same events concurrently converge to the in-order
   assert.equal(race.applied, more.length);
   assert.equal(race.duplicates, more.length);
   assert.deepEqual(await snapshot(other.pool), (await inOrderOnce(more)).snap);
-  assert.deepEqual(logs.filter((l) => /aborted/.test(l)), [], 'sorted lock order: no deadlocks to retry');
+  assert.deepEqual(
+    logs.filter((l) => /aborted/.test(l)),
+    [],
+    'sorted lock order: no deadlocks to retry',
+  );
 });
 
 test('a gap is repaired from the event store, in order, before the delivered event', async () => {
@@ -154,9 +199,15 @@ test('a gap is repaired from the event store, in order, before the delivered eve
   const result = await runner.applyBatch([v3!]);
   assert.deepEqual(store.calls, [{ aggregateId: orderId, afterVersion: 1, toVersion: 3 }]);
   assert.deepEqual({ applied: result.applied, repaired: result.repaired }, { applied: 1, repaired: 1 });
-  const row = (await shared.query('SELECT status, paid_at IS NOT NULL AS paid, tracking_number, version FROM read_orders WHERE order_id = $1', [orderId])).rows[0];
+  const row = (
+    await shared.query('SELECT status, paid_at IS NOT NULL AS paid, tracking_number, version FROM read_orders WHERE order_id = $1', [
+      orderId,
+    ])
+  ).rows[0];
   assert.deepEqual(row, { status: 'shipped', paid: true, tracking_number: 'TRK-9', version: 3 });
-  const logged = (await shared.query('SELECT version FROM read_event_log WHERE aggregate_id = $1 ORDER BY version', [orderId])).rows.map((r) => r.version);
+  const logged = (await shared.query('SELECT version FROM read_event_log WHERE aggregate_id = $1 ORDER BY version', [orderId])).rows.map(
+    (r) => r.version,
+  );
   assert.deepEqual(logged, [1, 2, 3]);
 });
 
@@ -200,7 +251,9 @@ test('unknown event types are ignored but logged, and still advance the stream',
   assert.deepEqual({ applied: result.applied, ignored: result.ignored }, { applied: 4, ignored: 2 });
   const row = (await shared.query('SELECT status, version FROM read_orders WHERE order_id = $1', [orderId])).rows[0];
   assert.deepEqual(row, { status: 'paid', version: 3 });
-  const logged = await shared.query('SELECT event_type FROM read_event_log WHERE aggregate_id = ANY($1) ORDER BY aggregate_id, version', [[orderId, claim.events[0]!.aggregate_id]]);
+  const logged = await shared.query('SELECT event_type FROM read_event_log WHERE aggregate_id = ANY($1) ORDER BY aggregate_id, version', [
+    [orderId, claim.events[0]!.aggregate_id],
+  ]);
   assert.equal(logged.rowCount, 4);
 });
 
@@ -213,13 +266,24 @@ test('aggregating tables are not double counted on redelivery, even if the strea
   order.next('OrderPaid', { order_id: orderId, paid_at: '2025-01-15T10:00:00.000Z', amount: 2000 });
   const runner = createProjectionRunner({ pool: shared });
   const figures = async () => ({
-    customer: (await shared.query('SELECT order_count, paid_order_count, total_spent::int AS spent FROM read_customer_summary WHERE user_id = $1', [userId])).rows[0],
-    product: (await shared.query('SELECT units_sold, revenue::int AS revenue, order_count FROM read_product_popularity WHERE product_id = $1', [productId])).rows[0],
+    customer: (
+      await shared.query('SELECT order_count, paid_order_count, total_spent::int AS spent FROM read_customer_summary WHERE user_id = $1', [
+        userId,
+      ])
+    ).rows[0],
+    product: (
+      await shared.query('SELECT units_sold, revenue::int AS revenue, order_count FROM read_product_popularity WHERE product_id = $1', [
+        productId,
+      ])
+    ).rows[0],
   });
 
   await runner.applyBatch(order.events);
   const once = await figures();
-  assert.deepEqual(once, { customer: { order_count: 1, paid_order_count: 1, spent: 2000 }, product: { units_sold: 2, revenue: 2000, order_count: 1 } });
+  assert.deepEqual(once, {
+    customer: { order_count: 1, paid_order_count: 1, spent: 2000 },
+    product: { units_sold: 2, revenue: 2000, order_count: 1 },
+  });
   for (let i = 0; i < 3; i++) {
     const r = await runner.applyBatch([...order.events].reverse());
     assert.equal(r.duplicates, 2);
@@ -240,7 +304,10 @@ test('a malformed event fails its batch with a message naming the event and fiel
   assert.equal((await shared.query('SELECT 1 FROM projection_streams WHERE aggregate_id = $1', [orderId])).rowCount, 0);
 });
 
-function add(totals: { applied: number; repaired: number; duplicates: number }, r: { applied: number; repaired: number; duplicates: number }) {
+function add(
+  totals: { applied: number; repaired: number; duplicates: number },
+  r: { applied: number; repaired: number; duplicates: number },
+) {
   totals.applied += r.applied;
   totals.repaired += r.repaired;
   totals.duplicates += r.duplicates;

@@ -39,7 +39,12 @@ test('a 20,000-event backlog is worked through without the member being evicted 
   db = await createTestDatabase();
   const broker = await startBroker({ port: 0, logger: () => {} });
   closeBroker = () => broker.close();
-  const kafka = createKafka({ brokers: [`${broker.host}:${broker.port}`], clientId: uniq('backlog'), logger: createLogger('kafkajs', { level: 'error', write: () => {} }), logLevel: 'error' });
+  const kafka = createKafka({
+    brokers: [`${broker.host}:${broker.port}`],
+    clientId: uniq('backlog'),
+    logger: createLogger('kafkajs', { level: 'error', write: () => {} }),
+    logLevel: 'error',
+  });
   const topic = uniq('ec-events-backlog');
   await ensureTopics(kafka, { topics: [topic, `${topic}.dlq`], partitions: 1 });
 
@@ -48,7 +53,18 @@ test('a 20,000-event backlog is worked through without the member being evicted 
   for (let u = 0; events.length < BACKLOG; u++) {
     const user = uniq('bl');
     const s = stream('Cart', `cart-${user}`, clock);
-    for (let i = 1; i <= 10; i++) events.push(s.next('ItemAddedToCart', { cart_id: `cart-${user}`, user_id: user, product_id: `p${i}`, quantity: 1, line_quantity: 1, price: 100, name: `p${i}` }));
+    for (let i = 1; i <= 10; i++)
+      events.push(
+        s.next('ItemAddedToCart', {
+          cart_id: `cart-${user}`,
+          user_id: user,
+          product_id: `p${i}`,
+          quantity: 1,
+          line_quantity: 1,
+          price: 100,
+          name: `p${i}`,
+        }),
+      );
   }
   const publisher = createPublisher(kafka, { topic });
   for (let i = 0; i < events.length; i += 200) await publisher.publish(events.slice(i, i + 200));
@@ -87,7 +103,10 @@ test('a 20,000-event backlog is worked through without the member being evicted 
     const deadline = Date.now() + 200_000;
     while (totals.applied + totals.duplicates < BACKLOG && Date.now() < deadline) await sleep(200);
     t.diagnostic(`fetched batches: ${totals.batches.map((b) => `${b.events} events in ${b.ms} ms`).join(', ')}`);
-    assert.ok(totals.batches.some((b) => b.ms > SESSION_TIMEOUT), 'some fetched batch took longer than the session timeout (else this test proves nothing)');
+    assert.ok(
+      totals.batches.some((b) => b.ms > SESSION_TIMEOUT),
+      'some fetched batch took longer than the session timeout (else this test proves nothing)',
+    );
     assert.equal(totals.applied, BACKLOG);
     assert.equal(totals.duplicates, 0, 'no event was delivered twice: the partition never moved');
     assert.equal(consumer.health().restarts, 0);

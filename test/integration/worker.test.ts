@@ -53,10 +53,23 @@ const T0 = Date.parse('2030-06-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 const MINUTE = 60_000;
 
-const envelope = (aggregate_type: AggregateType, aggregate_id: string, version: number, event_type: string, data: Record<string, unknown>): EventEnvelope =>
-  envelopeOf(aggregate_type, aggregate_id, version, event_type, data, iso(0));
+const envelope = (
+  aggregate_type: AggregateType,
+  aggregate_id: string,
+  version: number,
+  event_type: string,
+  data: Record<string, unknown>,
+): EventEnvelope => envelopeOf(aggregate_type, aggregate_id, version, event_type, data, iso(0));
 const placed = (orderId: string, expiresInMs = 15 * MINUTE) =>
-  envelope('Order', orderId, 1, 'OrderPlaced', { order_id: orderId, user_id: 'u', user_email: 'u@example.com', items: [], total: 100, expires_at: iso(expiresInMs), placed_at: iso(0) });
+  envelope('Order', orderId, 1, 'OrderPlaced', {
+    order_id: orderId,
+    user_id: 'u',
+    user_email: 'u@example.com',
+    items: [],
+    total: 100,
+    expires_at: iso(expiresInMs),
+    placed_at: iso(0),
+  });
 const next = (orderId: string, version: number, type: string) => envelope('Order', orderId, version, type, { order_id: orderId });
 
 function fakeClock(startMs = 0) {
@@ -102,7 +115,11 @@ async function setup(opts: Partial<ExpirySchedulerOptions> & Pick<ExpirySchedule
 }
 
 const deadlines = async (pool: pg.Pool, orderId: string) =>
-  (await pool.query('SELECT order_id, expires_at, attempts, next_attempt_at, last_error FROM order_deadlines WHERE order_id = $1', [orderId])).rows;
+  (
+    await pool.query('SELECT order_id, expires_at, attempts, next_attempt_at, last_error FROM order_deadlines WHERE order_id = $1', [
+      orderId,
+    ])
+  ).rows;
 const sagaRows = async (pool: pg.Pool, orderId: string) =>
   (await pool.query('SELECT saga_type, step, status, detail FROM saga_log WHERE saga_id = $1 ORDER BY step', [orderId])).rows;
 
@@ -124,7 +141,12 @@ describe('reservation expiry timers', () => {
     assert.equal(await scheduler.tick(), 1);
     assert.deepEqual(fake.calls, [orderId]);
     assert.deepEqual(await sagaRows(pool, orderId), [
-      { saga_type: EXPIRY_SAGA_TYPE, step: 'expired', status: 'completed', detail: { expires_at: iso(15 * MINUTE), fired_at: iso(15 * MINUTE), attempts: 1 } },
+      {
+        saga_type: EXPIRY_SAGA_TYPE,
+        step: 'expired',
+        status: 'completed',
+        detail: { expires_at: iso(15 * MINUTE), fired_at: iso(15 * MINUTE), attempts: 1 },
+      },
     ]);
     assert.deepEqual(await deadlines(pool, orderId), []);
 
@@ -141,7 +163,12 @@ describe('reservation expiry timers', () => {
     const failed = uniq('failed');
     const pending = uniq('pending');
     await scheduler.handleBatch([placed(paid), placed(cancelled), placed(failed), placed(pending)]);
-    await scheduler.handleBatch([next(paid, 2, 'OrderPaid'), next(cancelled, 2, 'OrderCancelled'), next(failed, 2, 'OrderPaid'), next(failed, 3, 'OrderShipmentFailed')]);
+    await scheduler.handleBatch([
+      next(paid, 2, 'OrderPaid'),
+      next(cancelled, 2, 'OrderCancelled'),
+      next(failed, 2, 'OrderPaid'),
+      next(failed, 3, 'OrderShipmentFailed'),
+    ]);
 
     time.set(20 * MINUTE);
     assert.equal(await scheduler.tick(), 1);
@@ -201,7 +228,8 @@ describe('reservation expiry timers', () => {
     // Two workers: separate pools, as separate processes would have.
     const otherPool = new pg.Pool({ ...pool.options, max: 10 });
     cleanups.unshift(() => otherPool.end());
-    const make = (p: pg.Pool) => createExpiryScheduler({ pool: p, expireOrder: fake.expireOrder, clock: time.clock, log: silentLogger(), concurrency: 4 });
+    const make = (p: pg.Pool) =>
+      createExpiryScheduler({ pool: p, expireOrder: fake.expireOrder, clock: time.clock, log: silentLogger(), concurrency: 4 });
     const [a, b] = [make(pool), make(otherPool)];
     const ids = Array.from({ length: 40 }, () => uniq('order'));
     await a.handleBatch(ids.map((id, i) => placed(id, MINUTE + i)));
@@ -211,7 +239,8 @@ describe('reservation expiry timers', () => {
     assert.equal(firedA + firedB, ids.length);
     assert.ok(firedA > 0 && firedB > 0, `both workers took part (a=${firedA}, b=${firedB})`);
     assert.deepEqual([...fake.calls].sort(), [...ids].sort(), 'each order exactly once');
-    const steps = (await pool.query("SELECT step, count(*)::int AS n FROM saga_log WHERE saga_type = $1 GROUP BY step", [EXPIRY_SAGA_TYPE])).rows;
+    const steps = (await pool.query('SELECT step, count(*)::int AS n FROM saga_log WHERE saga_type = $1 GROUP BY step', [EXPIRY_SAGA_TYPE]))
+      .rows;
     assert.deepEqual(steps, [{ step: 'expired', n: ids.length }]);
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM order_deadlines')).rows[0]?.n, 0);
   });
@@ -219,7 +248,13 @@ describe('reservation expiry timers', () => {
   it('retries a failing expireOrder on a later tick with backoff, and keeps retrying slowly after repeated failures', async () => {
     const fake = fakeExpire({ failFirst: 3 });
     const { log, lines } = recordingLog();
-    const { pool, time, scheduler } = await setup({ expireOrder: fake.expireOrder, log, retryBaseMs: 1_000, alertAfterAttempts: 3, slowRetryMs: 10 * MINUTE });
+    const { pool, time, scheduler } = await setup({
+      expireOrder: fake.expireOrder,
+      log,
+      retryBaseMs: 1_000,
+      alertAfterAttempts: 3,
+      slowRetryMs: 10 * MINUTE,
+    });
     const orderId = uniq('order');
     await scheduler.handleBatch([placed(orderId, MINUTE)]);
 
@@ -286,7 +321,10 @@ describe('reservation expiry timers', () => {
   it('ignores events that are not about orders', async () => {
     const { pool, scheduler } = await setup({ expireOrder: fakeExpire().expireOrder });
     const id = uniq('cart');
-    await scheduler.handleBatch([envelope('Cart', id, 1, 'OrderPlaced', { expires_at: iso(0) }), envelope('Inventory', id, 1, 'StockReserved', { expires_at: iso(0) })]);
+    await scheduler.handleBatch([
+      envelope('Cart', id, 1, 'OrderPlaced', { expires_at: iso(0) }),
+      envelope('Inventory', id, 1, 'StockReserved', { expires_at: iso(0) }),
+    ]);
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM order_deadlines')).rows[0]?.n, 0);
   });
 

@@ -60,7 +60,13 @@ export async function brokerKilledAndRestarted(t: TestContext, f: FaultShop, act
 }
 
 /** What health says while the broker is frozen or gone: at once, and naming Kafka. */
-async function healthDuringBrokerOutage(t: TestContext, f: FaultShop, faultAt: number, what: string, opts: { consumers: boolean }): Promise<void> {
+async function healthDuringBrokerOutage(
+  t: TestContext,
+  f: FaultShop,
+  faultAt: number,
+  what: string,
+  opts: { consumers: boolean },
+): Promise<void> {
   const admin = { authorization: `Bearer ${f.admin}` };
   // Give the probes (1 s timeout) and one publish deadline (5 s) time to notice.
   await sleep(Math.max(0, faultAt + 7_000 - Date.now()));
@@ -119,13 +125,25 @@ async function freshClientsDuringFreeze(f: FaultShop) {
     },
     async afterThaw(t: TestContext, healedAt: number) {
       try {
-        await eventually(() => publisher.publish([event()]).then(() => true, () => false), { what: 'a publisher made during the freeze to publish', timeoutMs: 20_000, intervalMs: 250 });
+        await eventually(
+          () =>
+            publisher.publish([event()]).then(
+              () => true,
+              () => false,
+            ),
+          { what: 'a publisher made during the freeze to publish', timeoutMs: 20_000, intervalMs: 250 },
+        );
         const published = Date.now() - healedAt;
-        const report = await eventually(async () => {
-          const r = await lag.current();
-          return r.stale ? undefined : r;
-        }, { what: 'a lag monitor made during the freeze to report', timeoutMs: 20_000, intervalMs: 250 });
-        t.diagnostic(`clients made during the freeze (${duringFreeze}): publishing ${published} ms after the thaw, lag report (total ${report.total_lag}) ${Date.now() - healedAt} ms after; producer replacements: ${publisher.health().replacements}`);
+        const report = await eventually(
+          async () => {
+            const r = await lag.current();
+            return r.stale ? undefined : r;
+          },
+          { what: 'a lag monitor made during the freeze to report', timeoutMs: 20_000, intervalMs: 250 },
+        );
+        t.diagnostic(
+          `clients made during the freeze (${duringFreeze}): publishing ${published} ms after the thaw, lag report (total ${report.total_lag}) ${Date.now() - healedAt} ms after; producer replacements: ${publisher.health().replacements}`,
+        );
       } finally {
         await publisher.disconnect().catch(() => {});
       }

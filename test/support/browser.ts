@@ -86,7 +86,9 @@ export async function shoot(page: Page, dir: string, name: string): Promise<void
     await page.waitForTimeout(150);
     await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
     // Usable on a phone: nothing makes the page itself scroll sideways (wide tables scroll inside their box).
-    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    const width = await page.evaluate(
+      () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+    );
     assert.ok(width <= size.width, `${name} at ${size.width} px is ${width} px wide: something overflows`);
   }
   await page.setViewportSize(original);
@@ -103,7 +105,12 @@ export async function assertText(locator: Locator, expected: string | RegExp, ti
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
-    last = ((await locator.first().textContent({ timeout: Math.max(1000, deadline - Date.now()) }).catch(() => '')) ?? '').replace(/\s+/g, ' ');
+    last = (
+      (await locator
+        .first()
+        .textContent({ timeout: Math.max(1000, deadline - Date.now()) })
+        .catch(() => '')) ?? ''
+    ).replace(/\s+/g, ' ');
     if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return;
     if (Date.now() > deadline) assert.fail(`expected ${String(expected)} in "${last}"`);
     await new Promise((r) => setTimeout(r, 100));
@@ -120,7 +127,11 @@ export async function loginThroughForm(page: Page, email: string, password: stri
 }
 
 /** The session the SPA keeps in this tab's localStorage (tokens included: tests only), or null. */
-export async function storedSession(page: Page): Promise<{ access_token: string; refresh_token: string; access_expires_at: number; refresh_at?: number } | null> {
-  const text = await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('ec-shop.session'));
+export async function storedSession(
+  page: Page,
+): Promise<{ access_token: string; refresh_token: string; access_expires_at: number; refresh_at?: number } | null> {
+  const text = await page.evaluate(() =>
+    (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('ec-shop.session'),
+  );
   return text ? JSON.parse(text) : null;
 }

@@ -2,10 +2,18 @@
  * Endpoints of the embedded stack for integration tests, set by scripts/with-stack.ts (`make test`).
  * A test run without them fails loudly instead of silently skipping the real-infrastructure tests.
  */
-export function stackEnv(): { dynamodbEndpoint: string; databaseUrl: string; kafkaBrokers: string[]; smtpHost: string; smtpPort: number; maildevUrl: string } {
+export function stackEnv(): {
+  dynamodbEndpoint: string;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  smtpHost: string;
+  smtpPort: number;
+  maildevUrl: string;
+} {
   const need = (name: string): string => {
     const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set: run integration tests through \`make test\` (scripts/with-stack.ts starts the embedded stack)`);
+    if (!value)
+      throw new Error(`${name} is not set: run integration tests through \`make test\` (scripts/with-stack.ts starts the embedded stack)`);
     return value;
   };
   return {
@@ -25,10 +33,15 @@ export function stackEnv(): { dynamodbEndpoint: string; databaseUrl: string; kaf
 export function stackSecrets(): { adminEmail: string; adminPassword: string; jwtSecret: string } {
   const need = (name: string): string => {
     const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set: run end-to-end tests through \`make test\` (scripts/with-stack.ts generates the secrets)`);
+    if (!value)
+      throw new Error(`${name} is not set: run end-to-end tests through \`make test\` (scripts/with-stack.ts generates the secrets)`);
     return value;
   };
-  return { adminEmail: (process.env.ADMIN_EMAIL || 'admin@example.com').toLowerCase(), adminPassword: need('ADMIN_PASSWORD'), jwtSecret: need('JWT_SECRET') };
+  return {
+    adminEmail: (process.env.ADMIN_EMAIL || 'admin@example.com').toLowerCase(),
+    adminPassword: need('ADMIN_PASSWORD'),
+    jwtSecret: need('JWT_SECRET'),
+  };
 }
 
 /** A fresh id per test so tests never need clean-up and never see each other's data. */

@@ -9,4 +9,14 @@ export const envelopeOf = (
   event_type: string,
   data: Record<string, unknown>,
   created_at: string = new Date().toISOString(),
-): EventEnvelope => ({ event_id: randomUUID(), aggregate_id, aggregate_type, event_type, version, data, metadata: {}, created_at, schema_version: 1 });
+): EventEnvelope => ({
+  event_id: randomUUID(),
+  aggregate_id,
+  aggregate_type,
+  event_type,
+  version,
+  data,
+  metadata: {},
+  created_at,
+  schema_version: 1,
+});

@@ -37,7 +37,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Only the stack's DynamoDB Local and PostgreSQL are used (STACK_SERVICES=dynamodb,postgres is enough). */
 const stackDatabaseUrl = (): string => {
   const url = process.env.DATABASE_URL;
-  if (!url || !process.env.DYNAMODB_ENDPOINT) throw new Error('DATABASE_URL and DYNAMODB_ENDPOINT are not set: run through scripts/with-stack.ts (make test)');
+  if (!url || !process.env.DYNAMODB_ENDPOINT)
+    throw new Error('DATABASE_URL and DYNAMODB_ENDPOINT are not set: run through scripts/with-stack.ts (make test)');
   return url;
 };
 
@@ -101,7 +102,9 @@ export interface PostgresServer {
 }
 
 /** The mail server and, when asked for, a PostgreSQL server of this shop's own: an embedded stack of just those. */
-async function startOwnServers(ownPostgres: boolean): Promise<{ stack: Stack; mail: MailServer; postgres?: PostgresServer; stop(): Promise<void> }> {
+async function startOwnServers(
+  ownPostgres: boolean,
+): Promise<{ stack: Stack; mail: MailServer; postgres?: PostgresServer; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ecshop-faults-'));
   const quiet = (line: string) => process.env.SHOP_VERBOSE && console.log(line);
   const stack = await startStack({ dataDir, ephemeral: true, services: ownPostgres ? ['postgres', 'mail'] : ['mail'], log: quiet });
@@ -113,7 +116,7 @@ async function startOwnServers(ownPostgres: boolean): Promise<{ stack: Stack; ma
   if (!ownPostgres) return { stack, mail, stop };
   const postmaster = () => {
     const pid = stack.services.postgres?.info().pid;
-    if (pid === undefined) throw new Error('the shop\'s PostgreSQL is not running');
+    if (pid === undefined) throw new Error("the shop's PostgreSQL is not running");
     return pid;
   };
   let frozen: number[] = [];
@@ -204,7 +207,10 @@ export async function startFaultShop(opts: { ownPostgres?: boolean; projectors?:
     ] as const);
     // Settled all, so that whatever did start is in `cleanup` before a failure stops it.
     for (const r of servers) if (r.status === 'rejected') throw r.reason;
-    const [broker, own] = servers.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [BrokerProcess, Awaited<ReturnType<typeof startOwnServers>>];
+    const [broker, own] = servers.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+      BrokerProcess,
+      Awaited<ReturnType<typeof startOwnServers>>,
+    ];
     const { mail, postgres } = own;
     const databaseUrl = postgres ? postgres.url : await privateDatabase();
 
@@ -331,7 +337,11 @@ export async function settled(f: FaultShop, since: number, timeoutMs: number): P
       if (rows[0]!.n >= expected.size) first.mails ??= now;
       const waiting = [
         lagging.length > 0 && `read model behind on ${lagging.length} streams, e.g. ${lagging.slice(0, 5).join(', ')}`,
-        outbox.length > 0 && `${outbox.length}${outbox.length === 100 ? '+' : ''} events in the outbox, e.g. ${outbox.slice(0, 3).map((e) => `${e.aggregate_id}@${e.version}`).join(', ')}`,
+        outbox.length > 0 &&
+          `${outbox.length}${outbox.length === 100 ? '+' : ''} events in the outbox, e.g. ${outbox
+            .slice(0, 3)
+            .map((e) => `${e.aggregate_id}@${e.version}`)
+            .join(', ')}`,
         rows[0]!.n < expected.size && `${rows[0]!.n} of ${expected.size} mails recorded`,
         timers.rows[0]!.n > 0 && `${timers.rows[0]!.n} fulfilment timers due`,
       ].filter(Boolean);
@@ -374,7 +384,9 @@ async function scanStore(f: FaultShop): Promise<{ versions: Map<string, number>;
       if (kind) mails.push({ id: `<${e.event_id}.${kind}@ec-shop.local>`, order: e.aggregate_id, kind, version: e.version });
     }
   });
-  const expected: ExpectedMails = new Map(mails.map((m) => [m.id, { order: m.order, kind: m.kind, version: m.version, to: recipients.get(m.order) ?? '?' }]));
+  const expected: ExpectedMails = new Map(
+    mails.map((m) => [m.id, { order: m.order, kind: m.kind, version: m.version, to: recipients.get(m.order) ?? '?' }]),
+  );
   return { versions, expected };
 }
 
@@ -397,8 +409,16 @@ export async function assertMailsExactlyOnceInOrder(t: TestContext, f: FaultShop
   );
   const copies = new Map<string, number>();
   for (const m of inbox) copies.set(idOf(m), (copies.get(idOf(m)) ?? 0) + 1);
-  assert.deepEqual([...copies.keys()].filter((id) => !expected.has(id)), [], 'no mail the events do not call for');
-  assert.deepEqual([...copies].filter(([, n]) => n > 1), [], 'no mail twice');
+  assert.deepEqual(
+    [...copies.keys()].filter((id) => !expected.has(id)),
+    [],
+    'no mail the events do not call for',
+  );
+  assert.deepEqual(
+    [...copies].filter(([, n]) => n > 1),
+    [],
+    'no mail twice',
+  );
   assert.equal(copies.size, expected.size, 'every mail arrived');
   // MailDev lists mail in arrival order: per order, the versions of its mails must rise.
   const outOfOrder: string[] = [];
@@ -406,7 +426,8 @@ export async function assertMailsExactlyOnceInOrder(t: TestContext, f: FaultShop
   for (const m of inbox) {
     const e = expected.get(idOf(m));
     if (!e) continue;
-    if ((lastVersion.get(e.order) ?? 0) > e.version) outOfOrder.push(`${e.order}: ${e.kind} (v${e.version}) after v${lastVersion.get(e.order)}`);
+    if ((lastVersion.get(e.order) ?? 0) > e.version)
+      outOfOrder.push(`${e.order}: ${e.kind} (v${e.version}) after v${lastVersion.get(e.order)}`);
     lastVersion.set(e.order, Math.max(lastVersion.get(e.order) ?? 0, e.version));
   }
   assert.deepEqual(outOfOrder, [], "each order's mails arrive in the order of its events");
@@ -414,7 +435,11 @@ export async function assertMailsExactlyOnceInOrder(t: TestContext, f: FaultShop
 }
 
 /** The end state after a fault: settled within `boundMs`, nothing lost, nothing twice, equal to a rebuild. */
-export async function assertRecovered(t: TestContext, f: FaultShop, opts: { since: number; boundMs: number; acks: Array<{ stream: string; version: number }> }): Promise<Settled> {
+export async function assertRecovered(
+  t: TestContext,
+  f: FaultShop,
+  opts: { since: number; boundMs: number; acks: Array<{ stream: string; version: number }> },
+): Promise<Settled> {
   const done = await settled(f, opts.since, opts.boundMs);
   // Every acknowledged command is in the store and, the store being in the read model, visible there.
   const versions = await allStoreVersions(f.store);
@@ -429,7 +454,11 @@ export async function assertRecovered(t: TestContext, f: FaultShop, opts: { sinc
 /** Best effort: the processes' pids, for a line in a diagnostic. */
 export const psLine = (pids: number[]): string => {
   try {
-    return execFileSync('ps', ['-o', 'pid=,stat=,comm=', '-p', pids.join(',')]).toString().trim().split('\n').join('; ');
+    return execFileSync('ps', ['-o', 'pid=,stat=,comm=', '-p', pids.join(',')])
+      .toString()
+      .trim()
+      .split('\n')
+      .join('; ');
   } catch {
     return pids.join(',');
   }
@@ -439,7 +468,9 @@ export const psLine = (pids: number[]): string => {
 
 /** The live processes of a kind, e.g. `projector` → projector-2, projector-3. */
 export const alive = (f: FaultShop, kind: string): string[] =>
-  f.shop.processes.filter((p) => p.name.startsWith(`${kind}-`) && p.child.exitCode === null && p.child.signalCode === null).map((p) => p.name);
+  f.shop.processes
+    .filter((p) => p.name.startsWith(`${kind}-`) && p.child.exitCode === null && p.child.signalCode === null)
+    .map((p) => p.name);
 
 /** The ops server of the newest live process of a kind. */
 export const opsUrl = (f: FaultShop, kind: string): string => {
@@ -480,7 +511,15 @@ export async function underFault(t: TestContext, f: FaultShop, actors: ShopActor
   // Paced: a steady stream a loaded 2-core machine can carry while it also runs the other test files. It runs
   // on for a few seconds after the fault: those commands meet the clients' recovery (and overtake the outbox).
   const enough = new AbortController();
-  const driving = kit.drive(w, { trips: 10_000, maxMs: 30_000 + opts.faultMs + 30_000, seed: opts.seed, tripPauseMs: 700, adminPauseMs: 1_000, commandTimeoutMs: 30_000, signal: enough.signal });
+  const driving = kit.drive(w, {
+    trips: 10_000,
+    maxMs: 30_000 + opts.faultMs + 30_000,
+    seed: opts.seed,
+    tripPauseMs: 700,
+    adminPauseMs: 1_000,
+    commandTimeoutMs: 30_000,
+    signal: enough.signal,
+  });
   let faultAt = 0;
   let healedAt = 0;
   try {
@@ -528,7 +567,9 @@ export async function underFault(t: TestContext, f: FaultShop, actors: ShopActor
 export async function assertHealthBack(t: TestContext, f: FaultShop, healedAt: number): Promise<void> {
   const urls = [
     `${f.shop.baseUrl}/readyz`,
-    ...['worker', 'projector', 'notifier'].flatMap((kind) => alive(f, kind).map((name) => `http://127.0.0.1:${opsPortOf(f.shop, name)}/readyz`)),
+    ...['worker', 'projector', 'notifier'].flatMap((kind) =>
+      alive(f, kind).map((name) => `http://127.0.0.1:${opsPortOf(f.shop, name)}/readyz`),
+    ),
   ];
   for (const url of urls) {
     let last: unknown;
@@ -565,7 +606,9 @@ export function useFaultShop(opts: Parameters<typeof startFaultShop>[0]): () => 
     const f = await startFaultShop(opts);
     try {
       const customers = await Promise.all(Array.from({ length: 5 }, (_, i) => f.a.customer(`障害 ${i}`)));
-      const products = (await Promise.all(Array.from({ length: 4 }, (_, i) => f.a.product({ price: 1000 + 100 * i, stock: 1_000_000 })))).map((p) => p.id as string);
+      const products = (
+        await Promise.all(Array.from({ length: 4 }, (_, i) => f.a.product({ price: 1000 + 100 * i, stock: 1_000_000 })))
+      ).map((p) => p.id as string);
       state = { f, actors: { customers, products } };
     } catch (err) {
       await f.stop();

@@ -6,7 +6,11 @@ export interface Reply<T = any> {
 }
 
 export function client(baseUrl: string) {
-  const call = async <T = any>(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply<T>> => {
+  const call = async <T = any>(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let payload: string | undefined;
@@ -24,8 +28,10 @@ export function client(baseUrl: string) {
     return { status: res.status, headers: res.headers, body: body as T };
   };
   return {
-    get: <T = any>(path: string, token?: string, headers?: Record<string, string>) => call<T>('GET', path, { ...(token ? { token } : {}), ...(headers ? { headers } : {}) }),
-    post: <T = any>(path: string, body?: unknown, token?: string, headers?: Record<string, string>) => call<T>('POST', path, { body, ...(token ? { token } : {}), ...(headers ? { headers } : {}) }),
+    get: <T = any>(path: string, token?: string, headers?: Record<string, string>) =>
+      call<T>('GET', path, { ...(token ? { token } : {}), ...(headers ? { headers } : {}) }),
+    post: <T = any>(path: string, body?: unknown, token?: string, headers?: Record<string, string>) =>
+      call<T>('POST', path, { body, ...(token ? { token } : {}), ...(headers ? { headers } : {}) }),
     put: <T = any>(path: string, body?: unknown, token?: string) => call<T>('PUT', path, { body, ...(token ? { token } : {}) }),
     del: <T = any>(path: string, token?: string) => call<T>('DELETE', path, { ...(token ? { token } : {}) }),
     call,
@@ -33,7 +39,10 @@ export function client(baseUrl: string) {
 }
 
 /** Polls until `check` returns a truthy value or the deadline passes (then throws with the last value seen). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   let last: unknown;
   for (;;) {

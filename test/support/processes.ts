@@ -18,7 +18,9 @@ export interface ShopProcesses {
  * embedded stack whose endpoints are in the environment (scripts/with-stack.ts). Each test file gets its own
  * set, with its own consumer groups' members, on free ports.
  */
-export async function startShop(opts: { projectors?: number; env?: Record<string, string>; kinds?: Array<'api' | 'projector' | 'notifier' | 'worker'> } = {}): Promise<ShopProcesses> {
+export async function startShop(
+  opts: { projectors?: number; env?: Record<string, string>; kinds?: Array<'api' | 'projector' | 'notifier' | 'worker'> } = {},
+): Promise<ShopProcesses> {
   const apiPort = await freePort();
   const lines: string[] = [];
   const env = {

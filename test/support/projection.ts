@@ -15,7 +15,11 @@ export interface StreamBuilder {
 }
 
 /** A stream whose events get consecutive versions, fresh event ids and created_at from a ticking clock. */
-export function stream(aggregateType: AggregateType, aggregateId: string, clock: () => string = () => new Date().toISOString()): StreamBuilder {
+export function stream(
+  aggregateType: AggregateType,
+  aggregateId: string,
+  clock: () => string = () => new Date().toISOString(),
+): StreamBuilder {
   const events: EventEnvelope[] = [];
   return {
     events,

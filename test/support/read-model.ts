@@ -30,7 +30,10 @@ export interface ReadModelTarget {
   store: Pick<EventStore, 'scanAll' | 'readStream'>;
 }
 
-export const scopeOf = (w: { customers: Array<{ user_id: string }>; products: string[]; orders: Iterable<string> }, extraOrders: Iterable<string> = []): Scope => ({
+export const scopeOf = (
+  w: { customers: Array<{ user_id: string }>; products: string[]; orders: Iterable<string> },
+  extraOrders: Iterable<string> = [],
+): Scope => ({
   users: w.customers.map((c) => c.user_id),
   products: w.products,
   orders: [...new Set([...w.orders, ...extraOrders])],
@@ -69,7 +72,10 @@ export async function allStoreVersions(store: Pick<EventStore, 'scanAll'>): Prom
 
 /** Streams whose live projector position differs from their event store version (read model/store). */
 export async function behind(live: Queryable, versions: Map<string, number>): Promise<string[]> {
-  const { rows } = await live.query<{ aggregate_id: string; version: number }>('SELECT aggregate_id, version FROM projection_streams WHERE aggregate_id = ANY($1)', [[...versions.keys()]]);
+  const { rows } = await live.query<{ aggregate_id: string; version: number }>(
+    'SELECT aggregate_id, version FROM projection_streams WHERE aggregate_id = ANY($1)',
+    [[...versions.keys()]],
+  );
   const seen = new Map(rows.map((r) => [r.aggregate_id, r.version]));
   return [...versions].filter(([id, v]) => seen.get(id) !== v).map(([id, v]) => `${id}: ${seen.get(id) ?? 'none'}/${v}`);
 }
@@ -118,7 +124,10 @@ export type Snapshot = Map<string, Record<string, unknown>>;
 export async function snapshot(db: Queryable, scope: Scope): Promise<Snapshot> {
   const rows: Snapshot = new Map();
   for (const { table, by, key, ids } of COMPARED) {
-    const res = await db.query<{ key: string; row: Record<string, unknown> }>(`SELECT ${key}::text AS key, to_jsonb(t) AS row FROM ${table} t WHERE ${by} = ANY($1)`, [ids(scope)]);
+    const res = await db.query<{ key: string; row: Record<string, unknown> }>(
+      `SELECT ${key}::text AS key, to_jsonb(t) AS row FROM ${table} t WHERE ${by} = ANY($1)`,
+      [ids(scope)],
+    );
     for (const r of res.rows) rows.set(`${table} ${r.key}`, r.row);
   }
   return rows;
@@ -136,8 +145,11 @@ export async function snapshotAll(db: Queryable): Promise<Snapshot> {
   assert.ok(tables.length >= 10, `the read model has its tables: ${tables.map((t) => t.table).join(', ')}`);
   const out: Snapshot = new Map();
   for (const { table, keys } of tables) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(table) || keys.some((k) => !/^[a-z_][a-z0-9_]*$/.test(k))) throw new Error(`unexpected name in ${table}(${keys.join(', ')})`);
-    const res = await db.query<{ key: string; row: Record<string, unknown> }>(`SELECT concat_ws('|', ${keys.map((k) => `${k}::text`).join(', ')}) AS key, to_jsonb(t) AS row FROM ${table} t`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(table) || keys.some((k) => !/^[a-z_][a-z0-9_]*$/.test(k)))
+      throw new Error(`unexpected name in ${table}(${keys.join(', ')})`);
+    const res = await db.query<{ key: string; row: Record<string, unknown> }>(
+      `SELECT concat_ws('|', ${keys.map((k) => `${k}::text`).join(', ')}) AS key, to_jsonb(t) AS row FROM ${table} t`,
+    );
     for (const r of res.rows) out.set(`${table} ${r.key}`, r.row);
   }
   return out;
@@ -192,7 +204,9 @@ export async function assertEqualsRebuild(t: TestContext, target: ReadModelTarge
   const take = (db: Queryable) => (scope === 'all' ? snapshotAll(db) : snapshot(db, scope));
   const liveRows = await take(live);
   if (scope !== 'all') {
-    for (const { table, ids } of COMPARED.filter((c) => ['read_orders', 'read_carts', 'read_inventory', 'read_products'].includes(c.table))) {
+    for (const { table, ids } of COMPARED.filter((c) =>
+      ['read_orders', 'read_carts', 'read_inventory', 'read_products'].includes(c.table),
+    )) {
       const n = [...liveRows.keys()].filter((k) => k.startsWith(`${table} `)).length;
       assert.equal(n, ids(scope).length, `every id of the test has a ${table} row`);
     }
@@ -208,7 +222,11 @@ export async function assertEqualsRebuild(t: TestContext, target: ReadModelTarge
       await client.query('BEGIN');
       await client.query('UPDATE read_orders SET total = total + 1 WHERE order_id = $1', [order]);
       await client.query('DELETE FROM read_carts WHERE user_id = $1', [user]);
-      assert.deepEqual(diff(await take(client), rebuilt).map((d) => d.replace(/:.*/, '')), [`read_orders ${order} total`, `read_carts ${user}`], 'the comparison catches a corrupted row');
+      assert.deepEqual(
+        diff(await take(client), rebuilt).map((d) => d.replace(/:.*/, '')),
+        [`read_orders ${order} total`, `read_carts ${user}`],
+        'the comparison catches a corrupted row',
+      );
     } finally {
       await client.query('ROLLBACK').catch(() => {});
       client.release();

@@ -12,7 +12,9 @@ await rebuild({
   pool,
   eventStore: {
     async readStream(id, o = {}) {
-      return events.filter((e) => e.aggregate_id === id && e.version > (o.afterVersion ?? 0) && e.version <= (o.toVersion ?? Infinity)).sort((a, b) => a.version - b.version);
+      return events
+        .filter((e) => e.aggregate_id === id && e.version > (o.afterVersion ?? 0) && e.version <= (o.toVersion ?? Infinity))
+        .sort((a, b) => a.version - b.version);
     },
     async scanAll(onPage) {
       await onPage(events.slice(0, Math.ceil(events.length / 3)));

@@ -34,7 +34,9 @@ export async function retried(call: () => Promise<any>, expected: number): Promi
 export function sagaHelpers(shop: () => IsolatedShop) {
   /** Replaces the running worker(s) by one with these settings (on top of the shop's). */
   async function useWorker(env: Record<string, string>): Promise<void> {
-    const running = shop().shop.processes.filter((p) => p.name.startsWith('worker') && p.child.exitCode === null && p.child.signalCode === null);
+    const running = shop().shop.processes.filter(
+      (p) => p.name.startsWith('worker') && p.child.exitCode === null && p.child.signalCode === null,
+    );
     await Promise.all(running.map((p) => p.stop(10_000)));
     shop().shop.spawn('worker', env);
   }
@@ -65,7 +67,9 @@ export function sagaHelpers(shop: () => IsolatedShop) {
       async () => {
         const shown = await Promise.all(orders.map((o) => shop().a.http.get(`/orders/${o.order_id}`, shop().admin)));
         // Both writers caught up: the worker's saga log and the projector's order row (two consumer groups).
-        const done = shown.filter((r) => ['completed', 'compensated'].includes(r.body?.fulfilment?.status) && !['pending', 'paid'].includes(r.body?.status));
+        const done = shown.filter(
+          (r) => ['completed', 'compensated'].includes(r.body?.fulfilment?.status) && !['pending', 'paid'].includes(r.body?.status),
+        );
         return done.length === orders.length ? shown.map((r) => r.body) : undefined;
       },
       { what, timeoutMs: SETTLE_MS, intervalMs: 500 },
@@ -107,7 +111,9 @@ export function sagaHelpers(shop: () => IsolatedShop) {
     const byCustomer = new Map<string, Placed[]>();
     for (const o of orders) byCustomer.set(o.customer.email, [...(byCustomer.get(o.customer.email) ?? []), o]);
     const all = await Promise.all(
-      [...byCustomer].map(([email, mine]) => waitForMails(email, (m) => mine.every((o) => mailsAbout(m, o.order_id, kind).length > 0), `${kind} mail for ${mine.length} orders`)),
+      [...byCustomer].map(([email, mine]) =>
+        waitForMails(email, (m) => mine.every((o) => mailsAbout(m, o.order_id, kind).length > 0), `${kind} mail for ${mine.length} orders`),
+      ),
     );
     return all.flat();
   }

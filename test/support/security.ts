@@ -16,7 +16,9 @@ export const TEST_JWT_SECRET = stackSecrets().jwtSecret;
  * that test fail instead of going untested.
  */
 export function registeredRoutes(): string[] {
-  const routes = createMemoryShop().app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`);
+  const routes = createMemoryShop()
+    .app.routes.filter((r) => r.method !== 'ALL')
+    .map((r) => `${r.method} ${r.path}`);
   return [...new Set(routes)];
 }
 
@@ -27,10 +29,13 @@ export function signJwt(payload: Record<string, unknown>, opts: { secret?: strin
   const header = opts.header ?? { alg: 'HS256', typ: 'JWT' };
   const body = `${b64(header)}.${b64(payload)}`;
   const alg = header.alg === 'HS512' ? 'sha512' : header.alg === 'HS384' ? 'sha384' : 'sha256';
-  return `${body}.${createHmac(alg, opts.secret ?? TEST_JWT_SECRET).update(body).digest('base64url')}`;
+  return `${body}.${createHmac(alg, opts.secret ?? TEST_JWT_SECRET)
+    .update(body)
+    .digest('base64url')}`;
 }
 
-export const decodeJwt = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+export const decodeJwt = (token: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 
 /**
  * Tokens the api must refuse, built from a real customer's access and refresh tokens: each a different way of
@@ -79,7 +84,10 @@ export function requestFrom(
         method,
         localAddress,
         agent: false,
-        headers: { ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...opts.headers },
+        headers: {
+          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...opts.headers,
+        },
         timeout: opts.timeoutMs ?? 30_000,
       },
       (res) => {

@@ -129,10 +129,13 @@ export async function mailsTo(address: string): Promise<Mail[]> {
 
 /** Waits until `predicate` holds for the address's mails, then returns them. */
 export async function waitForMails(address: string, predicate: (mails: Mail[]) => boolean, what: string): Promise<Mail[]> {
-  return eventually(async () => {
-    const mails = await mailsTo(address);
-    return predicate(mails) ? mails : undefined;
-  }, { what, timeoutMs: 20_000, intervalMs: 200 });
+  return eventually(
+    async () => {
+      const mails = await mailsTo(address);
+      return predicate(mails) ? mails : undefined;
+    },
+    { what, timeoutMs: 20_000, intervalMs: 200 },
+  );
 }
 
 /** The mails about one order whose subject names `kind` (subjects: 【EC Shop】<kind>（注文番号 <order_id>）). */

@@ -81,7 +81,11 @@ export function summary(w: Workload): string {
 }
 
 /** Error rate and latency of the commands that started within [from, to). */
-export function errorRate(w: Workload, from = 0, to = Infinity): { commands: number; failed: number; lost: number; refused: number; rate: number; p50_ms: number; p99_ms: number; max_ms: number } {
+export function errorRate(
+  w: Workload,
+  from = 0,
+  to = Infinity,
+): { commands: number; failed: number; lost: number; refused: number; rate: number; p50_ms: number; p99_ms: number; max_ms: number } {
   const inWindow = w.log.filter((c) => c.startedAt >= from && c.startedAt < to);
   const ms = inWindow.map((c) => c.ms).sort((x, y) => x - y);
   const rank = (p: number) => (ms.length === 0 ? 0 : ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)]!);
@@ -103,10 +107,14 @@ export function errorRate(w: Workload, from = 0, to = Infinity): { commands: num
 export function workloads(a: ShopActors, admin: string) {
   async function newWorkload(customers: number | Customer[], products: number | string[]): Promise<Workload> {
     return {
-      customers: Array.isArray(customers) ? customers : await Promise.all(Array.from({ length: customers }, (_, i) => a.customer(`信頼性 ${i}`))),
+      customers: Array.isArray(customers)
+        ? customers
+        : await Promise.all(Array.from({ length: customers }, (_, i) => a.customer(`信頼性 ${i}`))),
       products: Array.isArray(products)
         ? products
-        : (await Promise.all(Array.from({ length: products }, (_, i) => a.product({ price: 1000 + 100 * i, stock: 100_000 })))).map((p) => p.id as string),
+        : (await Promise.all(Array.from({ length: products }, (_, i) => a.product({ price: 1000 + 100 * i, stock: 100_000 })))).map(
+            (p) => p.id as string,
+          ),
       orders: new Set(),
       acks: [],
       refused: new Map(),
@@ -166,7 +174,12 @@ export function workloads(a: ShopActors, admin: string) {
     const picks = [...w.products].sort(() => rnd() - 0.5).slice(0, lines + extra);
     const added = new Set<string>();
     for (const pid of picks) {
-      const res = await send(w, 'add to cart', () => http.post('/cart/items', { product_id: pid, quantity: 1 + Math.floor(rnd() * 2) }, c.token), timeoutMs);
+      const res = await send(
+        w,
+        'add to cart',
+        () => http.post('/cart/items', { product_id: pid, quantity: 1 + Math.floor(rnd() * 2) }, c.token),
+        timeoutMs,
+      );
       if (res) {
         ack(w, 'add to cart', cart, res);
         added.add(pid);
@@ -202,7 +215,8 @@ export function workloads(a: ShopActors, admin: string) {
   async function drive(w: Workload, opts: DriveOptions): Promise<void> {
     const deadline = Date.now() + opts.maxMs;
     const running = () => Date.now() < deadline && !opts.signal?.aborted;
-    const pause = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now())))) : Promise.resolve());
+    const pause = (ms: number | undefined) =>
+      ms ? new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now())))) : Promise.resolve();
     const shopper = async (c: Customer, i: number) => {
       const rnd = mulberry32(opts.seed + i);
       try {
@@ -221,10 +235,20 @@ export function workloads(a: ShopActors, admin: string) {
         for (let n = 0; n < 200 && running() && shoppers > 0; n++) {
           const pid = w.products[n % w.products.length]!;
           if (n % 3 === 2) {
-            const res = await send(w, 'add stock', () => a.http.post(`/inventory/${pid}/add_stock`, { quantity: 10 }, admin), opts.commandTimeoutMs);
+            const res = await send(
+              w,
+              'add stock',
+              () => a.http.post(`/inventory/${pid}/add_stock`, { quantity: 10 }, admin),
+              opts.commandTimeoutMs,
+            );
             if (res) ack(w, 'add stock', `inventory-${pid}`, res);
           } else {
-            const res = await send(w, 'update price', () => a.http.put(`/products/${pid}`, { price: 1000 + Math.floor(rnd() * 50) * 10 }, admin), opts.commandTimeoutMs);
+            const res = await send(
+              w,
+              'update price',
+              () => a.http.put(`/products/${pid}`, { price: 1000 + Math.floor(rnd() * 50) * 10 }, admin),
+              opts.commandTimeoutMs,
+            );
             if (res) ack(w, 'update price', pid, res);
           }
           await pause(opts.adminPauseMs ?? 50); // pacing: a catalogue edit now and then, not a hot loop

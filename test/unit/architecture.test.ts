@@ -39,7 +39,8 @@ function sourcesUnder(dir: string): string[] {
 /** Every relative import of a file, resolved to a path from the repository root. */
 export function importsOf(file: string, source: string): Import[] {
   const found: Import[] = [];
-  const statement = /^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"](\.[^'"]+)['"]|\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)|^\s*import\s+['"](\.[^'"]+)['"]/gm;
+  const statement =
+    /^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"](\.[^'"]+)['"]|\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)|^\s*import\s+['"](\.[^'"]+)['"]/gm;
   for (const m of source.matchAll(statement)) {
     const spec = m[3] ?? m[4] ?? m[5]!;
     found.push({ from: file, to: path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)), typeOnly: Boolean(m[2]) });
@@ -61,7 +62,9 @@ export function violation({ from, to, typeOnly }: Import): string | undefined {
     if (under(to, 'src/platform') || under(to, 'src/kernel')) return undefined;
     if (other === undefined) return 'a context imports only platform, the kernel and contexts';
     if (other === own) return undefined;
-    return to === `src/contexts/${other}/index.ts` ? undefined : `another context only through its index.ts (src/contexts/${other}/index.ts)`;
+    return to === `src/contexts/${other}/index.ts`
+      ? undefined
+      : `another context only through its index.ts (src/contexts/${other}/index.ts)`;
   }
   if (under(from, 'src/kernel')) {
     if (under(to, 'src/platform') || under(to, 'src/kernel')) return undefined;
@@ -99,7 +102,10 @@ test('the rule catches what it is for', () => {
   assert.equal(violation({ from: 'src/contexts/carts/decider.ts', to: 'src/contexts/catalog/index.ts', typeOnly: false }), undefined);
   assert.equal(violation({ from: 'src/kernel/deps.ts', to: 'src/composition/application.ts', typeOnly: true }), undefined);
   // The reader sees through a multi-line import and tells `import type` from a value import.
-  const found = importsOf('src/contexts/a/x.ts', "import type {\n  A,\n  B,\n} from '../b/y.ts';\nimport { c } from './c.ts';\nexport * from '../../kernel/k.ts';\nconst d = await import('../d/index.ts');");
+  const found = importsOf(
+    'src/contexts/a/x.ts',
+    "import type {\n  A,\n  B,\n} from '../b/y.ts';\nimport { c } from './c.ts';\nexport * from '../../kernel/k.ts';\nconst d = await import('../d/index.ts');",
+  );
   assert.deepEqual(
     found.map((i) => [i.to, i.typeOnly]),
     [

@@ -32,28 +32,62 @@ const added = (n: number): Ev => ({ type: 'Added', data: { n } });
 
 describe('spec (given/when/then)', () => {
   it('passes when the events match and returns them', () => {
-    assert.deepEqual(spec(toy).given([added(3)]).when({ type: 'Add', n: 2 }).then([added(2)]), [added(2)]);
+    assert.deepEqual(
+      spec(toy)
+        .given([added(3)])
+        .when({ type: 'Add', n: 2 })
+        .then([added(2)]),
+      [added(2)],
+    );
   });
 
   it('fails on different events', () => {
-    assert.throws(() => spec(toy).given([]).when({ type: 'Add', n: 2 }).then([added(3)]), assert.AssertionError);
+    assert.throws(
+      () =>
+        spec(toy)
+          .given([])
+          .when({ type: 'Add', n: 2 })
+          .then([added(3)]),
+      assert.AssertionError,
+    );
     assert.throws(() => spec(toy).given([]).when({ type: 'Add', n: 2 }).then([]), assert.AssertionError);
   });
 
   it('fails when the state given is mutated by decide', () => {
-    assert.throws(() => spec(toy).given([added(1)]).when({ type: 'Mutate' }).then([]), /must not mutate/);
+    assert.throws(
+      () =>
+        spec(toy)
+          .given([added(1)])
+          .when({ type: 'Mutate' })
+          .then([]),
+      /must not mutate/,
+    );
   });
 
   it('fails on events that do not survive JSON', () => {
     assert.throws(
-      () => spec(toy).given([]).when({ type: 'Undefined' }).then([{ type: 'Added', data: { n: 1, at: undefined } }]),
+      () =>
+        spec(toy)
+          .given([])
+          .when({ type: 'Undefined' })
+          .then([{ type: 'Added', data: { n: 1, at: undefined } }]),
       /JSON-safe/,
     );
-    assert.throws(() => spec(toy).given([]).when({ type: 'Date' }).then([{ type: 'Added', data: { n: 1, at: new Date(0) } }]), /JSON-safe/);
+    assert.throws(
+      () =>
+        spec(toy)
+          .given([])
+          .when({ type: 'Date' })
+          .then([{ type: 'Added', data: { n: 1, at: new Date(0) } }]),
+      /JSON-safe/,
+    );
   });
 
   it('passes thenThrows on a matching AppError by code, predicate or shape, and returns it', () => {
-    const when = () => spec(toy).given([added(9)]).when({ type: 'Add', n: 2 });
+    const when = () =>
+      spec(toy)
+        .given([added(9)])
+        .when({ type: 'Add', n: 2 });
     assert.equal(when().thenThrows('too_much').code, 'too_much');
     when().thenThrows((e) => e.extra?.max === 10);
     when().thenThrows({ kind: 'conflict', code: 'too_much', message: 'total would be 11', extra: { max: 10 } });
@@ -61,7 +95,10 @@ describe('spec (given/when/then)', () => {
   });
 
   it('fails thenThrows on a mismatch, on success, and on a non-AppError', () => {
-    const when = () => spec(toy).given([added(9)]).when({ type: 'Add', n: 2 });
+    const when = () =>
+      spec(toy)
+        .given([added(9)])
+        .when({ type: 'Add', n: 2 });
     assert.throws(() => when().thenThrows('other'), assert.AssertionError);
     assert.throws(() => when().thenThrows({ kind: 'not_found' }), assert.AssertionError);
     assert.throws(() => when().thenThrows({ message: 'total would be 12' }), assert.AssertionError);

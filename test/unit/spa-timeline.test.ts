@@ -33,7 +33,11 @@ function order(over: Partial<Order> = {}): Order {
   };
 }
 
-const fulfilment = (status: Fulfilment['status'], steps: Array<[string, number, ('completed' | 'failed' | 'skipped')?]>, over: Partial<Fulfilment> = {}): Fulfilment => ({
+const fulfilment = (
+  status: Fulfilment['status'],
+  steps: Array<[string, number, ('completed' | 'failed' | 'skipped')?]>,
+  over: Partial<Fulfilment> = {},
+): Fulfilment => ({
   saga_id: 'fulfilment-o-1',
   status,
   shipment_id: 'shipment-o-1',
@@ -61,13 +65,40 @@ test('a failed shipment tells its story in order: events and saga steps interlea
     paid_at: T(1),
     refunded_amount: 2560,
     refunded_at: T(3),
-    fulfilment: fulfilment('compensated', [['started', 1], ['shipment_opened', 1], ['shipment_requested', 2], ['failed', 3, 'failed'], ['compensated', 3], ['completed', 3]], { failure_reason: '宛先不明' }),
+    fulfilment: fulfilment(
+      'compensated',
+      [
+        ['started', 1],
+        ['shipment_opened', 1],
+        ['shipment_requested', 2],
+        ['failed', 3, 'failed'],
+        ['compensated', 3],
+        ['completed', 3],
+      ],
+      { failure_reason: '宛先不明' },
+    ),
   });
-  const events = [event('OrderPlaced', 1, 0, { total: 2560 }), event('OrderPaid', 2, 1, { amount: 2560 }), event('OrderShipmentFailed', 3, 3, { reason: '宛先不明' }), event('OrderPaymentRefunded', 4, 3, { amount: 2560 })];
+  const events = [
+    event('OrderPlaced', 1, 0, { total: 2560 }),
+    event('OrderPaid', 2, 1, { amount: 2560 }),
+    event('OrderShipmentFailed', 3, 3, { reason: '宛先不明' }),
+    event('OrderPaymentRefunded', 4, 3, { amount: 2560 }),
+  ];
   const timeline = orderTimeline(o, events);
   assert.deepEqual(
     timeline.map((e) => e.code),
-    ['OrderPlaced v1', 'OrderPaid v2', 'started', 'shipment_opened', 'shipment_requested', 'failed', 'OrderShipmentFailed v3', 'OrderPaymentRefunded v4', 'compensated', 'completed'],
+    [
+      'OrderPlaced v1',
+      'OrderPaid v2',
+      'started',
+      'shipment_opened',
+      'shipment_requested',
+      'failed',
+      'OrderShipmentFailed v3',
+      'OrderPaymentRefunded v4',
+      'compensated',
+      'completed',
+    ],
   );
   const byCode = new Map(timeline.map((e) => [e.code, e]));
   assert.equal(byCode.get('OrderPaymentRefunded v4')!.title, '返金');
@@ -77,37 +108,120 @@ test('a failed shipment tells its story in order: events and saga steps interlea
   assert.equal(byCode.get('failed')!.detail, '宛先不明');
   assert.match(byCode.get('compensated')!.detail!, /2,560 を返金、在庫を戻しました/);
   assert.equal(byCode.get('shipment_requested')!.detail, '配送業者: simulated');
-  assert.ok(timeline.every((e) => (e.kind === 'event') === !!e.href), 'events link to their stream; steps do not');
+  assert.ok(
+    timeline.every((e) => (e.kind === 'event') === !!e.href),
+    'events link to their stream; steps do not',
+  );
 });
 
 test("the saga's record lags the order until its steps are in: paid without a carrier request, shipped or failed without an end", () => {
   assert.equal(sagaBehind(order()), false, 'a pending order has no saga yet');
   assert.equal(sagaBehind(order({ status: 'paid', paid_at: T(1) })), true);
   assert.equal(sagaBehind(order({ status: 'paid', paid_at: T(1), fulfilment: fulfilment('running', [['started', 1]]) })), true);
-  assert.equal(sagaBehind(order({ status: 'paid', paid_at: T(1), fulfilment: fulfilment('running', [['started', 1], ['shipment_requested', 2]]) })), false);
-  assert.equal(sagaBehind(order({ status: 'shipped', fulfilment: fulfilment('running', [['started', 1], ['shipment_requested', 2]]) })), true);
-  assert.equal(sagaBehind(order({ status: 'shipped', fulfilment: fulfilment('completed', [['dispatched', 3], ['completed', 3]]) })), false);
-  assert.equal(sagaBehind(order({ status: 'shipment_failed', fulfilment: fulfilment('compensated', [['failed', 3, 'failed'], ['compensated', 3]]) })), true);
+  assert.equal(
+    sagaBehind(
+      order({
+        status: 'paid',
+        paid_at: T(1),
+        fulfilment: fulfilment('running', [
+          ['started', 1],
+          ['shipment_requested', 2],
+        ]),
+      }),
+    ),
+    false,
+  );
+  assert.equal(
+    sagaBehind(
+      order({
+        status: 'shipped',
+        fulfilment: fulfilment('running', [
+          ['started', 1],
+          ['shipment_requested', 2],
+        ]),
+      }),
+    ),
+    true,
+  );
+  assert.equal(
+    sagaBehind(
+      order({
+        status: 'shipped',
+        fulfilment: fulfilment('completed', [
+          ['dispatched', 3],
+          ['completed', 3],
+        ]),
+      }),
+    ),
+    false,
+  );
+  assert.equal(
+    sagaBehind(
+      order({
+        status: 'shipment_failed',
+        fulfilment: fulfilment('compensated', [
+          ['failed', 3, 'failed'],
+          ['compensated', 3],
+        ]),
+      }),
+    ),
+    true,
+  );
   assert.equal(sagaBehind(order({ status: 'cancelled', paid_at: null })), false, 'an unpaid cancel has no saga');
   assert.equal(sagaBehind(order({ status: 'cancelled', paid_at: T(1), fulfilment: fulfilment('running', [['cancelled', 2]]) })), true);
   assert.equal(sagaBehind(order({ status: 'delivered' })), false);
 });
 
 test('the progress line: where the order stands, and how a failure or a cancel ends it', () => {
-  const line = (o: Order) => fulfilmentStages(o).map((s) => `${s.key}:${s.state}`).join(' ');
+  const line = (o: Order) =>
+    fulfilmentStages(o)
+      .map((s) => `${s.key}:${s.state}`)
+      .join(' ');
   assert.equal(line(order()), 'placed:done paid:current requested:todo shipped:todo delivered:todo');
   assert.equal(line(order({ status: 'paid', paid_at: T(1) })), 'placed:done paid:done requested:current shipped:todo delivered:todo');
-  assert.equal(line(order({ status: 'paid', paid_at: T(1), fulfilment: fulfilment('running', [['shipment_requested', 2]]) })), 'placed:done paid:done requested:done shipped:current delivered:todo');
-  assert.equal(line(order({ status: 'shipped', paid_at: T(1), fulfilment: fulfilment('completed', [['dispatched', 3]]) })), 'placed:done paid:done requested:done shipped:done delivered:current');
-  assert.equal(line(order({ status: 'shipment_failed', paid_at: T(1), refunded_amount: 2560, fulfilment: fulfilment('compensated', [['failed', 3, 'failed']]) })), 'placed:done paid:done requested:done failed:failed refunded:done');
+  assert.equal(
+    line(order({ status: 'paid', paid_at: T(1), fulfilment: fulfilment('running', [['shipment_requested', 2]]) })),
+    'placed:done paid:done requested:done shipped:current delivered:todo',
+  );
+  assert.equal(
+    line(order({ status: 'shipped', paid_at: T(1), fulfilment: fulfilment('completed', [['dispatched', 3]]) })),
+    'placed:done paid:done requested:done shipped:done delivered:current',
+  );
+  assert.equal(
+    line(
+      order({
+        status: 'shipment_failed',
+        paid_at: T(1),
+        refunded_amount: 2560,
+        fulfilment: fulfilment('compensated', [['failed', 3, 'failed']]),
+      }),
+    ),
+    'placed:done paid:done requested:done failed:failed refunded:done',
+  );
   assert.equal(line(order({ status: 'cancelled' })), 'placed:done paid:todo cancelled:failed');
 });
 
 test('manual shipping is offered only for a paid order whose shipment is not dispatched, failed or cancelled', () => {
   const shipment = (status: NonNullable<Order['shipment']>['status']) =>
-    ({ shipment_id: 's', status, tracking_number: null, reason: null, initiated_at: null, completed_at: null, failed_at: null, version: 1, carrier: null, carrier_reference: null, requested_at: null, dispatched_by: null, cancelled_at: null }) as const;
+    ({
+      shipment_id: 's',
+      status,
+      tracking_number: null,
+      reason: null,
+      initiated_at: null,
+      completed_at: null,
+      failed_at: null,
+      version: 1,
+      carrier: null,
+      carrier_reference: null,
+      requested_at: null,
+      dispatched_by: null,
+      cancelled_at: null,
+    }) as const;
   assert.equal(canShipByHand(order({ status: 'paid' })), true);
   assert.equal(canShipByHand(order({ status: 'paid', shipment: shipment('initiated') })), true);
-  for (const s of ['completed', 'failed', 'cancelled'] as const) assert.equal(canShipByHand(order({ status: 'paid', shipment: shipment(s) })), false, s);
-  for (const s of ['pending', 'shipped', 'delivered', 'cancelled', 'shipment_failed'] as const) assert.equal(canShipByHand(order({ status: s })), false, s);
+  for (const s of ['completed', 'failed', 'cancelled'] as const)
+    assert.equal(canShipByHand(order({ status: 'paid', shipment: shipment(s) })), false, s);
+  for (const s of ['pending', 'shipped', 'delivered', 'cancelled', 'shipment_failed'] as const)
+    assert.equal(canShipByHand(order({ status: s })), false, s);
 });

@@ -29,7 +29,9 @@ function RequireUser({ children }: { children: ReactNode }) {
 /** Admin screens render no admin control for a customer (the api refuses them anyway: 403). */
 function RequireAdmin({ children }: { children: ReactNode }) {
   const session = useSession();
-  return <RequireUser>{session?.user.role === 'admin' ? <Suspense fallback={<Loading />}>{children}</Suspense> : <Forbidden />}</RequireUser>;
+  return (
+    <RequireUser>{session?.user.role === 'admin' ? <Suspense fallback={<Loading />}>{children}</Suspense> : <Forbidden />}</RequireUser>
+  );
 }
 
 function NotFound() {
@@ -53,16 +55,79 @@ const router = createHashRouter([
       { path: 'register', element: <LoginPage mode="register" /> },
       { path: 'products', element: <ProductsPage /> },
       { path: 'products/:id', element: <ProductPage /> },
-      { path: 'cart', element: <RequireUser><CartPage /></RequireUser> },
-      { path: 'orders', element: <RequireUser><OrdersPage /></RequireUser> },
-      { path: 'orders/:id', element: <RequireUser><OrderPage /></RequireUser> },
-      { path: 'admin', element: <RequireAdmin><AdminPage /></RequireAdmin> },
-      { path: 'events', element: <RequireAdmin><EventsPage /></RequireAdmin> },
+      {
+        path: 'cart',
+        element: (
+          <RequireUser>
+            <CartPage />
+          </RequireUser>
+        ),
+      },
+      {
+        path: 'orders',
+        element: (
+          <RequireUser>
+            <OrdersPage />
+          </RequireUser>
+        ),
+      },
+      {
+        path: 'orders/:id',
+        element: (
+          <RequireUser>
+            <OrderPage />
+          </RequireUser>
+        ),
+      },
+      {
+        path: 'admin',
+        element: (
+          <RequireAdmin>
+            <AdminPage />
+          </RequireAdmin>
+        ),
+      },
+      {
+        path: 'events',
+        element: (
+          <RequireAdmin>
+            <EventsPage />
+          </RequireAdmin>
+        ),
+      },
       // A customer may open their own streams (their orders, their cart); the api decides.
-      { path: 'events/:id', element: <RequireUser><StreamPage /></RequireUser> },
-      { path: 'sagas', element: <RequireAdmin><SagasPage /></RequireAdmin> },
-      { path: 'dashboard', element: <RequireAdmin><DashboardPage /></RequireAdmin> },
-      { path: 'ops', element: <RequireAdmin><OpsPage /></RequireAdmin> },
+      {
+        path: 'events/:id',
+        element: (
+          <RequireUser>
+            <StreamPage />
+          </RequireUser>
+        ),
+      },
+      {
+        path: 'sagas',
+        element: (
+          <RequireAdmin>
+            <SagasPage />
+          </RequireAdmin>
+        ),
+      },
+      {
+        path: 'dashboard',
+        element: (
+          <RequireAdmin>
+            <DashboardPage />
+          </RequireAdmin>
+        ),
+      },
+      {
+        path: 'ops',
+        element: (
+          <RequireAdmin>
+            <OpsPage />
+          </RequireAdmin>
+        ),
+      },
       { path: '*', element: <NotFound /> },
     ],
   },

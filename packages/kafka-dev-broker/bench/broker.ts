@@ -24,7 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 
 /** Nearest-rank percentile of an ascending array (p in 0..100). */
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
 const MESSAGES = 100_000;
 const WARM_UP_MESSAGES = 20_000;
@@ -59,7 +60,13 @@ function cpuMs(pid: number): number | null {
 }
 
 function message(i: number): { key: string; value: string; headers: Record<string, string> } {
-  const value = JSON.stringify({ event_id: `e-${String(i).padStart(8, '0')}`, type: 'OrderPlaced', order: i, total: 1000 + (i % 997), at: '2024-01-01T00:00:00Z' });
+  const value = JSON.stringify({
+    event_id: `e-${String(i).padStart(8, '0')}`,
+    type: 'OrderPlaced',
+    order: i,
+    total: 1000 + (i % 997),
+    at: '2024-01-01T00:00:00Z',
+  });
   return { key: `order-${i % 1000}`, value: value.padEnd(110, ' '), headers: { 'event-type': 'OrderPlaced', 'aggregate-type': 'Order' } };
 }
 
@@ -146,7 +153,9 @@ function printTable(address: string, rows: string[][]): void {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
   const line = (r: string[]): string => widths.map((w, c) => (c === 0 ? (r[c] ?? '').padEnd(w) : (r[c] ?? '').padStart(w))).join(' | ');
-  console.log(`\nDev broker bench: broker in a child process at ${address}, kafkajs 2.2.4, after a ${WARM_UP_MESSAGES / 1000}k-message warm-up`);
+  console.log(
+    `\nDev broker bench: broker in a child process at ${address}, kafkajs 2.2.4, after a ${WARM_UP_MESSAGES / 1000}k-message warm-up`,
+  );
   console.log(`${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} (other processes compete for the same cores)`);
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
@@ -177,7 +186,12 @@ async function main(): Promise<void> {
     const cpu = (p: Phase): string => (p.brokerCpuMs === null ? 'n/a' : `${Math.round(p.brokerCpuMs)} ms`);
     const median = (ps: Phase[]): Phase => ps[Math.floor(ps.length / 2)]!;
     printTable(address, [
-      ['produce 100k (~110 B JSON, key, 2 headers; sends of 500, acks -1)', rate(median(produced)), spread(produced), cpu(median(produced))],
+      [
+        'produce 100k (~110 B JSON, key, 2 headers; sends of 500, acks -1)',
+        rate(median(produced)),
+        spread(produced),
+        cpu(median(produced)),
+      ],
       ['consume 100k (1 group member, eachMessage; first→last message)', rate(median(consumed)), spread(consumed), cpu(median(consumed))],
       ['  group join until the first message', `${[...joins].sort((a, b) => a - b)[1]!.toFixed(0)} ms`],
       [`latency produce→eachMessage p50 (${LATENCY_SAMPLES} msgs, default fetch settings)`, `${percentile(latencies, 50).toFixed(2)} ms`],

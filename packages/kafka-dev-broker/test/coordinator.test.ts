@@ -82,7 +82,10 @@ test('a joining member triggers a rebalance that heartbeats report and that comp
   assert.equal(c.checkCommit('g', leader.memberId, 1), ErrorCode.NONE, 'the old generation may still commit while preparing');
 
   const rejoined = await Promise.all([settled(c.join(joinReq(leader.memberId))), settled(c.join(joinReq(follower.memberId))), third]);
-  assert.deepEqual(rejoined.map((r) => r.generationId), [2, 2, 2]);
+  assert.deepEqual(
+    rejoined.map((r) => r.generationId),
+    [2, 2, 2],
+  );
   assert.equal(rejoined[0]!.leaderId, leader.memberId, 'the leader keeps its role');
   assert.equal(c.heartbeat('g', leader.memberId, 1), ErrorCode.ILLEGAL_GENERATION);
   assert.equal(c.checkCommit('g', leader.memberId, 2), ErrorCode.REBALANCE_IN_PROGRESS, 'no commits while partitions change hands');
@@ -112,11 +115,23 @@ test('members that do not rejoin within the rebalance timeout are dropped from t
   const beating = setInterval(() => c.heartbeat('g', follower.memberId, 1), 50);
   try {
     const started = Date.now();
-    const rejoin = settled(c.join(joinReq(leader.memberId, { protocols: [{ name: 'range', metadata: Buffer.alloc(0) }, { name: 'roundrobin', metadata: Buffer.alloc(0) }] })));
+    const rejoin = settled(
+      c.join(
+        joinReq(leader.memberId, {
+          protocols: [
+            { name: 'range', metadata: Buffer.alloc(0) },
+            { name: 'roundrobin', metadata: Buffer.alloc(0) },
+          ],
+        }),
+      ),
+    );
     assert.equal(c.heartbeat('g', follower.memberId, 1), ErrorCode.REBALANCE_IN_PROGRESS);
     const result = await rejoin;
     assert.ok(Date.now() - started >= 900, 'waited for the 1 s rebalance timeout');
-    assert.deepEqual(result.members.map((m) => m.memberId), [leader.memberId]);
+    assert.deepEqual(
+      result.members.map((m) => m.memberId),
+      [leader.memberId],
+    );
     assert.equal(c.heartbeat('g', follower.memberId, 1), ErrorCode.UNKNOWN_MEMBER_ID);
   } finally {
     clearInterval(beating);
@@ -129,7 +144,14 @@ test('LeaveGroup rebalances at once; the last member leaving empties the group',
   assert.deepEqual(c.leave('g', [follower.memberId]), [ErrorCode.NONE]);
   const alone = await settled(c.join(joinReq(leader.memberId)));
   assert.equal(alone.generationId, 2);
-  const sync: SyncResult = await settled(c.sync({ groupId: 'g', generationId: 2, memberId: leader.memberId, assignments: [{ memberId: leader.memberId, assignment: Buffer.from('all') }] }));
+  const sync: SyncResult = await settled(
+    c.sync({
+      groupId: 'g',
+      generationId: 2,
+      memberId: leader.memberId,
+      assignments: [{ memberId: leader.memberId, assignment: Buffer.from('all') }],
+    }),
+  );
   assert.equal(sync.assignment.toString(), 'all');
   assert.deepEqual(c.leave('g', [leader.memberId, 'nobody']), [ErrorCode.NONE, ErrorCode.UNKNOWN_MEMBER_ID]);
   assert.equal(c.describe('g').state, 'Empty');
@@ -147,7 +169,10 @@ test('JoinGroup v4+ hands out a member id first; bad requests get their protocol
 
   assert.equal((await settled(c.join(joinReq('stranger')))).error, ErrorCode.UNKNOWN_MEMBER_ID);
   assert.equal((await settled(c.join(joinReq('', { sessionTimeoutMs: 10 })))).error, ErrorCode.INVALID_SESSION_TIMEOUT);
-  assert.equal((await settled(c.join(joinReq('', { protocols: [{ name: 'sticky', metadata: Buffer.alloc(0) }] })))).error, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  assert.equal(
+    (await settled(c.join(joinReq('', { protocols: [{ name: 'sticky', metadata: Buffer.alloc(0) }] })))).error,
+    ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+  );
   assert.equal((await settled(c.join(joinReq('', { groupId: '' })))).error, ErrorCode.INVALID_GROUP_ID);
   assert.equal(c.heartbeat('nope', 'x', 1), ErrorCode.UNKNOWN_MEMBER_ID);
 });

@@ -68,7 +68,11 @@ test('three consumer processes split six partitions and survive a kill -9 of one
   await admin.disconnect();
 
   const group = [spawnMember(topic, groupId), spawnMember(topic, groupId), spawnMember(topic, groupId)];
-  await waitFor('three members with two partitions each', () => group.every((m) => m.partitions.length === 2) && owned(group).join() === '0,1,2,3,4,5', 30_000);
+  await waitFor(
+    'three members with two partitions each',
+    () => group.every((m) => m.partitions.length === 2) && owned(group).join() === '0,1,2,3,4,5',
+    30_000,
+  );
 
   await produce(topic, 0, 300);
   const consumed = (): Set<string> => new Set(group.flatMap((m) => m.values));
@@ -92,6 +96,12 @@ test('three consumer processes split six partitions and survive a kill -9 of one
   ctx.diagnostic(`partitions ${orphaned.join(',')} taken over ${takeoverMs} ms after kill -9 (session timeout ${SESSION_TIMEOUT_MS} ms)`);
   ctx.diagnostic(`600 distinct messages, ${total} deliveries, ${total - 600} duplicates (at-least-once)`);
   assert.ok(takeoverMs < SESSION_TIMEOUT_MS + 10_000, `takeover took ${takeoverMs} ms`);
-  assert.deepEqual(survivors.flatMap((m) => m.crashes), []);
-  assert.ok(t.logs.some((l) => /session timeout of 6000 ms expired/.test(l)), 'the coordinator expired the killed member');
+  assert.deepEqual(
+    survivors.flatMap((m) => m.crashes),
+    [],
+  );
+  assert.ok(
+    t.logs.some((l) => /session timeout of 6000 ms expired/.test(l)),
+    'the coordinator expired the killed member',
+  );
 });

@@ -46,7 +46,11 @@ async function produce(topic: string, count: number, from = 0): Promise<void> {
   await producer.send({
     topic,
     acks: -1,
-    messages: Array.from({ length: count }, (_, i) => ({ key: `key-${(from + i) % 5}`, value: `value-${from + i}`, headers: { n: String(from + i), kind: 'test' } })),
+    messages: Array.from({ length: count }, (_, i) => ({
+      key: `key-${(from + i) % 5}`,
+      value: `value-${from + i}`,
+      headers: { n: String(from + i), kind: 'test' },
+    })),
   });
   await producer.disconnect();
 }
@@ -72,9 +76,15 @@ test('admin: create (8 partitions, already exists, bad replication), metadata, o
     await produce(topic, 40);
     const offsets = await admin.fetchTopicOffsets(topic);
     assert.equal(offsets.length, 8);
-    assert.equal(offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0), 40);
+    assert.equal(
+      offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0),
+      40,
+    );
     const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, before - 1000);
-    assert.ok(byTime.every((o) => Number(o.offset) === 0), 'every partition starts after that timestamp');
+    assert.ok(
+      byTime.every((o) => Number(o.offset) === 0),
+      'every partition starts after that timestamp',
+    );
 
     const seen: Seen[] = [];
     const consumer = await recordingConsumer(groupId, topic, seen);
@@ -107,7 +117,11 @@ test('producer keys, headers and acks -1 arrive intact and in per-key order; gzi
   await produce(topic, 50);
   const gzip = client.producer();
   await gzip.connect();
-  await gzip.send({ topic, compression: CompressionTypes.GZIP, messages: [{ key: 'key-0', value: 'value-50', headers: { n: '50', kind: 'test' } }] });
+  await gzip.send({
+    topic,
+    compression: CompressionTypes.GZIP,
+    messages: [{ key: 'key-0', value: 'value-50', headers: { n: '50', kind: 'test' } }],
+  });
   await gzip.disconnect();
   const idempotent = client.producer({ idempotent: true, maxInFlightRequests: 1 });
   await idempotent.connect();
@@ -129,10 +143,17 @@ test('producer keys, headers and acks -1 arrive intact and in per-key order; gzi
   }
   const partitionsOfKey = new Map<string, Set<number>>();
   for (const m of seen) partitionsOfKey.set(m.key, (partitionsOfKey.get(m.key) ?? new Set()).add(m.partition));
-  assert.ok([...partitionsOfKey.values()].every((s) => s.size === 1), 'one key, one partition');
+  assert.ok(
+    [...partitionsOfKey.values()].every((s) => s.size === 1),
+    'one key, one partition',
+  );
   for (const key of partitionsOfKey.keys()) {
     const values = seen.filter((m) => m.key === key).map((m) => Number(m.value.slice(6)));
-    assert.deepEqual(values, [...values].sort((a, b) => a - b), `order of ${key} preserved`);
+    assert.deepEqual(
+      values,
+      [...values].sort((a, b) => a - b),
+      `order of ${key} preserved`,
+    );
   }
 });
 
@@ -160,7 +181,10 @@ test('eachBatch receives batches with offsets and high watermarks', async () => 
     await consumer.disconnect();
   }
   assert.equal(messages, 30);
-  assert.equal([...watermarks.values()].reduce((n, w) => n + Number(w), 0), 30);
+  assert.equal(
+    [...watermarks.values()].reduce((n, w) => n + Number(w), 0),
+    30,
+  );
 });
 
 test('seek re-reads from an offset; pause stops delivery until resume', async () => {
@@ -177,7 +201,10 @@ test('seek re-reads from an offset; pause stops delivery until resume', async ()
     await waitFor('the first 10 messages', () => seen.length >= 10);
     consumer.seek({ topic, partition: 0, offset: '3' });
     await waitFor('messages 3..9 again', () => seen.length >= 17);
-    assert.deepEqual(seen.slice(10, 17).map((m) => m.offset), [3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      seen.slice(10, 17).map((m) => m.offset),
+      [3, 4, 5, 6, 7, 8, 9],
+    );
 
     consumer.pause([{ topic }]);
     await waitFor('the pause to apply', () => consumer.paused().length === 1);
@@ -188,7 +215,10 @@ test('seek re-reads from an offset; pause stops delivery until resume', async ()
     assert.equal(seen.length, countAtPause, 'nothing delivered while paused');
     consumer.resume([{ topic }]);
     await waitFor('the 5 messages after resume', () => seen.length >= countAtPause + 5);
-    assert.deepEqual(seen.slice(-5).map((m) => m.offset), [10, 11, 12, 13, 14]);
+    assert.deepEqual(
+      seen.slice(-5).map((m) => m.offset),
+      [10, 11, 12, 13, 14],
+    );
   } finally {
     await consumer.disconnect();
   }

@@ -40,7 +40,10 @@ interface KcatMessage {
 }
 
 const parseJsonLines = (out: string): KcatMessage[] =>
-  out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as KcatMessage);
+  out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as KcatMessage);
 
 test('kcat -L lists the broker and topics with their partition counts', async () => {
   const topic = unique('kcat-meta');
@@ -51,7 +54,10 @@ test('kcat -L lists the broker and topics with their partition counts', async ()
 
   const { stdout } = await kcat(['-L', '-J']);
   const metadata = JSON.parse(stdout) as { brokers: { id: number; name: string }[]; topics: { topic: string; partitions: unknown[] }[] };
-  assert.deepEqual(metadata.brokers.map((b) => [b.id, b.name]), [[0, t.address]]);
+  assert.deepEqual(
+    metadata.brokers.map((b) => [b.id, b.name]),
+    [[0, t.address]],
+  );
   assert.equal(metadata.topics.find((x) => x.topic === topic)?.partitions.length, 3);
 });
 
@@ -70,7 +76,10 @@ test('kcat produces keys and headers (-K: -H) and consumes them back (-e)', asyn
   }
   const partitionsOfKey = new Map(messages.map((m) => [m.key, new Set<number>()]));
   for (const m of messages) partitionsOfKey.get(m.key)!.add(m.partition);
-  assert.ok([...partitionsOfKey.values()].every((s) => s.size === 1), 'one key, one partition');
+  assert.ok(
+    [...partitionsOfKey.values()].every((s) => s.size === 1),
+    'one key, one partition',
+  );
 
   // The other client reads what librdkafka wrote.
   const consumer = kafka(t.address).consumer({ groupId: unique('kcat-to-kafkajs'), maxWaitTimeInMs: 300 });
@@ -92,13 +101,22 @@ test('kcat -G consumes as a group member and commits its offsets', async () => {
   await kcat(['-P', '-t', topic, '-K:'], Array.from({ length: 24 }, (_, i) => `k${i}:m${i}`).join('\n') + '\n');
 
   const { stdout } = await kcat(['-G', groupId, topic, '-e', '-J', '-X', 'auto.offset.reset=earliest']);
-  assert.deepEqual(parseJsonLines(stdout).map((m) => m.payload).sort(), Array.from({ length: 24 }, (_, i) => `m${i}`).sort());
+  assert.deepEqual(
+    parseJsonLines(stdout)
+      .map((m) => m.payload)
+      .sort(),
+    Array.from({ length: 24 }, (_, i) => `m${i}`).sort(),
+  );
 
   const admin = kafka(t.address).admin();
   await admin.connect();
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   await admin.disconnect();
-  assert.equal(committed!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0), 24, 'librdkafka committed on close');
+  assert.equal(
+    committed!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0),
+    24,
+    'librdkafka committed on close',
+  );
 
   const again = await kcat(['-G', groupId, topic, '-e', '-J', '-X', 'auto.offset.reset=earliest']);
   assert.equal(parseJsonLines(again.stdout).length, 0, 'a second run resumes after the committed offsets');

@@ -15,7 +15,10 @@ const GROUP = 'projector';
 async function produce(address: string, from: number, count: number): Promise<void> {
   const producer = kafka(address).producer();
   await producer.connect();
-  await producer.send({ topic: TOPIC, messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `m${from + i}` })) });
+  await producer.send({
+    topic: TOPIC,
+    messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `m${from + i}` })),
+  });
   await producer.disconnect();
 }
 
@@ -51,7 +54,12 @@ test('messages, topics and committed offsets survive a restart; the group resume
   try {
     const admin = kafka(t.address).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }, { topic: 'doomed', numPartitions: 2 }] });
+    await admin.createTopics({
+      topics: [
+        { topic: TOPIC, numPartitions: 3 },
+        { topic: 'doomed', numPartitions: 2 },
+      ],
+    });
     await admin.deleteTopics({ topics: ['doomed'] });
     await admin.disconnect();
     await produce(t.address, 0, 20);
@@ -65,7 +73,10 @@ test('messages, topics and committed offsets survive a restart; the group resume
     const { topics } = await admin2.fetchTopicMetadata({ topics: [TOPIC] });
     assert.equal(topics[0]!.partitions.length, 3, 'partition count persisted');
     assert.ok(!(await admin2.listTopics()).includes('doomed'), 'deleted topics stay deleted');
-    assert.equal((await admin2.fetchTopicOffsets(TOPIC)).reduce((n, o) => n + Number(o.high), 0), 20);
+    assert.equal(
+      (await admin2.fetchTopicOffsets(TOPIC)).reduce((n, o) => n + Number(o.high), 0),
+      20,
+    );
     await admin2.disconnect();
     assert.equal(await committedTotal(t.address, GROUP), 20, 'committed offsets persisted');
 
@@ -90,7 +101,10 @@ test('a torn write at the end of a segment is truncated on load; small segments 
     fs.appendFileSync(path.join(partitionDir, segments.at(-1)!), Buffer.from([0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 1]));
 
     t = await startTestBroker({ dataDir });
-    assert.ok(t.logs.some((l) => /truncating .* incomplete or corrupt tail/.test(l)), 'the torn tail was reported');
+    assert.ok(
+      t.logs.some((l) => /truncating .* incomplete or corrupt tail/.test(l)),
+      'the torn tail was reported',
+    );
     await produce(t.address, 50, 1);
     assert.deepEqual(sorted(await consume(t.address, 'reader', 51)), range(0, 51));
   } finally {

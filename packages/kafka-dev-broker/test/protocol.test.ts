@@ -77,7 +77,12 @@ test('ApiVersions advertises only non-flexible versions, and answers a too-new r
   assert.equal(ok.body.int16(), ErrorCode.NONE);
   const versions = readVersions(ok.body);
   assert.equal(ok.body.int32(), 0, 'throttle time (v1+)');
-  assert.deepEqual([...versions.keys()].sort((a, b) => a - b), Object.keys(FIRST_FLEXIBLE).map(Number).sort((a, b) => a - b));
+  assert.deepEqual(
+    [...versions.keys()].sort((a, b) => a - b),
+    Object.keys(FIRST_FLEXIBLE)
+      .map(Number)
+      .sort((a, b) => a - b),
+  );
   for (const [key, [min, max]] of versions) {
     assert.ok(min <= max && max < FIRST_FLEXIBLE[key]!, `api ${key} advertises v${min}-v${max}`);
   }
@@ -140,8 +145,21 @@ test('a long-polling Fetch returns as soon as data arrives, and later requests o
   const consumer = await RawClient.connect(t.broker.port);
   const started = Date.now();
   consumer.send(ApiKey.Fetch, 11, 100, (w) => {
-    w.int32(-1).int32(10_000).int32(1).int32(1 << 20).int8(0).int32(0).int32(-1);
-    w.int32(1).string(topic).int32(1).int32(0).int32(-1).int64(0).int64(-1).int32(1 << 20);
+    w.int32(-1)
+      .int32(10_000)
+      .int32(1)
+      .int32(1 << 20)
+      .int8(0)
+      .int32(0)
+      .int32(-1);
+    w.int32(1)
+      .string(topic)
+      .int32(1)
+      .int32(0)
+      .int32(-1)
+      .int64(0)
+      .int64(-1)
+      .int32(1 << 20);
     w.int32(0).string('');
   });
   consumer.send(ApiKey.Metadata, 1, 101, (w) => w.int32(0));
@@ -180,7 +198,11 @@ test('Fetch honours min_bytes, max_wait and per-partition max bytes with whole b
   }
   const fetch = (correlationId: number, minBytes: number, maxWait: number, partitionMax: number): void =>
     c.send(ApiKey.Fetch, 4, correlationId, (w) => {
-      w.int32(-1).int32(maxWait).int32(minBytes).int32(1 << 20).int8(0);
+      w.int32(-1)
+        .int32(maxWait)
+        .int32(minBytes)
+        .int32(1 << 20)
+        .int8(0);
       w.int32(1).string(topic).int32(1).int32(0).int64(0).int32(partitionMax);
     });
   const recordBytes = (r: Reader): number => {

@@ -30,12 +30,21 @@ test('batches round-trip keys, values, null values, headers and timestamps, plai
     assert.equal(parsed!.header.recordCount, 3);
     assert.equal(parsed!.header.maxTimestamp, 1005);
     const decoded = decodeRecords(batch);
-    assert.deepEqual(decoded.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]), [
-      [0, 1000, 'k1', 'v1'],
-      [1, 1005, null, null],
-      [2, 999, 'k3', 'x'.repeat(300)],
-    ]);
-    assert.deepEqual(decoded[0]!.headers.map((h) => [h.key, h.value]), [['event-type', Buffer.from('OrderPlaced')], ['bin', Buffer.from([0, 1, 2])]]);
+    assert.deepEqual(
+      decoded.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]),
+      [
+        [0, 1000, 'k1', 'v1'],
+        [1, 1005, null, null],
+        [2, 999, 'k3', 'x'.repeat(300)],
+      ],
+    );
+    assert.deepEqual(
+      decoded[0]!.headers.map((h) => [h.key, h.value]),
+      [
+        ['event-type', Buffer.from('OrderPlaced')],
+        ['bin', Buffer.from([0, 1, 2])],
+      ],
+    );
   }
 });
 

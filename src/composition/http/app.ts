@@ -26,7 +26,9 @@ export function createHttpApp(deps: HttpDeps) {
   const app = new Hono<AuthEnv>();
   const requests = deps.ops.metrics.counter('http_requests_total', 'HTTP requests by method, route and status');
   // Commands are the POST/PUT/DELETE routes: their latency includes the append and the Kafka publish.
-  const latency = deps.ops.metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method, route and status', { labelNames: ['method', 'route', 'status'] });
+  const latency = deps.ops.metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method, route and status', {
+    labelNames: ['method', 'route', 'status'],
+  });
   // X-Request-Id: the caller's if it is short and plain (letters, digits, -, _, =), else a new UUID; echoed back.
   app.use('*', requestId({ limitLength: 100 }));
   app.use('*', async (c, next) => {
@@ -37,12 +39,27 @@ export function createHttpApp(deps: HttpDeps) {
   });
   app.use('*', requestLog(deps.log));
   app.use('*', clientAddress({ trustedProxies: deps.security.trustedProxies }));
-  app.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] } }));
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+      },
+    }),
+  );
   app.use(
     '*',
     bodyLimit({
       maxSize: deps.bodyLimitBytes,
-      onError: (c) => problemResponse(c, toProblem(new AppError('too_large', 'body_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`), c.req.path)),
+      onError: (c) =>
+        problemResponse(
+          c,
+          toProblem(new AppError('too_large', 'body_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`), c.req.path),
+        ),
     }),
   );
   app.use('*', authenticate(deps.tokens));
@@ -60,9 +77,17 @@ export function createHttpApp(deps: HttpDeps) {
   app.get('/', () => {
     throw new AppError('unavailable', 'spa_not_built', 'the browser app is not built: run `make web` (make dev and make test build it)');
   });
-  app.get('/assets/*', serveStatic({ root: deps.webDir, onFound: (_p, c) => c.header('cache-control', 'public, max-age=31536000, immutable') }));
-  app.get('/favicon.svg', serveStatic({ root: deps.webDir, path: 'favicon.svg', onFound: (_p, c) => c.header('cache-control', 'public, max-age=86400') }));
-  app.notFound((c) => problemResponse(c, toProblem(new AppError('not_found', 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), c.req.path)));
+  app.get(
+    '/assets/*',
+    serveStatic({ root: deps.webDir, onFound: (_p, c) => c.header('cache-control', 'public, max-age=31536000, immutable') }),
+  );
+  app.get(
+    '/favicon.svg',
+    serveStatic({ root: deps.webDir, path: 'favicon.svg', onFound: (_p, c) => c.header('cache-control', 'public, max-age=86400') }),
+  );
+  app.notFound((c) =>
+    problemResponse(c, toProblem(new AppError('not_found', 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), c.req.path)),
+  );
   app.onError(onError(deps.log));
   return app;
 }

@@ -88,10 +88,14 @@ export function createReadWaits(opts: ReadWaitsOptions) {
       const aggregateId = waitFor.slice(0, at);
       const digits = waitFor.slice(at + 1);
       if (at <= 0 || !ID_PATTERN.test(aggregateId) || !/^\d{1,10}$/.test(digits)) {
-        throw validationError('invalid wait_for: must be <aggregate_id>:<version>', [{ field: 'wait_for', message: 'must be <aggregate_id>:<version>' }]);
+        throw validationError('invalid wait_for: must be <aggregate_id>:<version>', [
+          { field: 'wait_for', message: 'must be <aggregate_id>:<version>' },
+        ]);
       }
       if (!(await readable(c.get('user'), aggregateId))) {
-        throw validationError('invalid wait_for: no stream you can read has this id', [{ field: 'wait_for', message: 'names no stream you can read' }]);
+        throw validationError('invalid wait_for: no stream you can read has this id', [
+          { field: 'wait_for', message: 'names no stream you can read' },
+        ]);
       }
       if (Number(digits) === 0) return;
       await wait(c, aggregateId, Number(digits));

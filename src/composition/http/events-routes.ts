@@ -51,13 +51,25 @@ export function eventRoutes(deps: HttpDeps) {
       const eventType = strQuery(c, 'type', 100);
       const aggregateType = strQuery(c, 'aggregate_type', 100);
       return c.json(
-        redact(await deps.queries.listEvents({ ...(limit ? { limit } : {}), ...(before ? { before } : {}), ...(eventType ? { eventType } : {}), ...(aggregateType ? { aggregateType } : {}) })),
+        redact(
+          await deps.queries.listEvents({
+            ...(limit ? { limit } : {}),
+            ...(before ? { before } : {}),
+            ...(eventType ? { eventType } : {}),
+            ...(aggregateType ? { aggregateType } : {}),
+          }),
+        ),
       );
     })
     .get('/events/:aggregate_id', async (c) => {
       const user = requireUser(c);
       const events = await readOwned(user, idParam(c, 'aggregate_id'));
-      return c.json({ aggregate_id: events[0]!.aggregate_id, aggregate_type: events[0]!.aggregate_type, version: events.at(-1)!.version, events: redact(events) });
+      return c.json({
+        aggregate_id: events[0]!.aggregate_id,
+        aggregate_type: events[0]!.aggregate_type,
+        version: events.at(-1)!.version,
+        events: redact(events),
+      });
     })
     .get('/events/:aggregate_id/state', async (c) => {
       const user = requireUser(c);
@@ -67,13 +79,19 @@ export function eventRoutes(deps: HttpDeps) {
       let cutoff = Number.POSITIVE_INFINITY;
       if (atRaw !== undefined) {
         cutoff = instantMs(atRaw);
-        if (Number.isNaN(cutoff)) throw validationError('invalid at: must be an ISO-8601 date-time, e.g. 2026-01-31T12:00:00Z', [{ field: 'at', message: 'must be an ISO-8601 date-time' }]);
+        if (Number.isNaN(cutoff))
+          throw validationError('invalid at: must be an ISO-8601 date-time, e.g. 2026-01-31T12:00:00Z', [
+            { field: 'at', message: 'must be an ISO-8601 date-time' },
+          ]);
       }
       const applied = events.filter((e) => Date.parse(e.created_at) <= cutoff && (versionParam === undefined || e.version <= versionParam));
       const type = events[0]!.aggregate_type;
       const folder = FOLDERS[type] as Folder | undefined;
       if (!folder) throw validationError(`time travel is not available for ${type} streams`);
-      const state = applied.reduce<unknown>((s, e) => folder.evolve(s as never, { type: e.event_type, data: e.data } as DomainEvent as never), folder.initialState());
+      const state = applied.reduce<unknown>(
+        (s, e) => folder.evolve(s as never, { type: e.event_type, data: e.data } as DomainEvent as never),
+        folder.initialState(),
+      );
       return c.json({
         aggregate_id: events[0]!.aggregate_id,
         aggregate_type: type,

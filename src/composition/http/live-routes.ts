@@ -50,9 +50,14 @@ export function liveRoutes(opts: LiveOptions | undefined) {
     if (!opts) throw new AppError('unavailable', 'live_unavailable', 'live updates are not available on this server');
     const count = open.get(user.user_id) ?? 0;
     if (count >= maxPerUser) {
-      throw new AppError('rate_limited', 'too_many_live_streams', `at most ${maxPerUser} live streams per user are open; close one (another tab or device)`, {
-        extra: { retry_after: 10 },
-      });
+      throw new AppError(
+        'rate_limited',
+        'too_many_live_streams',
+        `at most ${maxPerUser} live streams per user are open; close one (another tab or device)`,
+        {
+          extra: { retry_after: 10 },
+        },
+      );
     }
     open.set(user.user_id, count + 1);
     const expiresAt = tokenExpiry(c.req.header('authorization'));
@@ -85,7 +90,10 @@ export function liveRoutes(opts: LiveOptions | undefined) {
       stream.onAbort(finish);
       // `ready` promises that later changes arrive: wait (bounded) for the hub's LISTEN to be active.
       await waitAtMost(opts.hub.listening(), 2000);
-      send({ event: 'ready', data: JSON.stringify({ user_id: user.user_id, role: user.role, heartbeat_ms: heartbeatMs } satisfies LiveReady) });
+      send({
+        event: 'ready',
+        data: JSON.stringify({ user_id: user.user_id, role: user.role, heartbeat_ms: heartbeatMs } satisfies LiveReady),
+      });
       try {
         await done;
       } finally {

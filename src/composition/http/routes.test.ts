@@ -66,7 +66,10 @@ describe('command routes on the memory shop', () => {
     assert.equal(paid.body.status, 'paid');
     const inventory = await shop.application.executor.streams().inventory(product);
     assert.equal(inventory.state.total_quantity, 3);
-    assert.ok(shop.published.some((e) => e.event_type === 'OrderPaid'), 'published after the commit');
+    assert.ok(
+      shop.published.some((e) => e.event_type === 'OrderPaid'),
+      'published after the commit',
+    );
   });
 
   it('bad input is a 4xx problem and changes nothing', async () => {
@@ -91,7 +94,10 @@ describe('command routes on the memory shop', () => {
     assert.equal(duplicate.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(duplicate.body, first.body);
     const cart = await shop.application.executor.streams().cart(customer.user_id);
-    assert.deepEqual(cart.state.lines.map((l) => [l.product_id, l.quantity]), [[product, 3]]);
+    assert.deepEqual(
+      cart.state.lines.map((l) => [l.product_id, l.quantity]),
+      [[product, 3]],
+    );
   });
 
   it('a refusal decided on a stale tip is checked on the stream before it is answered', async () => {
@@ -103,7 +109,14 @@ describe('command routes on the memory shop', () => {
     // A writer that leaves the tip behind (an older release; a transaction with no room for tips).
     const inventory = await shop.application.executor.streams().inventory(product);
     await shop.store.append(
-      [{ aggregate_id: `inventory-${product}`, aggregate_type: 'Inventory', expected_version: inventory.version, events: [{ event_type: 'StockAdded', data: { product_id: product, quantity: 1, added_at: new Date().toISOString() } }] }],
+      [
+        {
+          aggregate_id: `inventory-${product}`,
+          aggregate_type: 'Inventory',
+          expected_version: inventory.version,
+          events: [{ event_type: 'StockAdded', data: { product_id: product, quantity: 1, added_at: new Date().toISOString() } }],
+        },
+      ],
       { metadata: {}, now: new Date().toISOString() },
     );
     assert.equal((await shop.store.loadSnapshot(`inventory-${product}`))?.version, inventory.version, 'the tip is behind');
@@ -123,7 +136,8 @@ describe('command routes on the memory shop', () => {
     const answers = await Promise.all(buyers.map((b) => b.call('POST', '/orders')));
     const statuses = answers.map((a) => a.status).sort();
     assert.deepEqual(statuses, [...Array<number>(20).fill(201), ...Array<number>(80).fill(409)]);
-    for (const a of answers.filter((x) => x.status === 409)) assert.match(String(a.body.detail), /insufficient stock|out of stock|available/i);
+    for (const a of answers.filter((x) => x.status === 409))
+      assert.match(String(a.body.detail), /insufficient stock|out of stock|available/i);
     assert.equal(counts.conflicts - before.conflicts, 0, 'single-flight: no command lost the optimistic check to another in this process');
     assert.equal(counts.appends - before.appends, 20, 'one append per order placed, none for the refusals');
     const inventory = await shop.application.executor.streams().inventory(product);

@@ -142,7 +142,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
             headers: { 'Auto-Submitted': 'auto-generated', 'X-EC-Event-Id': event.event_id, 'X-EC-Mail-Kind': mail.kind },
           });
         } catch (err) {
-          throw new Error(`sending ${mail.kind} mail for ${event.event_type} ${event.event_id} failed: ${(err as Error).message}`, { cause: err });
+          throw new Error(`sending ${mail.kind} mail for ${event.event_type} ${event.event_id} failed: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
         return true;
       },
@@ -150,13 +152,21 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     );
   }
 
-  const fieldsOf = (event: EventEnvelope, kind: OrderMailKind) => ({ event_id: event.event_id, event_type: event.event_type, order_id: event.aggregate_id, kind });
+  const fieldsOf = (event: EventEnvelope, kind: OrderMailKind) => ({
+    event_id: event.event_id,
+    event_type: event.event_type,
+    order_id: event.aggregate_id,
+    kind,
+  });
 
   async function mailFor(event: EventEnvelope, kind: OrderMailKind, order: OrderPlacedData, note?: string): Promise<void> {
     const mail = renderOrderMail(event, order);
     if (mail === null) return; // unreachable while orderMailKind and renderOrderMail agree
     const sent = await sendOnce(event, mail, order.order_id);
-    log.info(sent ? (note ?? 'order mail sent') : 'order mail sent by a concurrent notifier', { ...fieldsOf(event, kind), message_id: messageIdFor(event.event_id, kind, domain) });
+    log.info(sent ? (note ?? 'order mail sent') : 'order mail sent by a concurrent notifier', {
+      ...fieldsOf(event, kind),
+      message_id: messageIdFor(event.event_id, kind, domain),
+    });
   }
 
   /**
@@ -187,7 +197,10 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           // An earlier event whose mail can never be rendered is its own delivery's problem (it will be
           // dead-lettered then); it must not hold every later mail of the order back forever.
           if (!(err instanceof TypeError)) throw err;
-          log.warn?.('order mail of an earlier event cannot be rendered; sending the later one anyway', { ...fieldsOf(e, kind), error: err.message });
+          log.warn?.('order mail of an earlier event cannot be rendered; sending the later one anyway', {
+            ...fieldsOf(e, kind),
+            error: err.message,
+          });
         }
       }
     }

@@ -173,7 +173,11 @@ export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelop
   // 6. Write back, one upsert per table; then the log, the positions and the wake-up.
   for (const [projection, keys] of dirty) {
     const rows = state.get(projection)!;
-    await saveRows(db, projection, [...keys].sort().map((k) => rows.get(k)!));
+    await saveRows(
+      db,
+      projection,
+      [...keys].sort().map((k) => rows.get(k)!),
+    );
   }
   await appendEventLog(db, toApply, { copy: opts.eventLogCopy ?? true });
   if (positions.length > 0) {

@@ -82,7 +82,10 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
     const any = await opts.pool.query('SELECT 1 FROM parked_streams WHERE aggregate_id = ANY($1::text[]) LIMIT 1', [ids]);
     if (any.rowCount === 0) return [...events];
     return inTransaction(opts.pool, async (client) => {
-      const { rows } = await client.query<{ aggregate_id: string }>('SELECT aggregate_id FROM parked_streams WHERE aggregate_id = ANY($1::text[]) FOR SHARE', [ids]);
+      const { rows } = await client.query<{ aggregate_id: string }>(
+        'SELECT aggregate_id FROM parked_streams WHERE aggregate_id = ANY($1::text[]) FOR SHARE',
+        [ids],
+      );
       if (rows.length === 0) return [...events];
       const parked = new Set(rows.map((r) => r.aggregate_id));
       const held = events.filter((e) => parked.has(e.aggregate_id));
@@ -145,7 +148,10 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
         return await inTransaction(opts.pool, async (client) => {
           const { rows } = await client.query('SELECT 1 FROM parked_streams WHERE aggregate_id = $1 FOR UPDATE', [aggregateId]);
           if (rows.length === 0) return undefined;
-          const held = await client.query<{ event: EventEnvelope }>('SELECT event FROM parked_events WHERE aggregate_id = $1 ORDER BY version', [aggregateId]);
+          const held = await client.query<{ event: EventEnvelope }>(
+            'SELECT event FROM parked_events WHERE aggregate_id = $1 ORDER BY version',
+            [aggregateId],
+          );
           // Insert-if-absent for the log: this transaction also unparks, so it cannot be re-run as a whole.
           const applied = await applyBatch(
             client,
@@ -159,7 +165,10 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
         });
       } catch (err) {
         if (!opts.isTransient(err)) {
-          await opts.pool.query('UPDATE parked_streams SET error = $2, attempts = attempts + 1, updated_at = now() WHERE aggregate_id = $1', [aggregateId, errorText(err)]);
+          await opts.pool.query(
+            'UPDATE parked_streams SET error = $2, attempts = attempts + 1, updated_at = now() WHERE aggregate_id = $1',
+            [aggregateId, errorText(err)],
+          );
         }
         throw err;
       }

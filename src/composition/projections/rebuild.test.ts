@@ -9,7 +9,10 @@ test('progress: rate, percentage and ETA from events done, the estimated total a
   assert.deepEqual(progressOf({ done: 13_000, total: 10_000, elapsedMs: 1_000 }), { rate: 13_000, percent: 100, eta_seconds: 0 });
   assert.deepEqual(progressOf({ done: 10, total: undefined, elapsedMs: 1_000 }), { rate: 10, percent: undefined, eta_seconds: undefined });
   assert.deepEqual(progressOf({ done: 0, total: 100, elapsedMs: 0 }), { rate: 0, percent: 0, eta_seconds: undefined });
-  assert.equal(progressLine('r1', 'orders', { done: 5_000, total: 20_000, elapsedMs: 2_000 }), 'rebuild r1 [orders]: 5000 / ~20000 (25%) events, 2500 events/s, ETA 6 s');
+  assert.equal(
+    progressLine('r1', 'orders', { done: 5_000, total: 20_000, elapsedMs: 2_000 }),
+    'rebuild r1 [orders]: 5000 / ~20000 (25%) events, 2500 events/s, ETA 6 s',
+  );
   assert.equal(progressLine('r1', 'all', { done: 7, elapsedMs: 1_000 }), 'rebuild r1 [all]: 7 events, 7 events/s');
 });
 

@@ -146,7 +146,11 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
 
     // synchronous_commit off: a batch's commit does not wait for its WAL flush. Safe here — a crash loses at most
     // the copy, which a rebuild that did not switch throws away anyway; the switch itself commits synchronously.
-    const work = new pg.Pool({ ...connectionOf(opts.pool), max: applyConcurrency + 2, options: `-c search_path=${schema} -c synchronous_commit=off` });
+    const work = new pg.Pool({
+      ...connectionOf(opts.pool),
+      max: applyConcurrency + 2,
+      options: `-c search_path=${schema} -c synchronous_commit=off`,
+    });
     work.on('error', () => {});
     const progress = startProgress({ pool: opts.pool, id, projection, total, log, everyMs: opts.progressEveryMs ?? 1000 });
     try {
@@ -190,11 +194,24 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
       progress.stop();
 
       const switchStarted = Date.now();
-      const switched = await switchOver({ pool: opts.pool, schema, id, swap, family, applier, parked, eventStore: opts.eventStore, batchSize, log });
+      const switched = await switchOver({
+        pool: opts.pool,
+        schema,
+        id,
+        swap,
+        family,
+        applier,
+        parked,
+        eventStore: opts.eventStore,
+        batchSize,
+        log,
+      });
       caughtUp += switched.caught;
       const switchMs = Date.now() - switchStarted;
       await lock.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
-      const streams = Number((await opts.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${READ_SCHEMA}.projection_streams`)).rows[0]!.n);
+      const streams = Number(
+        (await opts.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${READ_SCHEMA}.projection_streams`)).rows[0]!.n,
+      );
 
       const report: RebuildReport = {
         rebuild_id: id,
@@ -217,14 +234,19 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
         `UPDATE public.ops_rebuilds SET events_done = $2, events_per_second = $3, heartbeat_at = now(), finished_at = now() WHERE rebuild_id = $1`,
         [id, report.events, report.events_per_second],
       );
-      log(`rebuild ${id} [${projection}]: ${report.events} events at ${report.events_per_second} events/s, ${caughtUp} caught up, switched in ${switchMs} ms; replaced ${swap.join(', ')}${report.parked.length > 0 ? `; still parked (failing here too): ${report.parked.join(', ')}` : ''}${report.unparked.length > 0 ? `; unparked (applied whole): ${report.unparked.join(', ')}` : ''}`);
+      log(
+        `rebuild ${id} [${projection}]: ${report.events} events at ${report.events_per_second} events/s, ${caughtUp} caught up, switched in ${switchMs} ms; replaced ${swap.join(', ')}${report.parked.length > 0 ? `; still parked (failing here too): ${report.parked.join(', ')}` : ''}${report.unparked.length > 0 ? `; unparked (applied whole): ${report.unparked.join(', ')}` : ''}`,
+      );
       return report;
     } catch (err) {
       progress.stop();
       const message = err instanceof Error ? err.message : String(err);
       log(`rebuild ${id} failed, live tables untouched: ${message}`);
       await opts.pool
-        .query(`UPDATE public.ops_rebuilds SET status = 'failed', error = $2, heartbeat_at = now(), finished_at = now() WHERE rebuild_id = $1`, [id, message.slice(0, 2000)])
+        .query(
+          `UPDATE public.ops_rebuilds SET status = 'failed', error = $2, heartbeat_at = now(), finished_at = now() WHERE rebuild_id = $1`,
+          [id, message.slice(0, 2000)],
+        )
         .catch(() => {});
       await work.end().catch(() => {});
       await lock.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`).catch(() => {});
@@ -261,12 +283,16 @@ async function cleanUpLeftovers(db: Queryable, log: (line: string) => void): Pro
   );
   for (const s of schemas) await db.query(`DROP SCHEMA IF EXISTS ${ident(s.nspname)} CASCADE`);
   if (rows.length > 0 || schemas.length > 0) {
-    log(`cleaned up after an unfinished rebuild: ${[...rows.map((r) => `rebuild ${r.rebuild_id} abandoned`), ...schemas.map((s) => `schema ${s.nspname} dropped`)].join(', ')}`);
+    log(
+      `cleaned up after an unfinished rebuild: ${[...rows.map((r) => `rebuild ${r.rebuild_id} abandoned`), ...schemas.map((s) => `schema ${s.nspname} dropped`)].join(', ')}`,
+    );
   }
 }
 
 async function readModelTables(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [READ_SCHEMA]);
+  const { rows } = await db.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [
+    READ_SCHEMA,
+  ]);
   if (rows.length === 0) throw new Error(`schema ${READ_SCHEMA} has no tables: run the migrations first`);
   return rows.map((r) => r.tablename);
 }
@@ -318,7 +344,10 @@ async function snapshotPositions(db: Queryable, schema: string, family: Projecti
 
 async function capAtStart(db: Queryable, events: EventEnvelope[]): Promise<EventEnvelope[]> {
   const ids = [...new Set(events.map((e) => e.aggregate_id))];
-  const { rows } = await db.query<{ aggregate_id: string; version: number }>('SELECT aggregate_id, version FROM _rebuild_start WHERE aggregate_id = ANY($1)', [ids]);
+  const { rows } = await db.query<{ aggregate_id: string; version: number }>(
+    'SELECT aggregate_id, version FROM _rebuild_start WHERE aggregate_id = ANY($1)',
+    [ids],
+  );
   const cap = new Map(rows.map((r) => [r.aggregate_id, r.version]));
   return events.filter((e) => e.version <= (cap.get(e.aggregate_id) ?? 0));
 }
@@ -330,7 +359,12 @@ interface Lag {
 }
 
 /** Streams the live projector has applied further than the copy. */
-async function lagging(db: Queryable, schema: string, family: ProjectionFamily | undefined, parked: ReadonlyMap<string, ParkedHere>): Promise<Lag[]> {
+async function lagging(
+  db: Queryable,
+  schema: string,
+  family: ProjectionFamily | undefined,
+  parked: ReadonlyMap<string, ParkedHere>,
+): Promise<Lag[]> {
   const { rows } = await db.query<Lag>(
     `SELECT l.aggregate_id, coalesce(r.version, 0) AS mine, l.version AS live
        FROM ${READ_SCHEMA}.projection_streams l LEFT JOIN ${ident(schema)}.projection_streams r USING (aggregate_id)
@@ -349,7 +383,13 @@ async function applyTails(applier: BatchApplier, store: Pick<EventStore, 'readSt
   let pending: EventEnvelope[] = [];
   for (let i = 0; i < behind.length; i += READS_AT_ONCE) {
     const tails = await Promise.all(
-      behind.slice(i, i + READS_AT_ONCE).map(async (s) => (await store.readStream(s.aggregate_id, { afterVersion: s.mine, toVersion: s.live })).filter((e) => e.version > s.mine && e.version <= s.live)),
+      behind
+        .slice(i, i + READS_AT_ONCE)
+        .map(async (s) =>
+          (await store.readStream(s.aggregate_id, { afterVersion: s.mine, toVersion: s.live })).filter(
+            (e) => e.version > s.mine && e.version <= s.live,
+          ),
+        ),
     );
     pending.push(...tails.flat());
     if (pending.length >= batchSize) {
@@ -416,7 +456,8 @@ async function switchOver(args: {
       attempts: SWITCH_ATTEMPTS,
       retryable: (err) => isPgConflict(err, ['40P01', '55P03']),
       delayMs: (attempt) => 200 * attempt,
-      onRetry: (err, attempt) => args.log(`rebuild ${args.id}: switch attempt ${attempt} gave way (${(err as Error).message}); trying again`),
+      onRetry: (err, attempt) =>
+        args.log(`rebuild ${args.id}: switch attempt ${attempt} gave way (${(err as Error).message}); trying again`),
     },
   );
 }
@@ -487,7 +528,9 @@ function tolerateParked(inner: BatchApplier, pool: pg.Pool, parked: Map<string, 
         const version = Math.min(at?.version ?? Math.min(...rest.map((e) => e.version)), parked.get(id)?.version ?? Infinity);
         const event = at ?? rest.find((e) => e.version === version);
         parked.set(id, { error: errorText(err), event_id: event?.event_id ?? null, event_type: event?.event_type ?? null, version });
-        log(`rebuild: stream ${id} (parked by the live projector) fails here too at version ${version}; applied up to it, held back from it: ${errorText(err)}`);
+        log(
+          `rebuild: stream ${id} (parked by the live projector) fails here too at version ${version}; applied up to it, held back from it: ${errorText(err)}`,
+        );
         rest = rest.filter((e) => e.version < version);
       }
     }
@@ -501,12 +544,19 @@ function tolerateParked(inner: BatchApplier, pool: pg.Pool, parked: Map<string, 
       } catch (err) {
         if (isTransient(err)) throw err;
         const ids = [...new Set(live.map((e) => e.aggregate_id))];
-        const { rows } = await pool.query<{ aggregate_id: string }>('SELECT aggregate_id FROM public.parked_streams WHERE aggregate_id = ANY($1::text[])', [ids]);
+        const { rows } = await pool.query<{ aggregate_id: string }>(
+          'SELECT aggregate_id FROM public.parked_streams WHERE aggregate_id = ANY($1::text[])',
+          [ids],
+        );
         if (rows.length === 0) throw err;
         const parkedLive = new Set(rows.map((r) => r.aggregate_id));
         const others = live.filter((e) => !parkedLive.has(e.aggregate_id));
         if (others.length > 0) await inner.applyBatch(others);
-        for (const id of [...parkedLive].sort()) await applyWhatItCan(id, live.filter((e) => e.aggregate_id === id));
+        for (const id of [...parkedLive].sort())
+          await applyWhatItCan(
+            id,
+            live.filter((e) => e.aggregate_id === id),
+          );
       }
     },
   };
@@ -518,7 +568,12 @@ function tolerateParked(inner: BatchApplier, pool: pg.Pool, parked: Map<string, 
  * since it was parked, and if they apply too it is unparked (its parking rows deleted) — the rebuilt tables
  * now hold it whole. Returns the unparked streams.
  */
-async function settleParked(client: pg.PoolClient, applier: BatchApplier, parked: Map<string, ParkedHere>, log: (line: string) => void): Promise<string[]> {
+async function settleParked(
+  client: pg.PoolClient,
+  applier: BatchApplier,
+  parked: Map<string, ParkedHere>,
+  log: (line: string) => void,
+): Promise<string[]> {
   const { rows } = await client.query<{ aggregate_id: string }>('SELECT aggregate_id FROM public.parked_streams ORDER BY aggregate_id');
   const stillParked = new Set(rows.map((r) => r.aggregate_id));
   for (const id of parked.keys()) {
@@ -527,7 +582,10 @@ async function settleParked(client: pg.PoolClient, applier: BatchApplier, parked
   const unparked: string[] = [];
   for (const { aggregate_id: id } of rows) {
     if (!parked.has(id)) {
-      const { rows: heldRows } = await client.query<{ event: EventEnvelope }>('SELECT event FROM public.parked_events WHERE aggregate_id = $1 ORDER BY version', [id]);
+      const { rows: heldRows } = await client.query<{ event: EventEnvelope }>(
+        'SELECT event FROM public.parked_events WHERE aggregate_id = $1 ORDER BY version',
+        [id],
+      );
       if (heldRows.length > 0) await applier.applyBatch(heldRows.map((r) => r.event));
     }
     const here = parked.get(id);
@@ -595,7 +653,14 @@ export function progressLine(id: string, projection: string, p: ProgressFigures)
   return `rebuild ${id} [${projection}]: ${p.done}${of} events, ${rate} events/s${eta}`;
 }
 
-function startProgress(args: { pool: pg.Pool; id: string; projection: string; total: number | undefined; log: (line: string) => void; everyMs: number }) {
+function startProgress(args: {
+  pool: pg.Pool;
+  id: string;
+  projection: string;
+  total: number | undefined;
+  log: (line: string) => void;
+  everyMs: number;
+}) {
   const started = Date.now();
   let done = 0;
   let writing: Promise<unknown> = Promise.resolve();
@@ -604,7 +669,11 @@ function startProgress(args: { pool: pg.Pool; id: string; projection: string; to
     const f = figures();
     args.log(progressLine(args.id, args.projection, f));
     writing = args.pool
-      .query(`UPDATE public.ops_rebuilds SET events_done = $2, events_per_second = $3, heartbeat_at = now() WHERE rebuild_id = $1`, [args.id, f.done, progressOf(f).rate])
+      .query(`UPDATE public.ops_rebuilds SET events_done = $2, events_per_second = $3, heartbeat_at = now() WHERE rebuild_id = $1`, [
+        args.id,
+        f.done,
+        progressOf(f).rate,
+      ])
       .catch(() => {});
   };
   const timer = setInterval(write, args.everyMs);
@@ -614,7 +683,11 @@ function startProgress(args: { pool: pg.Pool; id: string; projection: string; to
     done: () => done,
     status: async (status: string) => {
       await writing;
-      await args.pool.query(`UPDATE public.ops_rebuilds SET status = $2, events_done = $3, heartbeat_at = now() WHERE rebuild_id = $1`, [args.id, status, done]);
+      await args.pool.query(`UPDATE public.ops_rebuilds SET status = $2, events_done = $3, heartbeat_at = now() WHERE rebuild_id = $1`, [
+        args.id,
+        status,
+        done,
+      ]);
     },
     stop: () => clearInterval(timer),
   };

@@ -22,7 +22,9 @@ export const STREAM_PROJECTIONS: readonly TableProjection[] = [
  * event_type → the projection that owns it. Two projections claiming one type is a wiring mistake (which one
  * runs first would matter), so it fails at start-up rather than producing a subtly wrong read model.
  */
-export function routeByEventType<P extends { name: string; eventTypes: readonly string[] }>(projections: readonly P[]): ReadonlyMap<string, P> {
+export function routeByEventType<P extends { name: string; eventTypes: readonly string[] }>(
+  projections: readonly P[],
+): ReadonlyMap<string, P> {
   const routes = new Map<string, P>();
   for (const projection of projections) {
     for (const type of projection.eventTypes) {

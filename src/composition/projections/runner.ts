@@ -13,7 +13,12 @@ export { ProjectionGapError } from './engine.ts';
  * when a stream position was lost: engine.ts) aborts, and the same batch runs again with the log written
  * insert-if-absent.
  */
-export async function applyWithLogFallback(pool: pg.Pool, events: readonly EventEnvelope[], opts: ApplyOptions, log: (line: string) => void): Promise<ApplyResult> {
+export async function applyWithLogFallback(
+  pool: pg.Pool,
+  events: readonly EventEnvelope[],
+  opts: ApplyOptions,
+  log: (line: string) => void,
+): Promise<ApplyResult> {
   try {
     return await inTransaction(pool, (client) => applyBatch(client, events, { ...opts, eventLogCopy: true }));
   } catch (err) {
@@ -57,7 +62,11 @@ export interface ProjectionRunner {
 export function createProjectionRunner(opts: ProjectionRunnerOptions): ProjectionRunner {
   const log = opts.log ?? (() => {});
   const maxAttempts = opts.maxAttempts ?? 5;
-  const applyOpts = { ...(opts.projections ? { projections: opts.projections } : {}), ...(opts.eventStore ? { eventStore: opts.eventStore } : {}), log };
+  const applyOpts = {
+    ...(opts.projections ? { projections: opts.projections } : {}),
+    ...(opts.eventStore ? { eventStore: opts.eventStore } : {}),
+    log,
+  };
 
   return {
     async applyBatch(events) {
@@ -65,9 +74,9 @@ export function createProjectionRunner(opts: ProjectionRunnerOptions): Projectio
       // PostgreSQL aborts one side of a deadlock / serialisation conflict; the batch is safe to run again.
       return retryOnPgConflict(async (attempts) => ({ ...(await applyWithLogFallback(opts.pool, events, applyOpts, log)), attempts }), {
         attempts: maxAttempts,
-        onRetry: (err, attempts) => log(`[projector] batch aborted by PostgreSQL (${(err as Error).message}); retry ${attempts}/${maxAttempts - 1}`),
+        onRetry: (err, attempts) =>
+          log(`[projector] batch aborted by PostgreSQL (${(err as Error).message}); retry ${attempts}/${maxAttempts - 1}`),
       });
     },
   };
 }
-

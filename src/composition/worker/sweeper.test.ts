@@ -35,14 +35,20 @@ function fakeStore(events: EventEnvelope[]) {
     },
     async markPublished(done) {
       if (failMark) throw new Error('DynamoDB throttled');
-      for (const d of done) for (const e of events) if (e.aggregate_id === d.aggregate_id && e.version === d.version) marked.delete(e.event_id);
+      for (const d of done)
+        for (const e of events) if (e.aggregate_id === d.aggregate_id && e.version === d.version) marked.delete(e.event_id);
     },
   };
   return { store, marked, queries, failMarkPublished: () => (failMark = true) };
 }
 
 /** What kafkajs throws when the broker refuses a record batch (KafkaJSProtocolError, inside a retry error). */
-const tooLarge = () => Object.assign(new Error('Number of retries exceeded'), { cause: Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' }) });
+const tooLarge = () =>
+  Object.assign(new Error('Number of retries exceeded'), {
+    cause: Object.assign(new Error('The request included a message larger than the max message size the server will accept'), {
+      type: 'MESSAGE_TOO_LARGE',
+    }),
+  });
 
 function fakePublisher(refuse: Set<string> = new Set()) {
   const published: string[][] = [];
@@ -123,7 +129,10 @@ describe('outbox sweeper', () => {
     const publisher = fakePublisher();
     const sweeper = createOutboxSweeper({ store, publisher, clock: fixedClock(10_000), batchSize: 2, log: silentLogger() });
 
-    assert.deepEqual([await sweeper.sweepOnce(), await sweeper.sweepOnce(), await sweeper.sweepOnce(), await sweeper.sweepOnce()], [2, 2, 1, 0]);
+    assert.deepEqual(
+      [await sweeper.sweepOnce(), await sweeper.sweepOnce(), await sweeper.sweepOnce(), await sweeper.sweepOnce()],
+      [2, 2, 1, 0],
+    );
     assert.ok(queries.every((q) => q.limit === 2));
     assert.deepEqual(publisher.published.flat(), ['s0-1', 's1-1', 's2-1', 's3-1', 's4-1']);
   });
@@ -151,8 +160,14 @@ describe('outbox sweeper', () => {
 
   it('works against the in-memory event store: only events older than the grace period, cleared afterwards', async () => {
     const store = createMemoryEventStore();
-    await store.append([{ aggregate_id: 'o-1', aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data: {} }] }], { metadata: {}, now: at(0) });
-    await store.append([{ aggregate_id: 'o-1', aggregate_type: 'Order', expected_version: 1, events: [{ event_type: 'OrderPaid', data: {} }] }], { metadata: {}, now: at(3_000) });
+    await store.append(
+      [{ aggregate_id: 'o-1', aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data: {} }] }],
+      { metadata: {}, now: at(0) },
+    );
+    await store.append(
+      [{ aggregate_id: 'o-1', aggregate_type: 'Order', expected_version: 1, events: [{ event_type: 'OrderPaid', data: {} }] }],
+      { metadata: {}, now: at(3_000) },
+    );
     const publisher = fakePublisher();
     let now = 4_000;
     const sweeper = createOutboxSweeper({ store, publisher, clock: () => new Date(T0 + now), graceMs: 2_000, log: silentLogger() });
@@ -186,10 +201,21 @@ describe('outbox sweeper', () => {
 
     assert.equal(await sweeper.sweepOnce(), 8);
     const published = publisher.published.flat();
-    assert.deepEqual([...published].sort(), events.filter((e) => e !== poison).map((e) => e.event_id).sort(), 'everything else went out');
+    assert.deepEqual(
+      [...published].sort(),
+      events
+        .filter((e) => e !== poison)
+        .map((e) => e.event_id)
+        .sort(),
+      'everything else went out',
+    );
     for (const stream of ['s0', 's1', 's2']) {
       const versions = published.filter((id) => id.startsWith(`${stream}-`)).map((id) => Number(id.split('-')[1]));
-      assert.deepEqual(versions, [...versions].sort((x, y) => x - y), `${stream} in version order`);
+      assert.deepEqual(
+        versions,
+        [...versions].sort((x, y) => x - y),
+        `${stream} in version order`,
+      );
     }
     assert.deepEqual([...marked], [poison.event_id], 'only the refused event stays marked');
     assert.deepEqual([...sweeper.parked().keys()], ['s1@2']);
@@ -229,7 +255,14 @@ describe('outbox sweeper', () => {
     const { store } = fakeStore([envelope('a', 1, at(0))]);
     const publisher = fakePublisher();
     publisher.failNext(2);
-    const sweeper = createOutboxSweeper({ store, publisher, clock: fixedClock(60_000), intervalMs: 1, maxBackoffMs: 2, log: silentLogger() });
+    const sweeper = createOutboxSweeper({
+      store,
+      publisher,
+      clock: fixedClock(60_000),
+      intervalMs: 1,
+      maxBackoffMs: 2,
+      log: silentLogger(),
+    });
     assert.equal(sweeper.health().ok, true);
     sweeper.start();
     const deadline = Date.now() + 5_000;

@@ -113,11 +113,23 @@ export function createOutboxSweeper(opts: OutboxSweeperOptions): OutboxSweeper {
   const parkRetryMs = opts.parkRetryMs ?? 600_000;
   const maxParked = opts.maxParked ?? 1000;
   const republished = opts.metrics?.counter('worker_outbox_republished_total', 'Events the outbox sweeper republished');
-  const failures = opts.metrics?.counter('worker_outbox_sweep_failures_total', 'Outbox sweeps that failed (broker or event store unavailable)');
+  const failures = opts.metrics?.counter(
+    'worker_outbox_sweep_failures_total',
+    'Outbox sweeps that failed (broker or event store unavailable)',
+  );
   const parkedTotal = opts.metrics?.counter('worker_outbox_parked_total', 'Events the broker refused and the sweeper parked');
-  const orphanedGauge = opts.metrics?.gauge('outbox_orphaned_events', 'Events still marked unpublished after the grace period, as of the last sweep (at most one batch)');
-  const oldestGauge = opts.metrics?.gauge('outbox_oldest_orphan_age_seconds', 'Age of the oldest orphaned event at the last sweep (0 when none)');
-  const parkedGauge = opts.metrics?.gauge('outbox_parked_events', 'Events parked because the broker refused them (kept marked, retried rarely)');
+  const orphanedGauge = opts.metrics?.gauge(
+    'outbox_orphaned_events',
+    'Events still marked unpublished after the grace period, as of the last sweep (at most one batch)',
+  );
+  const oldestGauge = opts.metrics?.gauge(
+    'outbox_oldest_orphan_age_seconds',
+    'Age of the oldest orphaned event at the last sweep (0 when none)',
+  );
+  const parkedGauge = opts.metrics?.gauge(
+    'outbox_parked_events',
+    'Events parked because the broker refused them (kept marked, retried rarely)',
+  );
   let consecutiveFailures = 0;
   let lastSuccess: number | null = null;
   let lastError: string | undefined;

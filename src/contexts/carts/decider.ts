@@ -39,8 +39,7 @@ export type CartState = {
   lines: CartLine[];
 };
 
-export const findLine = (state: CartState, productId: string): CartLine | undefined =>
-  state.lines.find((l) => l.product_id === productId);
+export const findLine = (state: CartState, productId: string): CartLine | undefined => state.lines.find((l) => l.product_id === productId);
 
 export const cartDecider: Decider<CartCommand, CartState, CartEvent> = {
   initialState: () => ({ cart_id: null, user_id: null, lines: [] }),

@@ -40,9 +40,13 @@ export const ItemAddedToCartV = defineEvent(
   }),
   { fill: cartIdFromStream },
 );
-export const ItemRemovedFromCartV = defineEvent('ItemRemovedFromCart', z.object({ cart_id: f.text(), user_id: f.text(), product_id: f.text() }), {
-  fill: cartIdFromStream,
-});
+export const ItemRemovedFromCartV = defineEvent(
+  'ItemRemovedFromCart',
+  z.object({ cart_id: f.text(), user_id: f.text(), product_id: f.text() }),
+  {
+    fill: cartIdFromStream,
+  },
+);
 export const CartClearedV = defineEvent(
   'CartCleared',
   z.object({

@@ -46,7 +46,9 @@ export const carts: TableProjection<CartRow> = {
       case 'ItemAddedToCart': {
         const { product_id, name, price, line_quantity: quantity } = e.data;
         const line: CartLine = { product_id, name, price, quantity, subtotal: price * quantity };
-        items = before.some((l) => l.product_id === product_id) ? before.map((l) => (l.product_id === product_id ? line : l)) : [...before, line];
+        items = before.some((l) => l.product_id === product_id)
+          ? before.map((l) => (l.product_id === product_id ? line : l))
+          : [...before, line];
         break;
       }
       case 'ItemRemovedFromCart':
@@ -58,6 +60,13 @@ export const carts: TableProjection<CartRow> = {
       default:
         return row;
     }
-    return { user_id: e.data.user_id, cart_id: e.data.cart_id, items, total: cartTotal(items), updated_at: e.created_at, version: e.version };
+    return {
+      user_id: e.data.user_id,
+      cart_id: e.data.cart_id,
+      items,
+      total: cartTotal(items),
+      updated_at: e.created_at,
+      version: e.version,
+    };
   },
 };

@@ -8,7 +8,10 @@ import type { HttpDeps } from '../../kernel/deps.ts';
 import { entityId, entityIdParam } from '../../platform/http/params.ts';
 import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 
-const AddItem = z.object({ product_id: z.string().regex(ID_PATTERN, 'must be a product id'), quantity: z.number().int('must be an integer').default(1) });
+const AddItem = z.object({
+  product_id: z.string().regex(ID_PATTERN, 'must be a product id'),
+  quantity: z.number().int('must be an integer').default(1),
+});
 
 /** The cart is always the caller's own: there is no path to anyone else's. */
 export function cartRoutes(deps: HttpDeps) {
@@ -17,7 +20,13 @@ export function cartRoutes(deps: HttpDeps) {
     .post('/cart/items', async (c) => {
       const user = requireUser(c);
       const body = await parseBody(c, AddItem);
-      return runCommand(c, executor, carts.addItem, { user_id: user.user_id, product_id: entityId(body.product_id, 'product'), quantity: body.quantity }, 201);
+      return runCommand(
+        c,
+        executor,
+        carts.addItem,
+        { user_id: user.user_id, product_id: entityId(body.product_id, 'product'), quantity: body.quantity },
+        201,
+      );
     })
     .delete('/cart/items/:product_id', async (c) => {
       const user = requireUser(c);

@@ -78,6 +78,9 @@ describe('CategoryNameClaim', () => {
   });
 
   it('validates the name', () => {
-    spec(categoryNameClaimDecider).given([]).when({ type: 'ClaimCategoryName', name: '', category_id: 'c-1' }).thenThrows('validation_failed');
+    spec(categoryNameClaimDecider)
+      .given([])
+      .when({ type: 'ClaimCategoryName', name: '', category_id: 'c-1' })
+      .thenThrows('validation_failed');
   });
 });

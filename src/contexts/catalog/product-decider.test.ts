@@ -65,10 +65,16 @@ describe('Product: create', () => {
 
   it('checks price bounds: 1 and 10,000,000 yen are fine; 0, 10,000,001, 1.5, NaN and "100" are not', () => {
     for (const price of [1, PRICE_MAX]) {
-      spec(productDecider).given([]).when(create({ price })).then([{ ...created, data: { ...created.data, price } }]);
+      spec(productDecider)
+        .given([])
+        .when(create({ price }))
+        .then([{ ...created, data: { ...created.data, price } }]);
     }
     for (const price of [0, -1, PRICE_MAX + 1, 1.5, Number.NaN, '100' as never]) {
-      spec(productDecider).given([]).when(create({ price })).thenThrows((e) => e.errors?.[0]?.field === 'price');
+      spec(productDecider)
+        .given([])
+        .when(create({ price }))
+        .thenThrows((e) => e.errors?.[0]?.field === 'price');
     }
   });
 
@@ -81,15 +87,27 @@ describe('Product: create', () => {
       .given([])
       .when(create({ name: '', description: 'd'.repeat(2001), price: 0, category_id: 'bad id' }))
       .thenThrows('validation_failed');
-    assert.deepEqual(err.errors?.map((e) => e.field), ['name', 'description', 'price', 'category_id']);
-    spec(productDecider).given([]).when(create({ name: 'n'.repeat(201) })).thenThrows((e) => e.errors?.[0]?.field === 'name');
-    spec(productDecider).given([]).when(create({ description: '' })).then([{ ...created, data: { ...created.data, description: '' } }]);
+    assert.deepEqual(
+      err.errors?.map((e) => e.field),
+      ['name', 'description', 'price', 'category_id'],
+    );
+    spec(productDecider)
+      .given([])
+      .when(create({ name: 'n'.repeat(201) }))
+      .thenThrows((e) => e.errors?.[0]?.field === 'name');
+    spec(productDecider)
+      .given([])
+      .when(create({ description: '' }))
+      .then([{ ...created, data: { ...created.data, description: '' } }]);
   });
 });
 
 describe('Product: update', () => {
   it('records a full snapshot of the editable fields', () => {
-    spec(productDecider).given([created]).when(update({ price: 1800 })).then([updated({ price: 1800 })]);
+    spec(productDecider)
+      .given([created])
+      .when(update({ price: 1800 }))
+      .then([updated({ price: 1800 })]);
     spec(productDecider)
       .given([created])
       .when(update({ name: 'ポロシャツ', description: '', price: 3000, category_id: null }))
@@ -98,23 +116,47 @@ describe('Product: update', () => {
 
   it('records nothing when nothing changes (after trimming)', () => {
     spec(productDecider).given([created]).when(update({})).then([]);
-    spec(productDecider).given([created]).when(update({ name: ' Tシャツ', price: 2000, category_id: 'c-1' })).then([]);
+    spec(productDecider)
+      .given([created])
+      .when(update({ name: ' Tシャツ', price: 2000, category_id: 'c-1' }))
+      .then([]);
   });
 
   it('needs the new category to exist when it changes, not when it stays', () => {
-    spec(productDecider).given([created]).when(update({ category_id: 'c-2', category: books })).then([updated({ category_id: 'c-2' })]);
-    spec(productDecider).given([created]).when(update({ category_id: 'c-2' })).thenThrows({ kind: 'not_found' });
-    spec(productDecider).given([created]).when(update({ category_id: 'c-1', price: 5 })).then([updated({ price: 5 })]);
+    spec(productDecider)
+      .given([created])
+      .when(update({ category_id: 'c-2', category: books }))
+      .then([updated({ category_id: 'c-2' })]);
+    spec(productDecider)
+      .given([created])
+      .when(update({ category_id: 'c-2' }))
+      .thenThrows({ kind: 'not_found' });
+    spec(productDecider)
+      .given([created])
+      .when(update({ category_id: 'c-1', price: 5 }))
+      .then([updated({ price: 5 })]);
   });
 
   it('validates the merged fields', () => {
-    spec(productDecider).given([created]).when(update({ price: 0 })).thenThrows((e) => e.errors?.[0]?.field === 'price');
-    spec(productDecider).given([created]).when(update({ name: ' ' })).thenThrows((e) => e.errors?.[0]?.field === 'name');
+    spec(productDecider)
+      .given([created])
+      .when(update({ price: 0 }))
+      .thenThrows((e) => e.errors?.[0]?.field === 'price');
+    spec(productDecider)
+      .given([created])
+      .when(update({ name: ' ' }))
+      .thenThrows((e) => e.errors?.[0]?.field === 'name');
   });
 
   it('refuses to update an unknown or deleted product (not_found)', () => {
-    spec(productDecider).given([]).when(update({ price: 5 })).thenThrows({ kind: 'not_found', message: 'product p-1 not found' });
-    spec(productDecider).given([created, deleted]).when(update({ price: 5 })).thenThrows({ kind: 'not_found' });
+    spec(productDecider)
+      .given([])
+      .when(update({ price: 5 }))
+      .thenThrows({ kind: 'not_found', message: 'product p-1 not found' });
+    spec(productDecider)
+      .given([created, deleted])
+      .when(update({ price: 5 }))
+      .thenThrows({ kind: 'not_found' });
   });
 });
 
@@ -125,7 +167,10 @@ describe('Product: delete', () => {
 
   it('refuses to delete an unknown or deleted product (not_found)', () => {
     spec(productDecider).given([]).when({ type: 'DeleteProduct', product_id: 'p-1', now: T1 }).thenThrows({ kind: 'not_found' });
-    spec(productDecider).given([created, deleted]).when({ type: 'DeleteProduct', product_id: 'p-1', now: T1 }).thenThrows({ kind: 'not_found' });
+    spec(productDecider)
+      .given([created, deleted])
+      .when({ type: 'DeleteProduct', product_id: 'p-1', now: T1 })
+      .thenThrows({ kind: 'not_found' });
   });
 });
 

@@ -107,5 +107,4 @@ export const productDecider: Decider<ProductCommand, ProductState, ProductEvent>
 };
 
 /** True when the product can be put in a cart or bought. */
-export const isAvailable = (state: ProductState): state is ActiveProduct =>
-  state.status === 'active';
+export const isAvailable = (state: ProductState): state is ActiveProduct => state.status === 'active';

@@ -57,7 +57,18 @@ export const products: TableProjection<ProductRow> = {
     switch (e.event_type) {
       case 'ProductCreated': {
         const { product_id, name, description, price, category_id, created_at } = e.data;
-        return { product_id, name, description, price, category_id, deleted: row?.deleted ?? false, created_at, updated_at: created_at, deleted_at: row?.deleted_at ?? null, version: e.version };
+        return {
+          product_id,
+          name,
+          description,
+          price,
+          category_id,
+          deleted: row?.deleted ?? false,
+          created_at,
+          updated_at: created_at,
+          deleted_at: row?.deleted_at ?? null,
+          version: e.version,
+        };
       }
       case 'ProductUpdated': {
         if (!row) return row;

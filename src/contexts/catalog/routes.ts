@@ -57,7 +57,14 @@ export function catalogRoutes(deps: HttpDeps) {
       const cursor = strQuery(c, 'cursor', 500);
       const limit = intQuery(c, 'limit', { min: 1, max: 100 });
       await deps.waits.forWaitFor(c);
-      return c.json(await deps.queries.listProducts({ ...(q ? { q } : {}), ...(category ? { category } : {}), ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) }));
+      return c.json(
+        await deps.queries.listProducts({
+          ...(q ? { q } : {}),
+          ...(category ? { category } : {}),
+          ...(cursor ? { cursor } : {}),
+          ...(limit ? { limit } : {}),
+        }),
+      );
     })
     .get('/products/:id', async (c) => {
       const id = entityIdParam(c, 'id', 'product');

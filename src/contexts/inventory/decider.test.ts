@@ -30,7 +30,16 @@ const released = (order: string, quantity: number, reason: StockReleased['data']
 
 const addStock = (quantity: number): InventoryCommand => ({ type: 'AddStock', product_id: P, quantity, now: T0 });
 const reserve = (order: string, quantity: number, over: Partial<InventoryCommand> = {}): InventoryCommand =>
-  ({ type: 'ReserveStock', product_id: P, reservation_id: `r-${order}`, order_id: order, quantity, expires_at: EXP, now: T0, ...over }) as InventoryCommand;
+  ({
+    type: 'ReserveStock',
+    product_id: P,
+    reservation_id: `r-${order}`,
+    order_id: order,
+    quantity,
+    expires_at: EXP,
+    now: T0,
+    ...over,
+  }) as InventoryCommand;
 const confirm = (order: string): InventoryCommand => ({ type: 'ConfirmReservation', product_id: P, order_id: order, now: T1 });
 const release = (order: string, reason: StockReleased['data']['reason'] = 'cancelled', now = T1): InventoryCommand => ({
   type: 'ReleaseReservation',
@@ -44,15 +53,30 @@ const stateOf = (events: InventoryEvent[]): InventoryState => fold(inventoryDeci
 
 describe('Inventory: AddStock', () => {
   it('adds stock', () => {
-    spec(inventoryDecider).given([]).when(addStock(100)).then([added(100)]);
-    spec(inventoryDecider).given([added(5), reserved('o-1', 5)]).when(addStock(1)).then([added(1)]);
+    spec(inventoryDecider)
+      .given([])
+      .when(addStock(100))
+      .then([added(100)]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 5)])
+      .when(addStock(1))
+      .then([added(1)]);
   });
 
   it('accepts 1..1,000,000 integers only', () => {
-    spec(inventoryDecider).given([]).when(addStock(1)).then([added(1)]);
-    spec(inventoryDecider).given([]).when(addStock(1_000_000)).then([added(1_000_000)]);
+    spec(inventoryDecider)
+      .given([])
+      .when(addStock(1))
+      .then([added(1)]);
+    spec(inventoryDecider)
+      .given([])
+      .when(addStock(1_000_000))
+      .then([added(1_000_000)]);
     for (const q of [0, -1, 1_000_001, 2.5, Number.NaN]) {
-      spec(inventoryDecider).given([]).when(addStock(q)).thenThrows((e) => e.kind === 'validation' && e.errors?.[0]?.field === 'quantity');
+      spec(inventoryDecider)
+        .given([])
+        .when(addStock(q))
+        .thenThrows((e) => e.kind === 'validation' && e.errors?.[0]?.field === 'quantity');
     }
   });
 
@@ -63,8 +87,14 @@ describe('Inventory: AddStock', () => {
 
 describe('Inventory: ReserveStock', () => {
   it('reserves available stock, up to exactly what is available', () => {
-    spec(inventoryDecider).given([added(3)]).when(reserve('o-1', 2)).then([reserved('o-1', 2)]);
-    spec(inventoryDecider).given([added(3), reserved('o-1', 2)]).when(reserve('o-2', 1)).then([reserved('o-2', 1)]);
+    spec(inventoryDecider)
+      .given([added(3)])
+      .when(reserve('o-1', 2))
+      .then([reserved('o-1', 2)]);
+    spec(inventoryDecider)
+      .given([added(3), reserved('o-1', 2)])
+      .when(reserve('o-2', 1))
+      .then([reserved('o-2', 1)]);
   });
 
   it('refuses more than available with the exact message and details', () => {
@@ -80,7 +110,10 @@ describe('Inventory: ReserveStock', () => {
   });
 
   it('counts released stock as available again and deducted stock as gone', () => {
-    spec(inventoryDecider).given([added(2), reserved('o-1', 2), released('o-1', 2)]).when(reserve('o-2', 2)).then([reserved('o-2', 2)]);
+    spec(inventoryDecider)
+      .given([added(2), reserved('o-1', 2), released('o-1', 2)])
+      .when(reserve('o-2', 2))
+      .then([reserved('o-2', 2)]);
     spec(inventoryDecider)
       .given([added(2), reserved('o-1', 2), deducted('o-1', 2)])
       .when(reserve('o-2', 1))
@@ -88,67 +121,132 @@ describe('Inventory: ReserveStock', () => {
   });
 
   it('refuses a second reservation for the same order or with the same id, open or closed', () => {
-    spec(inventoryDecider).given([added(10), reserved('o-1', 1)]).when(reserve('o-1', 1, { reservation_id: 'r-x' })).thenThrows('reservation_exists');
-    spec(inventoryDecider).given([added(10), reserved('o-1', 1)]).when(reserve('o-2', 1, { reservation_id: 'r-o-1' })).thenThrows('reservation_exists');
-    spec(inventoryDecider).given([added(10), reserved('o-1', 1), released('o-1', 1)]).when(reserve('o-1', 1)).thenThrows('reservation_exists');
+    spec(inventoryDecider)
+      .given([added(10), reserved('o-1', 1)])
+      .when(reserve('o-1', 1, { reservation_id: 'r-x' }))
+      .thenThrows('reservation_exists');
+    spec(inventoryDecider)
+      .given([added(10), reserved('o-1', 1)])
+      .when(reserve('o-2', 1, { reservation_id: 'r-o-1' }))
+      .thenThrows('reservation_exists');
+    spec(inventoryDecider)
+      .given([added(10), reserved('o-1', 1), released('o-1', 1)])
+      .when(reserve('o-1', 1))
+      .thenThrows('reservation_exists');
   });
 
   it('validates quantity, ids and expiry (must be an instant after now)', () => {
     for (const q of [0, 1.5, 1_000_001]) {
-      spec(inventoryDecider).given([added(10)]).when(reserve('o-1', q)).thenThrows((e) => e.errors?.[0]?.field === 'quantity');
+      spec(inventoryDecider)
+        .given([added(10)])
+        .when(reserve('o-1', q))
+        .thenThrows((e) => e.errors?.[0]?.field === 'quantity');
     }
     for (const expires_at of ['soon', '2025-01-01', T0, '2025-01-01T09:00:00Z']) {
-      spec(inventoryDecider).given([added(10)]).when(reserve('o-1', 1, { expires_at })).thenThrows((e) => e.errors?.[0]?.field === 'expires_at');
+      spec(inventoryDecider)
+        .given([added(10)])
+        .when(reserve('o-1', 1, { expires_at }))
+        .thenThrows((e) => e.errors?.[0]?.field === 'expires_at');
     }
-    spec(inventoryDecider).given([added(10)]).when(reserve('o-1', 1, { order_id: 'has space' })).thenThrows((e) => e.errors?.[0]?.field === 'order_id');
+    spec(inventoryDecider)
+      .given([added(10)])
+      .when(reserve('o-1', 1, { order_id: 'has space' }))
+      .thenThrows((e) => e.errors?.[0]?.field === 'order_id');
   });
 });
 
 describe('Inventory: ConfirmReservation', () => {
   it('deducts the reserved quantity of the order', () => {
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2), reserved('o-2', 1)]).when(confirm('o-1')).then([deducted('o-1', 2)]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2), reserved('o-2', 1)])
+      .when(confirm('o-1'))
+      .then([deducted('o-1', 2)]);
   });
 
   it('is a no-op when already confirmed', () => {
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2), deducted('o-1', 2)]).when(confirm('o-1')).then([]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2), deducted('o-1', 2)])
+      .when(confirm('o-1'))
+      .then([]);
   });
 
   it('refuses an unknown reservation', () => {
-    const err = spec(inventoryDecider).given([added(5)]).when(confirm('o-9')).thenThrows({ kind: 'conflict', code: 'reservation_not_found' });
+    const err = spec(inventoryDecider)
+      .given([added(5)])
+      .when(confirm('o-9'))
+      .thenThrows({ kind: 'conflict', code: 'reservation_not_found' });
     assert.deepEqual(err.extra, { product_id: P, order_id: 'o-9' });
   });
 
   it('refuses a released reservation', () => {
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2), released('o-1', 2)]).when(confirm('o-1')).thenThrows({ kind: 'conflict', code: 'reservation_released' });
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2), released('o-1', 2)])
+      .when(confirm('o-1'))
+      .thenThrows({ kind: 'conflict', code: 'reservation_released' });
   });
 });
 
 describe('Inventory: ReleaseReservation', () => {
   it('releases for each reason', () => {
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2)]).when(release('o-1')).then([released('o-1', 2)]);
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2)]).when(release('o-1', 'shipment_failed')).then([released('o-1', 2, 'shipment_failed')]);
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2)]).when(release('o-1', 'expired', T2)).then([released('o-1', 2, 'expired', T2)]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2)])
+      .when(release('o-1'))
+      .then([released('o-1', 2)]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2)])
+      .when(release('o-1', 'shipment_failed'))
+      .then([released('o-1', 2, 'shipment_failed')]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2)])
+      .when(release('o-1', 'expired', T2))
+      .then([released('o-1', 2, 'expired', T2)]);
   });
 
   it('releases as expired from the expiry instant on, never before', () => {
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2)]).when(release('o-1', 'expired', EXP)).then([released('o-1', 2, 'expired', EXP)]);
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2)]).when(release('o-1', 'expired', T1)).thenThrows({ kind: 'conflict', code: 'reservation_not_expired' });
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2)])
+      .when(release('o-1', 'expired', EXP))
+      .then([released('o-1', 2, 'expired', EXP)]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2)])
+      .when(release('o-1', 'expired', T1))
+      .thenThrows({ kind: 'conflict', code: 'reservation_not_expired' });
   });
 
   it('is a no-op when already released or confirmed', () => {
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2), released('o-1', 2)]).when(release('o-1')).then([]);
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2), deducted('o-1', 2)]).when(release('o-1', 'shipment_failed')).then([]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2), released('o-1', 2)])
+      .when(release('o-1'))
+      .then([]);
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2), deducted('o-1', 2)])
+      .when(release('o-1', 'shipment_failed'))
+      .then([]);
   });
 
   it('refuses an unknown reservation and an unknown reason', () => {
-    spec(inventoryDecider).given([added(5)]).when(release('o-1')).thenThrows('reservation_not_found');
-    spec(inventoryDecider).given([added(5), reserved('o-1', 2)]).when(release('o-1', 'lost' as never)).thenThrows((e) => e.errors?.[0]?.field === 'reason');
+    spec(inventoryDecider)
+      .given([added(5)])
+      .when(release('o-1'))
+      .thenThrows('reservation_not_found');
+    spec(inventoryDecider)
+      .given([added(5), reserved('o-1', 2)])
+      .when(release('o-1', 'lost' as never))
+      .thenThrows((e) => e.errors?.[0]?.field === 'reason');
   });
 });
 
 describe('Inventory: state', () => {
   it('derives total, reserved, available and the open reservations', () => {
-    const s = stateOf([added(10), reserved('o-1', 2), reserved('o-2', 3), deducted('o-1', 2), added(1), reserved('o-3', 1), released('o-2', 3)]);
+    const s = stateOf([
+      added(10),
+      reserved('o-1', 2),
+      reserved('o-2', 3),
+      deducted('o-1', 2),
+      added(1),
+      reserved('o-3', 1),
+      released('o-2', 3),
+    ]);
     assert.deepEqual(s, {
       product_id: P,
       total_quantity: 9,
@@ -170,7 +268,10 @@ describe('Inventory: state', () => {
     const s = stateOf(events);
     assert.equal(s.recently_closed.length, CLOSED_RESERVATION_MEMORY);
     assert.equal(s.recently_closed[0]?.order_id, 'o-10');
-    spec(inventoryDecider).given(events).when(confirm(`o-${CLOSED_RESERVATION_MEMORY + 9}`)).then([]);
+    spec(inventoryDecider)
+      .given(events)
+      .when(confirm(`o-${CLOSED_RESERVATION_MEMORY + 9}`))
+      .then([]);
     spec(inventoryDecider).given(events).when(confirm('o-9')).thenThrows('reservation_not_found');
   });
 
@@ -186,7 +287,7 @@ describe('Inventory: state', () => {
 /** A realistic long stream, produced by the decider itself: restocks, reservations, confirmations, releases. */
 const longStream = (n: number): InventoryEvent[] => {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const events: InventoryEvent[] = [];
   let state = inventoryDecider.initialState();
   let order = 0;
@@ -220,7 +321,10 @@ describe('Inventory: long streams and snapshots', () => {
     const ms = performance.now() - started;
     assert.deepEqual(again, full);
     assert.ok(ms < 1000, `folding 5,000 events took ${ms.toFixed(1)} ms`);
-    assert.equal(full.reserved_quantity, full.reservations.reduce((s, r) => s + r.quantity, 0));
+    assert.equal(
+      full.reserved_quantity,
+      full.reservations.reduce((s, r) => s + r.quantity, 0),
+    );
     assert.equal(full.available_quantity, full.total_quantity - full.reserved_quantity);
     assert.ok(full.available_quantity >= 0);
     assert.ok(full.recently_closed.length > 0 && full.reservations.length > 0, 'the stream exercises every event type');
@@ -239,7 +343,9 @@ describe('Inventory: long streams and snapshots', () => {
     const restored = fromSnapshot(JSON.parse(JSON.stringify(toSnapshot(full))));
     assert.ok(restored);
     const command = reserve('o-new', full.available_quantity + 1);
-    assert.throws(() => inventoryDecider.decide(command, restored), { message: `insufficient stock: available=${full.available_quantity}, requested=${full.available_quantity + 1}` });
+    assert.throws(() => inventoryDecider.decide(command, restored), {
+      message: `insufficient stock: available=${full.available_quantity}, requested=${full.available_quantity + 1}`,
+    });
     const open = full.reservations[0];
     assert.ok(open);
     assert.deepEqual(inventoryDecider.decide(confirm(open.order_id), restored), inventoryDecider.decide(confirm(open.order_id), full));
@@ -269,7 +375,10 @@ describe('Inventory: long streams and snapshots', () => {
 });
 
 describe('Inventory: ReturnStock (goods of a paid order come back)', () => {
-  const returnStock = (quantity: number, reason: 'cancelled' | 'shipment_failed' = 'shipment_failed'): Extract<InventoryCommand, { type: 'ReturnStock' }> => ({
+  const returnStock = (
+    quantity: number,
+    reason: 'cancelled' | 'shipment_failed' = 'shipment_failed',
+  ): Extract<InventoryCommand, { type: 'ReturnStock' }> => ({
     type: 'ReturnStock',
     product_id: P,
     order_id: 'o-1',
@@ -284,7 +393,10 @@ describe('Inventory: ReturnStock (goods of a paid order come back)', () => {
 
   it('puts the deducted units back on the shelf: total and available rise, reservations untouched', () => {
     const history = [added(5), reserved('o-1', 3), deducted('o-1', 3), reserved('o-2', 1)];
-    spec(inventoryDecider).given(history).when(returnStock(3)).then([returned(3)]);
+    spec(inventoryDecider)
+      .given(history)
+      .when(returnStock(3))
+      .then([returned(3)]);
     const after = fold(inventoryDecider, inventoryDecider.initialState(), [...history, returned(3)]);
     assert.deepEqual(
       [after.total_quantity, after.reserved_quantity, after.available_quantity, after.reservations.map((r) => r.order_id)],
@@ -295,13 +407,25 @@ describe('Inventory: ReturnStock (goods of a paid order come back)', () => {
   it('works after the reservation fell out of the closed-reservation memory (the order stream is the guard)', () => {
     const history: InventoryEvent[] = [added(CLOSED_RESERVATION_MEMORY + 10), reserved('o-1', 2), deducted('o-1', 2)];
     for (let i = 0; i < CLOSED_RESERVATION_MEMORY + 1; i++) history.push(reserved(`x-${i}`, 1), deducted(`x-${i}`, 1));
-    spec(inventoryDecider).given(history).when(returnStock(2, 'cancelled')).then([returned(2, 'cancelled')]);
+    spec(inventoryDecider)
+      .given(history)
+      .when(returnStock(2, 'cancelled'))
+      .then([returned(2, 'cancelled')]);
   });
 
   it('validates quantity, ids and the reason', () => {
-    spec(inventoryDecider).given([]).when(returnStock(0)).thenThrows((e) => e.errors?.[0]?.field === 'quantity');
-    spec(inventoryDecider).given([]).when({ ...returnStock(1), order_id: '' }).thenThrows((e) => e.errors?.[0]?.field === 'order_id');
-    spec(inventoryDecider).given([]).when({ ...returnStock(1), reason: 'expired' as never }).thenThrows((e) => e.errors?.[0]?.field === 'reason');
+    spec(inventoryDecider)
+      .given([])
+      .when(returnStock(0))
+      .thenThrows((e) => e.errors?.[0]?.field === 'quantity');
+    spec(inventoryDecider)
+      .given([])
+      .when({ ...returnStock(1), order_id: '' })
+      .thenThrows((e) => e.errors?.[0]?.field === 'order_id');
+    spec(inventoryDecider)
+      .given([])
+      .when({ ...returnStock(1), reason: 'expired' as never })
+      .thenThrows((e) => e.errors?.[0]?.field === 'reason');
     assert.equal(isInventoryEventType('StockReturned'), true);
   });
 });

@@ -84,8 +84,7 @@ const decideReserve = (c: Extract<InventoryCommand, { type: 'ReserveStock' }>, s
     isoInstant('expires_at', c.expires_at),
   );
   if (instantMs(c.expires_at) <= nowMs(c.now)) ensure({ field: 'expires_at', message: 'must be after now' });
-  const taken = (r: { reservation_id: string; order_id: string }) =>
-    r.reservation_id === c.reservation_id || r.order_id === c.order_id;
+  const taken = (r: { reservation_id: string; order_id: string }) => r.reservation_id === c.reservation_id || r.order_id === c.order_id;
   if (state.reservations.some(taken) || state.recently_closed.some(taken)) {
     throw conflict('reservation_exists', `order ${c.order_id} already has a reservation for product ${c.product_id}`);
   }

@@ -39,7 +39,11 @@ export const StockReservedV = defineEvent(
   at('reserved_at'),
 );
 /** The reservation is confirmed: the quantity leaves the shelf (total and reserved both go down). */
-export const StockDeductedV = defineEvent('StockDeducted', z.object({ ...stockFields, reservation_id: f.text(), order_id: f.text(), deducted_at: f.time() }), at('deducted_at'));
+export const StockDeductedV = defineEvent(
+  'StockDeducted',
+  z.object({ ...stockFields, reservation_id: f.text(), order_id: f.text(), deducted_at: f.time() }),
+  at('deducted_at'),
+);
 /** The reservation is given back: the quantity is available again. */
 export const StockReleasedV = defineEvent(
   'StockReleased',
@@ -56,7 +60,11 @@ export type ReturnReason = (typeof RETURN_REASONS)[number];
  * Goods of a paid order are back in stock (total and available both go up). Not StockAdded: the log must say
  * that these units are the order's own coming back, not a delivery from a supplier.
  */
-export const StockReturnedV = defineEvent('StockReturned', z.object({ ...stockFields, order_id: f.text(), reason: f.oneOf(RETURN_REASONS), returned_at: f.time() }), at('returned_at'));
+export const StockReturnedV = defineEvent(
+  'StockReturned',
+  z.object({ ...stockFields, order_id: f.text(), reason: f.oneOf(RETURN_REASONS), returned_at: f.time() }),
+  at('returned_at'),
+);
 export const INVENTORY_CONTRACTS = [StockAddedV, StockReservedV, StockDeductedV, StockReleasedV, StockReturnedV] as const;
 export type StockAddedData = DataOf<typeof StockAddedV>;
 export type StockReservedData = DataOf<typeof StockReservedV>;
@@ -79,5 +87,4 @@ export const InventoryEventTypes = {
   StockReturned: 'StockReturned',
 } as const satisfies { [K in InventoryEvent['type']]: K };
 
-export const isInventoryEventType = (type: string): type is InventoryEvent['type'] =>
-  Object.hasOwn(InventoryEventTypes, type);
+export const isInventoryEventType = (type: string): type is InventoryEvent['type'] => Object.hasOwn(InventoryEventTypes, type);

@@ -18,7 +18,10 @@ export function createInventoryHandlers(ctx: AppContext) {
     addStock: (async (streams, { product_id: productId, quantity }) => {
       const [product, inventory] = await Promise.all([streams.product(productId), streams.inventory(productId)]);
       if (product.state.status !== 'active') throw notFound('product', productId);
-      const events = inventoryDecider.decide({ type: 'AddStock', product_id: productId, quantity, now: ctx.clock().toISOString() }, inventory.state);
+      const events = inventoryDecider.decide(
+        { type: 'AddStock', product_id: productId, quantity, now: ctx.clock().toISOString() },
+        inventory.state,
+      );
       const state = events.reduce(inventoryDecider.evolve, inventory.state);
       return {
         writes: [streamWrite(inventoryStreamId(productId), 'Inventory', inventory.version, events)],

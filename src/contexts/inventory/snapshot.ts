@@ -31,12 +31,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 const asReservation = (v: unknown): Reservation | undefined =>
-  isObject(v) &&
-  isText(v.reservation_id) &&
-  isText(v.order_id) &&
-  isCount(v.quantity) &&
-  isText(v.expires_at) &&
-  isText(v.reserved_at)
+  isObject(v) && isText(v.reservation_id) && isText(v.order_id) && isCount(v.quantity) && isText(v.expires_at) && isText(v.reserved_at)
     ? { reservation_id: v.reservation_id, order_id: v.order_id, quantity: v.quantity, expires_at: v.expires_at, reserved_at: v.reserved_at }
     : undefined;
 

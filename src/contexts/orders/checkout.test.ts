@@ -28,7 +28,9 @@ const product = (id: string, price: number, status: 'active' | 'deleted' = 'acti
   deleted_at: status === 'deleted' ? T0 : null,
 });
 const stock = (productId: string, quantity: number): InventoryState =>
-  fold(inventoryDecider, inventoryDecider.initialState(), [{ type: 'StockAdded', data: { product_id: productId, quantity, added_at: T0 } }]);
+  fold(inventoryDecider, inventoryDecider.initialState(), [
+    { type: 'StockAdded', data: { product_id: productId, quantity, added_at: T0 } },
+  ]);
 const cartOf = (lines: [string, number, number][]): CartState => ({
   cart_id: `cart-${U}`,
   user_id: U,
@@ -80,13 +82,23 @@ describe('decideCheckout', () => {
     ]);
     assert.deepEqual([...d.inventories.keys()], ['p-1', 'p-2']);
     assert.deepEqual(d.inventories.get('p-1'), [
-      { type: 'StockReserved', data: { product_id: 'p-1', reservation_id: 'r-p-1', order_id: 'o-1', quantity: 2, expires_at: EXP, reserved_at: T0 } },
+      {
+        type: 'StockReserved',
+        data: { product_id: 'p-1', reservation_id: 'r-p-1', order_id: 'o-1', quantity: 2, expires_at: EXP, reserved_at: T0 },
+      },
     ]);
     assert.deepEqual(d.inventories.get('p-2'), [
-      { type: 'StockReserved', data: { product_id: 'p-2', reservation_id: 'r-p-2', order_id: 'o-1', quantity: 1, expires_at: EXP, reserved_at: T0 } },
+      {
+        type: 'StockReserved',
+        data: { product_id: 'p-2', reservation_id: 'r-p-2', order_id: 'o-1', quantity: 1, expires_at: EXP, reserved_at: T0 },
+      },
     ]);
     assert.deepEqual(d.cart, [{ type: 'CartCleared', data: { cart_id: `cart-${U}`, user_id: U, reason: 'checkout', order_id: 'o-1' } }]);
-    assert.deepEqual(JSON.parse(JSON.stringify([d.order, [...d.inventories.values()], d.cart])), [d.order, [...d.inventories.values()], d.cart]);
+    assert.deepEqual(JSON.parse(JSON.stringify([d.order, [...d.inventories.values()], d.cart])), [
+      d.order,
+      [...d.inventories.values()],
+      d.cart,
+    ]);
 
     // and the events fold into the states the follow-up commands need
     const order = fold(orderDecider, orderDecider.initialState(), d.order);
@@ -98,7 +110,14 @@ describe('decideCheckout', () => {
   });
 
   it('takes reservation ids from a map too', () => {
-    const d = decideCheckout(input({ reservation_ids: new Map([['p-1', 'x-1'], ['p-2', 'x-2']]) }));
+    const d = decideCheckout(
+      input({
+        reservation_ids: new Map([
+          ['p-1', 'x-1'],
+          ['p-2', 'x-2'],
+        ]),
+      }),
+    );
     const reservedP2 = d.inventories.get('p-2')?.[0];
     assert.equal(reservedP2?.type === 'StockReserved' && reservedP2.data.reservation_id, 'x-2');
     assert.throws(() => decideCheckout(input({ reservation_ids: new Map([['p-1', 'x-1']]) })), TypeError);
@@ -111,13 +130,33 @@ describe('decideCheckout', () => {
 
   it('refuses a deleted or unknown product, before looking at stock', () => {
     const err = catchAppError(
-      () => decideCheckout(input({ products: new Map([['p-1', product('p-1', 1200)], ['p-2', product('p-2', 500, 'deleted')]]), inventories: new Map() })),
+      () =>
+        decideCheckout(
+          input({
+            products: new Map([
+              ['p-1', product('p-1', 1200)],
+              ['p-2', product('p-2', 500, 'deleted')],
+            ]),
+            inventories: new Map(),
+          }),
+        ),
       { kind: 'conflict', code: 'product_unavailable' },
     );
     assert.deepEqual(err.extra, { product_id: 'p-2' });
     assert.match(err.message, /p-2/);
     catchAppError(() => decideCheckout(input({ products: new Map([['p-1', product('p-1', 1200)]]) })), 'product_unavailable');
-    catchAppError(() => decideCheckout(input({ products: new Map([['p-1', { status: 'none' }], ['p-2', product('p-2', 500)]]) })), 'product_unavailable');
+    catchAppError(
+      () =>
+        decideCheckout(
+          input({
+            products: new Map([
+              ['p-1', { status: 'none' }],
+              ['p-2', product('p-2', 500)],
+            ]),
+          }),
+        ),
+      'product_unavailable',
+    );
   });
 
   it('refuses with the first line whose stock is insufficient', () => {
@@ -134,11 +173,25 @@ describe('decideCheckout', () => {
 
   it('counts stock other orders hold', () => {
     const held = fold(inventoryDecider, stock('p-1', 5), [
-      { type: 'StockReserved', data: { product_id: 'p-1', reservation_id: 'r-x', order_id: 'o-0', quantity: 4, expires_at: EXP, reserved_at: T0 } },
+      {
+        type: 'StockReserved',
+        data: { product_id: 'p-1', reservation_id: 'r-x', order_id: 'o-0', quantity: 4, expires_at: EXP, reserved_at: T0 },
+      },
     ]);
-    catchAppError(() => decideCheckout(input({ inventories: new Map([['p-1', held], ['p-2', stock('p-2', 1)]]) })), {
-      message: 'insufficient stock: available=1, requested=2',
-    });
+    catchAppError(
+      () =>
+        decideCheckout(
+          input({
+            inventories: new Map([
+              ['p-1', held],
+              ['p-2', stock('p-2', 1)],
+            ]),
+          }),
+        ),
+      {
+        message: 'insufficient stock: available=1, requested=2',
+      },
+    );
   });
 
   it('refuses a cart of another user as a programming error', () => {

@@ -46,7 +46,10 @@ const placed: OrderPlaced = {
 const paid: OrderEvent = { type: 'OrderPaid', data: { order_id: O, amount: 4500, paid_at: T1 } };
 const shipped: OrderEvent = { type: 'OrderShipped', data: { order_id: O, tracking_number: 'TRACK-123', shipped_at: T2 } };
 const delivered: OrderEvent = { type: 'OrderDelivered', data: { order_id: O, delivered_at: T2 } };
-const cancelled: OrderCancelled = { type: 'OrderCancelled', data: { order_id: O, reason: '気が変わった', cancelled_by: 'customer', cancelled_at: T1 } };
+const cancelled: OrderCancelled = {
+  type: 'OrderCancelled',
+  data: { order_id: O, reason: '気が変わった', cancelled_by: 'customer', cancelled_at: T1 },
+};
 const failed: OrderEvent = { type: 'OrderShipmentFailed', data: { order_id: O, reason: 'carrier lost it', failed_at: T2 } };
 
 const histories: Record<OrderStatus, OrderEvent[]> = {
@@ -83,21 +86,46 @@ describe('Order: PlaceOrder', () => {
   });
 
   it('validates items, reporting the offending index', () => {
-    spec(orderDecider).given([]).when(place({ items: [] })).thenThrows((e) => e.errors?.[0]?.field === 'items');
+    spec(orderDecider)
+      .given([])
+      .when(place({ items: [] }))
+      .thenThrows((e) => e.errors?.[0]?.field === 'items');
     const err = spec(orderDecider)
       .given([])
-      .when(place({ items: [{ product_id: 'p-1', name: '', price: 0, quantity: 100 }, { product_id: 'p-1', name: 'x', price: 1, quantity: 1 }] }))
+      .when(
+        place({
+          items: [
+            { product_id: 'p-1', name: '', price: 0, quantity: 100 },
+            { product_id: 'p-1', name: 'x', price: 1, quantity: 1 },
+          ],
+        }),
+      )
       .thenThrows('validation_failed');
-    assert.deepEqual(err.errors?.map((e) => e.field), ['items.0.name', 'items.0.price', 'items.0.quantity', 'items.1.product_id']);
+    assert.deepEqual(
+      err.errors?.map((e) => e.field),
+      ['items.0.name', 'items.0.price', 'items.0.quantity', 'items.1.product_id'],
+    );
     const many = Array.from({ length: 41 }, (_, i) => ({ product_id: `p-${i}`, name: 'x', price: 1, quantity: 1 }));
-    spec(orderDecider).given([]).when(place({ items: many })).thenThrows((e) => e.errors?.[0]?.field === 'items');
+    spec(orderDecider)
+      .given([])
+      .when(place({ items: many }))
+      .thenThrows((e) => e.errors?.[0]?.field === 'items');
   });
 
   it('validates ids, email and expiry after now', () => {
-    const err = spec(orderDecider).given([]).when(place({ order_id: '', user_id: ' ', user_email: 'x' })).thenThrows('validation_failed');
-    assert.deepEqual(err.errors?.map((e) => e.field), ['order_id', 'user_id', 'user_email']);
+    const err = spec(orderDecider)
+      .given([])
+      .when(place({ order_id: '', user_id: ' ', user_email: 'x' }))
+      .thenThrows('validation_failed');
+    assert.deepEqual(
+      err.errors?.map((e) => e.field),
+      ['order_id', 'user_id', 'user_email'],
+    );
     for (const expires_at of [T0, '2024-12-31T00:00:00Z', 'later']) {
-      spec(orderDecider).given([]).when(place({ expires_at })).thenThrows((e) => e.errors?.[0]?.field === 'expires_at');
+      spec(orderDecider)
+        .given([])
+        .when(place({ expires_at }))
+        .thenThrows((e) => e.errors?.[0]?.field === 'expires_at');
     }
   });
 });
@@ -132,14 +160,26 @@ describe('Order: transitions', () => {
 
 describe('Order: rules', () => {
   it('refuses payment from the expiry instant on', () => {
-    spec(orderDecider).given([placed]).when({ ...pay, now: '2025-01-01T10:14:59.999Z' }).then([{ ...paid, data: { ...paid.data, paid_at: '2025-01-01T10:14:59.999Z' } }]);
-    const err = spec(orderDecider).given([placed]).when({ ...pay, now: EXP }).thenThrows({ kind: 'conflict', code: 'order_expired' });
+    spec(orderDecider)
+      .given([placed])
+      .when({ ...pay, now: '2025-01-01T10:14:59.999Z' })
+      .then([{ ...paid, data: { ...paid.data, paid_at: '2025-01-01T10:14:59.999Z' } }]);
+    const err = spec(orderDecider)
+      .given([placed])
+      .when({ ...pay, now: EXP })
+      .thenThrows({ kind: 'conflict', code: 'order_expired' });
     assert.deepEqual(err.extra, { order_id: O, expires_at: EXP });
-    spec(orderDecider).given([placed]).when({ ...pay, now: T2 }).thenThrows('order_expired');
+    spec(orderDecider)
+      .given([placed])
+      .when({ ...pay, now: T2 })
+      .thenThrows('order_expired');
   });
 
   it('prefers illegal_transition to order_expired for a non-pending order', () => {
-    spec(orderDecider).given([placed, cancelled]).when({ ...pay, now: T2 }).thenThrows('illegal_transition');
+    spec(orderDecider)
+      .given([placed, cancelled])
+      .when({ ...pay, now: T2 })
+      .thenThrows('illegal_transition');
   });
 
   it('cancel reason: trimmed, 1..500 characters; cancelled_by one of customer/admin/system', () => {
@@ -148,21 +188,36 @@ describe('Order: rules', () => {
       .when({ ...cancel, reason: 'r'.repeat(500), cancelled_by: 'admin' })
       .then([{ type: 'OrderCancelled', data: { order_id: O, reason: 'r'.repeat(500), cancelled_by: 'admin', cancelled_at: T1 } }]);
     for (const reason of ['', '   ', 'r'.repeat(501)]) {
-      spec(orderDecider).given([placed]).when({ ...cancel, reason }).thenThrows((e) => e.errors?.[0]?.field === 'reason');
+      spec(orderDecider)
+        .given([placed])
+        .when({ ...cancel, reason })
+        .thenThrows((e) => e.errors?.[0]?.field === 'reason');
     }
-    spec(orderDecider).given([placed]).when({ ...cancel, cancelled_by: 'robot' as never }).thenThrows((e) => e.errors?.[0]?.field === 'cancelled_by');
+    spec(orderDecider)
+      .given([placed])
+      .when({ ...cancel, cancelled_by: 'robot' as never })
+      .thenThrows((e) => e.errors?.[0]?.field === 'cancelled_by');
   });
 
   it('tracking number: 1..100 of [A-Za-z0-9-]', () => {
     const ok = 'A'.repeat(100);
-    spec(orderDecider).given(histories.paid).when({ ...ship, tracking_number: ok }).then([{ ...shipped, data: { ...shipped.data, tracking_number: ok } }]);
+    spec(orderDecider)
+      .given(histories.paid)
+      .when({ ...ship, tracking_number: ok })
+      .then([{ ...shipped, data: { ...shipped.data, tracking_number: ok } }]);
     for (const tracking_number of ['', 'A'.repeat(101), 'TRACK 123', 'TRACK_123', '追跡123', 'X\n']) {
-      spec(orderDecider).given(histories.paid).when({ ...ship, tracking_number }).thenThrows((e) => e.errors?.[0]?.field === 'tracking_number');
+      spec(orderDecider)
+        .given(histories.paid)
+        .when({ ...ship, tracking_number })
+        .thenThrows((e) => e.errors?.[0]?.field === 'tracking_number');
     }
   });
 
   it('shipment failure reason is required', () => {
-    spec(orderDecider).given(histories.paid).when({ ...failShipment, reason: '' }).thenThrows('validation_failed');
+    spec(orderDecider)
+      .given(histories.paid)
+      .when({ ...failShipment, reason: '' })
+      .thenThrows('validation_failed');
   });
 });
 
@@ -229,14 +284,23 @@ describe('Order: RefundPayment (the payment reversal of the fulfilment saga and 
   const paidThenCancelled: OrderEvent[] = [placed, paid, cancelled];
 
   it('refunds the whole amount of an order whose shipment failed, or that was cancelled after payment', () => {
-    spec(orderDecider).given(histories.shipment_failed).when(refund).then([refunded('shipment_failed')]);
-    spec(orderDecider).given(paidThenCancelled).when(refund).then([refunded('cancelled')]);
+    spec(orderDecider)
+      .given(histories.shipment_failed)
+      .when(refund)
+      .then([refunded('shipment_failed')]);
+    spec(orderDecider)
+      .given(paidThenCancelled)
+      .when(refund)
+      .then([refunded('cancelled')]);
     const s = fold(orderDecider, orderDecider.initialState(), [...histories.shipment_failed, refunded('shipment_failed')]);
     assert.deepEqual(s.status === 'shipment_failed' && s.refund, { amount: 4500, reason: 'shipment_failed', refunded_at: T2 });
   });
 
   it('refunds once: a second refund is a no-op', () => {
-    spec(orderDecider).given([...histories.shipment_failed, refunded('shipment_failed')]).when(refund).then([]);
+    spec(orderDecider)
+      .given([...histories.shipment_failed, refunded('shipment_failed')])
+      .when(refund)
+      .then([]);
   });
 
   it('refuses when there is no payment to give back', () => {

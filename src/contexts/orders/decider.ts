@@ -4,7 +4,18 @@ import type { Decider } from '../../platform/shared/decider.ts';
 import type { FieldError } from '../../platform/shared/errors.ts';
 import { conflict, notFound } from '../../platform/shared/errors.ts';
 import type { Check } from '../../platform/shared/validate.ts';
-import { ensure, id, instantMs, intInRange, isoInstant, nowMs, oneOf, pattern, singleLine, trimmed } from '../../platform/shared/validate.ts';
+import {
+  ensure,
+  id,
+  instantMs,
+  intInRange,
+  isoInstant,
+  nowMs,
+  oneOf,
+  pattern,
+  singleLine,
+  trimmed,
+} from '../../platform/shared/validate.ts';
 import { emailCheck, normaliseEmail } from '../users/index.ts';
 import type { CancelledBy, OrderEvent, OrderItem, OrderPlacedData, OrderStatus, RefundReason } from './events.ts';
 import { CANCEL_REASON_MAX, CANCELLED_BY, ORDER_EXPIRED_REASON, TRACKING_NUMBER_MAX } from './events.ts';
@@ -205,14 +216,21 @@ export const orderDecider: Decider<OrderCommand, OrderState, OrderEvent> = {
         nowMs(command.now);
         if (state.status === 'none') throw notFound('order', command.order_id);
         if (state.refund) return [];
-        const reason: RefundReason | null = state.status === 'cancelled' ? 'cancelled' : state.status === 'shipment_failed' ? 'shipment_failed' : null;
+        const reason: RefundReason | null =
+          state.status === 'cancelled' ? 'cancelled' : state.status === 'shipment_failed' ? 'shipment_failed' : null;
         if (reason === null || state.paid_at === null) {
-          throw conflict('nothing_to_refund', `order ${state.order_id} is ${state.status}${state.paid_at === null ? ' and was never paid' : ''}: there is no payment to refund`, {
-            order_id: state.order_id,
-            status: state.status,
-          });
+          throw conflict(
+            'nothing_to_refund',
+            `order ${state.order_id} is ${state.status}${state.paid_at === null ? ' and was never paid' : ''}: there is no payment to refund`,
+            {
+              order_id: state.order_id,
+              status: state.status,
+            },
+          );
         }
-        return [{ type: 'OrderPaymentRefunded', data: { order_id: state.order_id, amount: state.total, reason, refunded_at: command.now } }];
+        return [
+          { type: 'OrderPaymentRefunded', data: { order_id: state.order_id, amount: state.total, reason, refunded_at: command.now } },
+        ];
       }
     }
   },
@@ -250,7 +268,12 @@ export const orderDecider: Decider<OrderCommand, OrderState, OrderEvent> = {
           cancelled_by: event.data.cancelled_by,
         };
       case 'OrderShipmentFailed':
-        return { ...state, status: 'shipment_failed', shipment_failed_at: event.data.failed_at, shipment_failure_reason: event.data.reason };
+        return {
+          ...state,
+          status: 'shipment_failed',
+          shipment_failed_at: event.data.failed_at,
+          shipment_failure_reason: event.data.reason,
+        };
       case 'OrderPaymentRefunded':
         return { ...state, refund: { amount: event.data.amount, reason: event.data.reason, refunded_at: event.data.refunded_at } };
     }

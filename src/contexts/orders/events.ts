@@ -57,7 +57,10 @@ export const OrderCancelledV = defineEvent(
   'OrderCancelled',
   z.object({ order_id: f.text(), reason: f.str(), cancelled_by: f.oneOf(CANCELLED_BY), cancelled_at: f.time() }),
 );
-export const OrderShipmentFailedV = defineEvent('OrderShipmentFailed', z.object({ order_id: f.text(), reason: f.str(), failed_at: f.time() }));
+export const OrderShipmentFailedV = defineEvent(
+  'OrderShipmentFailed',
+  z.object({ order_id: f.text(), reason: f.str(), failed_at: f.time() }),
+);
 
 /** Why a payment was given back: the paid order was cancelled before dispatch, or its shipment failed. */
 export const REFUND_REASONS = ['cancelled', 'shipment_failed'] as const;
@@ -73,7 +76,15 @@ export const OrderPaymentRefundedV = defineEvent(
 );
 
 /** Every Order event's contract. */
-export const ORDER_CONTRACTS = [OrderPlacedV, OrderPaidV, OrderShippedV, OrderDeliveredV, OrderCancelledV, OrderShipmentFailedV, OrderPaymentRefundedV] as const;
+export const ORDER_CONTRACTS = [
+  OrderPlacedV,
+  OrderPaidV,
+  OrderShippedV,
+  OrderDeliveredV,
+  OrderCancelledV,
+  OrderShipmentFailedV,
+  OrderPaymentRefundedV,
+] as const;
 
 export type OrderPlacedData = DataOf<typeof OrderPlacedV>;
 export type OrderPaidData = DataOf<typeof OrderPaidV>;
@@ -90,7 +101,8 @@ export type OrderDelivered = DomainEvent<'OrderDelivered', OrderDeliveredData>;
 export type OrderCancelled = DomainEvent<'OrderCancelled', OrderCancelledData>;
 export type OrderShipmentFailed = DomainEvent<'OrderShipmentFailed', OrderShipmentFailedData>;
 export type OrderPaymentRefunded = DomainEvent<'OrderPaymentRefunded', OrderPaymentRefundedData>;
-export type OrderEvent = OrderPlaced | OrderPaid | OrderShipped | OrderDelivered | OrderCancelled | OrderShipmentFailed | OrderPaymentRefunded;
+export type OrderEvent =
+  OrderPlaced | OrderPaid | OrderShipped | OrderDelivered | OrderCancelled | OrderShipmentFailed | OrderPaymentRefunded;
 
 /** Event type names; `satisfies` makes the compiler reject a missing or extra name. */
 export const OrderEventTypes = {

@@ -88,7 +88,10 @@ const expiresAtSchema = OrderPlacedV.schema.pick({ expires_at: true });
 
 function expiresAtOf(event: EventEnvelope): string {
   const parsed = expiresAtSchema.safeParse(eventContracts.upcast(event).data);
-  if (!parsed.success) throw new EventDataError(event, [`OrderPlaced ${event.aggregate_id} v${event.version} has no valid expires_at: ${JSON.stringify(event.data.expires_at)}`]);
+  if (!parsed.success)
+    throw new EventDataError(event, [
+      `OrderPlaced ${event.aggregate_id} v${event.version} has no valid expires_at: ${JSON.stringify(event.data.expires_at)}`,
+    ]);
   return parsed.data.expires_at;
 }
 
@@ -101,15 +104,22 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
   const alertAfterAttempts = opts.alertAfterAttempts ?? 8;
   const slowRetryMs = opts.slowRetryMs ?? 300_000;
   const expireTimeoutMs = opts.expireTimeoutMs ?? 30_000;
-  const fired = opts.metrics?.counter('worker_reservation_expiry_total', 'Reservation-expiry timers fired, by outcome (expired, skipped, failed)');
+  const fired = opts.metrics?.counter(
+    'worker_reservation_expiry_total',
+    'Reservation-expiry timers fired, by outcome (expired, skipped, failed)',
+  );
 
   async function handleBatch(events: EventEnvelope[]): Promise<void> {
     // Decoded once here, before the transaction: a malformed OrderPlaced must not arm a timer at a wrong time,
     // and its EventDataError (not transient) lets the consumer dead-letter it. Only the fields the timer uses
     // are decoded (the contract's own schema, picked): a disarming event needs nothing but its type.
     const relevant = events
-      .filter((e) => e.aggregate_type === ORDER_AGGREGATE_TYPE && (e.event_type === OrderEventTypes.OrderPlaced || DISARMING.has(e.event_type)))
-      .map((e): Timer => (e.event_type === OrderEventTypes.OrderPlaced ? { arm: e.aggregate_id, expires_at: expiresAtOf(e) } : { disarm: e.aggregate_id }));
+      .filter(
+        (e) => e.aggregate_type === ORDER_AGGREGATE_TYPE && (e.event_type === OrderEventTypes.OrderPlaced || DISARMING.has(e.event_type)),
+      )
+      .map((e): Timer =>
+        e.event_type === OrderEventTypes.OrderPlaced ? { arm: e.aggregate_id, expires_at: expiresAtOf(e) } : { disarm: e.aggregate_id },
+      );
     if (relevant.length === 0) return;
     // In delivery order, one statement each: OrderPlaced then OrderPaid in one batch must end disarmed.
     await inTransaction(pool, async (client) => {
@@ -127,8 +137,8 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
     });
   }
 
-  const retryDelay = (attempts: number): number => timerRetryDelay(attempts, { baseMs: retryBaseMs, alertAfter: alertAfterAttempts, slowMs: slowRetryMs });
-
+  const retryDelay = (attempts: number): number =>
+    timerRetryDelay(attempts, { baseMs: retryBaseMs, alertAfter: alertAfterAttempts, slowMs: slowRetryMs });
 
   /**
    * Claims one due timer and fires it, in one transaction. FOR UPDATE SKIP LOCKED makes concurrent workers
@@ -195,10 +205,13 @@ export function createExpiryScheduler(opts: ExpirySchedulerOptions): ExpirySched
   async function tick(): Promise<number> {
     // One instant for the whole tick: a row that failed gets next_attempt_at > now, so no lane takes it again.
     const now = clock().toISOString();
-    const outcomes = await drainInLanes(() => fireOne(now), { budget: batchSize, concurrency, onOutcome: (outcome) => fired?.inc({ outcome }) });
+    const outcomes = await drainInLanes(() => fireOne(now), {
+      budget: batchSize,
+      concurrency,
+      onOutcome: (outcome) => fired?.inc({ outcome }),
+    });
     return outcomes.filter((o) => o !== 'failed').length;
   }
-
 
   const loop = createLoop({
     async step() {

@@ -1,6 +1,14 @@
 import { cartStreamId } from '../carts/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../inventory/index.ts';
-import { decideCheckout, orderDecider, releaseReasonFor, type CancelledBy, type OrderItem, type OrderState, type PlacedOrder } from './index.ts';
+import {
+  decideCheckout,
+  orderDecider,
+  releaseReasonFor,
+  type CancelledBy,
+  type OrderItem,
+  type OrderState,
+  type PlacedOrder,
+} from './index.ts';
 import type { ProductState } from '../catalog/index.ts';
 import { createHash } from 'node:crypto';
 import type { StreamWrite } from '../../platform/eventstore/types.ts';
@@ -75,7 +83,11 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
   const now = () => ctx.clock().toISOString();
 
   /** Applies one inventory command per order line and returns the inventory writes. */
-  async function perLine(streams: Streams, order: PlacedOrder, command: (item: OrderItem, state: InventoryState) => ReturnType<typeof inventoryDecider.decide>): Promise<StreamWrite[]> {
+  async function perLine(
+    streams: Streams,
+    order: PlacedOrder,
+    command: (item: OrderItem, state: InventoryState) => ReturnType<typeof inventoryDecider.decide>,
+  ): Promise<StreamWrite[]> {
     const inventories = await Promise.all(order.items.map((item) => streams.inventory(item.product_id)));
     return order.items.map((item, i) => {
       const inventory = inventories[i]!;
@@ -89,7 +101,14 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
    * the open shipment cancelled. The shipment stream is in the write set even when nothing happens to it (a
    * guard at version 0), so a worker opening the shipment at the same moment loses and re-decides.
    */
-  async function decidePaidCancel(streams: Streams, order: PlacedOrder, orderVersion: number, cancelledBy: CancelledBy, reason: string, t: string): Promise<Decision<CancelledOrder>> {
+  async function decidePaidCancel(
+    streams: Streams,
+    order: PlacedOrder,
+    orderVersion: number,
+    cancelledBy: CancelledBy,
+    reason: string,
+    t: string,
+  ): Promise<Decision<CancelledOrder>> {
     const [shipment, inventories] = await Promise.all([
       streams.shipment(order.order_id),
       Promise.all(order.items.map((item) => streams.inventory(item.product_id))),
@@ -108,30 +127,54 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
       writes: [
         streamWrite(order.order_id, 'Order', orderVersion, decision.order),
         streamWrite(shipmentStreamId(order.order_id), 'Shipment', shipment.version, decision.shipment),
-        ...order.items.map((item, i) => streamWrite(inventoryStreamId(item.product_id), 'Inventory', inventories[i]!.version, decision.inventories.get(item.product_id) ?? [])),
+        ...order.items.map((item, i) =>
+          streamWrite(
+            inventoryStreamId(item.product_id),
+            'Inventory',
+            inventories[i]!.version,
+            decision.inventories.get(item.product_id) ?? [],
+          ),
+        ),
       ],
       result: { ...orderBody(after, orderVersion + decision.order.length), expired: false },
     };
   }
 
-  async function decideCancel(streams: Streams, orderId: string, who: Principal | 'system', reason: string, expiry: boolean): Promise<Decision<CancelledOrder>> {
+  async function decideCancel(
+    streams: Streams,
+    orderId: string,
+    who: Principal | 'system',
+    reason: string,
+    expiry: boolean,
+  ): Promise<Decision<CancelledOrder>> {
     const loaded = await streams.order(orderId);
     const order = ownedOrder(loaded.state, orderId, who);
     const t = now();
-    const cancelledBy: CancelledBy = who === 'system' ? 'system' : who.role === 'admin' && who.user_id !== order.user_id ? 'admin' : 'customer';
+    const cancelledBy: CancelledBy =
+      who === 'system' ? 'system' : who.role === 'admin' && who.user_id !== order.user_id ? 'admin' : 'customer';
     if (!expiry && order.status === 'paid') return decidePaidCancel(streams, order, loaded.version, cancelledBy, reason, t);
     const events = expiry
       ? orderDecider.decide({ type: 'ExpireOrder', order_id: orderId, now: t }, loaded.state)
       : orderDecider.decide({ type: 'CancelOrder', order_id: orderId, reason, cancelled_by: cancelledBy, now: t }, loaded.state);
     // Nothing to do (already cancelled, or not due): the order stream stays in as a guard.
-    if (events.length === 0) return { writes: [streamWrite(orderId, 'Order', loaded.version, [])], result: { ...orderBody(order, loaded.version), expired: false } };
+    if (events.length === 0)
+      return {
+        writes: [streamWrite(orderId, 'Order', loaded.version, [])],
+        result: { ...orderBody(order, loaded.version), expired: false },
+      };
     const cancelled = events[0]!.data as { reason: string; cancelled_by: CancelledBy };
     // Only a pending order gets here (a paid one is planPaidCancel's): it still holds reservations, release them.
     const stock = await perLine(streams, order, ({ product_id }, state) =>
-      inventoryDecider.decide({ type: 'ReleaseReservation', product_id, order_id: orderId, reason: releaseReasonFor(cancelled), now: t }, state),
+      inventoryDecider.decide(
+        { type: 'ReleaseReservation', product_id, order_id: orderId, reason: releaseReasonFor(cancelled), now: t },
+        state,
+      ),
     );
     const after = events.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
-    return { writes: [streamWrite(orderId, 'Order', loaded.version, events), ...stock], result: { ...orderBody(after, loaded.version + events.length), expired: expiry } };
+    return {
+      writes: [streamWrite(orderId, 'Order', loaded.version, events), ...stock],
+      result: { ...orderBody(after, loaded.version + events.length), expired: expiry },
+    };
   }
 
   const checkout: CommandHandler<Checkout, PlacedOrderView> = async (streams, { user, order_id }) => {
@@ -157,12 +200,22 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
     return {
       writes: [
         streamWrite(order_id, 'Order', 0, decision.order),
-        ...productIds.map((id, i) => streamWrite(inventoryStreamId(id), 'Inventory', inventories[i]!.version, decision.inventories.get(id) ?? [])),
+        ...productIds.map((id, i) =>
+          streamWrite(inventoryStreamId(id), 'Inventory', inventories[i]!.version, decision.inventories.get(id) ?? []),
+        ),
         streamWrite(cartStreamId(user.user_id), 'Cart', cart.version, decision.cart),
         // Guards: a product deleted or repriced while we decided makes the whole checkout re-decide.
         ...productIds.map((id, i) => streamWrite(id, 'Product', products[i]!.version, [])),
       ],
-      result: { order_id, status: placed.status, total: placed.total, items: placed.items, expires_at: placed.expires_at, placed_at: placed.placed_at, version: decision.order.length },
+      result: {
+        order_id,
+        status: placed.status,
+        total: placed.total,
+        items: placed.items,
+        expires_at: placed.expires_at,
+        placed_at: placed.placed_at,
+        version: decision.order.length,
+      },
     };
   };
 
@@ -175,11 +228,19 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
       const t = now();
       const events = orderDecider.decide({ type: 'PayOrder', order_id: orderId, now: t }, loaded.state);
       const paid = events.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
-      const stock = await perLine(streams, paid, ({ product_id }, state) => inventoryDecider.decide({ type: 'ConfirmReservation', product_id, order_id: orderId, now: t }, state));
-      return { writes: [streamWrite(orderId, 'Order', loaded.version, events), ...stock], result: orderBody(paid, loaded.version + events.length) };
+      const stock = await perLine(streams, paid, ({ product_id }, state) =>
+        inventoryDecider.decide({ type: 'ConfirmReservation', product_id, order_id: orderId, now: t }, state),
+      );
+      return {
+        writes: [streamWrite(orderId, 'Order', loaded.version, events), ...stock],
+        result: orderBody(paid, loaded.version + events.length),
+      };
     }) satisfies CommandHandler<{ user: Principal; order_id: string }, OrderView>,
 
-    cancel: ((streams, c) => decideCancel(streams, c.order_id, c.who, c.reason, false)) satisfies CommandHandler<{ who: Principal; order_id: string; reason: string }, CancelledOrder>,
+    cancel: ((streams, c) => decideCancel(streams, c.order_id, c.who, c.reason, false)) satisfies CommandHandler<
+      { who: Principal; order_id: string; reason: string },
+      CancelledOrder
+    >,
 
     /**
      * Manual dispatch by an admin (001): valid while the order is paid, i.e. until the carrier has dispatched.
@@ -189,10 +250,19 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
     ship: (async (streams, { order_id: orderId, tracking_number: trackingNumber }) => {
       const [loaded, shipment] = await Promise.all([streams.order(orderId), streams.shipment(orderId)]);
       ownedOrder(loaded.state, orderId, 'system');
-      const decision = decideManualShipment({ order: loaded.state, shipment: shipment.state, order_id: orderId, tracking_number: trackingNumber, now: now() });
+      const decision = decideManualShipment({
+        order: loaded.state,
+        shipment: shipment.state,
+        order_id: orderId,
+        tracking_number: trackingNumber,
+        now: now(),
+      });
       const shipped = decision.order.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
       return {
-        writes: [streamWrite(orderId, 'Order', loaded.version, decision.order), streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment)],
+        writes: [
+          streamWrite(orderId, 'Order', loaded.version, decision.order),
+          streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment),
+        ],
         result: orderBody(shipped, loaded.version + decision.order.length),
       };
     }) satisfies CommandHandler<{ order_id: string; tracking_number: string }, OrderView>,
@@ -202,11 +272,17 @@ export function createOrderHandlers(ctx: AppContext, opts: OrderServiceOptions) 
       ownedOrder(loaded.state, orderId, 'system');
       const events = orderDecider.decide({ type: 'DeliverOrder', order_id: orderId, now: now() }, loaded.state);
       const delivered = events.reduce(orderDecider.evolve, loaded.state) as PlacedOrder;
-      return { writes: [streamWrite(orderId, 'Order', loaded.version, events)], result: orderBody(delivered, loaded.version + events.length) };
+      return {
+        writes: [streamWrite(orderId, 'Order', loaded.version, events)],
+        result: orderBody(delivered, loaded.version + events.length),
+      };
     }) satisfies CommandHandler<{ order_id: string }, OrderView>,
 
     /** The worker's reservation-expiry timer: cancels a still-pending order past its deadline, else nothing. */
-    expire: ((streams, { order_id }) => decideCancel(streams, order_id, 'system', '', true)) satisfies CommandHandler<{ order_id: string }, CancelledOrder>,
+    expire: ((streams, { order_id }) => decideCancel(streams, order_id, 'system', '', true)) satisfies CommandHandler<
+      { order_id: string },
+      CancelledOrder
+    >,
 
     /** The order as the event store has it (for ownership checks and time travel), or undefined. */
     async load(streams: Streams, orderId: string, who: Principal) {

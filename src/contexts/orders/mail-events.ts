@@ -24,7 +24,8 @@ export const parseOrderPlaced = (event: EventEnvelope): OrderPlacedData => {
   if (decoded?.event_type !== 'OrderPlaced') throw new TypeError(`${event.event_id} did not decode as OrderPlaced`);
   const data = decoded.data;
   // The stream key and the payload must agree, or paid/shipped mail of this order would go to another customer.
-  if (data.order_id !== event.aggregate_id) throw new EventDataError(event, [`data.order_id must be the aggregate id ${event.aggregate_id}`]);
+  if (data.order_id !== event.aggregate_id)
+    throw new EventDataError(event, [`data.order_id must be the aggregate id ${event.aggregate_id}`]);
   if (!EMAIL.test(data.user_email)) throw new EventDataError(event, ['data.user_email must be an email address']);
   return data;
 };

@@ -110,7 +110,9 @@ describe('renderOrderMail', () => {
   });
 
   it('order shipped: tracking number in text and HTML', () => {
-    const mail = render(envelope('OrderShipped', { order_id: ORDER_ID, tracking_number: 'JP-1234-5678', shipped_at: '2024-10-19T01:00:00Z' }));
+    const mail = render(
+      envelope('OrderShipped', { order_id: ORDER_ID, tracking_number: 'JP-1234-5678', shipped_at: '2024-10-19T01:00:00Z' }),
+    );
     assert.equal(mail.kind, 'order_shipped');
     assert.match(mail.subject, /発送のお知らせ/);
     assert.match(mail.text, /追跡番号: JP-1234-5678/);
@@ -136,7 +138,9 @@ describe('renderOrderMail', () => {
   });
 
   it('shipment failed: an apology, the reason and the refund of the total', () => {
-    const mail = render(envelope('OrderShipmentFailed', { order_id: ORDER_ID, reason: '配送業者の事故', failed_at: '2024-10-19T03:00:00Z' }));
+    const mail = render(
+      envelope('OrderShipmentFailed', { order_id: ORDER_ID, reason: '配送業者の事故', failed_at: '2024-10-19T03:00:00Z' }),
+    );
     assert.equal(mail.kind, 'order_shipment_failed');
     assert.match(mail.subject, /配送失敗/);
     assert.match(mail.text, /申し訳ございません/);
@@ -149,7 +153,10 @@ describe('renderOrderMail', () => {
     const evilName = `<script>alert("x")</script> & 'y'`;
     const evilReason = '<img src=x onerror=alert(1)>\n二行目';
     const evilOrder = parseOrderPlaced(
-      envelope('OrderPlaced', placedData({ items: [{ product_id: 'p-9', name: evilName, price: 500, quantity: 1, subtotal: 500 }], total: 500 })),
+      envelope(
+        'OrderPlaced',
+        placedData({ items: [{ product_id: 'p-9', name: evilName, price: 500, quantity: 1, subtotal: 500 }], total: 500 }),
+      ),
     );
     const mail = renderOrderMail(
       envelope('OrderCancelled', { order_id: ORDER_ID, reason: evilReason, cancelled_by: 'admin', cancelled_at: '2024-10-18T13:00:00Z' }),
@@ -172,8 +179,14 @@ describe('renderOrderMail', () => {
   it('refuses to render with another order (wrong recipient) or with a malformed event', () => {
     const other = { ...order, order_id: 'another-order' };
     assert.throws(() => renderOrderMail(placedEvent, other), /rendered with order another-order/);
-    assert.throws(() => render(envelope('OrderShipped', { order_id: ORDER_ID, shipped_at: '2024-10-19T01:00:00Z' })), /data\.tracking_number must be/);
-    assert.throws(() => render(envelope('OrderPaid', { order_id: ORDER_ID, paid_at: 'soon', amount: 1 })), /data\.paid_at must be an ISO-8601/);
+    assert.throws(
+      () => render(envelope('OrderShipped', { order_id: ORDER_ID, shipped_at: '2024-10-19T01:00:00Z' })),
+      /data\.tracking_number must be/,
+    );
+    assert.throws(
+      () => render(envelope('OrderPaid', { order_id: ORDER_ID, paid_at: 'soon', amount: 1 })),
+      /data\.paid_at must be an ISO-8601/,
+    );
   });
 
   it('is pure: same input, same output, input untouched', () => {
@@ -186,10 +199,19 @@ describe('renderOrderMail', () => {
 
 describe('parseOrderPlaced', () => {
   it('rejects an order whose payload disagrees with its stream, a bad recipient, or no items', () => {
-    assert.throws(() => parseOrderPlaced(envelope('OrderPlaced', placedData({ order_id: 'someone-else' }))), /data\.order_id must be the aggregate id/);
+    assert.throws(
+      () => parseOrderPlaced(envelope('OrderPlaced', placedData({ order_id: 'someone-else' }))),
+      /data\.order_id must be the aggregate id/,
+    );
     assert.throws(() => parseOrderPlaced(envelope('OrderPlaced', placedData({ user_email: 'a@b.c\r\nBcc: x@y.z' }))), /data\.user_email/);
     assert.throws(() => parseOrderPlaced(envelope('OrderPlaced', placedData({ items: [] }))), /data\.items must be a non-empty array/);
-    assert.throws(() => parseOrderPlaced(envelope('OrderPlaced', placedData({ items: [{ product_id: 'p', name: 'n', price: 1, quantity: 0, subtotal: 0 }] }))), /items\[0\]\.quantity/);
+    assert.throws(
+      () =>
+        parseOrderPlaced(
+          envelope('OrderPlaced', placedData({ items: [{ product_id: 'p', name: 'n', price: 1, quantity: 0, subtotal: 0 }] })),
+        ),
+      /items\[0\]\.quantity/,
+    );
     assert.throws(() => parseOrderPlaced(envelope('OrderPaid', {})), /expected an Order OrderPlaced event/);
   });
 });

@@ -73,7 +73,10 @@ const TEMPLATES: { [K in OrderMailKind]: Template<(typeof _EVENT_TYPE_BY_KIND)[K
   order_paid: (event, order) => ({
     subject: subject('お支払い確認', order),
     heading: 'お支払いを確認しました',
-    paragraphs: ['ご注文のお支払いを確認いたしました。ありがとうございます。', '商品を発送しましたら、あらためて発送のお知らせをお送りします。'],
+    paragraphs: [
+      'ご注文のお支払いを確認いたしました。ありがとうございます。',
+      '商品を発送しましたら、あらためて発送のお知らせをお送りします。',
+    ],
     facts: [
       ['注文番号', order.order_id],
       ['お支払い金額', formatYen(event.data.amount)],

@@ -43,7 +43,9 @@ test('marketing counts a payment against the order as it was before it, and reve
   const acc = createSalesDeltas();
   marketing.collect(known(paid), rows.get('o1'))!(acc);
   const afterPay = foldRows(orders, [placed, paid]);
-  marketing.collect(known(o('OrderShipmentFailed', { reason: 'lost', failed_at: '2025-01-16T00:00:00.000Z' }, 3)), afterPay.get('o1'))!(acc);
+  marketing.collect(known(o('OrderShipmentFailed', { reason: 'lost', failed_at: '2025-01-16T00:00:00.000Z' }, 3)), afterPay.get('o1'))!(
+    acc,
+  );
   const { days, customers } = sortedDeltas(acc);
   assert.deepEqual(days, [{ day: '2025-01-15', order_count: 0, revenue: 0 }]);
   assert.equal(customers[0]?.total_spent, 0);

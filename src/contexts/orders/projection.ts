@@ -50,8 +50,26 @@ export const orders: TableProjection<OrderRow> = {
   table: 'read_orders',
   key: 'order_id',
   columns: [
-    'order_id', 'user_id', 'user_email', 'items', 'total', 'status', 'reason', 'cancelled_by', 'tracking_number', 'expires_at', 'placed_at',
-    'paid_at', 'shipped_at', 'delivered_at', 'cancelled_at', 'shipment_failed_at', 'updated_at', 'version', 'refunded_amount', 'refunded_at',
+    'order_id',
+    'user_id',
+    'user_email',
+    'items',
+    'total',
+    'status',
+    'reason',
+    'cancelled_by',
+    'tracking_number',
+    'expires_at',
+    'placed_at',
+    'paid_at',
+    'shipped_at',
+    'delivered_at',
+    'cancelled_at',
+    'shipment_failed_at',
+    'updated_at',
+    'version',
+    'refunded_amount',
+    'refunded_at',
   ],
   eventTypes: ORDER_EVENT_TYPES,
   keyOf: (e) => (isOrderEvent(e) ? e.data.order_id : undefined),
@@ -61,9 +79,26 @@ export const orders: TableProjection<OrderRow> = {
       if (row) return row; // a second OrderPlaced of one order cannot be; the first one stands
       const { order_id, user_id, user_email, items, total, expires_at, placed_at } = e.data;
       return {
-        order_id, user_id, user_email, items, total, status: 'pending', reason: null, cancelled_by: null, tracking_number: null,
-        expires_at, placed_at, paid_at: null, shipped_at: null, delivered_at: null, cancelled_at: null, shipment_failed_at: null,
-        updated_at: e.created_at, version: e.version, refunded_amount: null, refunded_at: null,
+        order_id,
+        user_id,
+        user_email,
+        items,
+        total,
+        status: 'pending',
+        reason: null,
+        cancelled_by: null,
+        tracking_number: null,
+        expires_at,
+        placed_at,
+        paid_at: null,
+        shipped_at: null,
+        delivered_at: null,
+        cancelled_at: null,
+        shipment_failed_at: null,
+        updated_at: e.created_at,
+        version: e.version,
+        refunded_amount: null,
+        refunded_at: null,
       };
     }
     if (!row) return row; // a transition of an order never placed changes nothing
@@ -76,7 +111,13 @@ export const orders: TableProjection<OrderRow> = {
       case 'OrderDelivered':
         return { ...next, status: 'delivered', delivered_at: e.data.delivered_at };
       case 'OrderCancelled':
-        return { ...next, status: 'cancelled', reason: e.data.reason, cancelled_by: e.data.cancelled_by, cancelled_at: e.data.cancelled_at };
+        return {
+          ...next,
+          status: 'cancelled',
+          reason: e.data.reason,
+          cancelled_by: e.data.cancelled_by,
+          cancelled_at: e.data.cancelled_at,
+        };
       case 'OrderShipmentFailed':
         return { ...next, status: 'shipment_failed', reason: e.data.reason, shipment_failed_at: e.data.failed_at };
       case 'OrderPaymentRefunded':

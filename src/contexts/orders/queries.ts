@@ -43,9 +43,26 @@ export type OrderView = ReadOrder & {
   fulfilment: FulfilmentView | null;
 };
 
-type TimeColumn = 'expires_at' | 'placed_at' | 'paid_at' | 'shipped_at' | 'delivered_at' | 'cancelled_at' | 'shipment_failed_at' | 'refunded_at' | 'updated_at';
+type TimeColumn =
+  | 'expires_at'
+  | 'placed_at'
+  | 'paid_at'
+  | 'shipped_at'
+  | 'delivered_at'
+  | 'cancelled_at'
+  | 'shipment_failed_at'
+  | 'refunded_at'
+  | 'updated_at';
 /** A read_orders row as pg hands it over: timestamps as Date, bigint money as a string. */
-type OrderRow = { [K in keyof ReadOrder]: K extends TimeColumn ? (null extends ReadOrder[K] ? Date | null : Date) : K extends 'total' | 'refunded_amount' ? ReadOrder[K] | string : ReadOrder[K] } & {
+type OrderRow = {
+  [K in keyof ReadOrder]: K extends TimeColumn
+    ? null extends ReadOrder[K]
+      ? Date | null
+      : Date
+    : K extends 'total' | 'refunded_amount'
+      ? ReadOrder[K] | string
+      : ReadOrder[K];
+} & {
   shipment: ShipmentView | null;
   saga: { saga_id: string; status: FulfilmentView['status']; steps: FulfilmentView['steps'] | null } | null;
   cursor_at: string;
@@ -136,7 +153,9 @@ export async function listOrders(db: Queryable, opts: ListOrdersOptions = {}): P
   if (opts.userId !== undefined) where.push(`o.user_id = ${param(opts.userId)}`);
   if (opts.status !== undefined) {
     if (!isOrderStatus(opts.status)) {
-      throw validationError(`unknown order status ${opts.status}`, [{ field: 'status', message: `must be one of ${ORDER_STATUSES.join(', ')}` }]);
+      throw validationError(`unknown order status ${opts.status}`, [
+        { field: 'status', message: `must be one of ${ORDER_STATUSES.join(', ')}` },
+      ]);
     }
     where.push(`o.status = ${param(opts.status)}`);
   }

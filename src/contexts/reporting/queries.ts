@@ -53,7 +53,9 @@ export interface CustomerValue {
 
 /** Top customers by lifetime value. */
 export async function marketingCustomers(db: Queryable, opts: { limit?: number } = {}): Promise<CustomerValue[]> {
-  const { rows } = await db.query<Omit<CustomerValue, 'total_spent' | 'last_order_at'> & { total_spent: string; last_order_at: Date | null }>(
+  const { rows } = await db.query<
+    Omit<CustomerValue, 'total_spent' | 'last_order_at'> & { total_spent: string; last_order_at: Date | null }
+  >(
     `SELECT user_id, email, name, order_count, paid_order_count, total_spent, last_order_at
        FROM read_customer_summary ORDER BY total_spent DESC, user_id LIMIT $1`,
     [pageLimit(opts.limit)],

@@ -23,10 +23,13 @@ test('a sale and its reversal cancel out everywhere, and deltas come out in key 
   notePlacedOrder(acc, { user_id: 'u1', user_email: 'u1@example.com', placed_at: '2025-01-15T10:00:00.000Z' });
   noteSale(acc, sale, 1);
   const paid = sortedDeltas(acc);
-  assert.deepEqual(paid.products.map((p) => [p.product_id, p.units_sold, p.revenue, p.order_count]), [
-    ['p1', 1, 500, 1],
-    ['p2', 2, 3000, 1],
-  ]);
+  assert.deepEqual(
+    paid.products.map((p) => [p.product_id, p.units_sold, p.revenue, p.order_count]),
+    [
+      ['p1', 1, 500, 1],
+      ['p2', 2, 3000, 1],
+    ],
+  );
   assert.deepEqual(paid.days, [{ day: '2025-01-15', order_count: 1, revenue: 3500 }]);
   assert.deepEqual(paid.customers[0], {
     user_id: 'u1',
@@ -49,7 +52,10 @@ test('a sale and its reversal cancel out everywhere, and deltas come out in key 
 test('two lines of one product count as one order for that product; last_order_at keeps the latest', () => {
   const acc = createSalesDeltas();
   noteSale(acc, { ...sale, items: [sale.items[0]!, { ...sale.items[0]!, quantity: 1, subtotal: 1500 }] }, 1);
-  assert.deepEqual(sortedDeltas(acc).products.map((p) => [p.units_sold, p.order_count]), [[3, 1]]);
+  assert.deepEqual(
+    sortedDeltas(acc).products.map((p) => [p.units_sold, p.order_count]),
+    [[3, 1]],
+  );
   notePlacedOrder(acc, { user_id: 'u1', user_email: 'e', placed_at: '2025-01-15T10:00:00.000Z' });
   notePlacedOrder(acc, { user_id: 'u1', user_email: 'e', placed_at: '2025-01-14T10:00:00.000Z' });
   noteCustomer(acc, 'u1', { name: 'Hanako' });

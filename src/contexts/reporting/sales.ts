@@ -47,7 +47,8 @@ export const createSalesDeltas = (): SalesDeltas => ({ customers: new Map(), pro
 /** The UTC calendar day of an ISO timestamp, as `YYYY-MM-DD`. */
 export const utcDay = (iso: string): string => new Date(iso).toISOString().slice(0, 10);
 
-const later = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : Date.parse(b) > Date.parse(a) ? b : a);
+const later = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : Date.parse(b) > Date.parse(a) ? b : a;
 
 const customer = (acc: SalesDeltas, userId: string): CustomerDelta => {
   let c = acc.customers.get(userId);
@@ -85,7 +86,13 @@ export function noteSale(acc: SalesDeltas, sale: Sale, sign: 1 | -1): void {
   // An order with two lines of one product still counts as one order for that product.
   const seen = new Set<string>();
   for (const item of sale.items) {
-    const p = acc.products.get(item.product_id) ?? { product_id: item.product_id, name: item.name, units_sold: 0, revenue: 0, order_count: 0 };
+    const p = acc.products.get(item.product_id) ?? {
+      product_id: item.product_id,
+      name: item.name,
+      units_sold: 0,
+      revenue: 0,
+      order_count: 0,
+    };
     p.name = item.name;
     p.units_sold += sign * item.quantity;
     p.revenue += sign * item.subtotal;
@@ -98,4 +105,8 @@ export function noteSale(acc: SalesDeltas, sale: Sale, sign: 1 | -1): void {
 const byKey = <T>(map: Map<string, T>): T[] => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 
 /** The deltas in the order they must be written (see the module comment). */
-export const sortedDeltas = (acc: SalesDeltas) => ({ customers: byKey(acc.customers), products: byKey(acc.products), days: byKey(acc.days) });
+export const sortedDeltas = (acc: SalesDeltas) => ({
+  customers: byKey(acc.customers),
+  products: byKey(acc.products),
+  days: byKey(acc.days),
+});

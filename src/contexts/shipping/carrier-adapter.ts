@@ -88,7 +88,9 @@ export function createSimulatedCarrier(opts: SimulatedCarrierOptions): Carrier {
           new Date(now.getTime() + opts.delayMs).toISOString(),
         ],
       );
-      const { rows } = await pool.query<ParcelRow>('SELECT reference, answer_at FROM simulated_carrier_parcels WHERE shipment_id = $1', [request.shipment_id]);
+      const { rows } = await pool.query<ParcelRow>('SELECT reference, answer_at FROM simulated_carrier_parcels WHERE shipment_id = $1', [
+        request.shipment_id,
+      ]);
       return booking(rows[0]!);
     },
 
@@ -102,7 +104,10 @@ export function createSimulatedCarrier(opts: SimulatedCarrierOptions): Carrier {
     },
 
     async cancel({ reference }) {
-      await pool.query('UPDATE simulated_carrier_parcels SET cancelled_at = COALESCE(cancelled_at, $2) WHERE reference = $1', [reference, clock().toISOString()]);
+      await pool.query('UPDATE simulated_carrier_parcels SET cancelled_at = COALESCE(cancelled_at, $2) WHERE reference = $1', [
+        reference,
+        clock().toISOString(),
+      ]);
     },
   };
 }

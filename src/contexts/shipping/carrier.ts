@@ -23,9 +23,7 @@ export interface CarrierBooking {
 }
 
 export type CarrierAnswer =
-  | { status: 'pending'; retry_at: string }
-  | { status: 'dispatched'; tracking_number: string }
-  | { status: 'failed'; reason: string };
+  { status: 'pending'; retry_at: string } | { status: 'dispatched'; tracking_number: string } | { status: 'failed'; reason: string };
 
 export interface Carrier {
   readonly name: string;

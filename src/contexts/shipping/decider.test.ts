@@ -4,7 +4,14 @@ import { fold } from '../../platform/shared/decider.ts';
 import { spec } from '../../../test/support/decider.ts';
 import type { ShipmentCommand, ShipmentStatus } from './decider.ts';
 import { shipmentDecider } from './decider.ts';
-import type { ShipmentCancelled, ShipmentCompleted, ShipmentEvent, ShipmentFailed, ShipmentInitiated, ShipmentRequested } from './events.ts';
+import type {
+  ShipmentCancelled,
+  ShipmentCompleted,
+  ShipmentEvent,
+  ShipmentFailed,
+  ShipmentInitiated,
+  ShipmentRequested,
+} from './events.ts';
 import { isShipmentEventType, shipmentStreamId } from './events.ts';
 
 const O = 'o-1';
@@ -17,8 +24,14 @@ const completedEvent: ShipmentCompleted = {
   type: 'ShipmentCompleted',
   data: { shipment_id: S, order_id: O, tracking_number: 'JP-123', completed_at: T1 },
 };
-const failedEvent: ShipmentFailed = { type: 'ShipmentFailed', data: { shipment_id: S, order_id: O, reason: 'carrier rejected', failed_at: T1 } };
-const cancelledEvent: ShipmentCancelled = { type: 'ShipmentCancelled', data: { shipment_id: S, order_id: O, reason: 'order cancelled', cancelled_at: T1 } };
+const failedEvent: ShipmentFailed = {
+  type: 'ShipmentFailed',
+  data: { shipment_id: S, order_id: O, reason: 'carrier rejected', failed_at: T1 },
+};
+const cancelledEvent: ShipmentCancelled = {
+  type: 'ShipmentCancelled',
+  data: { shipment_id: S, order_id: O, reason: 'order cancelled', cancelled_at: T1 },
+};
 
 const initiate: ShipmentCommand = { type: 'InitiateShipment', shipment_id: S, order_id: O, now: T0 };
 const complete: ShipmentCommand = { type: 'CompleteShipment', order_id: O, tracking_number: 'JP-123', now: T1 };
@@ -50,7 +63,10 @@ describe('Shipment', () => {
   });
 
   for (const status of ['completed', 'failed'] as const) {
-    for (const [verb, command] of [['complete', complete], ['fail', fail]] as const) {
+    for (const [verb, command] of [
+      ['complete', complete],
+      ['fail', fail],
+    ] as const) {
       it(`refuses to ${verb} a ${status} shipment (terminal)`, () => {
         spec(shipmentDecider)
           .given(histories[status])
@@ -66,12 +82,21 @@ describe('Shipment', () => {
   });
 
   it('validates ids, tracking number and reason', () => {
-    spec(shipmentDecider).given([]).when({ ...initiate, shipment_id: '' }).thenThrows((e) => e.errors?.[0]?.field === 'shipment_id');
+    spec(shipmentDecider)
+      .given([])
+      .when({ ...initiate, shipment_id: '' })
+      .thenThrows((e) => e.errors?.[0]?.field === 'shipment_id');
     for (const tracking_number of ['', 'JP 123', 'x'.repeat(101)]) {
-      spec(shipmentDecider).given(histories.initiated).when({ ...complete, tracking_number }).thenThrows((e) => e.errors?.[0]?.field === 'tracking_number');
+      spec(shipmentDecider)
+        .given(histories.initiated)
+        .when({ ...complete, tracking_number })
+        .thenThrows((e) => e.errors?.[0]?.field === 'tracking_number');
     }
     for (const reason of ['', 'r'.repeat(501)]) {
-      spec(shipmentDecider).given(histories.initiated).when({ ...fail, reason }).thenThrows((e) => e.errors?.[0]?.field === 'reason');
+      spec(shipmentDecider)
+        .given(histories.initiated)
+        .when({ ...fail, reason })
+        .thenThrows((e) => e.errors?.[0]?.field === 'reason');
     }
   });
 
@@ -114,19 +139,34 @@ describe('Shipment: carrier hand-over, dispatch by whom, cancellation', () => {
 
   for (const status of ['completed', 'failed', 'cancelled'] as const) {
     it(`refuses to hand a ${status} shipment to a carrier`, () => {
-      spec(shipmentDecider).given(histories[status]).when(request).thenThrows({ code: 'illegal_transition', message: `cannot request a shipment that is ${status}` });
+      spec(shipmentDecider)
+        .given(histories[status])
+        .when(request)
+        .thenThrows({ code: 'illegal_transition', message: `cannot request a shipment that is ${status}` });
     });
   }
 
   it('validates the carrier name and reference', () => {
-    spec(shipmentDecider).given(histories.initiated).when({ ...request, carrier: '' }).thenThrows((e) => e.errors?.[0]?.field === 'carrier');
-    spec(shipmentDecider).given(histories.initiated).when({ ...request, carrier_reference: 'SIM 1' }).thenThrows((e) => e.errors?.[0]?.field === 'carrier_reference');
+    spec(shipmentDecider)
+      .given(histories.initiated)
+      .when({ ...request, carrier: '' })
+      .thenThrows((e) => e.errors?.[0]?.field === 'carrier');
+    spec(shipmentDecider)
+      .given(histories.initiated)
+      .when({ ...request, carrier_reference: 'SIM 1' })
+      .thenThrows((e) => e.errors?.[0]?.field === 'carrier_reference');
   });
 
   it('says who dispatched when told, and keeps it in the state', () => {
     const byAdmin: ShipmentCompleted = { type: 'ShipmentCompleted', data: { ...completedEvent.data, dispatched_by: 'admin' } };
-    spec(shipmentDecider).given([initiatedEvent, requestedEvent]).when({ ...complete, dispatched_by: 'admin' }).then([byAdmin]);
-    spec(shipmentDecider).given(histories.initiated).when({ ...complete, dispatched_by: 'robot' as never }).thenThrows((e) => e.errors?.[0]?.field === 'dispatched_by');
+    spec(shipmentDecider)
+      .given([initiatedEvent, requestedEvent])
+      .when({ ...complete, dispatched_by: 'admin' })
+      .then([byAdmin]);
+    spec(shipmentDecider)
+      .given(histories.initiated)
+      .when({ ...complete, dispatched_by: 'robot' as never })
+      .thenThrows((e) => e.errors?.[0]?.field === 'dispatched_by');
     const state = fold(shipmentDecider, shipmentDecider.initialState(), [initiatedEvent, requestedEvent, byAdmin]);
     assert.equal(state.status === 'completed' && state.dispatched_by, 'admin');
     assert.deepEqual(state.status === 'completed' && state.carrier, { name: 'simulated', reference: 'SIM-1', requested_at: T0 });
@@ -134,8 +174,15 @@ describe('Shipment: carrier hand-over, dispatch by whom, cancellation', () => {
 
   it('cancels an initiated shipment (the order was cancelled before dispatch); a cancelled one is terminal', () => {
     spec(shipmentDecider).given([initiatedEvent, requestedEvent]).when(cancel).then([cancelledEvent]);
-    for (const [verb, command] of [['complete', complete], ['fail', fail], ['cancel', cancel]] as const) {
-      spec(shipmentDecider).given(histories.cancelled).when(command).thenThrows({ code: 'illegal_transition', message: `cannot ${verb} a shipment that is cancelled` });
+    for (const [verb, command] of [
+      ['complete', complete],
+      ['fail', fail],
+      ['cancel', cancel],
+    ] as const) {
+      spec(shipmentDecider)
+        .given(histories.cancelled)
+        .when(command)
+        .thenThrows({ code: 'illegal_transition', message: `cannot ${verb} a shipment that is cancelled` });
     }
     spec(shipmentDecider).given(histories.completed).when(cancel).thenThrows({ message: 'cannot cancel a shipment that is completed' });
     spec(shipmentDecider).given([]).when(cancel).thenThrows({ kind: 'not_found' });

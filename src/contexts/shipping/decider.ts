@@ -79,16 +79,26 @@ export const shipmentDecider: Decider<ShipmentCommand, ShipmentState, ShipmentEv
         const s = initiated(state, command.order_id, 'request');
         if (s.carrier) {
           if (s.carrier.name === carrier && s.carrier.reference === command.carrier_reference) return [];
-          throw conflict('shipment_already_requested', `shipment ${s.shipment_id} was already handed to ${s.carrier.name} (${s.carrier.reference})`, {
-            shipment_id: s.shipment_id,
-            carrier: s.carrier.name,
-            carrier_reference: s.carrier.reference,
-          });
+          throw conflict(
+            'shipment_already_requested',
+            `shipment ${s.shipment_id} was already handed to ${s.carrier.name} (${s.carrier.reference})`,
+            {
+              shipment_id: s.shipment_id,
+              carrier: s.carrier.name,
+              carrier_reference: s.carrier.reference,
+            },
+          );
         }
         return [
           {
             type: 'ShipmentRequested',
-            data: { shipment_id: s.shipment_id, order_id: s.order_id, carrier, carrier_reference: command.carrier_reference, requested_at: command.now },
+            data: {
+              shipment_id: s.shipment_id,
+              order_id: s.order_id,
+              carrier,
+              carrier_reference: command.carrier_reference,
+              requested_at: command.now,
+            },
           },
         ];
       }
@@ -124,7 +134,9 @@ export const shipmentDecider: Decider<ShipmentCommand, ShipmentState, ShipmentEv
         ensure(singleLine('reason', reason, 1, SHIPMENT_FAILURE_REASON_MAX));
         nowMs(command.now);
         const s = initiated(state, command.order_id, 'cancel');
-        return [{ type: 'ShipmentCancelled', data: { shipment_id: s.shipment_id, order_id: s.order_id, reason, cancelled_at: command.now } }];
+        return [
+          { type: 'ShipmentCancelled', data: { shipment_id: s.shipment_id, order_id: s.order_id, reason, cancelled_at: command.now } },
+        ];
       }
     }
   },
@@ -136,7 +148,10 @@ export const shipmentDecider: Decider<ShipmentCommand, ShipmentState, ShipmentEv
     if (state.status === 'none') return state;
     switch (event.type) {
       case 'ShipmentRequested':
-        return { ...state, carrier: { name: event.data.carrier, reference: event.data.carrier_reference, requested_at: event.data.requested_at } };
+        return {
+          ...state,
+          carrier: { name: event.data.carrier, reference: event.data.carrier_reference, requested_at: event.data.requested_at },
+        };
       case 'ShipmentCompleted':
         return {
           ...state,

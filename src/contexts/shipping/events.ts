@@ -26,7 +26,11 @@ const ids = { shipment_id: f.text(), order_id: f.text() };
  * id, the order id follows from the `shipment-<order_id>` naming rule, a timestamp is the envelope's created_at.
  */
 const filled = (timestamp: string) => ({
-  fill: fillMissing({ shipment_id: (e) => e.aggregate_id, order_id: (e) => e.aggregate_id.replace(/^shipment-/, ''), [timestamp]: createdAt }),
+  fill: fillMissing({
+    shipment_id: (e) => e.aggregate_id,
+    order_id: (e) => e.aggregate_id.replace(/^shipment-/, ''),
+    [timestamp]: createdAt,
+  }),
 });
 export const ShipmentInitiatedV = defineEvent('ShipmentInitiated', z.object({ ...ids, initiated_at: f.time() }), filled('initiated_at'));
 /** The shipment was handed to a carrier, which acknowledged it with its own reference (its booking number). */
@@ -44,10 +48,24 @@ export const ShipmentCompletedV = defineEvent(
   z.object({ ...ids, tracking_number: f.str(), completed_at: f.time(), dispatched_by: f.oneOf(DISPATCHERS).optional() }),
   filled('completed_at'),
 );
-export const ShipmentFailedV = defineEvent('ShipmentFailed', z.object({ ...ids, reason: f.str(), failed_at: f.time() }), filled('failed_at'));
+export const ShipmentFailedV = defineEvent(
+  'ShipmentFailed',
+  z.object({ ...ids, reason: f.str(), failed_at: f.time() }),
+  filled('failed_at'),
+);
 /** The order was cancelled before dispatch: the shipment will not happen (the carrier's later answer is ignored). */
-export const ShipmentCancelledV = defineEvent('ShipmentCancelled', z.object({ ...ids, reason: f.str(), cancelled_at: f.time() }), filled('cancelled_at'));
-export const SHIPMENT_CONTRACTS = [ShipmentInitiatedV, ShipmentRequestedV, ShipmentCompletedV, ShipmentFailedV, ShipmentCancelledV] as const;
+export const ShipmentCancelledV = defineEvent(
+  'ShipmentCancelled',
+  z.object({ ...ids, reason: f.str(), cancelled_at: f.time() }),
+  filled('cancelled_at'),
+);
+export const SHIPMENT_CONTRACTS = [
+  ShipmentInitiatedV,
+  ShipmentRequestedV,
+  ShipmentCompletedV,
+  ShipmentFailedV,
+  ShipmentCancelledV,
+] as const;
 export type ShipmentInitiatedData = DataOf<typeof ShipmentInitiatedV>;
 export type ShipmentRequestedData = DataOf<typeof ShipmentRequestedV>;
 export type ShipmentCompletedData = DataOf<typeof ShipmentCompletedV>;

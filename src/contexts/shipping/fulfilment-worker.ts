@@ -117,8 +117,8 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
     if (paid.length > 0) loop.wake();
   }
 
-  const retryDelay = (attempts: number): number => timerRetryDelay(attempts, { baseMs: retryBaseMs, alertAfter: alertAfterAttempts, slowMs: slowRetryMs });
-
+  const retryDelay = (attempts: number): number =>
+    timerRetryDelay(attempts, { baseMs: retryBaseMs, alertAfter: alertAfterAttempts, slowMs: slowRetryMs });
 
   /** One step of one saga; the row is locked by the caller's transaction (`client`). */
   async function advance(client: pg.PoolClient, row: TimerRow, now: string): Promise<Outcome> {
@@ -131,7 +131,9 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
       const booking = await carrier.book(opened.request);
       const handed = await commands.handOver(orderId, booking);
       if (handed.outcome === 'stopped') {
-        await carrier.cancel(booking).catch((err: unknown) => log.warn('fulfilment: could not cancel an unneeded booking', { order_id: orderId, error: err }));
+        await carrier
+          .cancel(booking)
+          .catch((err: unknown) => log.warn('fulfilment: could not cancel an unneeded booking', { order_id: orderId, error: err }));
         await remove();
         return 'stopped';
       }
@@ -141,7 +143,12 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
           WHERE order_id = $1`,
         [orderId, booking.answer_expected_at, booking.carrier, booking.reference],
       );
-      log.info('fulfilment: shipment handed to the carrier', { order_id: orderId, carrier: booking.carrier, reference: booking.reference, answer_expected_at: booking.answer_expected_at });
+      log.info('fulfilment: shipment handed to the carrier', {
+        order_id: orderId,
+        carrier: booking.carrier,
+        reference: booking.reference,
+        answer_expected_at: booking.answer_expected_at,
+      });
       return 'requested';
     }
 
@@ -156,7 +163,10 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
       ]);
       return 'waiting';
     }
-    const verdict: CarrierVerdict = answer.status === 'dispatched' ? { kind: 'dispatched', tracking_number: answer.tracking_number } : { kind: 'failed', reason: answer.reason };
+    const verdict: CarrierVerdict =
+      answer.status === 'dispatched'
+        ? { kind: 'dispatched', tracking_number: answer.tracking_number }
+        : { kind: 'failed', reason: answer.reason };
     const result = await commands.answer(orderId, verdict);
     if (result.outcome === 'ignored') {
       // No event records this one: the carrier answered after the order was settled (shipped by hand, cancelled).
@@ -167,12 +177,20 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
         step: 'carrier_answered',
         status: 'skipped',
         at: now,
-        detail: { answer: answer.status, ...(answer.status === 'dispatched' ? { tracking_number: answer.tracking_number } : { reason: answer.reason }), why: result.why },
+        detail: {
+          answer: answer.status,
+          ...(answer.status === 'dispatched' ? { tracking_number: answer.tracking_number } : { reason: answer.reason }),
+          why: result.why,
+        },
         event_ids: [],
       });
     }
     await remove();
-    log.info(`fulfilment: carrier answered ${answer.status}`, { order_id: orderId, outcome: result.outcome, ...(result.why ? { why: result.why } : {}) });
+    log.info(`fulfilment: carrier answered ${answer.status}`, {
+      order_id: orderId,
+      outcome: result.outcome,
+      ...(result.why ? { why: result.why } : {}),
+    });
     return result.outcome;
   }
 
@@ -221,10 +239,13 @@ export function createFulfilmentManager(opts: FulfilmentManagerOptions): Fulfilm
 
   async function tick(): Promise<number> {
     const now = clock().toISOString();
-    const outcomes = await drainInLanes(() => fireOne(now), { budget: batchSize, concurrency, onOutcome: (outcome) => fired?.inc({ outcome }) });
+    const outcomes = await drainInLanes(() => fireOne(now), {
+      budget: batchSize,
+      concurrency,
+      onOutcome: (outcome) => fired?.inc({ outcome }),
+    });
     return outcomes.length;
   }
-
 
   /** Sleeps until the next row is due (the carrier's answer time), at most intervalMs. */
   async function nextDelay(): Promise<number> {

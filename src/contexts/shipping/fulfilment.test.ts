@@ -43,8 +43,15 @@ const requested: ShipmentEvent = {
 const orderOf = (events: OrderEvent[]) => fold(orderDecider, orderDecider.initialState(), events);
 const shipmentOf = (events: ShipmentEvent[]) => fold(shipmentDecider, shipmentDecider.initialState(), events);
 const stockOf = (productId: string, events: InventoryEvent[] = []): InventoryState =>
-  fold(inventoryDecider, inventoryDecider.initialState(), [{ type: 'StockAdded', data: { product_id: productId, quantity: 10, added_at: T0 } }, ...events]);
-const inventories = () => new Map([['p-1', stockOf('p-1')], ['p-2', stockOf('p-2')]]);
+  fold(inventoryDecider, inventoryDecider.initialState(), [
+    { type: 'StockAdded', data: { product_id: productId, quantity: 10, added_at: T0 } },
+    ...events,
+  ]);
+const inventories = () =>
+  new Map([
+    ['p-1', stockOf('p-1')],
+    ['p-2', stockOf('p-2')],
+  ]);
 
 /**
  * Runs a decision like spec() runs a decider: the inputs must come out unmutated and the events JSON-safe
@@ -68,16 +75,32 @@ describe('fulfilment: open the shipment of a paid order', () => {
   });
 
   it('a redelivered OrderPaid finds the shipment open; an order no longer paid gets none', () => {
-    assert.deepEqual(decideOpenShipment({ order: orderOf([placed, paid]), shipment: shipmentOf([initiated]), order_id: O, now: T2 }), { outcome: 'exists', shipment: [] });
-    const cancelled: OrderEvent = { type: 'OrderCancelled', data: { order_id: O, reason: 'やめた', cancelled_by: 'customer', cancelled_at: T1 } };
-    assert.deepEqual(decideOpenShipment({ order: orderOf([placed, paid, cancelled]), shipment: shipmentOf([]), order_id: O, now: T2 }), { outcome: 'not_paid', shipment: [] });
+    assert.deepEqual(decideOpenShipment({ order: orderOf([placed, paid]), shipment: shipmentOf([initiated]), order_id: O, now: T2 }), {
+      outcome: 'exists',
+      shipment: [],
+    });
+    const cancelled: OrderEvent = {
+      type: 'OrderCancelled',
+      data: { order_id: O, reason: 'やめた', cancelled_by: 'customer', cancelled_at: T1 },
+    };
+    assert.deepEqual(decideOpenShipment({ order: orderOf([placed, paid, cancelled]), shipment: shipmentOf([]), order_id: O, now: T2 }), {
+      outcome: 'not_paid',
+      shipment: [],
+    });
     catchAppError(() => decideOpenShipment({ order: orderOf([]), shipment: shipmentOf([]), order_id: O, now: T2 }), { kind: 'not_found' });
   });
 });
 
 describe('fulfilment: hand the shipment to the carrier', () => {
   const handOver = (orderEvents: OrderEvent[], shipmentEvents: ShipmentEvent[], reference = 'SIM-1') =>
-    decided(decideHandOver, { order: orderOf(orderEvents), shipment: shipmentOf(shipmentEvents), order_id: O, carrier: 'simulated', carrier_reference: reference, now: T1 });
+    decided(decideHandOver, {
+      order: orderOf(orderEvents),
+      shipment: shipmentOf(shipmentEvents),
+      order_id: O,
+      carrier: 'simulated',
+      carrier_reference: reference,
+      now: T1,
+    });
 
   it('records the carrier and its reference, once', () => {
     assert.deepEqual(handOver([placed, paid], [initiated]), { outcome: 'requested', shipment: [requested] });
@@ -85,7 +108,10 @@ describe('fulfilment: hand the shipment to the carrier', () => {
   });
 
   it('stops when the order was cancelled or shipped by hand while the carrier was being asked', () => {
-    const cancelledShipment: ShipmentEvent = { type: 'ShipmentCancelled', data: { shipment_id: S, order_id: O, reason: 'x', cancelled_at: T1 } };
+    const cancelledShipment: ShipmentEvent = {
+      type: 'ShipmentCancelled',
+      data: { shipment_id: S, order_id: O, reason: 'x', cancelled_at: T1 },
+    };
     assert.deepEqual(handOver([placed, paid], [initiated, cancelledShipment]), { outcome: 'stopped', shipment: [] });
     const shipped: OrderEvent = { type: 'OrderShipped', data: { order_id: O, tracking_number: 'BYHAND-1', shipped_at: T1 } };
     assert.deepEqual(handOver([placed, paid, shipped], [initiated]), { outcome: 'stopped', shipment: [] });
@@ -94,13 +120,29 @@ describe('fulfilment: hand the shipment to the carrier', () => {
 });
 
 describe('fulfilment: the carrier answers', () => {
-  const answer = (orderEvents: OrderEvent[], shipmentEvents: ShipmentEvent[], verdict: Parameters<typeof decideCarrierAnswer>[0]['verdict']) =>
-    decided(decideCarrierAnswer, { order: orderOf(orderEvents), shipment: shipmentOf(shipmentEvents), inventories: inventories(), order_id: O, verdict, now: T2 });
+  const answer = (
+    orderEvents: OrderEvent[],
+    shipmentEvents: ShipmentEvent[],
+    verdict: Parameters<typeof decideCarrierAnswer>[0]['verdict'],
+  ) =>
+    decided(decideCarrierAnswer, {
+      order: orderOf(orderEvents),
+      shipment: shipmentOf(shipmentEvents),
+      inventories: inventories(),
+      order_id: O,
+      verdict,
+      now: T2,
+    });
 
   it('dispatched: the shipment completes and the order ships with the carrier tracking number, nothing else', () => {
     const r = answer([placed, paid], [initiated, requested], { kind: 'dispatched', tracking_number: 'SIM-TRK-42' });
     assert.equal(r.outcome, 'dispatched');
-    assert.deepEqual(r.shipment, [{ type: 'ShipmentCompleted', data: { shipment_id: S, order_id: O, tracking_number: 'SIM-TRK-42', completed_at: T2, dispatched_by: 'carrier' } }]);
+    assert.deepEqual(r.shipment, [
+      {
+        type: 'ShipmentCompleted',
+        data: { shipment_id: S, order_id: O, tracking_number: 'SIM-TRK-42', completed_at: T2, dispatched_by: 'carrier' },
+      },
+    ]);
     assert.deepEqual(r.order, [{ type: 'OrderShipped', data: { order_id: O, tracking_number: 'SIM-TRK-42', shipped_at: T2 } }]);
     assert.equal(r.inventories.size, 0);
   });
@@ -133,15 +175,28 @@ describe('fulfilment: the carrier answers', () => {
     const failedOrder = [placed, paid, ...failed.order];
     const failedShipment = [initiated, requested, ...failed.shipment];
     const again = answer(failedOrder, failedShipment, { kind: 'failed', reason: '破損' });
-    assert.deepEqual([again.outcome, again.order, again.shipment, again.inventories.size], ['already_recorded', [], [], 0], 'never compensates twice');
+    assert.deepEqual(
+      [again.outcome, again.order, again.shipment, again.inventories.size],
+      ['already_recorded', [], [], 0],
+      'never compensates twice',
+    );
     assert.equal(answer(failedOrder, failedShipment, { kind: 'dispatched', tracking_number: 'X-1' }).outcome, 'ignored');
   });
 
   it('after a manual ship by an admin the carrier answer changes nothing, whatever it says', () => {
-    const manual = decided(decideManualShipment, { order: orderOf([placed, paid]), shipment: shipmentOf([initiated, requested]), order_id: O, tracking_number: 'BYHAND-1', now: T2 });
+    const manual = decided(decideManualShipment, {
+      order: orderOf([placed, paid]),
+      shipment: shipmentOf([initiated, requested]),
+      order_id: O,
+      tracking_number: 'BYHAND-1',
+      now: T2,
+    });
     const orderAfter = [placed, paid, ...manual.order];
     const shipmentAfter = [initiated, requested, ...manual.shipment];
-    for (const verdict of [{ kind: 'dispatched', tracking_number: 'BYHAND-1' }, { kind: 'failed', reason: 'lost' }] as const) {
+    for (const verdict of [
+      { kind: 'dispatched', tracking_number: 'BYHAND-1' },
+      { kind: 'failed', reason: 'lost' },
+    ] as const) {
       const r = answer(orderAfter, shipmentAfter, verdict);
       assert.deepEqual([r.outcome, r.why, r.order, r.shipment], ['ignored', 'already dispatched by an admin', [], []]);
     }
@@ -157,7 +212,10 @@ describe('fulfilment: the carrier answers', () => {
       cancelled_by: 'customer',
       now: T2,
     });
-    const r = answer([placed, paid, ...cancel.order], [initiated, requested, ...cancel.shipment], { kind: 'dispatched', tracking_number: 'SIM-1' });
+    const r = answer([placed, paid, ...cancel.order], [initiated, requested, ...cancel.shipment], {
+      kind: 'dispatched',
+      tracking_number: 'SIM-1',
+    });
     assert.deepEqual([r.outcome, r.why, r.order.length, r.shipment.length], ['ignored', 'the order was cancelled before dispatch', 0, 0]);
   });
 });
@@ -180,11 +238,19 @@ describe('fulfilment: cancel of a paid order before dispatch', () => {
       { type: 'OrderCancelled', data: { order_id: O, reason: '気が変わった', cancelled_by: 'customer', cancelled_at: T2 } },
       { type: 'OrderPaymentRefunded', data: { order_id: O, amount: 4500, reason: 'cancelled', refunded_at: T2 } },
     ]);
-    assert.deepEqual(r.shipment, [{ type: 'ShipmentCancelled', data: { shipment_id: S, order_id: O, reason: 'order cancelled before dispatch', cancelled_at: T2 } }]);
-    assert.deepEqual([...r.inventories].map(([p, e]) => [p, e.map((x) => [x.type, x.type === 'StockReturned' && x.data.quantity, x.type === 'StockReturned' && x.data.reason])]), [
-      ['p-1', [['StockReturned', 2, 'cancelled']]],
-      ['p-2', [['StockReturned', 1, 'cancelled']]],
+    assert.deepEqual(r.shipment, [
+      { type: 'ShipmentCancelled', data: { shipment_id: S, order_id: O, reason: 'order cancelled before dispatch', cancelled_at: T2 } },
     ]);
+    assert.deepEqual(
+      [...r.inventories].map(([p, e]) => [
+        p,
+        e.map((x) => [x.type, x.type === 'StockReturned' && x.data.quantity, x.type === 'StockReturned' && x.data.reason]),
+      ]),
+      [
+        ['p-1', [['StockReturned', 2, 'cancelled']]],
+        ['p-2', [['StockReturned', 1, 'cancelled']]],
+      ],
+    );
   });
 
   it('with no shipment opened yet: no shipment event (the caller guards the shipment stream)', () => {
@@ -193,13 +259,22 @@ describe('fulfilment: cancel of a paid order before dispatch', () => {
 
   it('refuses once dispatched: a shipped order cannot be cancelled', () => {
     const shipped: OrderEvent = { type: 'OrderShipped', data: { order_id: O, tracking_number: 'T-1', shipped_at: T1 } };
-    catchAppError(() => cancel([initiated], [placed, paid, shipped]), { code: 'illegal_transition', message: 'cannot cancel an order that is shipped' });
+    catchAppError(() => cancel([initiated], [placed, paid, shipped]), {
+      code: 'illegal_transition',
+      message: 'cannot cancel an order that is shipped',
+    });
   });
 });
 
 describe('fulfilment: manual ship by an admin', () => {
   const ship = (orderEvents: OrderEvent[], shipmentEvents: ShipmentEvent[]) =>
-    decided(decideManualShipment, { order: orderOf(orderEvents), shipment: shipmentOf(shipmentEvents), order_id: O, tracking_number: 'BYHAND-1', now: T2 });
+    decided(decideManualShipment, {
+      order: orderOf(orderEvents),
+      shipment: shipmentOf(shipmentEvents),
+      order_id: O,
+      tracking_number: 'BYHAND-1',
+      now: T2,
+    });
   const completedByAdmin: ShipmentEvent = {
     type: 'ShipmentCompleted',
     data: { shipment_id: S, order_id: O, tracking_number: 'BYHAND-1', completed_at: T2, dispatched_by: 'admin' },
@@ -212,13 +287,22 @@ describe('fulfilment: manual ship by an admin', () => {
   });
 
   it('opens the shipment first when the saga had not yet', () => {
-    assert.deepEqual(ship([placed, paid], []).shipment, [{ type: 'ShipmentInitiated', data: { shipment_id: S, order_id: O, initiated_at: T2 } }, completedByAdmin]);
+    assert.deepEqual(ship([placed, paid], []).shipment, [
+      { type: 'ShipmentInitiated', data: { shipment_id: S, order_id: O, initiated_at: T2 } },
+      completedByAdmin,
+    ]);
   });
 
   it('a failed or cancelled order cannot be shipped (409)', () => {
     const failed: OrderEvent = { type: 'OrderShipmentFailed', data: { order_id: O, reason: 'lost', failed_at: T1 } };
-    catchAppError(() => ship([placed, paid, failed], [initiated]), { kind: 'conflict', message: 'cannot ship an order that is shipment_failed' });
-    const cancelled: OrderEvent = { type: 'OrderCancelled', data: { order_id: O, reason: 'x', cancelled_by: 'customer', cancelled_at: T1 } };
+    catchAppError(() => ship([placed, paid, failed], [initiated]), {
+      kind: 'conflict',
+      message: 'cannot ship an order that is shipment_failed',
+    });
+    const cancelled: OrderEvent = {
+      type: 'OrderCancelled',
+      data: { order_id: O, reason: 'x', cancelled_by: 'customer', cancelled_at: T1 },
+    };
     catchAppError(() => ship([placed, paid, cancelled], []), { kind: 'conflict', message: 'cannot ship an order that is cancelled' });
     catchAppError(() => ship([placed], []), { message: 'cannot ship an order that is pending' });
   });

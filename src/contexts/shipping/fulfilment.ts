@@ -72,7 +72,10 @@ export function decideOpenShipment(input: { order: OrderState; shipment: Shipmen
   if (order.status !== 'paid') return { outcome: 'not_paid', shipment: [] };
   return {
     outcome: 'opened',
-    shipment: shipmentDecider.decide({ type: 'InitiateShipment', shipment_id: shipmentStreamId(order.order_id), order_id: order.order_id, now: input.now }, input.shipment),
+    shipment: shipmentDecider.decide(
+      { type: 'InitiateShipment', shipment_id: shipmentStreamId(order.order_id), order_id: order.order_id, now: input.now },
+      input.shipment,
+    ),
   };
 }
 
@@ -82,7 +85,14 @@ export type HandOverOutcome = 'requested' | 'already_requested' | 'stopped';
  * Step 2, after the carrier accepted the shipment: record the hand-over. 'stopped' when the order left the
  * paid path while the carrier was being asked (cancelled, or shipped by hand): the booking is no longer needed.
  */
-export function decideHandOver(input: { order: OrderState; shipment: ShipmentState; order_id: string; carrier: string; carrier_reference: string; now: string }): {
+export function decideHandOver(input: {
+  order: OrderState;
+  shipment: ShipmentState;
+  order_id: string;
+  carrier: string;
+  carrier_reference: string;
+  now: string;
+}): {
   outcome: HandOverOutcome;
   shipment: ShipmentEvent[];
 } {
@@ -90,7 +100,13 @@ export function decideHandOver(input: { order: OrderState; shipment: ShipmentSta
   if (input.shipment.status === 'none') throw notFound('shipment of order', input.order_id);
   if (input.shipment.status !== 'initiated' || order.status !== 'paid') return { outcome: 'stopped', shipment: [] };
   const events = shipmentDecider.decide(
-    { type: 'RequestShipment', order_id: order.order_id, carrier: input.carrier, carrier_reference: input.carrier_reference, now: input.now },
+    {
+      type: 'RequestShipment',
+      order_id: order.order_id,
+      carrier: input.carrier,
+      carrier_reference: input.carrier_reference,
+      now: input.now,
+    },
     input.shipment,
   );
   return { outcome: events.length > 0 ? 'requested' : 'already_requested', shipment: events };
@@ -119,10 +135,16 @@ export function decideCarrierAnswer(input: {
   if (shipment.status === 'completed') {
     return shipment.dispatched_by !== 'admin' && verdict.kind === 'dispatched' && verdict.tracking_number === shipment.tracking_number
       ? { ...none(), outcome: 'already_recorded' }
-      : { ...none(), outcome: 'ignored', why: shipment.dispatched_by === 'admin' ? 'already dispatched by an admin' : 'already dispatched' };
+      : {
+          ...none(),
+          outcome: 'ignored',
+          why: shipment.dispatched_by === 'admin' ? 'already dispatched by an admin' : 'already dispatched',
+        };
   }
   if (shipment.status === 'failed') {
-    return verdict.kind === 'failed' ? { ...none(), outcome: 'already_recorded' } : { ...none(), outcome: 'ignored', why: 'the shipment already failed' };
+    return verdict.kind === 'failed'
+      ? { ...none(), outcome: 'already_recorded' }
+      : { ...none(), outcome: 'ignored', why: 'the shipment already failed' };
   }
   if (shipment.status === 'cancelled') return { ...none(), outcome: 'ignored', why: 'the order was cancelled before dispatch' };
   // An initiated shipment belongs to a paid order: the transitions out of paid close it in the same transaction.
@@ -131,7 +153,10 @@ export function decideCarrierAnswer(input: {
   if (verdict.kind === 'dispatched') {
     return {
       outcome: 'dispatched',
-      shipment: shipmentDecider.decide({ type: 'CompleteShipment', order_id: order.order_id, tracking_number: verdict.tracking_number, dispatched_by: 'carrier', now }, shipment),
+      shipment: shipmentDecider.decide(
+        { type: 'CompleteShipment', order_id: order.order_id, tracking_number: verdict.tracking_number, dispatched_by: 'carrier', now },
+        shipment,
+      ),
       order: orderDecider.decide({ type: 'ShipOrder', order_id: order.order_id, tracking_number: verdict.tracking_number, now }, order),
       inventories: new Map(),
     };
@@ -139,7 +164,11 @@ export function decideCarrierAnswer(input: {
   return {
     outcome: 'compensated',
     shipment: shipmentDecider.decide({ type: 'FailShipment', order_id: order.order_id, reason: verdict.reason, now }, shipment),
-    order: thenRefund(order, orderDecider.decide({ type: 'MarkShipmentFailed', order_id: order.order_id, reason: verdict.reason, now }, order), now),
+    order: thenRefund(
+      order,
+      orderDecider.decide({ type: 'MarkShipmentFailed', order_id: order.order_id, reason: verdict.reason, now }, order),
+      now,
+    ),
     inventories: returnGoods(order, input.inventories, 'shipment_failed', now),
   };
 }
@@ -160,12 +189,18 @@ export function decidePaidCancellation(input: {
 }): FulfilmentWrites {
   const order = placedOrder(input.order, input.order_id);
   const { now } = input;
-  const cancelled = orderDecider.decide({ type: 'CancelOrder', order_id: order.order_id, reason: input.reason, cancelled_by: input.cancelled_by, now }, order);
+  const cancelled = orderDecider.decide(
+    { type: 'CancelOrder', order_id: order.order_id, reason: input.reason, cancelled_by: input.cancelled_by, now },
+    order,
+  );
   return {
     order: thenRefund(order, cancelled, now),
     shipment:
       input.shipment.status === 'initiated'
-        ? shipmentDecider.decide({ type: 'CancelShipment', order_id: order.order_id, reason: 'order cancelled before dispatch', now }, input.shipment)
+        ? shipmentDecider.decide(
+            { type: 'CancelShipment', order_id: order.order_id, reason: 'order cancelled before dispatch', now },
+            input.shipment,
+          )
         : [],
     inventories: returnGoods(order, input.inventories, 'cancelled', now),
   };
@@ -177,7 +212,13 @@ export function decidePaidCancellation(input: {
  * completes as dispatched by an admin (opened first if the saga had not opened it yet), so the carrier's later
  * answer finds it completed and changes nothing.
  */
-export function decideManualShipment(input: { order: OrderState; shipment: ShipmentState; order_id: string; tracking_number: string; now: string }): FulfilmentWrites {
+export function decideManualShipment(input: {
+  order: OrderState;
+  shipment: ShipmentState;
+  order_id: string;
+  tracking_number: string;
+  now: string;
+}): FulfilmentWrites {
   const order = placedOrder(input.order, input.order_id);
   const { now, tracking_number } = input;
   const orderEvents = orderDecider.decide({ type: 'ShipOrder', order_id: order.order_id, tracking_number, now }, order);
@@ -185,7 +226,10 @@ export function decideManualShipment(input: { order: OrderState; shipment: Shipm
   const shipment = fold(shipmentDecider, input.shipment, opened);
   const completed =
     shipment.status === 'initiated'
-      ? shipmentDecider.decide({ type: 'CompleteShipment', order_id: order.order_id, tracking_number, dispatched_by: 'admin', now }, shipment)
+      ? shipmentDecider.decide(
+          { type: 'CompleteShipment', order_id: order.order_id, tracking_number, dispatched_by: 'admin', now },
+          shipment,
+        )
       : [];
   return { order: orderEvents, shipment: [...opened, ...completed], inventories: new Map() };
 }

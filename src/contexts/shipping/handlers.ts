@@ -55,7 +55,10 @@ export function createFulfilmentHandlers(ctx: AppContext) {
       const decision = decideOpenShipment({ order: order.state, shipment: shipment.state, order_id: orderId, now: now() });
       const after = decision.shipment.reduce(shipmentDecider.evolve, shipment.state);
       return {
-        writes: [streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment), streamWrite(orderId, 'Order', order.version, [])],
+        writes: [
+          streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment),
+          streamWrite(orderId, 'Order', order.version, []),
+        ],
         result: { outcome: decision.outcome, request: requestOf(placed(order.state), after) },
       };
     }) satisfies CommandHandler<{ order_id: string }, OpenedShipment>,
@@ -63,9 +66,19 @@ export function createFulfilmentHandlers(ctx: AppContext) {
     /** Step 2: the carrier accepted the shipment. */
     handOver: (async (streams, { order_id: orderId, booking }) => {
       const { order, shipment } = await load(streams, orderId);
-      const decision = decideHandOver({ order: order.state, shipment: shipment.state, order_id: orderId, carrier: booking.carrier, carrier_reference: booking.reference, now: now() });
+      const decision = decideHandOver({
+        order: order.state,
+        shipment: shipment.state,
+        order_id: orderId,
+        carrier: booking.carrier,
+        carrier_reference: booking.reference,
+        now: now(),
+      });
       return {
-        writes: [streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment), streamWrite(orderId, 'Order', order.version, [])],
+        writes: [
+          streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment),
+          streamWrite(orderId, 'Order', order.version, []),
+        ],
         result: { outcome: decision.outcome },
       };
     }) satisfies CommandHandler<{ order_id: string; booking: CarrierBooking }, { outcome: HandOverOutcome }>,
@@ -88,7 +101,9 @@ export function createFulfilmentHandlers(ctx: AppContext) {
         writes: [
           streamWrite(orderId, 'Order', order.version, decision.order),
           streamWrite(shipmentStreamId(orderId), 'Shipment', shipment.version, decision.shipment),
-          ...lines.map((id, i) => streamWrite(inventoryStreamId(id), 'Inventory', inventories[i]!.version, decision.inventories.get(id) ?? [])),
+          ...lines.map((id, i) =>
+            streamWrite(inventoryStreamId(id), 'Inventory', inventories[i]!.version, decision.inventories.get(id) ?? []),
+          ),
         ],
         result: { outcome: decision.outcome, why: decision.why ?? null },
       };

@@ -21,13 +21,32 @@ export interface ShipmentRow {
   cancelled_at: string | null;
 }
 
-const SHIPMENT_EVENT_TYPES = ['ShipmentInitiated', 'ShipmentRequested', 'ShipmentCompleted', 'ShipmentFailed', 'ShipmentCancelled'] as const;
+const SHIPMENT_EVENT_TYPES = [
+  'ShipmentInitiated',
+  'ShipmentRequested',
+  'ShipmentCompleted',
+  'ShipmentFailed',
+  'ShipmentCancelled',
+] as const;
 const isShipmentEvent = (e: KnownEvent): e is Extract<KnownEvent, { event_type: (typeof SHIPMENT_EVENT_TYPES)[number] }> =>
   (SHIPMENT_EVENT_TYPES as readonly string[]).includes(e.event_type);
 
 const blank = (shipmentId: string, orderId: string): ShipmentRow => ({
-  shipment_id: shipmentId, order_id: orderId, status: 'initiated', tracking_number: null, reason: null, initiated_at: null, completed_at: null,
-  failed_at: null, updated_at: '', version: 0, carrier: null, carrier_reference: null, requested_at: null, dispatched_by: null, cancelled_at: null,
+  shipment_id: shipmentId,
+  order_id: orderId,
+  status: 'initiated',
+  tracking_number: null,
+  reason: null,
+  initiated_at: null,
+  completed_at: null,
+  failed_at: null,
+  updated_at: '',
+  version: 0,
+  carrier: null,
+  carrier_reference: null,
+  requested_at: null,
+  dispatched_by: null,
+  cancelled_at: null,
 });
 
 /**
@@ -40,21 +59,45 @@ export const shipments: TableProjection<ShipmentRow> = {
   table: 'read_shipments',
   key: 'shipment_id',
   columns: [
-    'shipment_id', 'order_id', 'status', 'tracking_number', 'reason', 'initiated_at', 'completed_at', 'failed_at', 'updated_at', 'version',
-    'carrier', 'carrier_reference', 'requested_at', 'dispatched_by', 'cancelled_at',
+    'shipment_id',
+    'order_id',
+    'status',
+    'tracking_number',
+    'reason',
+    'initiated_at',
+    'completed_at',
+    'failed_at',
+    'updated_at',
+    'version',
+    'carrier',
+    'carrier_reference',
+    'requested_at',
+    'dispatched_by',
+    'cancelled_at',
   ],
   eventTypes: SHIPMENT_EVENT_TYPES,
   keyOf: (e) => (isShipmentEvent(e) ? e.aggregate_id : undefined),
   evolve(current, e) {
     if (!isShipmentEvent(e)) return current;
-    const row = { ...(current ?? blank(e.aggregate_id, e.data.order_id)), order_id: e.data.order_id, updated_at: e.created_at, version: e.version };
+    const row = {
+      ...(current ?? blank(e.aggregate_id, e.data.order_id)),
+      order_id: e.data.order_id,
+      updated_at: e.created_at,
+      version: e.version,
+    };
     switch (e.event_type) {
       case 'ShipmentInitiated':
         return { ...row, status: 'initiated', initiated_at: row.initiated_at ?? e.data.initiated_at };
       case 'ShipmentRequested':
         return { ...row, carrier: e.data.carrier, carrier_reference: e.data.carrier_reference, requested_at: e.data.requested_at };
       case 'ShipmentCompleted':
-        return { ...row, status: 'completed', tracking_number: e.data.tracking_number, completed_at: e.data.completed_at, dispatched_by: e.data.dispatched_by ?? row.dispatched_by };
+        return {
+          ...row,
+          status: 'completed',
+          tracking_number: e.data.tracking_number,
+          completed_at: e.data.completed_at,
+          dispatched_by: e.data.dispatched_by ?? row.dispatched_by,
+        };
       case 'ShipmentFailed':
         return { ...row, status: 'failed', reason: e.data.reason, failed_at: e.data.failed_at };
       case 'ShipmentCancelled':

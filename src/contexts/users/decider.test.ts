@@ -44,10 +44,22 @@ describe('User', () => {
     spec(userDecider).given([registered]).when(register()).thenThrows({ kind: 'conflict', code: 'user_exists' });
   });
 
-  for (const email of ['', 'no-at-sign', 'a@b', 'a b@example.com', 'a@example..com', `${'x'.repeat(65)}@example.com`, 'a@exa mple.com', 'a@-example.com']) {
+  for (const email of [
+    '',
+    'no-at-sign',
+    'a@b',
+    'a b@example.com',
+    'a@example..com',
+    `${'x'.repeat(65)}@example.com`,
+    'a@exa mple.com',
+    'a@-example.com',
+  ]) {
     it(`refuses the email ${JSON.stringify(email)}`, () => {
       const err = spec(userDecider).given([]).when(register({ email })).thenThrows({ kind: 'validation' });
-      assert.deepEqual(err.errors?.map((e) => e.field), ['email']);
+      assert.deepEqual(
+        err.errors?.map((e) => e.field),
+        ['email'],
+      );
     });
   }
 
@@ -57,7 +69,10 @@ describe('User', () => {
       .when(register({ name: '寿'.repeat(100) }))
       .then([{ ...registered, data: { ...registered.data, name: '寿'.repeat(100) } }]);
     for (const name of ['   ', '寿'.repeat(101), 'a\nb']) {
-      spec(userDecider).given([]).when(register({ name })).thenThrows((e) => e.errors?.[0]?.field === 'name');
+      spec(userDecider)
+        .given([])
+        .when(register({ name }))
+        .thenThrows((e) => e.errors?.[0]?.field === 'name');
     }
   });
 
@@ -66,7 +81,10 @@ describe('User', () => {
       .given([])
       .when(register({ role: 'root' as never, user_id: '' }))
       .thenThrows('validation_failed');
-    assert.deepEqual(err.errors?.map((e) => e.field), ['user_id', 'role']);
+    assert.deepEqual(
+      err.errors?.map((e) => e.field),
+      ['user_id', 'role'],
+    );
   });
 
   it('never puts a credential into an event (DESIGN §3)', () => {
@@ -76,7 +94,10 @@ describe('User', () => {
 
   it('checks registration fields without a decision (before the password is hashed)', () => {
     assert.deepEqual(registrationChecks(' Taro@Example.COM ', ' 太郎 '), [null, null]);
-    assert.deepEqual(registrationChecks('nope', 'a\nb').map((c) => c?.field), ['email', 'name']);
+    assert.deepEqual(
+      registrationChecks('nope', 'a\nb').map((c) => c?.field),
+      ['email', 'name'],
+    );
   });
 
   it('treats a malformed now as a programming error, not a validation error', () => {

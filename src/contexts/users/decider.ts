@@ -16,8 +16,7 @@ export type UserCommand = {
 
 export type UserState = { status: 'none' } | ({ status: 'registered' } & UserRegisteredData);
 
-const EMAIL =
-  /^[^\s@<>()[\]\\,;:"]{1,64}@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
 /**
  * Trimmed and lower-cased: the form stored in events, the key of the email claim stream, and the key of the

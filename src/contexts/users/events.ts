@@ -49,5 +49,4 @@ export const EmailClaimEventTypes = { EmailClaimed: 'EmailClaimed' } as const sa
   [K in EmailClaimEvent['type']]: K;
 };
 export const isUserEventType = (type: string): type is UserEvent['type'] => Object.hasOwn(UserEventTypes, type);
-export const isEmailClaimEventType = (type: string): type is EmailClaimEvent['type'] =>
-  Object.hasOwn(EmailClaimEventTypes, type);
+export const isEmailClaimEventType = (type: string): type is EmailClaimEvent['type'] => Object.hasOwn(EmailClaimEventTypes, type);

@@ -43,7 +43,10 @@ export interface Registration {
   password_hash: string;
 }
 
-export function createUserHandlers(ctx: AppContext, deps: { store: Pick<EventStore, 'readCredential' | 'replaceCredential'>; streams: () => Streams; passwords?: PasswordHasher }) {
+export function createUserHandlers(
+  ctx: AppContext,
+  deps: { store: Pick<EventStore, 'readCredential' | 'replaceCredential'>; streams: () => Streams; passwords?: PasswordHasher },
+) {
   const passwords = deps.passwords ?? createPasswordHasher();
 
   /**
@@ -64,7 +67,10 @@ export function createUserHandlers(ctx: AppContext, deps: { store: Pick<EventSto
     if (claim.legacy?.state.status === 'claimed') throw conflict('email_taken', 'email is already registered');
     const claimEvents = emailClaimDecider.decide({ type: 'ClaimEmail', email, user_id: input.user_id }, claim.current.state);
     const user = await streams.user(input.user_id);
-    const userEvents = userDecider.decide({ type: 'RegisterUser', user_id: input.user_id, email, name: input.name, role: input.role, now }, user.state);
+    const userEvents = userDecider.decide(
+      { type: 'RegisterUser', user_id: input.user_id, email, name: input.name, role: input.role, now },
+      user.state,
+    );
     return {
       writes: [
         streamWrite(emailClaimStreamId(email), 'EmailClaim', claim.current.version, claimEvents),
@@ -79,7 +85,9 @@ export function createUserHandlers(ctx: AppContext, deps: { store: Pick<EventSto
 
   const checkPassword = (password: unknown) => {
     if (typeof password !== 'string' || password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
-      throw validationError(`password must be ${PASSWORD_MIN}..${PASSWORD_MAX} characters`, [{ field: 'password', message: `must be ${PASSWORD_MIN}..${PASSWORD_MAX} characters` }]);
+      throw validationError(`password must be ${PASSWORD_MIN}..${PASSWORD_MAX} characters`, [
+        { field: 'password', message: `must be ${PASSWORD_MIN}..${PASSWORD_MAX} characters` },
+      ]);
     }
   };
 
@@ -112,7 +120,12 @@ export function createUserHandlers(ctx: AppContext, deps: { store: Pick<EventSto
       if (typeof email !== 'string' || typeof password !== 'string') throw invalidCredentials();
       const streams = deps.streams();
       const claim = await loadClaim(streams, normaliseEmail(email));
-      const claimed = claim.current.state.status === 'claimed' ? claim.current.state : claim.legacy?.state.status === 'claimed' ? claim.legacy.state : undefined;
+      const claimed =
+        claim.current.state.status === 'claimed'
+          ? claim.current.state
+          : claim.legacy?.state.status === 'claimed'
+            ? claim.legacy.state
+            : undefined;
       const credential = claimed ? await deps.store.readCredential(claimed.user_id) : undefined;
       if (!claimed || !credential) {
         await passwords.verifyNothing(password);
@@ -133,10 +146,13 @@ export function createUserHandlers(ctx: AppContext, deps: { store: Pick<EventSto
     },
 
     async get(userId: string): Promise<RegisteredUser | undefined> {
-      const user = await deps.streams().user(userId).catch((err: unknown) => {
-        if (err instanceof AppError && err.kind === 'not_found') return undefined;
-        throw err;
-      });
+      const user = await deps
+        .streams()
+        .user(userId)
+        .catch((err: unknown) => {
+          if (err instanceof AppError && err.kind === 'not_found') return undefined;
+          throw err;
+        });
       if (!user || user.state.status !== 'registered') return undefined;
       return { user_id: user.state.user_id, email: user.state.email, name: user.state.name, role: user.state.role, version: user.version };
     },
@@ -148,7 +164,11 @@ export function createUserHandlers(ctx: AppContext, deps: { store: Pick<EventSto
       const password_hash = await passwords.hash(password);
       const user_id = ctx.newId();
       try {
-        await executor.execute(register, { email, name: 'Administrator', role: 'admin', user_id, password_hash }, { metadata: { correlation_id: 'seed-admin' } });
+        await executor.execute(
+          register,
+          { email, name: 'Administrator', role: 'admin', user_id, password_hash },
+          { metadata: { correlation_id: 'seed-admin' } },
+        );
         return true;
       } catch (err) {
         // Another api instance seeded it first.

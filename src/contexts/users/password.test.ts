@@ -9,7 +9,10 @@ const fast = { N: 1024, r: 8, p: 1 };
 
 test('OWASP parameters: N=2^17, r=8, p=1, and maxmem large enough for them (Node refuses 128 MiB by default)', async () => {
   assert.deepEqual(OWASP_SCRYPT, { N: 131072, r: 8, p: 1 });
-  await assert.rejects(new Promise((resolve, reject) => scrypt('pw', 'salt', 32, OWASP_SCRYPT, (err, key) => (err ? reject(err) : resolve(key)))), /memory/i);
+  await assert.rejects(
+    new Promise((resolve, reject) => scrypt('pw', 'salt', 32, OWASP_SCRYPT, (err, key) => (err ? reject(err) : resolve(key)))),
+    /memory/i,
+  );
   const hasher = createPasswordHasher();
   const hash = await hasher.hash('correct horse');
   assert.match(hash, /^scrypt\$131072\$8\$1\$[\w-]{22}\$[\w-]{43}$/);
@@ -22,7 +25,14 @@ test('a hash verifies its password only; garbage and absurd parameters are refus
   const hash = await hasher.hash('correct horse');
   assert.equal(await hasher.verify('correct horse', hash), true);
   assert.equal(await hasher.verify('correct horse ', hash), false);
-  for (const bad of ['garbage', '', 'scrypt$1024$8$1$salt', `scrypt$${2 ** 30}$8$1$c2FsdA$aGFzaA`, 'scrypt$1000$8$1$c2FsdA$aGFzaA', `${hash}$extra`]) {
+  for (const bad of [
+    'garbage',
+    '',
+    'scrypt$1024$8$1$salt',
+    `scrypt$${2 ** 30}$8$1$c2FsdA$aGFzaA`,
+    'scrypt$1000$8$1$c2FsdA$aGFzaA',
+    `${hash}$extra`,
+  ]) {
     assert.equal(await hasher.verify('x', bad), false, bad);
   }
 });

@@ -26,17 +26,29 @@ const maxmemOf = ({ N, r, p }: ScryptParams) => 128 * r * (N + p + 2) + 1024 * 1
 
 const derive = (password: string, salt: Buffer, params: ScryptParams) =>
   new Promise<Buffer>((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { ...params, maxmem: maxmemOf(params) }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { ...params, maxmem: maxmemOf(params) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 
 const parse = (stored: string): { params: ScryptParams; salt: Buffer; hash: Buffer } | undefined => {
   const [scheme, n, r, p, salt, hash, ...rest] = stored.split('$');
   const params = { N: Number(n), r: Number(r), p: Number(p) };
   const ok =
-    scheme === 'scrypt' && rest.length === 0 && salt && hash &&
-    Number.isSafeInteger(params.N) && params.N >= 2 && params.N <= LIMITS.N && (params.N & (params.N - 1)) === 0 &&
-    Number.isSafeInteger(params.r) && params.r >= 1 && params.r <= LIMITS.r &&
-    Number.isSafeInteger(params.p) && params.p >= 1 && params.p <= LIMITS.p;
+    scheme === 'scrypt' &&
+    rest.length === 0 &&
+    salt &&
+    hash &&
+    Number.isSafeInteger(params.N) &&
+    params.N >= 2 &&
+    params.N <= LIMITS.N &&
+    (params.N & (params.N - 1)) === 0 &&
+    Number.isSafeInteger(params.r) &&
+    params.r >= 1 &&
+    params.r <= LIMITS.r &&
+    Number.isSafeInteger(params.p) &&
+    params.p >= 1 &&
+    params.p <= LIMITS.p;
   return ok ? { params, salt: Buffer.from(salt, 'base64url'), hash: Buffer.from(hash, 'base64url') } : undefined;
 };
 
@@ -54,7 +66,9 @@ export interface PasswordHasherOptions {
 }
 
 const busy = () =>
-  new AppError('unavailable', 'password_checks_busy', 'too many logins and registrations are being processed; retry in a moment', { extra: { retry_after: 1 } });
+  new AppError('unavailable', 'password_checks_busy', 'too many logins and registrations are being processed; retry in a moment', {
+    extra: { retry_after: 1 },
+  });
 
 /**
  * scrypt behind a small semaphore. A flood of logins or registrations then costs at most `concurrency` threads

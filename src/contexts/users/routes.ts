@@ -28,10 +28,20 @@ export function authRoutes(deps: HttpDeps) {
   const nowIso = () => new Date().toISOString();
 
   /** A new refresh token for a family: the session item's current token and expiry follow it. */
-  const issue = async (user: { user_id: string; email: string; role: 'customer' | 'admin' }, family_id: string, previous?: RefreshClaims) => {
+  const issue = async (
+    user: { user_id: string; email: string; role: 'customer' | 'admin' },
+    family_id: string,
+    previous?: RefreshClaims,
+  ) => {
     const { token, claims } = await deps.tokens.refreshToken(user.user_id, family_id);
     if (!previous) {
-      await deps.sessions.create({ family_id, user_id: user.user_id, token_id: claims.token_id, now: nowIso(), expires_at: claims.expires_at });
+      await deps.sessions.create({
+        family_id,
+        user_id: user.user_id,
+        token_id: claims.token_id,
+        now: nowIso(),
+        expires_at: claims.expires_at,
+      });
     } else {
       const rotated = await deps.sessions.rotate({
         family_id,

@@ -170,7 +170,9 @@ export function createAttemptSource(deps: {
         }
       }
       if (deps.mode === 'locked') {
-        const reused = deps.log.stateAfterCommit(aggregateId, deps.startedAt) ?? (deps.first?.get(aggregateId)?.seq === seq ? deps.first.get(aggregateId) : undefined);
+        const reused =
+          deps.log.stateAfterCommit(aggregateId, deps.startedAt) ??
+          (deps.first?.get(aggregateId)?.seq === seq ? deps.first.get(aggregateId) : undefined);
         if (reused) {
           seen.set(aggregateId, reused);
           return reused.loaded as Loaded<State>;
@@ -181,7 +183,15 @@ export function createAttemptSource(deps: {
       seen.set(aggregateId, {
         loaded,
         evolve: opts.evolve as unknown as Seen['evolve'],
-        ...(policy ? { tip: { schema_version: policy.schemaVersion, toSnapshot: policy.toSnapshot as (s: unknown) => unknown, kind: policy.fromSnapshot } } : {}),
+        ...(policy
+          ? {
+              tip: {
+                schema_version: policy.schemaVersion,
+                toSnapshot: policy.toSnapshot as (s: unknown) => unknown,
+                kind: policy.fromSnapshot,
+              },
+            }
+          : {}),
         seq,
         verified: !loaded.unverified,
         ...(tipVersions.has(aggregateId) ? { tipVersion: tipVersions.get(aggregateId)! } : {}),

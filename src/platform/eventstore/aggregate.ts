@@ -68,7 +68,8 @@ export async function loadAggregate<State, Event extends DomainEvent>(
     version = e.version;
   }
   if (!policy || tail.length < policy.every) return { state, version };
-  const onError = opts.onSnapshotError ?? ((err: unknown, id: string) => console.warn(`snapshot of ${id} at version ${version} not saved:`, err));
+  const onError =
+    opts.onSnapshotError ?? ((err: unknown, id: string) => console.warn(`snapshot of ${id} at version ${version} not saved:`, err));
   let data: unknown;
   try {
     data = policy.toSnapshot(state);

@@ -25,7 +25,12 @@ export interface EventStoreTables {
   auth?: string;
 }
 
-export const DEFAULT_TABLES: Required<EventStoreTables> = { events: 'events', snapshots: 'event_snapshots', idempotency: 'idempotency_keys', auth: 'auth' };
+export const DEFAULT_TABLES: Required<EventStoreTables> = {
+  events: 'events',
+  snapshots: 'event_snapshots',
+  idempotency: 'idempotency_keys',
+  auth: 'auth',
+};
 
 export const authTableOf = (tables: EventStoreTables): string => tables.auth ?? DEFAULT_TABLES.auth;
 
@@ -45,7 +50,10 @@ export const credentialItem = (c: Credential, now: string): Item => ({
   updated_at: { S: now },
 });
 
-export const credentialFromItem = (item: Item): Credential => ({ user_id: str(item, 'user_id'), password_hash: str(item, 'password_hash') });
+export const credentialFromItem = (item: Item): Credential => ({
+  user_id: str(item, 'user_id'),
+  password_hash: str(item, 'password_hash'),
+});
 
 /**
  * The sparse outbox index: only unpublished events carry its two key attributes. Its partition key is a shard
@@ -139,8 +147,7 @@ export const idempotencyFromItem = (item: Item): StoredIdempotency => ({
   expires_at: num(item, EXPIRES_AT),
 });
 
-const metadataMap = (m: EventMetadata): Item =>
-  Object.fromEntries(Object.entries(normaliseMetadata(m)).map(([k, v]) => [k, { S: v }]));
+const metadataMap = (m: EventMetadata): Item => Object.fromEntries(Object.entries(normaliseMetadata(m)).map(([k, v]) => [k, { S: v }]));
 
 const metadataFromMap = (m: Item): EventMetadata =>
   Object.fromEntries(Object.entries(m).flatMap(([k, v]) => (v.S === undefined ? [] : [[k, v.S]])));

@@ -12,18 +12,31 @@ import type { StreamWrite } from './types.ts';
 import { ConcurrencyError, IdempotencyKeyTaken, TransactionTooLarge } from './types.ts';
 
 const tables = { events: 'ev', snapshots: 'sn', idempotency: 'id' };
-const write = (id: string, n = 1): StreamWrite => ({ aggregate_id: id, aggregate_type: 'Inventory', expected_version: 0, events: Array.from({ length: n }, () => ({ event_type: 'X', data: {} })) });
+const write = (id: string, n = 1): StreamWrite => ({
+  aggregate_id: id,
+  aggregate_type: 'Inventory',
+  expected_version: 0,
+  events: Array.from({ length: n }, () => ({ event_type: 'X', data: {} })),
+});
 const opts = { metadata: {}, now: '2030-01-01T00:00:00.000Z', idempotency: { key: 'k1', request_hash: 'h', status: 201, body: {} } };
 
 /** A client whose every send is recorded and answered by `answer`. */
 const fakeClient = (answer: (input: unknown) => unknown) => {
   const sent: unknown[] = [];
-  const client = { send: async (command: { input: unknown }) => (sent.push(command.input), answer(command.input)) } as unknown as DynamoDBClient;
+  const client = {
+    send: async (command: { input: unknown }) => (sent.push(command.input), answer(command.input)),
+  } as unknown as DynamoDBClient;
   return { client, sent };
 };
-const cancelled = (...codes: string[]) => () => {
-  throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
-};
+const cancelled =
+  (...codes: string[]) =>
+  () => {
+    throw new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
+  };
 
 describe('DynamoDB event store: requests and cancellation reasons', () => {
   it('sends one conditional transaction with an idempotency token, one outbox marker and the key last', async () => {
@@ -39,7 +52,12 @@ describe('DynamoDB event store: requests and cancellation reasons', () => {
     const [first, ...rest] = items.slice(0, 3);
     assert.match(first?.Put?.Item?.outbox_shard?.S ?? '', /^[0-7]$/);
     assert.equal(first?.Put?.Item?.outbox_at?.S, opts.now);
-    assert.deepEqual((JSON.parse(first?.Put?.Item?.outbox_events?.S ?? '[]') as Array<{ aggregate_id: string; version: number }>).map((e) => `${e.aggregate_id}@${e.version}`), ['a@2', 'b@1']);
+    assert.deepEqual(
+      (JSON.parse(first?.Put?.Item?.outbox_events?.S ?? '[]') as Array<{ aggregate_id: string; version: number }>).map(
+        (e) => `${e.aggregate_id}@${e.version}`,
+      ),
+      ['a@2', 'b@1'],
+    );
     for (const item of rest) assert.equal(item.Put?.Item?.outbox_shard, undefined);
     assert.equal(items[3]?.Put?.TableName, 'id');
     assert.equal(items[3]?.Put?.Item?.expires_at?.N, String(Date.parse(opts.now) / 1000 + 86_400));
@@ -52,11 +70,31 @@ describe('DynamoDB event store: requests and cancellation reasons', () => {
   });
 
   const cases: Array<[string, string[], (err: unknown) => boolean]> = [
-    ['ConditionalCheckFailed on an event → ConcurrencyError of that stream', ['None', 'None', 'ConditionalCheckFailed', 'None'], (e) => e instanceof ConcurrencyError && e.aggregateIds.join() === 'b'],
-    ['TransactionConflict on events → ConcurrencyError of those streams', ['TransactionConflict', 'None', 'TransactionConflict', 'None'], (e) => e instanceof ConcurrencyError && e.aggregateIds.join() === 'a,b'],
-    ['ConditionalCheckFailed on the key → IdempotencyKeyTaken, even with conflicts', ['ConditionalCheckFailed', 'None', 'None', 'ConditionalCheckFailed'], (e) => e instanceof IdempotencyKeyTaken && e.key === 'k1'],
-    ['TransactionConflict on the key → ConcurrencyError (retry, then find the key taken)', ['None', 'None', 'None', 'TransactionConflict'], (e) => e instanceof ConcurrencyError],
-    ['throttling is not a conflict: the SDK error is rethrown', ['ThrottlingError', 'None', 'None', 'None'], (e) => e instanceof TransactionCanceledException],
+    [
+      'ConditionalCheckFailed on an event → ConcurrencyError of that stream',
+      ['None', 'None', 'ConditionalCheckFailed', 'None'],
+      (e) => e instanceof ConcurrencyError && e.aggregateIds.join() === 'b',
+    ],
+    [
+      'TransactionConflict on events → ConcurrencyError of those streams',
+      ['TransactionConflict', 'None', 'TransactionConflict', 'None'],
+      (e) => e instanceof ConcurrencyError && e.aggregateIds.join() === 'a,b',
+    ],
+    [
+      'ConditionalCheckFailed on the key → IdempotencyKeyTaken, even with conflicts',
+      ['ConditionalCheckFailed', 'None', 'None', 'ConditionalCheckFailed'],
+      (e) => e instanceof IdempotencyKeyTaken && e.key === 'k1',
+    ],
+    [
+      'TransactionConflict on the key → ConcurrencyError (retry, then find the key taken)',
+      ['None', 'None', 'None', 'TransactionConflict'],
+      (e) => e instanceof ConcurrencyError,
+    ],
+    [
+      'throttling is not a conflict: the SDK error is rethrown',
+      ['ThrottlingError', 'None', 'None', 'None'],
+      (e) => e instanceof TransactionCanceledException,
+    ],
   ];
   for (const [name, codes, check] of cases) {
     it(name, async () => {

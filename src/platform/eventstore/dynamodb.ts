@@ -187,11 +187,17 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     const found = new Set<string>();
     const unique = [...new Map(keys.map((k) => [`${k.version}:${k.aggregate_id}`, k])).values()];
     for (let i = 0; i < unique.length; i += 100) {
-      let batch: Item[] | undefined = unique.slice(i, i + 100).map((k) => ({ aggregate_id: { S: k.aggregate_id }, version: { N: String(k.version) } }));
+      let batch: Item[] | undefined = unique
+        .slice(i, i + 100)
+        .map((k) => ({ aggregate_id: { S: k.aggregate_id }, version: { N: String(k.version) } }));
       for (let round = 0; batch && batch.length > 0; round++) {
         if (round > 0) await sleep(exponentialDelay(round, { initialMs: 20, maxMs: 200 }));
         const out = await client.send(
-          new BatchGetItemCommand({ RequestItems: { [tables.events]: { Keys: batch, ConsistentRead: true, ProjectionExpression: '#id, #v', ExpressionAttributeNames: NAMES } } }),
+          new BatchGetItemCommand({
+            RequestItems: {
+              [tables.events]: { Keys: batch, ConsistentRead: true, ProjectionExpression: '#id, #v', ExpressionAttributeNames: NAMES },
+            },
+          }),
         );
         for (const item of out.Responses?.[tables.events] ?? []) found.add(`${item.version?.N}:${item.aggregate_id?.S}`);
         batch = out.UnprocessedKeys?.[tables.events]?.Keys as Item[] | undefined;
@@ -208,7 +214,9 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
       let keys: Item[] | undefined = ids.slice(i, i + 100).map((id) => ({ aggregate_id: { S: id } }));
       for (let round = 0; keys && keys.length > 0; round++) {
         if (round > 0) await sleep(exponentialDelay(round, { initialMs: 20, maxMs: 200 }));
-        const out = await client.send(new BatchGetItemCommand({ RequestItems: { [tables.snapshots]: { Keys: keys, ConsistentRead: true } } }));
+        const out = await client.send(
+          new BatchGetItemCommand({ RequestItems: { [tables.snapshots]: { Keys: keys, ConsistentRead: true } } }),
+        );
         for (const item of out.Responses?.[tables.snapshots] ?? []) {
           const snapshot = snapshotFromItem(item);
           found.set(snapshot.aggregate_id, snapshot);
@@ -220,7 +228,9 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
   }
 
   async function loadSnapshot(aggregateId: string): Promise<Snapshot | undefined> {
-    const out = await client.send(new GetItemCommand({ TableName: tables.snapshots, Key: { aggregate_id: { S: aggregateId } }, ConsistentRead: true }));
+    const out = await client.send(
+      new GetItemCommand({ TableName: tables.snapshots, Key: { aggregate_id: { S: aggregateId } }, ConsistentRead: true }),
+    );
     return out.Item ? snapshotFromItem(out.Item) : undefined;
   }
 
@@ -306,7 +316,9 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
         for (let round = 0; requests.length > 0; round++) {
           if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
           const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tables.events]: requests } }));
-          requests = (out.UnprocessedItems?.[tables.events] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+          requests = (out.UnprocessedItems?.[tables.events] ?? []).flatMap((r) =>
+            r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+          );
         }
       }),
     );
@@ -325,13 +337,15 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     if (!batch?.ready || rewriting >= REWRITES_IN_FLIGHT) return;
     gathering = undefined;
     rewriting++;
-    rewriteUnmarked(batch.items).then(
-      () => batch.settle(),
-      (err: unknown) => batch.settle(err ?? new Error('outbox marker rewrite failed')),
-    ).finally(() => {
-      rewriting--;
-      flushRewrites();
-    });
+    rewriteUnmarked(batch.items)
+      .then(
+        () => batch.settle(),
+        (err: unknown) => batch.settle(err ?? new Error('outbox marker rewrite failed')),
+      )
+      .finally(() => {
+        rewriting--;
+        flushRewrites();
+      });
   }
   function clearPublished(items: Item[]): Promise<void> {
     if (!gathering) {
@@ -361,7 +375,14 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     }
     // One marker per transaction; the ones this process appended are rewritten together, in batches.
     const rewrites = [...markers].flatMap((k) => (published.has(k) ? [published.get(k)!] : []));
-    await Promise.all([rewrites.length ? clearPublished(rewrites) : undefined, mapLimit([...markers].filter((k) => !published.has(k)), markConcurrency, clearMarker)]);
+    await Promise.all([
+      rewrites.length ? clearPublished(rewrites) : undefined,
+      mapLimit(
+        [...markers].filter((k) => !published.has(k)),
+        markConcurrency,
+        clearMarker,
+      ),
+    ]);
     for (const key of markers) published.delete(key);
     for (const key of given) if (transactions.get(key) && markers.has(transactions.get(key)!.carrier)) transactions.delete(key);
   }
@@ -406,7 +427,10 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     return out;
   }
 
-  async function scanAll(onPage: (events: EventEnvelope[]) => Promise<void>, opts: { segments?: number; pagesInMemory?: number } = {}): Promise<void> {
+  async function scanAll(
+    onPage: (events: EventEnvelope[]) => Promise<void>,
+    opts: { segments?: number; pagesInMemory?: number } = {},
+  ): Promise<void> {
     const segments = positiveInt(opts.segments ?? 4, 'segments');
     const budget = createBudget(positiveInt(opts.pagesInMemory ?? 2 * segments, 'pagesInMemory'));
     const fetchPage = async (segment: number, start: Item | undefined): Promise<ScanCommandOutput> => {
@@ -522,7 +546,11 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
           UpdateExpression: 'SET #h = :new, #u = :now',
           ConditionExpression: '#h = :old',
           ExpressionAttributeNames: { '#h': 'password_hash', '#u': 'updated_at' },
-          ExpressionAttributeValues: { ':new': { S: passwordHash }, ':old': { S: previousHash }, ':now': { S: new Date(clock()).toISOString() } },
+          ExpressionAttributeValues: {
+            ':new': { S: passwordHash },
+            ':old': { S: previousHash },
+            ':now': { S: new Date(clock()).toISOString() },
+          },
         }),
       );
       return true;
@@ -532,7 +560,20 @@ export function createDynamoEventStore(config: DynamoEventStoreConfig): EventSto
     }
   }
 
-  return { append, readStream, findIdempotency, eventsExist, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
+  return {
+    append,
+    readStream,
+    findIdempotency,
+    eventsExist,
+    loadSnapshot,
+    loadSnapshots,
+    saveSnapshot,
+    markPublished,
+    findUnpublished,
+    scanAll,
+    readCredential,
+    replaceCredential,
+  };
 }
 
 /**

@@ -33,6 +33,8 @@ export function legacyCredentialOf(e: EventEnvelope | undefined): string | undef
 /** New events must not carry a credential (docs/event-store.md: credentials are never events): a programming error, refused before anything is written. */
 export function refuseCredentialInData(e: { event_type: string; data: Record<string, unknown> }, aggregateId: string): void {
   if (e.data && Object.hasOwn(e.data, LEGACY_CREDENTIAL_FIELD)) {
-    throw new TypeError(`append: event ${e.event_type} of ${aggregateId} carries ${LEGACY_CREDENTIAL_FIELD}; credentials are not events, pass AppendOptions.credential`);
+    throw new TypeError(
+      `append: event ${e.event_type} of ${aggregateId} carries ${LEGACY_CREDENTIAL_FIELD}; credentials are not events, pass AppendOptions.credential`,
+    );
   }
 }

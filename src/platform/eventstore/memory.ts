@@ -64,7 +64,9 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
       const current = streams.get(write.aggregate_id)?.length ?? 0;
       if (current > write.expected_version) conflicted.add(write.aggregate_id);
       else if (current < write.expected_version) {
-        throw new RangeError(`append: expected_version ${write.expected_version} of ${write.aggregate_id} is beyond its end (${current}); it must come from reading the stream`);
+        throw new RangeError(
+          `append: expected_version ${write.expected_version} of ${write.aggregate_id} is beyond its end (${current}); it must come from reading the stream`,
+        );
       }
     }
     if (plan.credential && credentials.has(plan.credential.user_id)) conflicted.add(plan.credential.user_id);
@@ -118,7 +120,10 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
   async function saveSnapshot(snapshot: Snapshot): Promise<void> {
     await io();
     const old = snapshots.get(snapshot.aggregate_id);
-    const newer = !old || old.schema_version < snapshot.schema_version || (old.schema_version === snapshot.schema_version && old.version < snapshot.version);
+    const newer =
+      !old ||
+      old.schema_version < snapshot.schema_version ||
+      (old.schema_version === snapshot.schema_version && old.version < snapshot.version);
     if (newer) snapshots.set(snapshot.aggregate_id, jsonCopy({ ...snapshot, state: snapshot.state ?? null }));
   }
 
@@ -136,7 +141,9 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
     const before = canonicalIso(createdBefore, 'createdBefore');
     await io();
     if (limit <= 0) return [];
-    const txs = [...new Set(outbox.values())].filter((tx) => tx.events[0]!.created_at < before).sort((a, b) => byOutboxOrder(a.events[0]!, b.events[0]!));
+    const txs = [...new Set(outbox.values())]
+      .filter((tx) => tx.events[0]!.created_at < before)
+      .sort((a, b) => byOutboxOrder(a.events[0]!, b.events[0]!));
     // Whole transactions, oldest first, up to the limit (at least one), like the DynamoDB store.
     const found: EventEnvelope[] = [];
     for (const tx of txs) {
@@ -181,5 +188,18 @@ export function createMemoryEventStore(opts: MemoryEventStoreOptions = {}): Even
     return true;
   }
 
-  return { append, readStream, findIdempotency, eventsExist, loadSnapshot, loadSnapshots, saveSnapshot, markPublished, findUnpublished, scanAll, readCredential, replaceCredential };
+  return {
+    append,
+    readStream,
+    findIdempotency,
+    eventsExist,
+    loadSnapshot,
+    loadSnapshots,
+    saveSnapshot,
+    markPublished,
+    findUnpublished,
+    scanAll,
+    readCredential,
+    replaceCredential,
+  };
 }

@@ -42,16 +42,19 @@ export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, 
   const guards: AppendPlan['guards'] = [];
   const metadata = normaliseMetadata(opts.metadata ?? {});
   for (const write of writes) {
-    if (typeof write.aggregate_id !== 'string' || write.aggregate_id === '') throw new TypeError('append: aggregate_id must be a non-empty string');
+    if (typeof write.aggregate_id !== 'string' || write.aggregate_id === '')
+      throw new TypeError('append: aggregate_id must be a non-empty string');
     // DynamoDB refuses two operations on one item in a transaction; two writes to one stream are a caller bug.
-    if (seen.has(write.aggregate_id)) throw new TypeError(`append: stream ${write.aggregate_id} appears twice; merge its events into one write`);
+    if (seen.has(write.aggregate_id))
+      throw new TypeError(`append: stream ${write.aggregate_id} appears twice; merge its events into one write`);
     seen.add(write.aggregate_id);
     if (!Number.isSafeInteger(write.expected_version) || write.expected_version < 0) {
       throw new RangeError(`append: expected_version of ${write.aggregate_id} must be an integer >= 0, got ${write.expected_version}`);
     }
     if (write.events.length === 0) guards.push({ aggregate_id: write.aggregate_id, expected_version: write.expected_version });
     write.events.forEach((event, i) => {
-      if (typeof event.event_type !== 'string' || event.event_type === '') throw new TypeError(`append: event ${i} of ${write.aggregate_id} has no event_type`);
+      if (typeof event.event_type !== 'string' || event.event_type === '')
+        throw new TypeError(`append: event ${i} of ${write.aggregate_id} has no event_type`);
       refuseCredentialInData(event, write.aggregate_id);
       envelopes.push({
         event_id: newId(),
@@ -74,12 +77,28 @@ export function planAppend(writes: readonly StreamWrite[], opts: AppendOptions, 
   const credential = opts.credential ? checkedCredential(opts.credential) : undefined;
   const tips: Snapshot[] = writes.flatMap((w) =>
     w.tip
-      ? [{ aggregate_id: w.aggregate_id, version: w.expected_version + w.events.length, schema_version: w.tip.schema_version, state: jsonCopy(w.tip.state ?? null) }]
+      ? [
+          {
+            aggregate_id: w.aggregate_id,
+            version: w.expected_version + w.events.length,
+            schema_version: w.tip.schema_version,
+            state: jsonCopy(w.tip.state ?? null),
+          },
+        ]
       : [],
   );
   // All or none: a big checkout (40 lines) has no room for its tips, and a stale tip only costs a re-decision.
   // A guard's tip (the state it was read at) is checked by the guard's own condition.
-  return { envelopes, guards, idempotency, credential, createdAt, nowSeconds, itemCount, tips: itemCount + tips.length <= MAX_TRANSACTION_ITEMS ? tips : [] };
+  return {
+    envelopes,
+    guards,
+    idempotency,
+    credential,
+    createdAt,
+    nowSeconds,
+    itemCount,
+    tips: itemCount + tips.length <= MAX_TRANSACTION_ITEMS ? tips : [],
+  };
 }
 
 const checkedCredential = (c: Credential): Credential => {

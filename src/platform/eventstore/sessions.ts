@@ -26,9 +26,7 @@ export interface SessionFamily {
   expires_at: number;
 }
 
-export type RotateResult =
-  | { ok: true; user_id: string; generation: number }
-  | { ok: false; reason: 'unknown' | 'revoked' | 'reused' };
+export type RotateResult = { ok: true; user_id: string; generation: number } | { ok: false; reason: 'unknown' | 'revoked' | 'reused' };
 
 export interface RotateRequest {
   family_id: string;
@@ -130,9 +128,18 @@ export function createDynamoSessionStore(opts: { client: DynamoDBClient; table: 
             TableName: table,
             Key: key(r.family_id),
             UpdateExpression: 'SET #t = :next, #g = #g + :one, #at = :now, #e = :exp',
-            ConditionExpression: 'attribute_exists(#pk) AND #t = :presented AND #u = :user AND attribute_not_exists(#r) AND #e > :nowSeconds',
+            ConditionExpression:
+              'attribute_exists(#pk) AND #t = :presented AND #u = :user AND attribute_not_exists(#r) AND #e > :nowSeconds',
             // Every name aliased: DynamoDB's reserved words are many and not all obvious.
-            ExpressionAttributeNames: { '#pk': AUTH_KEY, '#e': EXPIRES_AT, '#t': 'token_id', '#g': 'generation', '#at': 'rotated_at', '#u': 'user_id', '#r': 'revoked_at' },
+            ExpressionAttributeNames: {
+              '#pk': AUTH_KEY,
+              '#e': EXPIRES_AT,
+              '#t': 'token_id',
+              '#g': 'generation',
+              '#at': 'rotated_at',
+              '#u': 'user_id',
+              '#r': 'revoked_at',
+            },
             ExpressionAttributeValues: {
               ':next': { S: r.next },
               ':one': { N: '1' },
@@ -177,7 +184,17 @@ export function createMemorySessionStore(): SessionStore {
     async create(f) {
       await io();
       if (families.has(f.family_id)) throw new Error(`session family ${f.family_id} exists`);
-      families.set(f.family_id, { family_id: f.family_id, user_id: f.user_id, token_id: f.token_id, generation: 1, created_at: f.now, rotated_at: f.now, revoked_at: null, revoked_reason: null, expires_at: f.expires_at });
+      families.set(f.family_id, {
+        family_id: f.family_id,
+        user_id: f.user_id,
+        token_id: f.token_id,
+        generation: 1,
+        created_at: f.now,
+        rotated_at: f.now,
+        revoked_at: null,
+        revoked_reason: null,
+        expires_at: f.expires_at,
+      });
     },
     async rotate(r) {
       await io();

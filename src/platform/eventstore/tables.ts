@@ -64,10 +64,19 @@ export const authTable = (name: string): CreateTableCommandInput => ({
   KeySchema: [{ AttributeName: AUTH_KEY, KeyType: 'HASH' }],
 });
 
-export async function ensureTables(client: DynamoDBClient, tables: EventStoreTables, opts: { maxWaitSeconds?: number } = {}): Promise<void> {
+export async function ensureTables(
+  client: DynamoDBClient,
+  tables: EventStoreTables,
+  opts: { maxWaitSeconds?: number } = {},
+): Promise<void> {
   const maxWaitTime = opts.maxWaitSeconds ?? 120;
   await Promise.all(
-    [eventsTable(tables.events), snapshotsTable(tables.snapshots), idempotencyTable(tables.idempotency), authTable(authTableOf(tables))].map(async (input) => {
+    [
+      eventsTable(tables.events),
+      snapshotsTable(tables.snapshots),
+      idempotencyTable(tables.idempotency),
+      authTable(authTableOf(tables)),
+    ].map(async (input) => {
       try {
         await client.send(new CreateTableCommand(input));
       } catch (err) {
@@ -90,7 +99,9 @@ async function checkOutboxIndex(client: DynamoDBClient, table: string): Promise<
   const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === OUTBOX_INDEX);
   const keys = index?.KeySchema?.map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
   if (keys !== `${OUTBOX_SHARD}:HASH,${OUTBOX_AT}:RANGE`) {
-    throw new Error(`table ${table} exists without the ${OUTBOX_INDEX} index (${OUTBOX_SHARD}, ${OUTBOX_AT}); add it (the layout is eventsTable() in src/platform/eventstore/tables.ts) before starting`);
+    throw new Error(
+      `table ${table} exists without the ${OUTBOX_INDEX} index (${OUTBOX_SHARD}, ${OUTBOX_AT}); add it (the layout is eventsTable() in src/platform/eventstore/tables.ts) before starting`,
+    );
   }
 }
 
@@ -101,7 +112,9 @@ async function enableTtl(client: DynamoDBClient, table: string): Promise<void> {
     return;
   }
   try {
-    await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: EXPIRES_AT, Enabled: true } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: EXPIRES_AT, Enabled: true } }),
+    );
   } catch (err) {
     // Another process enabled it between our Describe and Update.
     if (!(err instanceof Error && /already enabled/i.test(err.message))) throw err;

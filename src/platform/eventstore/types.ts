@@ -143,7 +143,11 @@ export class ConcurrencyError extends AppError {
 
 export class TransactionTooLarge extends AppError {
   constructor(readonly items: number) {
-    super('too_large', 'transaction_too_large', `an append may write at most ${MAX_TRANSACTION_ITEMS} items (events, guards and the idempotency record); this one has ${items}`);
+    super(
+      'too_large',
+      'transaction_too_large',
+      `an append may write at most ${MAX_TRANSACTION_ITEMS} items (events, guards and the idempotency record); this one has ${items}`,
+    );
     this.name = 'TransactionTooLarge';
   }
 }

@@ -7,7 +7,10 @@ import { withUpcasting } from './upcasting.ts';
 
 // A contract at version 2: v1 data had no currency, v2 adds it. Old events (stored v1) must come out as v2.
 const contracts = createContractRegistry([
-  defineEvent('PriceSet', z.object({ amount: z.int(), currency: z.string() }), { version: 2, upcasters: { 1: (d) => ({ ...d, currency: 'JPY' }) } }),
+  defineEvent('PriceSet', z.object({ amount: z.int(), currency: z.string() }), {
+    version: 2,
+    upcasters: { 1: (d) => ({ ...d, currency: 'JPY' }) },
+  }),
 ]);
 const at = '2026-12-03T10:00:00.000Z';
 const opts = { metadata: {}, now: at };

@@ -21,7 +21,10 @@ export function withUpcasting<S extends EventStore>(
       ? {
           append: (writes, opts) =>
             store.append(
-              writes.map((w) => ({ ...w, events: w.events.map((e) => (e.schema_version === undefined ? { ...e, schema_version: currentVersion(e.event_type) } : e)) })),
+              writes.map((w) => ({
+                ...w,
+                events: w.events.map((e) => (e.schema_version === undefined ? { ...e, schema_version: currentVersion(e.event_type) } : e)),
+              })),
               opts,
             ),
         }

@@ -6,11 +6,15 @@ import type { EventEnvelope } from '../shared/envelope.ts';
  * order even when several of its events share a timestamp (they do: one append, one `now`).
  */
 export const byOutboxOrder = (a: EventEnvelope, b: EventEnvelope): number =>
-  a.created_at < b.created_at ? -1
-  : a.created_at > b.created_at ? 1
-  : a.aggregate_id < b.aggregate_id ? -1
-  : a.aggregate_id > b.aggregate_id ? 1
-  : a.version - b.version;
+  a.created_at < b.created_at
+    ? -1
+    : a.created_at > b.created_at
+      ? 1
+      : a.aggregate_id < b.aggregate_id
+        ? -1
+        : a.aggregate_id > b.aggregate_id
+          ? 1
+          : a.version - b.version;
 
 /** A bucket in 0..n-1 that is the same in every process and release (writers and readers must agree). */
 export const stableBucket = (id: string, n: number): number => createHash('md5').update(id).digest().readUInt32BE(0) % n;

@@ -38,14 +38,22 @@ export function createTokens(opts: { secret: string; accessTtlSeconds: number; r
 
   const accessToken = async (p: Principal): Promise<string> => {
     const iat = now();
-    return sign({ sub: p.user_id, email: p.email, role: p.role, typ: 'access', iat, exp: iat + opts.accessTtlSeconds }, opts.secret, 'HS256');
+    return sign(
+      { sub: p.user_id, email: p.email, role: p.role, typ: 'access', iat, exp: iat + opts.accessTtlSeconds },
+      opts.secret,
+      'HS256',
+    );
   };
 
   /** A new refresh token of a family; its expiry is also the session's. */
   const refreshToken = async (user_id: string, family_id: string): Promise<{ token: string; claims: RefreshClaims }> => {
     const iat = now();
     const claims = { user_id, family_id, token_id: randomBytes(16).toString('base64url'), expires_at: iat + opts.refreshTtlSeconds };
-    const token = await sign({ sub: user_id, fam: family_id, jti: claims.token_id, typ: 'refresh', iat, exp: claims.expires_at }, opts.secret, 'HS256');
+    const token = await sign(
+      { sub: user_id, fam: family_id, jti: claims.token_id, typ: 'refresh', iat, exp: claims.expires_at },
+      opts.secret,
+      'HS256',
+    );
     return { token, claims };
   };
 
@@ -79,7 +87,8 @@ export function createTokens(opts: { secret: string; accessTtlSeconds: number; r
     /** `ignoreExpiry` for logout: revoking the family of an expired token is harmless and expected. */
     async verifyRefresh(token: string, o: { ignoreExpiry?: boolean } = {}): Promise<RefreshClaims> {
       const payload = await decode(token, 'refresh', !o.ignoreExpiry);
-      if (typeof payload.fam !== 'string' || payload.fam === '' || typeof payload.jti !== 'string' || payload.jti === '') throw unauthorized('malformed token');
+      if (typeof payload.fam !== 'string' || payload.fam === '' || typeof payload.jti !== 'string' || payload.jti === '')
+        throw unauthorized('malformed token');
       return { user_id: payload.sub as string, family_id: payload.fam, token_id: payload.jti, expires_at: payload.exp as number };
     },
   };

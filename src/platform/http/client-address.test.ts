@@ -7,7 +7,11 @@ test('without trusted proxies X-Forwarded-For is ignored: the socket peer is the
   assert.equal(resolveClientAddress('203.0.113.7', '1.2.3.4', none), '203.0.113.7');
   assert.equal(resolveClientAddress('::ffff:203.0.113.7', undefined, none), '203.0.113.7');
   assert.equal(resolveClientAddress(undefined, '1.2.3.4', none), 'unknown');
-  assert.equal(resolveClientAddress('127.0.0.1', '1.2.3.4', none), '127.0.0.1', 'loopback is not special: a local proxy must be configured');
+  assert.equal(
+    resolveClientAddress('127.0.0.1', '1.2.3.4', none),
+    '127.0.0.1',
+    'loopback is not special: a local proxy must be configured',
+  );
 });
 
 test('behind a trusted proxy the rightmost untrusted hop is the client; what the client wrote is ignored', () => {

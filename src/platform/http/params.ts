@@ -9,7 +9,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Path ids become DynamoDB and Kafka keys: anything that is not a plausible id is a 400, not a lookup. */
 export function idParam(c: Context, name: string): string {
   const value = c.req.param(name);
-  if (!value || !ID.test(value)) throw validationError(`invalid ${name}: must be 1..128 letters, digits or _.:@-`, [{ field: name, message: 'invalid id' }]);
+  if (!value || !ID.test(value))
+    throw validationError(`invalid ${name}: must be 1..128 letters, digits or _.:@-`, [{ field: name, message: 'invalid id' }]);
   return value;
 }
 
@@ -35,7 +36,9 @@ export function intQuery(c: Context, name: string, opts: { min?: number; max?: n
   const min = opts.min ?? 0;
   const max = opts.max ?? Number.MAX_SAFE_INTEGER;
   if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw validationError(`invalid ${name}: must be an integer in [${min}, ${max}]`, [{ field: name, message: `must be an integer in [${min}, ${max}]` }]);
+    throw validationError(`invalid ${name}: must be an integer in [${min}, ${max}]`, [
+      { field: name, message: `must be an integer in [${min}, ${max}]` },
+    ]);
   }
   return value;
 }
@@ -44,8 +47,12 @@ export function intQuery(c: Context, name: string, opts: { min?: number; max?: n
 export function strQuery(c: Context, name: string, max = 200): string | undefined {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return undefined;
-  if (raw.length > max) throw validationError(`invalid ${name}: at most ${max} characters`, [{ field: name, message: `at most ${max} characters` }]);
+  if (raw.length > max)
+    throw validationError(`invalid ${name}: at most ${max} characters`, [{ field: name, message: `at most ${max} characters` }]);
   // PostgreSQL text cannot hold NUL (the query would fail with a 500), and no search term or id needs one.
-  if (CONTROL.test(raw)) throw validationError(`invalid ${name}: control characters are not allowed`, [{ field: name, message: 'must not contain control characters' }]);
+  if (CONTROL.test(raw))
+    throw validationError(`invalid ${name}: control characters are not allowed`, [
+      { field: name, message: 'must not contain control characters' },
+    ]);
   return raw;
 }

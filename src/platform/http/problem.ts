@@ -78,16 +78,26 @@ export interface ErrorLog {
 export function onError(log: ErrorLog) {
   return (err: Error, c: Context): Response => {
     if (err instanceof AppError) {
-      const retryAfter = (err.kind === 'rate_limited' || err.kind === 'unavailable') && typeof err.extra?.retry_after === 'number' ? err.extra.retry_after : undefined;
+      const retryAfter =
+        (err.kind === 'rate_limited' || err.kind === 'unavailable') && typeof err.extra?.retry_after === 'number'
+          ? err.extra.retry_after
+          : undefined;
       return problemResponse(c, toProblem(err, c.req.path), retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
     }
     const status = (err as { status?: number }).status;
-    if (status === 413) return problemResponse(c, toProblem(new AppError('too_large', 'body_too_large', 'request body is too large'), c.req.path));
+    if (status === 413)
+      return problemResponse(c, toProblem(new AppError('too_large', 'body_too_large', 'request body is too large'), c.req.path));
     const requestId = (c.get as (key: string) => unknown)('requestId');
     if (clientGone(err, c)) {
       log.info('client disconnected before the request was complete', { path: c.req.path, method: c.req.method, request_id: requestId });
       // 499 (as nginx logs it): the request log shows what happened; the client is no longer there to read it.
-      return problemResponse(c, { type: 'https://ec-shop.local/problems/client-disconnected', title: 'Client closed request', status: 499, detail: 'the client disconnected before the request body was complete', code: 'client_disconnected' });
+      return problemResponse(c, {
+        type: 'https://ec-shop.local/problems/client-disconnected',
+        title: 'Client closed request',
+        status: 499,
+        detail: 'the client disconnected before the request body was complete',
+        code: 'client_disconnected',
+      });
     }
     log.error('unhandled error', { path: c.req.path, method: c.req.method, request_id: requestId, error: err.stack ?? String(err) });
     return problemResponse(c, {

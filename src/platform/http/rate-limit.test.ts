@@ -19,7 +19,11 @@ test('a bucket allows `limit` attempts, then refuses with the seconds until the 
   const limiter = createRateLimiter({ now: () => t });
   const rule = [{ key: 'k', limit: perMinute(3) }];
   for (let i = 0; i < 3; i++) limiter.take(rule);
-  assert.equal(refused(() => limiter.take(rule)), 20, 'one attempt comes back every 60/3 s');
+  assert.equal(
+    refused(() => limiter.take(rule)),
+    20,
+    'one attempt comes back every 60/3 s',
+  );
   t += 19_000;
   refused(() => limiter.take(rule));
   t += 1_000;
@@ -29,10 +33,16 @@ test('a bucket allows `limit` attempts, then refuses with the seconds until the 
 
 test('all or nothing: a refused attempt drains no other bucket (one attacker cannot lock out the account)', () => {
   const limiter = createRateLimiter({ now: () => 0 });
-  const attacker = [{ key: 'ae:attacker|victim', limit: perMinute(3) }, { key: 'e:victim', limit: perMinute(5) }];
+  const attacker = [
+    { key: 'ae:attacker|victim', limit: perMinute(3) },
+    { key: 'e:victim', limit: perMinute(5) },
+  ];
   for (let i = 0; i < 3; i++) limiter.take(attacker);
   for (let i = 0; i < 50; i++) refused(() => limiter.take(attacker));
-  const user = [{ key: 'ae:home|victim', limit: perMinute(3) }, { key: 'e:victim', limit: perMinute(5) }];
+  const user = [
+    { key: 'ae:home|victim', limit: perMinute(3) },
+    { key: 'e:victim', limit: perMinute(5) },
+  ];
   limiter.take(user);
   limiter.take(user);
   refused(() => limiter.take(user));
@@ -40,7 +50,10 @@ test('all or nothing: a refused attempt drains no other bucket (one attacker can
 
 test('a refund gives the attempt back to every bucket, once', () => {
   const limiter = createRateLimiter({ now: () => 0 });
-  const rules = [{ key: 'a', limit: perMinute(1) }, { key: 'b', limit: perMinute(1) }];
+  const rules = [
+    { key: 'a', limit: perMinute(1) },
+    { key: 'b', limit: perMinute(1) },
+  ];
   const ticket = limiter.take(rules);
   refused(() => limiter.take(rules));
   ticket.refund();

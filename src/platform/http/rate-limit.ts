@@ -67,10 +67,14 @@ export function createRateLimiter(opts: { now?: () => number; maxKeys?: number }
       const t = now();
       const levels = rules.map((r) => level(r, t));
       // Seconds until every empty bucket holds one attempt again: (1 - level) tokens at limit/window per second.
-      const waits = rules.flatMap((r, i) => (levels[i]! < 1 ? [Math.ceil(((1 - levels[i]!) * r.limit.windowSeconds) / r.limit.limit)] : []));
+      const waits = rules.flatMap((r, i) =>
+        levels[i]! < 1 ? [Math.ceil(((1 - levels[i]!) * r.limit.windowSeconds) / r.limit.limit)] : [],
+      );
       if (waits.length > 0) {
         const retryAfter = Math.max(1, ...waits);
-        throw new AppError('rate_limited', 'rate_limited', `too many attempts; retry in ${retryAfter} s`, { extra: { retry_after: retryAfter } });
+        throw new AppError('rate_limited', 'rate_limited', `too many attempts; retry in ${retryAfter} s`, {
+          extra: { retry_after: retryAfter },
+        });
       }
       rules.forEach((r, i) => set(r.key, levels[i]! - 1, t));
       prune(rules, t);

@@ -14,7 +14,12 @@ test('ownership is decided from the id or the first event only, never by reading
   const store = createMemoryEventStore();
   await store.append(
     [
-      { aggregate_id: ORDER, aggregate_type: 'Order', expected_version: 0, events: Array.from({ length: 50 }, (_, i) => ({ event_type: i ? 'OrderPaid' : 'OrderPlaced', data: { user_id: A } })) },
+      {
+        aggregate_id: ORDER,
+        aggregate_type: 'Order',
+        expected_version: 0,
+        events: Array.from({ length: 50 }, (_, i) => ({ event_type: i ? 'OrderPaid' : 'OrderPlaced', data: { user_id: A } })),
+      },
       { aggregate_id: PRODUCT, aggregate_type: 'Product', expected_version: 0, events: [{ event_type: 'ProductCreated', data: {} }] },
     ],
     { metadata: {}, now },
@@ -33,7 +38,8 @@ test('ownership is decided from the id or the first event only, never by reading
   assert.equal(await mayRead(spy, a, `cart-${A}`), true);
   assert.equal(await mayRead(spy, b, `cart-${A}`), false);
   assert.equal(await mayRead(spy, a, A), true);
-  for (const id of [`inventory-${PRODUCT}`, 'user-email:a@example.com', 'category-name:x', `shipment-${ORDER}`]) assert.equal(await mayRead(spy, a, id), false, id);
+  for (const id of [`inventory-${PRODUCT}`, 'user-email:a@example.com', 'category-name:x', `shipment-${ORDER}`])
+    assert.equal(await mayRead(spy, a, id), false, id);
   assert.deepEqual(reads, [], 'decided from the id alone');
   assert.equal(await mayRead(spy, { ...a, role: 'admin' }, `inventory-${PRODUCT}`), true);
 });

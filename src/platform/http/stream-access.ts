@@ -10,7 +10,12 @@ import { UUID_PATTERN } from '../shared/validate.ts';
  * streams are refused without a read; a UUID costs one single-item read of the stream's first event, which names
  * the aggregate type and, for an order, its owner. Never the whole stream: a refusal must be cheap.
  */
-export async function mayRead(store: EventStore, user: Principal | undefined, aggregateId: string, open: readonly AggregateType[] = []): Promise<boolean> {
+export async function mayRead(
+  store: EventStore,
+  user: Principal | undefined,
+  aggregateId: string,
+  open: readonly AggregateType[] = [],
+): Promise<boolean> {
   if (user?.role === 'admin') return true;
   if (aggregateId.startsWith('cart-')) return user !== undefined && aggregateId === `cart-${user.user_id}`;
   if (!UUID_PATTERN.test(aggregateId)) return false;

@@ -25,7 +25,8 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S, opts
   } catch (err) {
     throw validationError(`malformed JSON: ${(err as Error).message}`);
   }
-  if (hasLoneSurrogate(json)) throw validationError('invalid body: text must be valid Unicode (a \\ud800-\\udfff escape without its pair is not)');
+  if (hasLoneSurrogate(json))
+    throw validationError('invalid body: text must be valid Unicode (a \\ud800-\\udfff escape without its pair is not)');
   return validate(schema, json);
 }
 
@@ -46,7 +47,8 @@ export function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
-      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (ch === 0x22) inString = false;
     } else if (ch === 0x22) inString = true;
     else if (ch === 0x5b || ch === 0x7b) {

@@ -69,7 +69,10 @@ function harness(messages: KafkaMessage[], opts: { heartbeat?: () => Promise<voi
   return { payload, journal, running };
 }
 
-function processor(handleBatch: BatchHandler, over: { maxRetries?: number; signal?: AbortSignal; isTransient?: (e: unknown) => boolean; deadLetterFails?: boolean } = {}) {
+function processor(
+  handleBatch: BatchHandler,
+  over: { maxRetries?: number; signal?: AbortSignal; isTransient?: (e: unknown) => boolean; deadLetterFails?: boolean } = {},
+) {
   const stats = emptyStats();
   const dead: { offset: string; error: string }[] = [];
   let journal: string[] = [];
@@ -175,7 +178,10 @@ describe('batch processor', () => {
     const p = processor(handler.handle);
     await p.process(h);
     assert.deepEqual(handler.applied, [0, 1, 2, 3, 4, 6, 7]);
-    assert.deepEqual(p.dead.map((d) => d.offset), ['105']);
+    assert.deepEqual(
+      p.dead.map((d) => d.offset),
+      ['105'],
+    );
     assert.match(p.dead[0]?.error ?? '', /bad event 5/);
     assert.equal(h.journal.at(-1), 'commit 108');
     assert.equal(p.stats.processed, 7);
@@ -190,7 +196,10 @@ describe('batch processor', () => {
     const p = processor(handler.handle);
     await p.process(h);
     assert.deepEqual(handler.applied, [1, 2, 4]);
-    assert.deepEqual(p.dead.map((d) => d.offset), ['100', '103']);
+    assert.deepEqual(
+      p.dead.map((d) => d.offset),
+      ['100', '103'],
+    );
   });
 
   it('never dead-letters transient failures (an outage): it waits them out beyond maxRetries', async () => {
@@ -221,7 +230,11 @@ describe('batch processor', () => {
     );
     await p.process(h);
     assert.deepEqual(p.dead, []);
-    assert.equal(h.journal.some((j) => j.startsWith('resolve')), false, h.journal.join(', '));
+    assert.equal(
+      h.journal.some((j) => j.startsWith('resolve')),
+      false,
+      h.journal.join(', '),
+    );
   });
 
   it('lets a lost group membership escape instead of retrying a partition that may be someone else’s', async () => {
@@ -235,7 +248,10 @@ describe('batch processor', () => {
     await assert.rejects(p.process(h), (err) => err === rebalance);
     assert.equal(calls, 1);
     assert.equal(p.stats.failed, 0);
-    assert.equal(h.journal.some((j) => j.startsWith('resolve') || j.startsWith('commit')), false);
+    assert.equal(
+      h.journal.some((j) => j.startsWith('resolve') || j.startsWith('commit')),
+      false,
+    );
   });
 
   it('fails the batch without resolving when the DLQ cannot take the record (redelivery, not loss)', async () => {
@@ -243,6 +259,9 @@ describe('batch processor', () => {
     const handler = recordingHandler();
     const p = processor(handler.handle, { deadLetterFails: true });
     await assert.rejects(p.process(h), /DLQ unavailable/);
-    assert.equal(h.journal.some((j) => j.startsWith('resolve') || j.startsWith('commit')), false);
+    assert.equal(
+      h.journal.some((j) => j.startsWith('resolve') || j.startsWith('commit')),
+      false,
+    );
   });
 });

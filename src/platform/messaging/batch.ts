@@ -57,7 +57,10 @@ export interface BatchProcessorOptions {
   log: Logger;
 }
 
-export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'uncommittedOffsets' | 'isRunning' | 'isStale'> & {
+export type BatchPayload = Pick<
+  EachBatchPayload,
+  'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'uncommittedOffsets' | 'isRunning' | 'isStale'
+> & {
   batch: Pick<Batch, 'topic' | 'partition' | 'messages' | 'lastOffset'>;
 };
 
@@ -90,7 +93,7 @@ export function createBatchProcessor(opts: BatchProcessorOptions): (payload: Bat
     const where = (items: Item[]) => ({ ...base, first_offset: items[0]?.message.offset, events: items.length });
 
     const attempt = async (items: Item[], maxRetries: number): Promise<Attempt> => {
-      for (let retry = 0; ; ) {
+      for (let retry = 0; ;) {
         try {
           await opts.handleBatch(
             items.map((i) => i.event),
@@ -119,7 +122,13 @@ export function createBatchProcessor(opts: BatchProcessorOptions): (payload: Bat
     const deadLetter = async (item: { message: KafkaMessage; event?: EventEnvelope }, error: unknown) => {
       await opts.deadLetter(item.message, partition, error);
       stats.dlq++;
-      log.error('record sent to the DLQ', { ...base, offset: item.message.offset, event_id: item.event?.event_id, event_type: item.event?.event_type, error });
+      log.error('record sent to the DLQ', {
+        ...base,
+        offset: item.message.offset,
+        event_id: item.event?.event_id,
+        event_type: item.event?.event_type,
+        error,
+      });
     };
 
     // The batch failed as a whole even after retries. Bisect so that one bad event costs O(log n) handler

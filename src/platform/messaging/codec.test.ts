@@ -50,7 +50,17 @@ describe('encodeEnvelope', () => {
   it('writes exactly the contract fields, in contract order', () => {
     const stored = { ...envelope(), unpublished: 1, ttl: 99 } as EventEnvelope; // what a store row may carry
     const value = JSON.parse(encodeEnvelope(stored).value) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(value), ['event_id', 'aggregate_id', 'aggregate_type', 'event_type', 'version', 'data', 'metadata', 'created_at', 'schema_version']);
+    assert.deepEqual(Object.keys(value), [
+      'event_id',
+      'aggregate_id',
+      'aggregate_type',
+      'event_type',
+      'version',
+      'data',
+      'metadata',
+      'created_at',
+      'schema_version',
+    ]);
   });
 
   it('round-trips through decode, from a Buffer as a consumer receives it', () => {
@@ -94,7 +104,10 @@ describe('decodeEnvelope', () => {
   it('names every broken field at once', () => {
     const err = poison(JSON.stringify({ event_id: '', version: 0, data: [] }), 'invalid_envelope');
     for (const field of ['event_id', 'aggregate_id', 'aggregate_type', 'event_type', 'version', 'data', 'metadata', 'created_at']) {
-      assert.ok(err.problems.some((p) => p.startsWith(`${field}:`)), `${field} not reported in ${err.message}`);
+      assert.ok(
+        err.problems.some((p) => p.startsWith(`${field}:`)),
+        `${field} not reported in ${err.message}`,
+      );
     }
   });
 

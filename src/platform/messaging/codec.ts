@@ -63,7 +63,17 @@ export class PoisonMessageError extends Error {
   }
 }
 
-const AGGREGATE_TYPES = ['User', 'EmailClaim', 'Category', 'CategoryNameClaim', 'Product', 'Inventory', 'Cart', 'Order', 'Shipment'] as const satisfies readonly AggregateType[];
+const AGGREGATE_TYPES = [
+  'User',
+  'EmailClaim',
+  'Category',
+  'CategoryNameClaim',
+  'Product',
+  'Inventory',
+  'Cart',
+  'Order',
+  'Shipment',
+] as const satisfies readonly AggregateType[];
 // Fails to compile when envelope.ts gains an aggregate type this list does not know yet.
 const _everyAggregateTypeListed: [Exclude<AggregateType, (typeof AGGREGATE_TYPES)[number]>] extends [never] ? true : false = true;
 

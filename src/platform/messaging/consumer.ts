@@ -99,11 +99,18 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
   const stopping = new AbortController();
   // The DLQ producer is a managed client too: a dead letter written right after a broker freeze must not meet
   // a producer wedged by that freeze (managed.ts).
-  const ownDlq = opts.dlqProducer ? undefined : createManagedClient({ make: () => producerFor(kafka), name: 'dlq producer', log, keepOn: isRecordRejection });
-  const sendDeadLetter = (record: Parameters<Producer['send']>[0]) => (ownDlq ? ownDlq.use((p) => p.send(record)) : opts.dlqProducer!.send(record));
+  const ownDlq = opts.dlqProducer
+    ? undefined
+    : createManagedClient({ make: () => producerFor(kafka), name: 'dlq producer', log, keepOn: isRecordRejection });
+  const sendDeadLetter = (record: Parameters<Producer['send']>[0]) =>
+    ownDlq ? ownDlq.use((p) => p.send(record)) : opts.dlqProducer!.send(record);
 
   const deadLetter = async (message: KafkaMessage, partition: number, error: unknown) => {
-    await sendDeadLetter({ topic: dlqTopic, acks: -1, messages: [toDeadLetter(message, { error, topic, partition, offset: message.offset, groupId })] });
+    await sendDeadLetter({
+      topic: dlqTopic,
+      acks: -1,
+      messages: [toDeadLetter(message, { error, topic, partition, offset: message.offset, groupId })],
+    });
   };
 
   const processBatch = createBatchProcessor({
@@ -187,7 +194,12 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
       state = 'running';
       consecutiveFailures = 0;
       touch();
-      log.info('joined consumer group', { group: groupId, member_id: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
+      log.info('joined consumer group', {
+        group: groupId,
+        member_id: payload.memberId,
+        leader: payload.isLeader,
+        assignment: payload.memberAssignment,
+      });
       markReady();
     });
     consumer.on(events.CRASH, ({ payload }) => {
@@ -232,7 +244,12 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
     const old = current;
     current = undefined;
     const delay = backoffDelay({ initialMs: 1_000, maxMs: 30_000 }, consecutiveFailures);
-    log.info('recreating the consumer', { group: groupId, in_ms: delay, restarts, reason: reason instanceof Error ? reason.message : String(reason) });
+    log.info('recreating the consumer', {
+      group: groupId,
+      in_ms: delay,
+      restarts,
+      reason: reason instanceof Error ? reason.message : String(reason),
+    });
     // disconnect() waits for the batch in flight; bounded, because a wedged client may never answer.
     void waitAtMost(old?.disconnect() ?? Promise.resolve(), 15_000).then(() => {
       if (stopping.signal.aborted) return;
@@ -246,13 +263,16 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
 
   // A member that neither fetches nor heartbeats for stallMs, outside a batch, is stuck somewhere in kafkajs
   // without crashing: recreate it rather than sit on its partitions (the group reassigns them meanwhile).
-  const watchdog = setInterval(() => {
-    if (state !== 'running' || inBatch > 0 || lastActivity === undefined) return;
-    if (Date.now() - lastActivity > stallMs) {
-      log.error('consumer silent beyond its stall limit; recreating it', { group: groupId, idle_ms: Date.now() - lastActivity });
-      restart(new Error(`no fetch or heartbeat for ${Date.now() - lastActivity} ms`));
-    }
-  }, Math.min(5_000, stallMs));
+  const watchdog = setInterval(
+    () => {
+      if (state !== 'running' || inBatch > 0 || lastActivity === undefined) return;
+      if (Date.now() - lastActivity > stallMs) {
+        log.error('consumer silent beyond its stall limit; recreating it', { group: groupId, idle_ms: Date.now() - lastActivity });
+        restart(new Error(`no fetch or heartbeat for ${Date.now() - lastActivity} ms`));
+      }
+    },
+    Math.min(5_000, stallMs),
+  );
   watchdog.unref();
 
   start();

@@ -22,7 +22,14 @@ import {
 } from './dlq.ts';
 import { producerFor } from './publisher.ts';
 
-const DLQ_HEADERS = new Set([DLQ_HEADER_ERROR, DLQ_HEADER_ERROR_STACK, DLQ_HEADER_ORIGINAL_TOPIC, DLQ_HEADER_ORIGINAL_PARTITION, DLQ_HEADER_ORIGINAL_OFFSET, DLQ_HEADER_CONSUMER_GROUP]);
+const DLQ_HEADERS = new Set([
+  DLQ_HEADER_ERROR,
+  DLQ_HEADER_ERROR_STACK,
+  DLQ_HEADER_ORIGINAL_TOPIC,
+  DLQ_HEADER_ORIGINAL_PARTITION,
+  DLQ_HEADER_ORIGINAL_OFFSET,
+  DLQ_HEADER_CONSUMER_GROUP,
+]);
 
 export interface DeadLetter {
   id: string;
@@ -87,7 +94,10 @@ export function createDeadLetterAdmin(opts: DeadLetterAdminOptions): DeadLetterA
       await consumer.subscribe({ topics: [dlqTopic], fromBeginning: true });
       const pending = new Set(ends.keys());
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new AppError('unavailable', 'kafka_unavailable', `the DLQ could not be read within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new AppError('unavailable', 'kafka_unavailable', `the DLQ could not be read within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         consumer
           .run({
             autoCommit: false,
@@ -134,7 +144,11 @@ export function createDeadLetterAdmin(opts: DeadLetterAdminOptions): DeadLetterA
       key: m.key?.toString('utf8') ?? null,
       error: text(m.headers, DLQ_HEADER_ERROR),
       consumer_group: text(m.headers, DLQ_HEADER_CONSUMER_GROUP),
-      original: { topic: text(m.headers, DLQ_HEADER_ORIGINAL_TOPIC), partition: origPartition === null ? null : Number(origPartition), offset: text(m.headers, DLQ_HEADER_ORIGINAL_OFFSET) },
+      original: {
+        topic: text(m.headers, DLQ_HEADER_ORIGINAL_TOPIC),
+        partition: origPartition === null ? null : Number(origPartition),
+        offset: text(m.headers, DLQ_HEADER_ORIGINAL_OFFSET),
+      },
       event_type: typeof event?.event_type === 'string' ? event.event_type : null,
       event_id: typeof event?.event_id === 'string' ? event.event_id : null,
       status: resolved?.action ?? 'open',
@@ -144,7 +158,10 @@ export function createDeadLetterAdmin(opts: DeadLetterAdminOptions): DeadLetterA
 
   async function find(id: string): Promise<{ partition: number; message: KafkaMessage }> {
     const m = ID.exec(id);
-    if (!m) throw new AppError('validation', 'invalid_id', 'a dead letter id is <partition>:<offset>', { errors: [{ field: 'id', message: 'must be <partition>:<offset>' }] });
+    if (!m)
+      throw new AppError('validation', 'invalid_id', 'a dead letter id is <partition>:<offset>', {
+        errors: [{ field: 'id', message: 'must be <partition>:<offset>' }],
+      });
     const hit = (await scan()).find((r) => r.partition === Number(m[1]) && r.message.offset === String(BigInt(m[2]!)));
     if (!hit) throw new AppError('not_found', 'dead_letter_not_found', `no dead letter ${id}`);
     return hit;

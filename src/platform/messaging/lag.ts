@@ -163,7 +163,10 @@ export function createLagMonitor(opts: LagMonitorOptions): LagMonitor {
 /** Lag gauges as Prometheus wants them: one series per group, and per group and partition. */
 export function recordLag(metrics: Pick<Metrics, 'gauge'>, report: LagReport): void {
   const total = metrics.gauge('kafka_consumer_group_lag', 'Records on the topic a consumer group has not committed yet', ['group']);
-  const byPartition = metrics.gauge('kafka_consumer_group_partition_lag', 'Records a consumer group has not committed yet, per partition', ['group', 'partition']);
+  const byPartition = metrics.gauge('kafka_consumer_group_partition_lag', 'Records a consumer group has not committed yet, per partition', [
+    'group',
+    'partition',
+  ]);
   const members = metrics.gauge('kafka_consumer_group_members', 'Live members of a consumer group', ['group']);
   for (const g of report.groups) {
     total.set(g.total_lag, { group: g.group });

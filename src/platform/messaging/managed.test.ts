@@ -23,7 +23,9 @@ function fakeClients(connectFails = () => false) {
   return { made, make };
 }
 
-const tooLarge = Object.assign(new Error('retries exceeded'), { cause: Object.assign(new Error('message too large'), { type: 'MESSAGE_TOO_LARGE' }) });
+const tooLarge = Object.assign(new Error('retries exceeded'), {
+  cause: Object.assign(new Error('message too large'), { type: 'MESSAGE_TOO_LARGE' }),
+});
 
 describe('managed kafka client', () => {
   it('keeps one connected client while work succeeds', async () => {
@@ -50,7 +52,10 @@ describe('managed kafka client', () => {
     let fail = true;
     const { made, make } = fakeClients(() => fail);
     const m = createManagedClient({ make, name: 'admin', log: silentLogger() });
-    await assert.rejects(m.use(async () => 1), /Connection timeout/);
+    await assert.rejects(
+      m.use(async () => 1),
+      /Connection timeout/,
+    );
     fail = false;
     assert.equal(await m.use(async (client) => client.c.id), 2);
     assert.equal(made.length, 2);
@@ -63,7 +68,10 @@ describe('managed kafka client', () => {
     m.replace('probe');
     assert.equal(await m.use(async (client) => client.c.id), 2);
     await m.disconnect();
-    await assert.rejects(m.use(async () => 1), /disconnected/);
+    await assert.rejects(
+      m.use(async () => 1),
+      /disconnected/,
+    );
   });
 
   it('does not wait on a retired client whose disconnect hangs', async () => {

@@ -103,7 +103,14 @@ export function createManagedClient<C extends Connectable>(opts: ManagedClientOp
 }
 
 /** The broker refused these records (too large, invalid): resending them cannot help, and the client is fine. */
-const RECORD_REJECTIONS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'UNSUPPORTED_FOR_MESSAGE_FORMAT', 'INVALID_TIMESTAMP']);
+const RECORD_REJECTIONS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'INVALID_TIMESTAMP',
+]);
 
 /** The broker's refusal inside `err` (kafkajs wraps it in retry errors), if that is what `err` is. */
 export function recordRejectionOf(err: unknown, depth = 0): (Error & { type: string }) | undefined {

@@ -169,7 +169,12 @@ export function createPublisher(kafka: Kafka, opts: PublisherOptions): Publisher
         ),
       );
     },
-    health: () => ({ ok: healthy, since: new Date(changedAt).toISOString(), replacements: producer.replacements(), ...(healthy || !lastError ? {} : { last_error: lastError }) }),
+    health: () => ({
+      ok: healthy,
+      since: new Date(changedAt).toISOString(),
+      replacements: producer.replacements(),
+      ...(healthy || !lastError ? {} : { last_error: lastError }),
+    }),
     async probe() {
       if (healthy) return true;
       if (probe) return false;

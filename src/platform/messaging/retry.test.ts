@@ -12,13 +12,25 @@ describe('backoffDelay', () => {
   });
 
   it('jitters within ±20 %', () => {
-    assert.equal(backoffDelay({ initialMs: 1000 }, 1, () => 0), 800);
-    assert.equal(backoffDelay({ initialMs: 1000 }, 1, () => 1), 1200);
+    assert.equal(
+      backoffDelay({ initialMs: 1000 }, 1, () => 0),
+      800,
+    );
+    assert.equal(
+      backoffDelay({ initialMs: 1000 }, 1, () => 1),
+      1200,
+    );
   });
 
   it('takes a function of the retry number', () => {
-    assert.equal(backoffDelay((n) => n * 7, 3), 21);
-    assert.equal(backoffDelay(() => -5, 1), 0);
+    assert.equal(
+      backoffDelay((n) => n * 7, 3),
+      21,
+    );
+    assert.equal(
+      backoffDelay(() => -5, 1),
+      0,
+    );
   });
 });
 
@@ -75,7 +87,12 @@ describe('isTransientError', () => {
 
   it('recognises AWS SDK v3 errors (no code field) by name, $metadata status and $retryable', () => {
     const aws = (name: string, httpStatusCode: number, extra: object = {}) =>
-      Object.assign(new Error(name), { name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode }, ...extra });
+      Object.assign(new Error(name), {
+        name,
+        $fault: httpStatusCode >= 500 ? 'server' : 'client',
+        $metadata: { httpStatusCode },
+        ...extra,
+      });
     for (const e of [
       aws('ProvisionedThroughputExceededException', 400),
       aws('ThrottlingException', 400),

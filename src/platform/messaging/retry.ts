@@ -45,9 +45,26 @@ export async function sleepWithHeartbeat(ms: number, sliceMs: number, heartbeat:
 // cancelled, e.g. by statement_timeout), 25P03/57P05 (a session ended for idling), 57P01-57P03 (server shutting
 // down or starting).
 const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
-  'ECONNECTION', 'ESOCKET', 'EDNS',
-  '40001', '40P01', '55P03', '57014', '25P03', '57P01', '57P02', '57P03', '57P05',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNECTION',
+  'ESOCKET',
+  'EDNS',
+  '40001',
+  '40P01',
+  '55P03',
+  '57014',
+  '25P03',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57P05',
 ]);
 const TRANSIENT_CODE_PREFIXES = ['08', '53'];
 // node-postgres reports a dropped connection and a pool timeout without a code.
@@ -56,10 +73,24 @@ const TRANSIENT_MESSAGES = [/Connection terminated/i, /timeout exceeded when try
 // AWS SDK v3 errors carry no `code`: they are recognised by name (throttling, capacity, timeouts) and by the
 // HTTP status in `$metadata` (5xx is the service's failure, not the request's), or by the SDK's own `$retryable`.
 const AWS_TRANSIENT_NAMES = new Set([
-  'ThrottlingException', 'Throttling', 'ThrottledException', 'RequestThrottled', 'RequestThrottledException', 'TooManyRequestsException',
-  'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'LimitExceededException', 'TransactionInProgressException',
-  'InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException',
-  'TimeoutError', 'NetworkingError',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'TransactionInProgressException',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'NetworkingError',
 ]);
 
 const isAwsTransient = (e: { name?: unknown; $metadata?: unknown; $retryable?: unknown }): boolean => {
@@ -76,13 +107,25 @@ const isAwsTransient = (e: { name?: unknown; $metadata?: unknown; $retryable?: u
  */
 export function isTransientError(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 5) return false;
-  const e = err as { code?: unknown; transient?: unknown; retriable?: unknown; responseCode?: unknown; message?: unknown; cause?: unknown; name?: unknown };
+  const e = err as {
+    code?: unknown;
+    transient?: unknown;
+    retriable?: unknown;
+    responseCode?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    name?: unknown;
+  };
   // An error that says what it is wins: EventDataError and ProjectionGapError are `transient: false`.
   if (e.transient === false) return false;
   // `retriable` is how kafkajs marks its own errors (a handler that itself produces, e.g. a process manager).
   if (e.transient === true || e.retriable === true) return true;
   if (isAwsTransient(e as Parameters<typeof isAwsTransient>[0])) return true;
-  if (typeof e.code === 'string' && (TRANSIENT_CODES.has(e.code) || TRANSIENT_CODE_PREFIXES.some((p) => (e.code as string).startsWith(p) && (e.code as string).length === 5))) {
+  if (
+    typeof e.code === 'string' &&
+    (TRANSIENT_CODES.has(e.code) ||
+      TRANSIENT_CODE_PREFIXES.some((p) => (e.code as string).startsWith(p) && (e.code as string).length === 5))
+  ) {
     return true;
   }
   // SMTP 4xx replies are "try again later" by definition (RFC 5321 §4.2.1).

@@ -43,7 +43,11 @@ export async function ensureTopics(kafka: Kafka, opts: EnsureTopicsOptions): Pro
         // Never "fix" this by adding partitions: the key → partition mapping would change and events of one
         // aggregate produced before and after would sit in different partitions, unordered.
         if (t.partitions.length !== partitions) {
-          opts.log.warn('topic exists with a different partition count', { topic: t.name, partitions: t.partitions.length, expected: partitions });
+          opts.log.warn('topic exists with a different partition count', {
+            topic: t.name,
+            partitions: t.partitions.length,
+            expected: partitions,
+          });
         }
       }
     }

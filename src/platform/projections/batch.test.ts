@@ -10,10 +10,13 @@ test('planBatch groups by stream, sorts streams by id and events by version, dro
   for (let i = 0; i < 2; i++) a.next('E', {});
   const delivered = shuffle([...b.events, ...a.events, b.events[1]!, a.events[0]!], 7);
   const plan = planBatch(delivered);
-  assert.deepEqual(plan.map((s) => [s.aggregate_id, s.aggregate_type, s.events.map((e) => e.version)]), [
-    ['a-cart', 'Cart', [1, 2]],
-    ['b-order', 'Order', [1, 2, 3, 4]],
-  ]);
+  assert.deepEqual(
+    plan.map((s) => [s.aggregate_id, s.aggregate_type, s.events.map((e) => e.version)]),
+    [
+      ['a-cart', 'Cart', [1, 2]],
+      ['b-order', 'Order', [1, 2, 3, 4]],
+    ],
+  );
 });
 
 test('planBatch rejects envelopes it cannot order', () => {

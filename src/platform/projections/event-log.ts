@@ -8,7 +8,8 @@ import { isSecretKey, withoutSecrets } from '../shared/log.ts';
 export const redact = withoutSecrets;
 
 /** Pure: JSON.stringify(redact(value)) in one pass, without building the redacted copy (array indices never match). */
-export const redactedJson = (value: unknown): string => JSON.stringify(value, (key, v: unknown) => (key !== '' && isSecretKey(key) ? undefined : v)) ?? 'null';
+export const redactedJson = (value: unknown): string =>
+  JSON.stringify(value, (key, v: unknown) => (key !== '' && isSecretKey(key) ? undefined : v)) ?? 'null';
 
 /** COPY text format: backslash, tab, newline and carriage return are the only characters that need escaping. */
 const COPY_SPECIAL = /[\\\t\n\r]/g;
@@ -27,7 +28,9 @@ const COLUMNS = 'event_id, aggregate_id, aggregate_type, event_type, version, da
 export class EventLogConflictError extends Error {
   readonly transient = false;
   constructor(cause: unknown) {
-    super(`read_event_log already holds an event of this batch (${(cause as Error).message}); the batch is re-run with insert-if-absent`, { cause });
+    super(`read_event_log already holds an event of this batch (${(cause as Error).message}); the batch is re-run with insert-if-absent`, {
+      cause,
+    });
     this.name = 'EventLogConflictError';
   }
 }

@@ -47,7 +47,7 @@ export function pacedBatches<R>(
   onChunk?: (result: R) => void,
 ): (events: readonly EventEnvelope[], ctx: { heartbeat(): Promise<void> }) => Promise<void> {
   return async (events, ctx) => {
-    for (let i = 0; i < events.length; ) {
+    for (let i = 0; i < events.length;) {
       const chunk = events.slice(i, i + pacer.size());
       const started = Date.now();
       const result = await apply(chunk);

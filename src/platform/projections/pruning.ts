@@ -7,7 +7,10 @@
  */
 import type { Queryable } from '../readmodel/db.ts';
 
-export async function pruneProcessedEvents(db: Queryable, opts: { keepDays?: number; batch?: number; maxBatches?: number } = {}): Promise<number> {
+export async function pruneProcessedEvents(
+  db: Queryable,
+  opts: { keepDays?: number; batch?: number; maxBatches?: number } = {},
+): Promise<number> {
   const keepDays = opts.keepDays ?? 30;
   const batch = opts.batch ?? 5_000;
   let deleted = 0;

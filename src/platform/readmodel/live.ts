@@ -104,7 +104,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       );
       const versions = new Map(batch);
       for (const row of rows) {
-        const change: LiveChange = { aggregate_id: row.aggregate_id, aggregate_type: row.aggregate_type, version: versions.get(row.aggregate_id)!, owner: row.owner };
+        const change: LiveChange = {
+          aggregate_id: row.aggregate_id,
+          aggregate_type: row.aggregate_type,
+          version: versions.get(row.aggregate_id)!,
+          owner: row.owner,
+        };
         each((l) => l.change(change));
       }
     } catch (err) {

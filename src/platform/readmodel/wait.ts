@@ -95,7 +95,11 @@ async function connectBefore(pool: pg.Pool, deadline: number): Promise<pg.PoolCl
   });
   try {
     const client = await Promise.race([connecting, expired]);
-    if (!client) connecting.then((late) => late.release(), () => {});
+    if (!client)
+      connecting.then(
+        (late) => late.release(),
+        () => {},
+      );
     return client;
   } finally {
     clearTimeout(timer);

@@ -49,7 +49,11 @@ test('anything but NODE_ENV=development is production: unset or misspelt values 
     assert.equal(problemsOf({ ...base, ...ok }), '', where);
     assert.notEqual(loadConfig({ ...base, ...ok }).env, 'development', where);
     assert.match(problemsOf({ ...base, ...ok, JWT_SECRET: 'short-but-random-Qw3' }), /JWT_SECRET must be at least 32/, where);
-    assert.match(problemsOf({ ...base, ...ok, JWT_SECRET: 'dev-only-secret-change-me-0123456789abcdef' }), /JWT_SECRET is a value published/, where);
+    assert.match(
+      problemsOf({ ...base, ...ok, JWT_SECRET: 'dev-only-secret-change-me-0123456789abcdef' }),
+      /JWT_SECRET is a value published/,
+      where,
+    );
     assert.match(problemsOf({ ...base, ...ok, JWT_SECRET: 'x'.repeat(40) }), /JWT_SECRET looks like a placeholder/, where);
     assert.match(problemsOf({ ...base, ...ok, JWT_SECRET: 'please-change-me-before-going-live-2024' }), /placeholder/, where);
     assert.match(problemsOf({ ...base, ...ok, JWT_SECRET: 'ab'.repeat(20) }), /placeholder/, where);
@@ -66,7 +70,10 @@ test('NODE_ENV=development allows a simple admin password, but never a short or 
   const base = { NODE_ENV: 'development', DATABASE_URL: 'postgres://x', JWT_SECRET: strong().JWT_SECRET };
   assert.equal(problemsOf({ ...base, ADMIN_PASSWORD: 'admin123' }), '');
   assert.match(problemsOf({ ...base, ADMIN_PASSWORD: 'short' }), /8 to 128/);
-  assert.match(problemsOf({ ...base, ADMIN_PASSWORD: 'admin123', JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcdef' }), /published/);
+  assert.match(
+    problemsOf({ ...base, ADMIN_PASSWORD: 'admin123', JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcdef' }),
+    /published/,
+  );
   assert.match(problemsOf({ ...base, ADMIN_PASSWORD: 'admin123', JWT_SECRET: 'too-short' }), /at least 32/);
 });
 
@@ -97,7 +104,9 @@ function secretValues(text: string): Array<{ name: string; value: string }> {
 
 test('no secret assigned anywhere in the repository is accepted (a token forged with it is refused everywhere)', () => {
   assert.deepEqual(
-    secretValues('JWT_SECRET=abc\n  JWT_SECRET: ${JWT_SECRET:-def}\n  ADMIN_PASSWORD: "ghi"\n  x = { JWT_SECRET: secrets.jwt }\n  ${ADMIN_PASSWORD:?required}').map((f) => f.value),
+    secretValues(
+      'JWT_SECRET=abc\n  JWT_SECRET: ${JWT_SECRET:-def}\n  ADMIN_PASSWORD: "ghi"\n  x = { JWT_SECRET: secrets.jwt }\n  ${ADMIN_PASSWORD:?required}',
+    ).map((f) => f.value),
     ['def', 'abc', 'ghi'],
     'the scanner finds values and skips references',
   );
@@ -105,8 +114,16 @@ test('no secret assigned anywhere in the repository is accepted (a token forged 
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
     .split('\0')
     // Tests sign tokens with wrong secrets on purpose; those are never a process's secret.
-    .filter((f) => f && !/(^|\/)test\/|\.test\.ts$|^bench\//.test(f) && /\.(ts|js|json|ya?ml|md|sh|html)$|(^|\/)(Makefile|Dockerfile|\.env\.example)$/.test(f));
-  assert.ok(files.includes('docker-compose.yml') && files.includes('.env.example') && files.includes('src/platform/shared/config.ts'), 'the scan covers the files that carried defaults');
+    .filter(
+      (f) =>
+        f &&
+        !/(^|\/)test\/|\.test\.ts$|^bench\//.test(f) &&
+        /\.(ts|js|json|ya?ml|md|sh|html)$|(^|\/)(Makefile|Dockerfile|\.env\.example)$/.test(f),
+    );
+  assert.ok(
+    files.includes('docker-compose.yml') && files.includes('.env.example') && files.includes('src/platform/shared/config.ts'),
+    'the scan covers the files that carried defaults',
+  );
   for (const file of files) {
     let text: string;
     try {

@@ -9,7 +9,11 @@ import { isIP } from 'node:net';
 export interface Config {
   env: 'development' | 'production' | 'test';
   http: { host: string; port: number; bodyLimitBytes: number };
-  dynamodb: { endpoint: string | undefined; region: string; tables: { events: string; snapshots: string; idempotency: string; auth: string } };
+  dynamodb: {
+    endpoint: string | undefined;
+    region: string;
+    tables: { events: string; snapshots: string; idempotency: string; auth: string };
+  };
   kafka: { brokers: string[]; topic: string; dlqTopic: string; partitions: number };
   databaseUrl: string;
   smtp: { host: string; port: number; from: string };
@@ -53,7 +57,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
     return value;
   };
   const num = (name: string, fallback: number, min: number, max: number): number => {
@@ -67,16 +72,23 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
   const nodeEnv = env.NODE_ENV === 'development' ? 'development' : env.NODE_ENV === 'test' ? 'test' : 'production';
   const dev = nodeEnv !== 'production';
   const adminEmail = (env.ADMIN_EMAIL ?? 'admin@example.com').toLowerCase();
-  const secrets = opts.secrets === false ? { jwtSecret: env.JWT_SECRET ?? '', adminPassword: env.ADMIN_PASSWORD ?? '' } : {
-    jwtSecret: str('JWT_SECRET'),
-    adminPassword: str('ADMIN_PASSWORD'),
-  };
+  const secrets =
+    opts.secrets === false
+      ? { jwtSecret: env.JWT_SECRET ?? '', adminPassword: env.ADMIN_PASSWORD ?? '' }
+      : {
+          jwtSecret: str('JWT_SECRET'),
+          adminPassword: str('ADMIN_PASSWORD'),
+        };
   if (opts.secrets !== false) problems.push(...secretProblems(secrets, { development: env.NODE_ENV === 'development', adminEmail }));
   const { jwtSecret, adminPassword } = secrets;
   const config: Config = {
     env: nodeEnv,
     // Loopback unless told otherwise (HOST=0.0.0.0 in a container, behind a proxy): a dev shop is not for the LAN.
-    http: { host: env.HOST || '127.0.0.1', port: int('PORT', 8080, 0, 65535), bodyLimitBytes: int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024) },
+    http: {
+      host: env.HOST || '127.0.0.1',
+      port: int('PORT', 8080, 0, 65535),
+      bodyLimitBytes: int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    },
     dynamodb: {
       endpoint: env.DYNAMODB_ENDPOINT ?? (dev ? 'http://127.0.0.1:8000' : undefined),
       region: env.AWS_REGION ?? env.DYNAMODB_REGION ?? 'ap-northeast-1',
@@ -88,13 +100,20 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       },
     },
     kafka: {
-      brokers: str('KAFKA_BROKERS', '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: str('KAFKA_BROKERS', '127.0.0.1:9092')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       ...kafkaTopics(env),
       partitions: int('KAFKA_PARTITIONS', 6, 1, 256),
     },
     // No default: it holds a password, and each embedded stack generates its own.
     databaseUrl: str('DATABASE_URL'),
-    smtp: { host: env.SMTP_HOST ?? '127.0.0.1', port: int('SMTP_PORT', 1025, 1, 65535), from: env.MAIL_FROM ?? 'EC Shop <shop@ec-shop.local>' },
+    smtp: {
+      host: env.SMTP_HOST ?? '127.0.0.1',
+      port: int('SMTP_PORT', 1025, 1, 65535),
+      from: env.MAIL_FROM ?? 'EC Shop <shop@ec-shop.local>',
+    },
     auth: {
       jwtSecret,
       accessTtlSeconds: int('JWT_ACCESS_TTL_SECONDS', 15 * 60, 10, 24 * 3600),
@@ -145,8 +164,15 @@ export interface SecurityConfig {
   waitsPerClient: number;
 }
 
-function securityFrom(env: Env, int: (name: string, fallback: number, min: number, max: number) => number, problems: string[]): SecurityConfig {
-  const trustedProxies = (env.TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+function securityFrom(
+  env: Env,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): SecurityConfig {
+  const trustedProxies = (env.TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const proxy of trustedProxies) {
     const [address = '', prefix, ...rest] = proxy.split('/');
     const family = isIP(address);
@@ -180,7 +206,21 @@ function securityFrom(env: Env, int: (name: string, fallback: number, min: numbe
  * tries first. A token signed with one of them must never be accepted, so no process may run with one.
  */
 const PUBLIC_JWT_SECRETS = new Set(['dev-only-secret-change-me-0123456789abcdef', 'dev-only-jwt-secret-change-me-0123456789abcdef']);
-const PUBLIC_ADMIN_PASSWORDS = new Set(['admin123', 'admin', 'administrator', 'password', 'password123', 'changeme', 'change-me', 'secret', 'letmein', '12345678', '123456789012', 'qwertyuiop', 'correct horse battery staple']);
+const PUBLIC_ADMIN_PASSWORDS = new Set([
+  'admin123',
+  'admin',
+  'administrator',
+  'password',
+  'password123',
+  'changeme',
+  'change-me',
+  'secret',
+  'letmein',
+  '12345678',
+  '123456789012',
+  'qwertyuiop',
+  'correct horse battery staple',
+]);
 const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|your[-_ ]?secret|^x+$/i;
 const distinct = (value: string) => new Set(value).size;
 
@@ -190,12 +230,16 @@ const distinct = (value: string) => new Set(value).size;
  * password of ≥ 12 characters that is not a common default and does not contain the admin's mail name.
  * Values are never echoed: the message names the rule only.
  */
-export function secretProblems(s: { jwtSecret: string; adminPassword: string }, opts: { development: boolean; adminEmail: string }): string[] {
+export function secretProblems(
+  s: { jwtSecret: string; adminPassword: string },
+  opts: { development: boolean; adminEmail: string },
+): string[] {
   const problems: string[] = [];
   const generate = '(`make up` writes generated ones into .env; `make dev` keeps its own in .data/secrets.json)';
   if (s.jwtSecret) {
     if (s.jwtSecret.length < 32) problems.push(`JWT_SECRET must be at least 32 characters ${generate}`);
-    else if (PUBLIC_JWT_SECRETS.has(s.jwtSecret)) problems.push(`JWT_SECRET is a value published in the repository: anyone could sign tokens with it ${generate}`);
+    else if (PUBLIC_JWT_SECRETS.has(s.jwtSecret))
+      problems.push(`JWT_SECRET is a value published in the repository: anyone could sign tokens with it ${generate}`);
     else if (!opts.development && (PLACEHOLDER.test(s.jwtSecret) || distinct(s.jwtSecret) < 10)) {
       problems.push(`JWT_SECRET looks like a placeholder, not a random value (e.g. \`openssl rand -base64 48\`)`);
     }
@@ -206,8 +250,10 @@ export function secretProblems(s: { jwtSecret: string; adminPassword: string }, 
       const local = opts.adminEmail.split('@')[0] ?? '';
       if (PUBLIC_ADMIN_PASSWORDS.has(s.adminPassword.toLowerCase())) problems.push(`ADMIN_PASSWORD is a well-known default ${generate}`);
       else if (s.adminPassword.length < 12) problems.push('ADMIN_PASSWORD must be at least 12 characters outside NODE_ENV=development');
-      else if (distinct(s.adminPassword) < 6 || PLACEHOLDER.test(s.adminPassword)) problems.push('ADMIN_PASSWORD is too simple: use a random one');
-      else if (local.length >= 3 && s.adminPassword.toLowerCase().includes(local)) problems.push('ADMIN_PASSWORD must not contain the name of ADMIN_EMAIL');
+      else if (distinct(s.adminPassword) < 6 || PLACEHOLDER.test(s.adminPassword))
+        problems.push('ADMIN_PASSWORD is too simple: use a random one');
+      else if (local.length >= 3 && s.adminPassword.toLowerCase().includes(local))
+        problems.push('ADMIN_PASSWORD must not contain the name of ADMIN_EMAIL');
     }
   }
   return problems;

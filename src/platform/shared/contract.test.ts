@@ -47,7 +47,9 @@ describe('event contracts', () => {
       (err: unknown) =>
         err instanceof EventDataError &&
         err.transient === false &&
-        /GiftWrapped order-1@3 .*data\.order_id must be a non-empty string; data\.paper must be a string; data\.ribbon must be one of none, red, gold/.test(err.message),
+        /GiftWrapped order-1@3 .*data\.order_id must be a non-empty string; data\.paper must be a string; data\.ribbon must be one of none, red, gold/.test(
+          err.message,
+        ),
     );
   });
 

@@ -70,7 +70,8 @@ export const createdAt = (event: EventEnvelope): string => event.created_at;
 export type DataOf<C> = C extends EventContract<string, infer S> ? z.output<S> : never;
 
 /** An envelope whose data has been decoded by its contract: a member of a union discriminated by event_type. */
-export type TypedEnvelope<C> = C extends EventContract<infer T, infer S> ? Omit<EventEnvelope<z.output<S>>, 'event_type'> & { event_type: T } : never;
+export type TypedEnvelope<C> =
+  C extends EventContract<infer T, infer S> ? Omit<EventEnvelope<z.output<S>>, 'event_type'> & { event_type: T } : never;
 
 /** An event's data does not satisfy its contract. Not transient: the same bytes fail the same way every time. */
 export class EventDataError extends Error {
@@ -128,7 +129,11 @@ export function createContractRegistry<C extends EventContract>(contracts: reado
       // A newer schema_version (a newer producer in a rolling deploy) is parsed as is: additive changes pass,
       // anything else fails on the field it broke.
       const parsed = contract.schema.safeParse(current.data);
-      if (!parsed.success) throw new EventDataError(event, parsed.error.issues.map((i) => `${pathOf(i.path)} must be ${i.message}`));
+      if (!parsed.success)
+        throw new EventDataError(
+          event,
+          parsed.error.issues.map((i) => `${pathOf(i.path)} must be ${i.message}`),
+        );
       return { ...current, data: parsed.data } as TypedEnvelope<C>;
     },
   };

@@ -2,7 +2,8 @@
  * The stored and published form of an event (docs/event-store.md, docs/kafka.md). JSON-safe: ISO strings, integer yen.
  */
 /** EmailClaim and CategoryNameClaim are uniqueness locks: one tiny stream per email or category name. */
-export type AggregateType = 'User' | 'EmailClaim' | 'Category' | 'CategoryNameClaim' | 'Product' | 'Inventory' | 'Cart' | 'Order' | 'Shipment';
+export type AggregateType =
+  'User' | 'EmailClaim' | 'Category' | 'CategoryNameClaim' | 'Product' | 'Inventory' | 'Cart' | 'Order' | 'Shipment';
 
 export interface EventMetadata {
   correlation_id?: string;
@@ -23,4 +24,3 @@ export interface EventEnvelope<D = Record<string, unknown>> {
   created_at: string;
   schema_version: number;
 }
-

@@ -25,12 +25,7 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   readonly extra: Record<string, unknown> | undefined;
 
-  constructor(
-    kind: ErrorKind,
-    code: string,
-    message: string,
-    opts: { errors?: FieldError[]; extra?: Record<string, unknown> } = {},
-  ) {
+  constructor(kind: ErrorKind, code: string, message: string, opts: { errors?: FieldError[]; extra?: Record<string, unknown> } = {}) {
     super(message);
     this.name = 'AppError';
     this.kind = kind;

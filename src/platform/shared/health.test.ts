@@ -8,7 +8,12 @@ describe('health', () => {
     let pgFrozen = false;
     let release: () => void = () => {};
     const health = createHealth([
-      { name: 'postgres', intervalMs: 20, timeoutMs: 50, probe: () => (pgFrozen ? new Promise<void>((r) => (release = r)) : Promise.resolve()) },
+      {
+        name: 'postgres',
+        intervalMs: 20,
+        timeoutMs: 50,
+        probe: () => (pgFrozen ? new Promise<void>((r) => (release = r)) : Promise.resolve()),
+      },
       { name: 'kafka', required: false, intervalMs: 20, timeoutMs: 50, probe: async () => Promise.reject(new Error('ECONNREFUSED')) },
     ]);
     await health.refresh();

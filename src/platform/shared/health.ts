@@ -72,14 +72,16 @@ interface ProbeState {
   running?: Promise<void>;
 }
 
-const reason = (err: unknown): string => (err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err));
+const reason = (err: unknown): string =>
+  err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
 
 export function createHealth(checks: HealthCheck[], opts: { now?: () => number } = {}): Health {
   const now = opts.now ?? Date.now;
   const probes: ProbeState[] = [];
   const states: Array<{ check: StateCheck; ok?: boolean; since: number | null }> = [];
   for (const check of checks) {
-    if ('probe' in check) probes.push({ check, ok: false, error: 'not checked yet', since: null, checkedAt: null, latencyMs: null, inFlightSince: null });
+    if ('probe' in check)
+      probes.push({ check, ok: false, error: 'not checked yet', since: null, checkedAt: null, latencyMs: null, inFlightSince: null });
     else states.push({ check, since: null });
   }
   let started = false;

@@ -41,7 +41,8 @@ describe('log', () => {
         error: new Error('auth failed for postgres://u:pw@h/db'),
       });
       const line = lines.join('\n');
-      for (const secret of ['hunter2', 'r.t.x', 'scrypt$', 'xxxxxxxx', 'abc.def.ghi', 'eyJhbGci', ':pw@']) assert.ok(!line.includes(secret), `${format}: ${secret} leaked: ${line}`);
+      for (const secret of ['hunter2', 'r.t.x', 'scrypt$', 'xxxxxxxx', 'abc.def.ghi', 'eyJhbGci', ':pw@'])
+        assert.ok(!line.includes(secret), `${format}: ${secret} leaked: ${line}`);
       assert.ok(line.includes('a@example.com'), 'ordinary fields stay');
     }
   });

@@ -35,7 +35,8 @@ const isLevel = (v: unknown): v is LogLevel => typeof v === 'string' && (LEVELS 
 
 export const REDACTED = '[redacted]';
 /** Keys whose values are secrets whatever they hold. */
-const SECRET_KEY = /pass(word|wd|phrase)?$|password|secret|token|authorization|cookie|api[-_]?key|private[-_]?key|credential|_hash$|^hash$|signature/i;
+const SECRET_KEY =
+  /pass(word|wd|phrase)?$|password|secret|token|authorization|cookie|api[-_]?key|private[-_]?key|credential|_hash$|^hash$|signature/i;
 /** `scheme://user:password@host` → the password; `Bearer <token>`; a JWT anywhere. */
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
@@ -58,7 +59,8 @@ export function withoutSecrets(value: unknown): unknown {
   );
 }
 
-export const redactString = (s: string): string => s.replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(BEARER, `$1 ${REDACTED}`).replace(JWT, REDACTED);
+export const redactString = (s: string): string =>
+  s.replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(BEARER, `$1 ${REDACTED}`).replace(JWT, REDACTED);
 
 /**
  * The project's one redaction policy: a copy of `value` with secrets replaced. Errors become plain objects

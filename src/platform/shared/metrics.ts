@@ -69,12 +69,20 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
   return {
     counter(name, help, labelNames) {
-      const get = lazy(name, 'counter', (inferred) => new client.Counter({ name, help, labelNames: labelNames ?? inferred, registers: [registry] }));
+      const get = lazy(
+        name,
+        'counter',
+        (inferred) => new client.Counter({ name, help, labelNames: labelNames ?? inferred, registers: [registry] }),
+      );
       if (labelNames) get({});
       return { inc: (labels = {}, by = 1) => get(labels).inc(labels, by) };
     },
     gauge(name, help, labelNames) {
-      const get = lazy(name, 'gauge', (inferred) => new client.Gauge({ name, help, labelNames: labelNames ?? inferred, registers: [registry] }));
+      const get = lazy(
+        name,
+        'gauge',
+        (inferred) => new client.Gauge({ name, help, labelNames: labelNames ?? inferred, registers: [registry] }),
+      );
       if (labelNames) get({});
       return {
         set: (value, labels = {}) => get(labels).set(labels, value),
@@ -85,7 +93,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       const get = lazy(
         name,
         'histogram',
-        (inferred) => new client.Histogram({ name, help, labelNames: hopts.labelNames ?? inferred, buckets: hopts.buckets ?? LATENCY_BUCKETS, registers: [registry] }),
+        (inferred) =>
+          new client.Histogram({
+            name,
+            help,
+            labelNames: hopts.labelNames ?? inferred,
+            buckets: hopts.buckets ?? LATENCY_BUCKETS,
+            registers: [registry],
+          }),
       );
       if (hopts.labelNames) get({});
       return { observe: (labels, value) => get(labels).observe(labels, value) };

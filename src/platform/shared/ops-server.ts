@@ -19,12 +19,16 @@ export interface OpsServerOptions {
  */
 export function opsListenFromEnv(env: Record<string, string | undefined> = process.env): { host: string; port: number } {
   const port = Number(env.OPS_PORT ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`OPS_PORT must be an integer in [0, 65535], got "${env.OPS_PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`OPS_PORT must be an integer in [0, 65535], got "${env.OPS_PORT}"`);
   return { host: env.OPS_HOST || '127.0.0.1', port };
 }
 
 const problem = (title: string, status: number, detail?: string) =>
-  new Response(JSON.stringify({ title, status, ...(detail === undefined ? {} : { detail }) }), { status, headers: { 'content-type': 'application/problem+json' } });
+  new Response(JSON.stringify({ title, status, ...(detail === undefined ? {} : { detail }) }), {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+  });
 
 /**
  * /healthz (process alive), /readyz (dependencies usable, naming those that are not) and /metrics: the same three

@@ -14,7 +14,11 @@ export interface TransactionOptions {
  * BEGIN … COMMIT on one pooled client; ROLLBACK and rethrow if `work` (or COMMIT) fails. A connection that cannot
  * even roll back is destroyed, not handed back to the pool in an unknown state.
  */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -51,6 +55,14 @@ export const pgConflictDelay = (attempt: number, random: () => number = Math.ran
  * Runs `fn` (which opens its own transaction) again when PostgreSQL aborted it as a deadlock or serialisation
  * victim, up to `attempts` tries in all; any other failure, or the last conflict, is rethrown.
  */
-export function retryOnPgConflict<T>(fn: (attempt: number) => Promise<T>, opts: { attempts: number; onRetry?: (err: unknown, attempt: number) => void }): Promise<T> {
-  return retry(fn, { attempts: opts.attempts, retryable: (err) => isPgConflict(err), delayMs: (attempt) => pgConflictDelay(attempt), ...(opts.onRetry ? { onRetry: opts.onRetry } : {}) });
+export function retryOnPgConflict<T>(
+  fn: (attempt: number) => Promise<T>,
+  opts: { attempts: number; onRetry?: (err: unknown, attempt: number) => void },
+): Promise<T> {
+  return retry(fn, {
+    attempts: opts.attempts,
+    retryable: (err) => isPgConflict(err),
+    delayMs: (attempt) => pgConflictDelay(attempt),
+    ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+  });
 }

@@ -18,7 +18,10 @@ export class TimeoutError extends Error {
 export async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: string | (() => Error)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(typeof onTimeout === 'string' ? new TimeoutError(`${onTimeout} did not settle within ${ms} ms`) : onTimeout()), ms);
+    timer = setTimeout(
+      () => reject(typeof onTimeout === 'string' ? new TimeoutError(`${onTimeout} did not settle within ${ms} ms`) : onTimeout()),
+      ms,
+    );
   });
   work.catch(() => {});
   try {
@@ -36,7 +39,13 @@ export async function waitAtMost(work: Promise<unknown>, ms: number): Promise<bo
     timer.unref();
   });
   try {
-    return await Promise.race([work.then(() => true, () => true), expired]);
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      expired,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from './errors.ts';
-import { ensure, id, instantMs, intInRange, isoInstant, multiLine, nowMs, oneOf, pattern, singleLine, textLength, trimmed } from './validate.ts';
+import {
+  ensure,
+  id,
+  instantMs,
+  intInRange,
+  isoInstant,
+  multiLine,
+  nowMs,
+  oneOf,
+  pattern,
+  singleLine,
+  textLength,
+  trimmed,
+} from './validate.ts';
 
 describe('validate', () => {
   it('ensure throws one validation error with every failed field, in order', () => {
@@ -69,7 +82,21 @@ describe('validate', () => {
     assert.equal(instantMs('2024-02-29T23:59:59Z'), Date.UTC(2024, 1, 29, 23, 59, 59), 'a leap day');
     assert.equal(instantMs('0001-01-01T00:00:00Z'), -62135596800000, 'year 1 exists');
     // Dates Date.parse would bend into others (or PostgreSQL refuses): impossible days, year 0, 24:00.
-    for (const v of ['2025-01-01', '2025-01-01T00:00:00', 'now', '', 5, '2025-13-01T00:00:00Z', '2024-02-31T00:00:00Z', '2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '0000-01-01T00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T00:60:00Z', '2024-01-01T00:00:00+24:00']) {
+    for (const v of [
+      '2025-01-01',
+      '2025-01-01T00:00:00',
+      'now',
+      '',
+      5,
+      '2025-13-01T00:00:00Z',
+      '2024-02-31T00:00:00Z',
+      '2023-02-29T00:00:00Z',
+      '2024-04-31T00:00:00Z',
+      '0000-01-01T00:00:00Z',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T00:60:00Z',
+      '2024-01-01T00:00:00+24:00',
+    ]) {
       assert.ok(Number.isNaN(instantMs(v)), String(v));
       assert.ok(isoInstant('t', v));
     }

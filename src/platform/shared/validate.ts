@@ -80,8 +80,18 @@ const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})
  * it turns 2024-02-31 into March 2nd, and accepts year 0000, which timestamptz rejects (there is no year 0) —
  * either way a value that is not what the client wrote, or a database error instead of a 400.
  */
-export function isRealDateTime(year: number, month: number, day: number, hour: number, minute: number, second: number, offsetHours = 0, offsetMinutes = 0): boolean {
-  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return false;
+export function isRealDateTime(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  offsetHours = 0,
+  offsetMinutes = 0,
+): boolean {
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59)
+    return false;
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return day <= daysInMonth;
 }
@@ -91,7 +101,9 @@ export const instantMs = (value: unknown): number => {
   if (typeof value !== 'string') return Number.NaN;
   const m = ISO_INSTANT.exec(value);
   if (!m) return Number.NaN;
-  const [y, mo, d, h, mi, sec, , , oh, om] = m.slice(1).map((part) => (part === undefined ? 0 : Number(part.replace(/^\./, '')))) as number[];
+  const [y, mo, d, h, mi, sec, , , oh, om] = m
+    .slice(1)
+    .map((part) => (part === undefined ? 0 : Number(part.replace(/^\./, '')))) as number[];
   return isRealDateTime(y!, mo!, d!, h!, mi!, sec!, oh, om) ? Date.parse(value) : Number.NaN;
 };
 

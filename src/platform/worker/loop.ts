@@ -74,7 +74,10 @@ export function createLoop(opts: { step: () => Promise<number>; onError: (err: u
  * lane fails (PostgreSQL went away) the others still finish their transaction before the tick settles, so stop()
  * never returns with work running against a pool about to be closed; the first failure is then rethrown.
  */
-export async function drainInLanes<O>(fireOne: () => Promise<O | undefined>, opts: { budget: number; concurrency: number; onOutcome?: (outcome: O) => void }): Promise<O[]> {
+export async function drainInLanes<O>(
+  fireOne: () => Promise<O | undefined>,
+  opts: { budget: number; concurrency: number; onOutcome?: (outcome: O) => void },
+): Promise<O[]> {
   let budget = opts.budget;
   const outcomes: O[] = [];
   const lane = async () => {

@@ -14,7 +14,11 @@ import { ConcurrencyError, IdempotencyKeyTaken, TransactionTooLarge } from '../.
 
 const T0 = '2030-01-01T00:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
-const opts = (now = T0, extra: Partial<AppendOptions> = {}): AppendOptions => ({ metadata: { correlation_id: 'corr-1', user_id: 'u-1' }, now, ...extra });
+const opts = (now = T0, extra: Partial<AppendOptions> = {}): AppendOptions => ({
+  metadata: { correlation_id: 'corr-1', user_id: 'u-1' },
+  now,
+  ...extra,
+});
 const counted = (id: string, expected: number, n: number, from = expected + 1): StreamWrite => ({
   aggregate_id: id,
   aggregate_type: 'Inventory',
@@ -42,7 +46,11 @@ type CounterState = { count: number; digest: number; last: number };
 type Counted = { type: 'Counted'; data: { n: number } };
 const counter = {
   initialState: (): CounterState => ({ count: 0, digest: 7, last: 0 }),
-  evolve: (s: CounterState, e: Counted): CounterState => ({ count: s.count + 1, digest: (s.digest * 31 + e.data.n) % 1_000_000_007, last: e.data.n }),
+  evolve: (s: CounterState, e: Counted): CounterState => ({
+    count: s.count + 1,
+    digest: (s.digest * 31 + e.data.n) % 1_000_000_007,
+    last: e.data.n,
+  }),
 };
 const snapshotPolicy = (schemaVersion = 1) => ({
   schemaVersion,
@@ -74,7 +82,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         assert.deepEqual(versions(second), [4, 5]);
         const all = await store.readStream(s);
         assert.deepEqual(all, [...first, ...second]);
-        assert.deepEqual(all.map((e) => e.data.n), [1, 2, 3, 4, 5]);
+        assert.deepEqual(
+          all.map((e) => e.data.n),
+          [1, 2, 3, 4, 5],
+        );
         assert.deepEqual(versions(await store.readStream(s, { afterVersion: 2 })), [3, 4, 5]);
         assert.deepEqual(versions(await store.readStream(s, { afterVersion: 1, toVersion: 3 })), [2, 3]);
         assert.deepEqual(await store.readStream(s, { afterVersion: 3, toVersion: 3 }), []);
@@ -85,10 +96,23 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const store = await makeStore();
         const s = id('stream');
         const data = { z: 1, a: '', nested: { list: [], empty: {}, big: 12345678901234, frac: 0.1 }, nil: null, gone: undefined };
-        const [stored] = await store.append([{ aggregate_id: s, aggregate_type: 'Order', expected_version: 0, events: [{ event_type: 'OrderPlaced', data, schema_version: 2 }] }], opts());
+        const [stored] = await store.append(
+          [
+            {
+              aggregate_id: s,
+              aggregate_type: 'Order',
+              expected_version: 0,
+              events: [{ event_type: 'OrderPlaced', data, schema_version: 2 }],
+            },
+          ],
+          opts(),
+        );
         const [read] = await store.readStream(s);
         assert.deepEqual(read, stored);
-        assert.equal(JSON.stringify(read?.data), '{"z":1,"a":"","nested":{"list":[],"empty":{},"big":12345678901234,"frac":0.1},"nil":null}');
+        assert.equal(
+          JSON.stringify(read?.data),
+          '{"z":1,"a":"","nested":{"list":[],"empty":{},"big":12345678901234,"frac":0.1},"nil":null}',
+        );
         assert.equal(read?.schema_version, 2);
         assert.equal(read?.aggregate_type, 'Order');
       });
@@ -98,7 +122,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const [a, b, c] = [id('order'), id('inv'), id('cart')];
         await store.append([counted(b, 0, 1)], opts());
         const out = await store.append([counted(a, 0, 1), counted(b, 1, 2), counted(c, 0, 1)], opts(at(1)));
-        assert.deepEqual(out.map((e) => `${e.aggregate_id}@${e.version}`), [`${a}@1`, `${b}@2`, `${b}@3`, `${c}@1`]);
+        assert.deepEqual(
+          out.map((e) => `${e.aggregate_id}@${e.version}`),
+          [`${a}@1`, `${b}@2`, `${b}@3`, `${c}@1`],
+        );
         assert.deepEqual(versions(await store.readStream(b)), [1, 2, 3]);
         assert.equal((await store.readStream(c)).length, 1);
       });
@@ -131,7 +158,9 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const store = await makeStore();
         const s = id('hot');
         await store.append([counted(s, 0, 1)], opts());
-        const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.append([counted(s, 1, 2, 100 * i)], opts(at(i)))));
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => store.append([counted(s, 1, 2, 100 * i)], opts(at(i)))),
+        );
         const won = results.filter((r): r is PromiseFulfilledResult<EventEnvelope[]> => r.status === 'fulfilled');
         assert.equal(won.length, 1, `expected exactly one winner, got ${won.length}`);
         for (const r of results) {
@@ -142,7 +171,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         }
         const stream = await store.readStream(s);
         assert.deepEqual(versions(stream), [1, 2, 3]);
-        assert.deepEqual(stream.slice(1).map((e) => e.event_id), won[0]?.value.map((e) => e.event_id));
+        assert.deepEqual(
+          stream.slice(1).map((e) => e.event_id),
+          won[0]?.value.map((e) => e.event_id),
+        );
       });
 
       it('a write without events guards a stream that was read but not changed', async () => {
@@ -152,7 +184,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const guard = (v: number): StreamWrite => ({ aggregate_id: product, aggregate_type: 'Product', expected_version: v, events: [] });
         assert.deepEqual(versions(await store.append([guard(2), counted(cart, 0, 1)], opts())), [1]);
         await store.append([counted(product, 2, 1)], opts());
-        await assert.rejects(store.append([guard(2), counted(cart, 1, 1)], opts()), (err: unknown) => err instanceof ConcurrencyError && err.aggregateIds.includes(product));
+        await assert.rejects(
+          store.append([guard(2), counted(cart, 1, 1)], opts()),
+          (err: unknown) => err instanceof ConcurrencyError && err.aggregateIds.includes(product),
+        );
         assert.deepEqual(versions(await store.readStream(cart)), [1]);
         assert.deepEqual(versions(await store.readStream(product)), [1, 2, 3], 'a guard writes nothing');
       });
@@ -181,7 +216,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
           return true;
         });
         const key = id('key');
-        await assert.rejects(store.append([counted(c, 0, 50), counted(d, 0, 50)], opts(T0, { idempotency: idem(key) })), TransactionTooLarge);
+        await assert.rejects(
+          store.append([counted(c, 0, 50), counted(d, 0, 50)], opts(T0, { idempotency: idem(key) })),
+          TransactionTooLarge,
+        );
         assert.deepEqual(await store.readStream(c), []);
         assert.deepEqual(await store.readStream(d), []);
         assert.equal(await store.findIdempotency(key), undefined);
@@ -247,7 +285,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
       it('writes the credential in the same transaction as the events, never into an event', async () => {
         const store = await makeStore();
         const [user, claim] = [id('user'), id('claim')];
-        const events = await store.append([counted(claim, 0, 1), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'scrypt$h1' } }));
+        const events = await store.append(
+          [counted(claim, 0, 1), registered(user)],
+          opts(T0, { credential: { user_id: user, password_hash: 'scrypt$h1' } }),
+        );
         assert.equal(events.length, 2);
         assert.deepEqual(await store.readCredential(user), { user_id: user, password_hash: 'scrypt$h1' });
         assert.ok(!JSON.stringify(await store.readStream(user)).includes('scrypt$h1'));
@@ -258,10 +299,16 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const store = await makeStore();
         const [user, claim, other] = [id('user'), id('claim'), id('user')];
         await store.append([counted(claim, 0, 1)], opts());
-        await assert.rejects(store.append([counted(claim, 0, 1), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'h' } })), ConcurrencyError);
+        await assert.rejects(
+          store.append([counted(claim, 0, 1), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'h' } })),
+          ConcurrencyError,
+        );
         assert.equal(await store.readCredential(user), undefined, 'the losing registration left its hash behind');
         await store.append([registered(other)], opts(T0, { credential: { user_id: other, password_hash: 'first' } }));
-        await assert.rejects(store.append([counted(id('s'), 0, 1)], opts(T0, { credential: { user_id: other, password_hash: 'second' } })), (err: unknown) => err instanceof ConcurrencyError && err.aggregateIds.includes(other));
+        await assert.rejects(
+          store.append([counted(id('s'), 0, 1)], opts(T0, { credential: { user_id: other, password_hash: 'second' } })),
+          (err: unknown) => err instanceof ConcurrencyError && err.aggregateIds.includes(other),
+        );
         assert.equal((await store.readCredential(other))?.password_hash, 'first');
       });
 
@@ -275,7 +322,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
       it('counts the credential as a transaction item', async () => {
         const store = await makeStore();
         const user = id('user');
-        await assert.rejects(store.append([counted(id('s'), 0, 99), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'h' } })), TransactionTooLarge);
+        await assert.rejects(
+          store.append([counted(id('s'), 0, 99), registered(user)], opts(T0, { credential: { user_id: user, password_hash: 'h' } })),
+          TransactionTooLarge,
+        );
         assert.equal(await store.readCredential(user), undefined);
       });
 
@@ -303,18 +353,31 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
           created_at: T0,
           schema_version: 1,
         };
-        const store = await contractOpts.makeStoreWith([legacy, { ...legacy, event_id: '00000000-0000-4000-8000-000000000002', aggregate_id: plain, data: { user_id: plain } }]);
+        const store = await contractOpts.makeStoreWith([
+          legacy,
+          { ...legacy, event_id: '00000000-0000-4000-8000-000000000002', aggregate_id: plain, data: { user_id: plain } },
+        ]);
         const expected = { ...legacy, data: { user_id: user, email: 'old@example.com', registered_at: T0 } };
         assert.deepEqual(await store.readStream(user), [expected]);
         const scanned: EventEnvelope[] = [];
         await store.scanAll(async (page) => void scanned.push(...page));
-        assert.deepEqual(scanned.filter((e) => e.aggregate_id === user), [expected]);
+        assert.deepEqual(
+          scanned.filter((e) => e.aggregate_id === user),
+          [expected],
+        );
         assert.ok(!JSON.stringify(scanned).includes('scrypt$'), 'a scan (rebuild) saw the hash');
 
         const migrated = await Promise.all([store.readCredential(user), store.readCredential(user)]);
-        assert.deepEqual(migrated, [{ user_id: user, password_hash: 'scrypt$16384$8$1$salt$hash' }, { user_id: user, password_hash: 'scrypt$16384$8$1$salt$hash' }]);
+        assert.deepEqual(migrated, [
+          { user_id: user, password_hash: 'scrypt$16384$8$1$salt$hash' },
+          { user_id: user, password_hash: 'scrypt$16384$8$1$salt$hash' },
+        ]);
         assert.deepEqual(await store.readStream(user), [expected], 'the event keeps everything but the hash');
-        assert.equal(await store.replaceCredential(user, 'scrypt$16384$8$1$salt$hash', 'scrypt$new'), true, 'the migrated credential is a real one');
+        assert.equal(
+          await store.replaceCredential(user, 'scrypt$16384$8$1$salt$hash', 'scrypt$new'),
+          true,
+          'the migrated credential is a real one',
+        );
         assert.equal((await store.readCredential(user))?.password_hash, 'scrypt$new');
         assert.equal(await store.readCredential(plain), undefined, 'a first event without a hash is no credential');
       });
@@ -331,11 +394,17 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         await store.append([counted(late, 0, 1)], opts(at(60_000)));
         await eventually(async () => {
           const found = await store.findUnpublished(at(60_000), 1000);
-          assert.deepEqual(found.map((e) => `${e.aggregate_id}@${e.version}`), streams.flatMap((s) => Array.from({ length: 10 }, (_, v) => `${s}@${v + 1}`)));
+          assert.deepEqual(
+            found.map((e) => `${e.aggregate_id}@${e.version}`),
+            streams.flatMap((s) => Array.from({ length: 10 }, (_, v) => `${s}@${v + 1}`)),
+          );
         });
         // Whole transactions (one outbox marker each), as many as fit in the limit, and at least one.
         const some = await store.findUnpublished(at(60_000), 33);
-        assert.deepEqual(some.map((e) => `${e.aggregate_id}@${e.version}`), streams.slice(0, 3).flatMap((s) => Array.from({ length: 10 }, (_, v) => `${s}@${v + 1}`)));
+        assert.deepEqual(
+          some.map((e) => `${e.aggregate_id}@${e.version}`),
+          streams.slice(0, 3).flatMap((s) => Array.from({ length: 10 }, (_, v) => `${s}@${v + 1}`)),
+        );
         assert.equal((await store.findUnpublished(at(60_000), 4)).length, 10, 'a transaction larger than the limit still comes whole');
         assert.deepEqual(some[0], (await store.readStream(streams[0] as string))[0], 'whole envelopes');
         assert.deepEqual(await store.findUnpublished(at(0), 10), [], 'the cut-off is exclusive');
@@ -350,7 +419,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         // Part of a transaction (the sweeper parked one of its events) leaves the whole transaction marked.
         await store.markPublished([...events.slice(0, 2), ...other]);
         await eventually(async () => {
-          assert.deepEqual((await store.findUnpublished(at(10), 10)).map((e) => e.aggregate_id), [a, a, b]);
+          assert.deepEqual(
+            (await store.findUnpublished(at(10), 10)).map((e) => e.aggregate_id),
+            [a, a, b],
+          );
         });
         await store.markPublished(events);
         await eventually(async () => assert.deepEqual(await store.findUnpublished(at(10), 10), []));
@@ -383,7 +455,10 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const [s1, s2, none] = [id('tip'), id('tip'), id('none')];
         await store.append([{ ...counted(s1, 0, 2), tip: { schema_version: 3, state: { n: 2 } } }, counted(s2, 0, 1)], opts());
         // A failed transaction writes no tip either.
-        await assert.rejects(store.append([{ ...counted(s1, 0, 1), tip: { schema_version: 3, state: { n: 'lost' } } }], opts()), ConcurrencyError);
+        await assert.rejects(
+          store.append([{ ...counted(s1, 0, 1), tip: { schema_version: 3, state: { n: 'lost' } } }], opts()),
+          ConcurrencyError,
+        );
         await store.saveSnapshot({ aggregate_id: s2, version: 1, schema_version: 1, state: { n: 1 } });
         const found = await store.loadSnapshots([s1, s2, none, s1]);
         assert.deepEqual([...found.keys()].sort(), [s1, s2].sort());
@@ -400,7 +475,12 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const store = await makeStore();
         const s = id('stream');
         assert.equal(await store.loadSnapshot(s), undefined);
-        const snap = (version: number, schema_version = 1) => ({ aggregate_id: s, version, schema_version, state: { at: version, schema_version, list: [1, { x: '' }] } });
+        const snap = (version: number, schema_version = 1) => ({
+          aggregate_id: s,
+          version,
+          schema_version,
+          state: { at: version, schema_version, list: [1, { x: '' }] },
+        });
         await store.saveSnapshot(snap(10));
         await store.saveSnapshot(snap(5));
         assert.deepEqual(await store.loadSnapshot(s), snap(10));
@@ -413,41 +493,45 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         assert.deepEqual(await store.loadSnapshot(s), snap(3, 2), 'old code must not replace the new schema');
       });
 
-      it('loadAggregate with snapshots equals a full replay on a 3,000-event stream and then reads only the tail', { timeout: 120_000 }, async () => {
-        const store = await makeStore();
-        const s = id('long');
-        for (let v = 0; v < 3000; v += 100) await store.append([counted(s, v, 100)], opts(at(v)));
-        const full = await loadAggregate(store, s, counter);
-        assert.deepEqual([full.state.count, full.state.last, full.version], [3000, 3000, 3000]);
-        assert.equal(full.snapshotWrite, undefined);
+      it(
+        'loadAggregate with snapshots equals a full replay on a 3,000-event stream and then reads only the tail',
+        { timeout: 120_000 },
+        async () => {
+          const store = await makeStore();
+          const s = id('long');
+          for (let v = 0; v < 3000; v += 100) await store.append([counted(s, v, 100)], opts(at(v)));
+          const full = await loadAggregate(store, s, counter);
+          assert.deepEqual([full.state.count, full.state.last, full.version], [3000, 3000, 3000]);
+          assert.equal(full.snapshotWrite, undefined);
 
-        const first = await loadAggregate(store, s, { ...counter, snapshot: snapshotPolicy() });
-        assert.deepEqual(first.state, full.state);
-        assert.ok(first.snapshotWrite, 'a tail of 3,000 events must trigger a snapshot');
-        await first.snapshotWrite;
-        assert.deepEqual(await store.loadSnapshot(s), { aggregate_id: s, version: 3000, schema_version: 1, state: full.state });
+          const first = await loadAggregate(store, s, { ...counter, snapshot: snapshotPolicy() });
+          assert.deepEqual(first.state, full.state);
+          assert.ok(first.snapshotWrite, 'a tail of 3,000 events must trigger a snapshot');
+          await first.snapshotWrite;
+          assert.deepEqual(await store.loadSnapshot(s), { aggregate_id: s, version: 3000, schema_version: 1, state: full.state });
 
-        await store.append([counted(s, 3000, 7)], opts(at(5000)));
-        const reads: Array<number | undefined> = [];
-        const spy: EventStore = {
-          ...store,
-          readStream: (aid, o) => {
-            reads.push(o?.afterVersion);
-            return store.readStream(aid, o);
-          },
-        };
-        const next = await loadAggregate(spy, s, { ...counter, snapshot: snapshotPolicy() });
-        assert.deepEqual(next, { state: (await loadAggregate(store, s, counter)).state, version: 3007 });
-        assert.deepEqual(reads, [3000], 'only the tail after the snapshot is read');
+          await store.append([counted(s, 3000, 7)], opts(at(5000)));
+          const reads: Array<number | undefined> = [];
+          const spy: EventStore = {
+            ...store,
+            readStream: (aid, o) => {
+              reads.push(o?.afterVersion);
+              return store.readStream(aid, o);
+            },
+          };
+          const next = await loadAggregate(spy, s, { ...counter, snapshot: snapshotPolicy() });
+          assert.deepEqual(next, { state: (await loadAggregate(store, s, counter)).state, version: 3007 });
+          assert.deepEqual(reads, [3000], 'only the tail after the snapshot is read');
 
-        reads.length = 0;
-        const bumped = await loadAggregate(spy, s, { ...counter, snapshot: snapshotPolicy(2) });
-        assert.equal(bumped.version, 3007);
-        assert.deepEqual(bumped.state, next.state);
-        assert.deepEqual(reads, [0], 'a snapshot of another schema is ignored');
-        await bumped.snapshotWrite;
-        assert.equal((await store.loadSnapshot(s))?.schema_version, 2);
-      });
+          reads.length = 0;
+          const bumped = await loadAggregate(spy, s, { ...counter, snapshot: snapshotPolicy(2) });
+          assert.equal(bumped.version, 3007);
+          assert.deepEqual(bumped.state, next.state);
+          assert.deepEqual(reads, [0], 'a snapshot of another schema is ignored');
+          await bumped.snapshotWrite;
+          assert.equal((await store.loadSnapshot(s))?.schema_version, 2);
+        },
+      );
 
       it('a short tail does not write a snapshot', async () => {
         const store = await makeStore();
@@ -465,16 +549,22 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         const store = await makeStore();
         const s = id('stream');
         let calls = 0;
-        const out = await retryOnConflict(async () => {
-          calls++;
-          const { version } = await loadAggregate(store, s, counter);
-          // Another writer gets in between our read and our append, twice.
-          if (calls <= 2) await store.append([counted(s, version, 1)], opts());
-          return store.append([counted(s, version, 1, 999)], opts());
-        }, { baseDelayMs: 1 });
+        const out = await retryOnConflict(
+          async () => {
+            calls++;
+            const { version } = await loadAggregate(store, s, counter);
+            // Another writer gets in between our read and our append, twice.
+            if (calls <= 2) await store.append([counted(s, version, 1)], opts());
+            return store.append([counted(s, version, 1, 999)], opts());
+          },
+          { baseDelayMs: 1 },
+        );
         assert.equal(calls, 3);
         assert.deepEqual(versions(out), [3]);
-        assert.deepEqual((await store.readStream(s)).map((e) => e.data.n), [1, 2, 999]);
+        assert.deepEqual(
+          (await store.readStream(s)).map((e) => e.data.n),
+          [1, 2, 999],
+        );
       });
 
       it('gives up after the last attempt and rethrows the ConcurrencyError', async () => {
@@ -505,15 +595,20 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         for (const segments of [undefined, 1, 3]) {
           const seen: EventEnvelope[] = [];
           let pages = 0;
-          await store.scanAll(async (page) => {
-            pages++;
-            seen.push(...page);
-          }, segments === undefined ? {} : { segments });
+          await store.scanAll(
+            async (page) => {
+              pages++;
+              seen.push(...page);
+            },
+            segments === undefined ? {} : { segments },
+          );
           const keys = seen.map((e) => `${e.aggregate_id}@${e.version}`);
           assert.equal(new Set(keys).size, keys.length, 'no event twice');
-          const byKey = (a: EventEnvelope, b: EventEnvelope) => (a.aggregate_id < b.aggregate_id ? -1 : a.aggregate_id > b.aggregate_id ? 1 : a.version - b.version);
+          const byKey = (a: EventEnvelope, b: EventEnvelope) =>
+            a.aggregate_id < b.aggregate_id ? -1 : a.aggregate_id > b.aggregate_id ? 1 : a.version - b.version;
           assert.deepEqual([...seen].sort(byKey), [...expected].sort(byKey));
-          for (const s of streams) assert.deepEqual(versions(seen.filter((e) => e.aggregate_id === s)), versions(expected.filter((e) => e.aggregate_id === s)));
+          for (const s of streams)
+            assert.deepEqual(versions(seen.filter((e) => e.aggregate_id === s)), versions(expected.filter((e) => e.aggregate_id === s)));
           assert.ok(pages >= 1);
         }
       });
@@ -523,11 +618,14 @@ export function eventStoreContract(label: string, makeStore: () => Promise<Event
         await Promise.all(Array.from({ length: 40 }, () => store.append([counted(id('scan'), 0, 5)], opts())));
         let calls = 0;
         await assert.rejects(
-          store.scanAll(async () => {
-            calls++;
-            if (calls === 1) throw new Error('projection failed');
-            await new Promise((r) => setTimeout(r, 5));
-          }, { segments: 4 }),
+          store.scanAll(
+            async () => {
+              calls++;
+              if (calls === 1) throw new Error('projection failed');
+              await new Promise((r) => setTimeout(r, 5));
+            },
+            { segments: 4 },
+          ),
           /projection failed/,
         );
         const atRejection = calls;

@@ -13,13 +13,19 @@ describe('memory event store, beyond the contract', () => {
 
   it('refuses an expected_version beyond the end of the stream (a gap DynamoDB would silently write)', async () => {
     const store = createMemoryEventStore();
-    await assert.rejects(store.append([{ aggregate_id: 's', aggregate_type: 'Cart', expected_version: 2, events: [{ event_type: 'X', data: {} }] }], opts), RangeError);
+    await assert.rejects(
+      store.append([{ aggregate_id: 's', aggregate_type: 'Cart', expected_version: 2, events: [{ event_type: 'X', data: {} }] }], opts),
+      RangeError,
+    );
     assert.deepEqual(await store.readStream('s'), []);
   });
 
   it('hands out copies: mutating a returned event or a saved state does not change the store', async () => {
     const store = createMemoryEventStore();
-    const [event] = await store.append([{ aggregate_id: 's', aggregate_type: 'Cart', expected_version: 0, events: [{ event_type: 'X', data: { items: [1] } }] }], opts);
+    const [event] = await store.append(
+      [{ aggregate_id: 's', aggregate_type: 'Cart', expected_version: 0, events: [{ event_type: 'X', data: { items: [1] } }] }],
+      opts,
+    );
     (event?.data.items as number[]).push(2);
     const [read] = await store.readStream('s');
     (read?.data.items as number[]).push(3);
@@ -32,7 +38,17 @@ describe('memory event store, beyond the contract', () => {
 
   it('stores what JSON can hold, like DynamoDB would', async () => {
     const store = createMemoryEventStore();
-    const [event] = await store.append([{ aggregate_id: 's', aggregate_type: 'Cart', expected_version: 0, events: [{ event_type: 'X', data: { when: new Date(0), map: new Map([[1, 2]]) } }] }], opts);
+    const [event] = await store.append(
+      [
+        {
+          aggregate_id: 's',
+          aggregate_type: 'Cart',
+          expected_version: 0,
+          events: [{ event_type: 'X', data: { when: new Date(0), map: new Map([[1, 2]]) } }],
+        },
+      ],
+      opts,
+    );
     assert.deepEqual(event?.data, { when: '1970-01-01T00:00:00.000Z', map: {} });
   });
 

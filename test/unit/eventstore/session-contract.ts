@@ -15,7 +15,16 @@ export function sessionStoreContract(label: string, makeStore: () => Promise<Ses
     const family = { family_id: randomUUID(), user_id: randomUUID(), token_id: 't1', now: NOW, expires_at: NOW_S + 3600 };
     await store.create(family);
     const rotate = (presented: string, next: string, over: Partial<RotateRequest> = {}): Promise<RotateResult> =>
-      store.rotate({ family_id: family.family_id, user_id: family.user_id, presented, next, now: NOW, nowSeconds: NOW_S, expires_at: NOW_S + 7200, ...over });
+      store.rotate({
+        family_id: family.family_id,
+        user_id: family.user_id,
+        presented,
+        next,
+        now: NOW,
+        nowSeconds: NOW_S,
+        expires_at: NOW_S + 7200,
+        ...over,
+      });
     return { family, rotate };
   };
 

@@ -49,13 +49,16 @@ export interface Locks {
 }
 
 const browserLocks = (): Locks | undefined =>
-  typeof navigator !== 'undefined' && navigator.locks ? { request: (name, fn) => navigator.locks.request(name, fn) as Promise<never> } : undefined;
+  typeof navigator !== 'undefined' && navigator.locks
+    ? { request: (name, fn) => navigator.locks.request(name, fn) as Promise<never> }
+    : undefined;
 
 async function problemOf(res: Response): Promise<Problem> {
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as Partial<Problem>;
-    if (body && typeof body.detail === 'string') return { type: 'about:blank', title: res.statusText, ...body, status: res.status } as Problem;
+    if (body && typeof body.detail === 'string')
+      return { type: 'about:blank', title: res.statusText, ...body, status: res.status } as Problem;
   } catch {
     /* not JSON */
   }
@@ -87,7 +90,7 @@ export function createApiClient(opts: { session: SessionStore; onLoggedOut: () =
     opts.onLoggedOut();
   };
 
-  const withLock = <T,>(fn: () => Promise<T>): Promise<T> => (locks ? locks.request('ec-shop-refresh', fn) : fn());
+  const withLock = <T>(fn: () => Promise<T>): Promise<T> => (locks ? locks.request('ec-shop-refresh', fn) : fn());
 
   async function rotate(stale: string | null): Promise<string | null> {
     return withLock(async () => {
@@ -97,7 +100,11 @@ export function createApiClient(opts: { session: SessionStore; onLoggedOut: () =
       if (current.access_token !== stale && !refreshDue(current)) return current.access_token;
       let res: Response;
       try {
-        res = await doFetch('/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: current.refresh_token }) });
+        res = await doFetch('/auth/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refresh_token: current.refresh_token }),
+        });
       } catch (err) {
         // The token may or may not have been spent: the next attempt reads storage again and finds out (401).
         throw new ApiError(networkProblem(err));
@@ -132,7 +139,12 @@ export function createApiClient(opts: { session: SessionStore; onLoggedOut: () =
     if (token) headers.authorization = `Bearer ${token}`;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      return await doFetch(path, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+      return await doFetch(path, {
+        method,
+        headers,
+        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
     } catch (err) {
       if ((err as Error)?.name === 'AbortError') throw err;
       throw new ApiError(networkProblem(err));

@@ -22,7 +22,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /** Parses an SSE byte stream into (event, data) pairs; comment lines (heartbeats) only count as activity. */
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => void, onActivity: () => void): Promise<void> {
+async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (event: string, data: string) => void,
+  onActivity: () => void,
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -95,7 +99,11 @@ export function startLive(client: ApiClient, handlers: LiveHandlers): () => void
       let ended = false;
       try {
         if (token === undefined) throw new Error('token refresh failed');
-        const res = await fetch('/live', { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: attempt.signal, cache: 'no-store' });
+        const res = await fetch('/live', {
+          headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+          signal: attempt.signal,
+          cache: 'no-store',
+        });
         if (res.status === 401) {
           await client.refresh(token).catch(() => undefined);
           wait = 0;

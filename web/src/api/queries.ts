@@ -44,12 +44,19 @@ export function useProducts(params: { q?: string; category?: string; cursor?: st
 export function useProduct(id: string) {
   const api = useApi();
   const versions = useVersions();
-  return useQuery({ queryKey: ['product', id], queryFn: ({ signal }) => api.get<Product>(`/products/${encodeURIComponent(id)}${versions.param(id)}`, { signal }) });
+  return useQuery({
+    queryKey: ['product', id],
+    queryFn: ({ signal }) => api.get<Product>(`/products/${encodeURIComponent(id)}${versions.param(id)}`, { signal }),
+  });
 }
 
 export function useCategories() {
   const api = useApi();
-  return useQuery({ queryKey: ['categories'], queryFn: ({ signal }) => api.get<CategoryList>('/categories', { signal }), staleTime: 60_000 });
+  return useQuery({
+    queryKey: ['categories'],
+    queryFn: ({ signal }) => api.get<CategoryList>('/categories', { signal }),
+    staleTime: 60_000,
+  });
 }
 
 export function useCart() {
@@ -70,7 +77,8 @@ export function useOrders(params: { mine: boolean; status?: string; cursor?: str
   const path = params.status ? `/orders/status/${params.status}` : '/orders';
   return useQuery({
     queryKey: ['orders', params],
-    queryFn: ({ signal }) => api.get<Page<Order>>(`${path}${qs({ mine: params.mine ? 1 : undefined, cursor: params.cursor, limit: 20 })}`, { signal }),
+    queryFn: ({ signal }) =>
+      api.get<Page<Order>>(`${path}${qs({ mine: params.mine ? 1 : undefined, cursor: params.cursor, limit: 20 })}`, { signal }),
     placeholderData: keepPreviousData,
   });
 }
@@ -78,12 +86,19 @@ export function useOrders(params: { mine: boolean; status?: string; cursor?: str
 export function useOrder(id: string) {
   const api = useApi();
   const versions = useVersions();
-  return useQuery({ queryKey: ['order', id], queryFn: ({ signal }) => api.get<Order>(`/orders/${encodeURIComponent(id)}${versions.param(id)}`, { signal }) });
+  return useQuery({
+    queryKey: ['order', id],
+    queryFn: ({ signal }) => api.get<Order>(`/orders/${encodeURIComponent(id)}${versions.param(id)}`, { signal }),
+  });
 }
 
 export function useStream(id: string, enabled = true) {
   const api = useApi();
-  return useQuery({ queryKey: ['stream', id], queryFn: ({ signal }) => api.get<Stream>(`/events/${encodeURIComponent(id)}`, { signal }), enabled });
+  return useQuery({
+    queryKey: ['stream', id],
+    queryFn: ({ signal }) => api.get<Stream>(`/events/${encodeURIComponent(id)}`, { signal }),
+    enabled,
+  });
 }
 
 export function useAggregateState(id: string, point: { version?: number; at?: string }) {
@@ -145,7 +160,12 @@ export function useSagaEvents(saga: Saga, enabled: boolean): { events: Map<strin
     queryFn: ({ signal }) => api.get<Order>(`/orders/${encodeURIComponent(orderId)}`, { signal }),
     enabled: enabled && !!orderId,
   });
-  const ids = order.data ? sagaStreams(orderId, order.data.items.map((i) => i.product_id)) : [];
+  const ids = order.data
+    ? sagaStreams(
+        orderId,
+        order.data.items.map((i) => i.product_id),
+      )
+    : [];
   const streams = useQueries({
     queries: ids.map((id) => ({
       queryKey: ['stream', id],
@@ -182,7 +202,11 @@ export function useReadiness() {
 
 export function useDeadLetters() {
   const api = useApi();
-  return useQuery({ queryKey: ['dlq'], queryFn: ({ signal }) => api.get<DeadLetterSummary>('/ops/dlq', { signal }), refetchInterval: 5000 });
+  return useQuery({
+    queryKey: ['dlq'],
+    queryFn: ({ signal }) => api.get<DeadLetterSummary>('/ops/dlq', { signal }),
+    refetchInterval: 5000,
+  });
 }
 
 export function useLinks() {

@@ -61,11 +61,19 @@ export function indexEvents(streams: ReadonlyArray<Pick<Stream, 'events'> | unde
   const index = new Map<string, EventRef>();
   for (const stream of streams) {
     for (const e of stream?.events ?? []) {
-      index.set(e.event_id, { event_id: e.event_id, event_type: e.event_type, aggregate_id: e.aggregate_id, aggregate_type: e.aggregate_type, version: e.version, created_at: e.created_at });
+      index.set(e.event_id, {
+        event_id: e.event_id,
+        event_type: e.event_type,
+        aggregate_id: e.aggregate_id,
+        aggregate_type: e.aggregate_type,
+        version: e.version,
+        created_at: e.created_at,
+      });
     }
   }
   return index;
 }
 
 /** The SPA route of an event: its stream, travelled to the version it made. */
-export const eventHref = (ref: Pick<EventRef, 'aggregate_id' | 'version'>): string => `/events/${encodeURIComponent(ref.aggregate_id)}?version=${ref.version}`;
+export const eventHref = (ref: Pick<EventRef, 'aggregate_id' | 'version'>): string =>
+  `/events/${encodeURIComponent(ref.aggregate_id)}?version=${ref.version}`;

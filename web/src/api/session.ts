@@ -53,7 +53,13 @@ export const refreshDue = (s: Session, now = Date.now()): boolean => now >= (s.r
 
 const isSession = (v: unknown): v is Session => {
   const s = v as Session | null;
-  return !!s && typeof s.access_token === 'string' && typeof s.refresh_token === 'string' && typeof s.access_expires_at === 'number' && typeof s.user?.user_id === 'string';
+  return (
+    !!s &&
+    typeof s.access_token === 'string' &&
+    typeof s.refresh_token === 'string' &&
+    typeof s.access_expires_at === 'number' &&
+    typeof s.user?.user_id === 'string'
+  );
 };
 
 export const parseSession = (text: string | null): Session | null => {
@@ -116,7 +122,9 @@ const storageBackend = (storage: Storage): SessionBackend => ({
  * under the lock. The strict CSP (scripts from 'self' only, no inline script) is what keeps injected script
  * from reading either.
  */
-export function createSessionStore(opts: { storage?: Storage; backend?: SessionBackend; target?: Pick<EventTarget, 'addEventListener'> } = {}): SessionStore {
+export function createSessionStore(
+  opts: { storage?: Storage; backend?: SessionBackend; target?: Pick<EventTarget, 'addEventListener'> } = {},
+): SessionStore {
   const storage = opts.storage ?? window.localStorage;
   const backend = opts.backend ?? (typeof indexedDB !== 'undefined' ? indexedDbBackend() : storageBackend(storage));
   const listeners = new Set<() => void>();

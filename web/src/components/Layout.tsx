@@ -11,7 +11,10 @@ function CartLink() {
   const count = cart.data?.item_count ?? 0;
   return (
     <NavLink to="/cart">
-      カート <span className="count" aria-label={`${count} 点`}>{count}</span>
+      カート{' '}
+      <span className="count" aria-label={`${count} 点`}>
+        {count}
+      </span>
     </NavLink>
   );
 }

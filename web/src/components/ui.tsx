@@ -7,7 +7,7 @@ import { ORDER_STATUS_LABEL, SAGA_STATUS_LABEL, STEP_STATUS_LABEL } from '../lib
 export function ProblemText({ error, id, title }: { error: unknown; id?: string; title?: string }) {
   if (!error) return null;
   const detail = isApiError(error) ? error.problem.detail : error instanceof Error ? error.message : String(error);
-  const fields = isApiError(error) ? error.problem.errors ?? [] : [];
+  const fields = isApiError(error) ? (error.problem.errors ?? []) : [];
   return (
     <div className="problem" role="alert" id={id}>
       {title && <strong className="problem-title">{title}: </strong>}
@@ -34,7 +34,15 @@ export function Loading({ what = '読み込み中' }: { what?: string }) {
 }
 
 /** Query state in one line: loading, the error's detail, or the content. */
-export function QueryView<T>({ query, children, what }: { query: { data: T | undefined; error: unknown; isPending: boolean }; children: (data: T) => ReactNode; what?: string }) {
+export function QueryView<T>({
+  query,
+  children,
+  what,
+}: {
+  query: { data: T | undefined; error: unknown; isPending: boolean };
+  children: (data: T) => ReactNode;
+  what?: string;
+}) {
   if (query.isPending) return <Loading {...(what ? { what } : {})} />;
   if (query.error && query.data === undefined) return <ProblemText error={query.error} />;
   return <>{query.data !== undefined && children(query.data)}</>;
@@ -72,7 +80,15 @@ export function useCursorPager() {
   return { cursor: stack.at(-1), page: stack.length + 1, ...actions };
 }
 
-export function Pager({ pager, nextCursor, label }: { pager: ReturnType<typeof useCursorPager>; nextCursor: string | null | undefined; label: string }) {
+export function Pager({
+  pager,
+  nextCursor,
+  label,
+}: {
+  pager: ReturnType<typeof useCursorPager>;
+  nextCursor: string | null | undefined;
+  label: string;
+}) {
   if (pager.page === 1 && !nextCursor) return null;
   return (
     <nav className="pager" aria-label={`${label}のページ`}>

@@ -110,7 +110,8 @@ const ANSWER_LABEL: Record<string, string> = { dispatched: '出荷', failed: '�
 
 /** A saga step's detail as labelled values for people (never a JSON dump); unknown keys keep their name. */
 export function stepDetails(detail: Record<string, unknown>): Array<{ key: string; label: string; value: string }> {
-  const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? num(v) : typeof v === 'boolean' ? (v ? 'はい' : 'いいえ') : JSON.stringify(v));
+  const text = (v: unknown) =>
+    typeof v === 'string' ? v : typeof v === 'number' ? num(v) : typeof v === 'boolean' ? (v ? 'はい' : 'いいえ') : JSON.stringify(v);
   const fields: Record<string, [string, (v: unknown) => string]> = {
     amount: ['金額', (v) => (typeof v === 'number' ? yen(v) : text(v))],
     refunded_amount: ['返金額', (v) => (typeof v === 'number' ? yen(v) : text(v))],

@@ -76,14 +76,25 @@ export function orderTimeline(order: Order, events: readonly StoredEvent[]): Tim
     }),
     ...(order.fulfilment?.steps ?? []).map((s): TimelineEntry => {
       const detail = stepDetail(s.step, order);
-      return { key: `step-${s.step}`, at: s.at, kind: 'saga', title: stepLabel(s.step), code: s.step, status: s.status, ...(detail ? { detail } : {}) };
+      return {
+        key: `step-${s.step}`,
+        at: s.at,
+        kind: 'saga',
+        title: stepLabel(s.step),
+        code: s.step,
+        status: s.status,
+        ...(detail ? { detail } : {}),
+      };
     }),
   ];
   // Steps share the instant of the events they are recorded from. At equal times, the carrier's answer (the
   // shipment dispatched or failed) comes before the order events it caused, every other step after the order
   // event that caused it (paid → started, failed → compensated). The steps arrive in their own order; the sort is stable.
   const rank = (e: TimelineEntry) => (e.kind === 'event' ? 0 : CAUSES.has(e.code) ? -1 : 1);
-  return entries.map((e, i) => ({ e, i })).sort((x, y) => Date.parse(x.e.at) - Date.parse(y.e.at) || rank(x.e) - rank(y.e) || x.i - y.i).map(({ e }) => e);
+  return entries
+    .map((e, i) => ({ e, i }))
+    .sort((x, y) => Date.parse(x.e.at) - Date.parse(y.e.at) || rank(x.e) - rank(y.e) || x.i - y.i)
+    .map(({ e }) => e);
 }
 
 const has = (order: Order, step: string) => !!order.fulfilment?.steps.some((s) => s.step === step);
@@ -120,7 +131,8 @@ export function fulfilmentStages(order: Order): Stage[] {
     { key: 'placed', label: '注文', state: 'done' },
     { key: 'paid', label: '支払い', state: paid ? 'done' : order.status === 'pending' ? 'current' : 'todo' },
   ];
-  if (order.status === 'cancelled') return [...stages, { key: 'cancelled', label: paid ? 'キャンセル・返金' : 'キャンセル', state: 'failed' }];
+  if (order.status === 'cancelled')
+    return [...stages, { key: 'cancelled', label: paid ? 'キャンセル・返金' : 'キャンセル', state: 'failed' }];
   const requested = done('shipment_requested') || done('dispatched') || done('failed');
   stages.push({ key: 'requested', label: '配送依頼', state: requested ? 'done' : paid ? 'current' : 'todo' });
   if (order.status === 'shipment_failed') {

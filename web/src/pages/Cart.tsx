@@ -20,7 +20,8 @@ function CartLine({ line, checkoutError }: { line: LineItem; checkoutError: unkn
   // The api adds to a line or removes it: a smaller quantity is the line removed and added again.
   const change = useMutation({
     mutationFn: async () => {
-      if (quantity > line.quantity) return api.post<CartChanged>('/cart/items', { product_id: line.product_id, quantity: quantity - line.quantity });
+      if (quantity > line.quantity)
+        return api.post<CartChanged>('/cart/items', { product_id: line.product_id, quantity: quantity - line.quantity });
       await api.del<CartChanged>(`/cart/items/${line.product_id}`);
       return api.post<CartChanged>('/cart/items', { product_id: line.product_id, quantity });
     },
@@ -49,8 +50,21 @@ function CartLine({ line, checkoutError }: { line: LineItem; checkoutError: unkn
           <label htmlFor={qtyId} className="sr-only">
             {line.name} の数量
           </label>
-          <input id={qtyId} className="qty" type="number" min={1} max={99} value={quantity} onChange={(e) => setQuantity(Math.max(1, Math.floor(Number(e.target.value) || 1)))} />
-          <button type="submit" className="secondary" disabled={change.isPending || quantity === line.quantity} aria-label={`${line.name} の数量を変更`}>
+          <input
+            id={qtyId}
+            className="qty"
+            type="number"
+            min={1}
+            max={99}
+            value={quantity}
+            onChange={(e) => setQuantity(Math.max(1, Math.floor(Number(e.target.value) || 1)))}
+          />
+          <button
+            type="submit"
+            className="secondary"
+            disabled={change.isPending || quantity === line.quantity}
+            aria-label={`${line.name} の数量を変更`}
+          >
             変更
           </button>
         </form>
@@ -59,7 +73,13 @@ function CartLine({ line, checkoutError }: { line: LineItem; checkoutError: unkn
         {yen(line.subtotal)}
       </td>
       <td>
-        <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending} aria-label={`${line.name} を削除`}>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => remove.mutate()}
+          disabled={remove.isPending}
+          aria-label={`${line.name} を削除`}
+        >
           削除
         </button>
       </td>

@@ -1,4 +1,15 @@
-import { ArcElement, BarElement, CategoryScale, Chart as ChartJS, Legend, LinearScale, LineElement, PointElement, Tooltip, type ChartOptions } from 'chart.js';
+import {
+  ArcElement,
+  BarElement,
+  CategoryScale,
+  Chart as ChartJS,
+  Legend,
+  LinearScale,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartOptions,
+} from 'chart.js';
 import type { ReactNode } from 'react';
 import { Bar, Doughnut } from 'react-chartjs-2';
 import { useDashboard } from '../api/queries.ts';
@@ -17,7 +28,17 @@ const yenTick = (v: string | number) => yen(Number(v));
 const base: ChartOptions<'bar'> = { responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } } };
 
 /** A chart with its numbers as a table too: a canvas is only a picture to a screen reader. */
-function ChartCard({ title, summary, children, table }: { title: string; summary: string; children: ReactNode; table: { head: string[]; rows: Array<Array<string | number>> } }) {
+function ChartCard({
+  title,
+  summary,
+  children,
+  table,
+}: {
+  title: string;
+  summary: string;
+  children: ReactNode;
+  table: { head: string[]; rows: Array<Array<string | number>> };
+}) {
   const id = title.replace(/\s/g, '-');
   return (
     <section className="card chart-card" aria-labelledby={id}>
@@ -91,32 +112,68 @@ function Charts({ d }: { d: Dashboard }) {
         <ChartCard
           title="日次売上（過去 30 日）"
           summary={`合計 ${yen(d.daily_sales.reduce((n, x) => n + x.revenue, 0))}`}
-          table={{ head: ['日付', '注文数', '売上'], rows: d.daily_sales.filter((x) => x.order_count > 0).map((x) => [x.day, x.order_count, yen(x.revenue)]) }}
+          table={{
+            head: ['日付', '注文数', '売上'],
+            rows: d.daily_sales.filter((x) => x.order_count > 0).map((x) => [x.day, x.order_count, yen(x.revenue)]),
+          }}
         >
           <Bar
-            data={{ labels: d.daily_sales.map((x) => day(x.day)), datasets: [{ label: '売上', data: d.daily_sales.map((x) => x.revenue), backgroundColor: PALETTE[0] }] }}
-            options={{ ...base, scales: { y: { ticks: { callback: yenTick } } }, plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => yen(Number(c.raw)) } } } }}
+            data={{
+              labels: d.daily_sales.map((x) => day(x.day)),
+              datasets: [{ label: '売上', data: d.daily_sales.map((x) => x.revenue), backgroundColor: PALETTE[0] }],
+            }}
+            options={{
+              ...base,
+              scales: { y: { ticks: { callback: yenTick } } },
+              plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => yen(Number(c.raw)) } } },
+            }}
           />
         </ChartCard>
         <ChartCard
           title="商品の人気（販売数）"
-          summary={d.popular_products.slice(0, 3).map((p) => `${p.name} ${p.units_sold} 個`).join('、') || 'まだ販売なし'}
-          table={{ head: ['商品', '販売数', '注文数', '売上'], rows: d.popular_products.map((p) => [p.name, p.units_sold, p.order_count, yen(p.revenue)]) }}
+          summary={
+            d.popular_products
+              .slice(0, 3)
+              .map((p) => `${p.name} ${p.units_sold} 個`)
+              .join('、') || 'まだ販売なし'
+          }
+          table={{
+            head: ['商品', '販売数', '注文数', '売上'],
+            rows: d.popular_products.map((p) => [p.name, p.units_sold, p.order_count, yen(p.revenue)]),
+          }}
         >
           <Bar
-            data={{ labels: d.popular_products.map((p) => p.name), datasets: [{ label: '販売数', data: d.popular_products.map((p) => p.units_sold), backgroundColor: PALETTE[1] }] }}
+            data={{
+              labels: d.popular_products.map((p) => p.name),
+              datasets: [{ label: '販売数', data: d.popular_products.map((p) => p.units_sold), backgroundColor: PALETTE[1] }],
+            }}
             // Units are whole: no 0.5 ticks on a small shop's axis.
             options={{ ...base, indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }}
           />
         </ChartCard>
         <ChartCard
           title="顧客 LTV（累計購入額）"
-          summary={customers.slice(0, 3).map((c) => `${c.name ?? c.email} ${yen(c.total_spent)}`).join('、') || 'まだ購入なし'}
-          table={{ head: ['顧客', '注文数', '支払い済み', 'LTV'], rows: d.top_customers.map((c) => [c.name ?? c.email ?? c.user_id, c.order_count, c.paid_order_count, yen(c.total_spent)]) }}
+          summary={
+            customers
+              .slice(0, 3)
+              .map((c) => `${c.name ?? c.email} ${yen(c.total_spent)}`)
+              .join('、') || 'まだ購入なし'
+          }
+          table={{
+            head: ['顧客', '注文数', '支払い済み', 'LTV'],
+            rows: d.top_customers.map((c) => [c.name ?? c.email ?? c.user_id, c.order_count, c.paid_order_count, yen(c.total_spent)]),
+          }}
         >
           <Bar
-            data={{ labels: customers.map((c) => c.name ?? c.email ?? c.user_id), datasets: [{ label: 'LTV', data: customers.map((c) => c.total_spent), backgroundColor: PALETTE[2] }] }}
-            options={{ ...base, scales: { y: { ticks: { callback: yenTick } } }, plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => yen(Number(c.raw)) } } } }}
+            data={{
+              labels: customers.map((c) => c.name ?? c.email ?? c.user_id),
+              datasets: [{ label: 'LTV', data: customers.map((c) => c.total_spent), backgroundColor: PALETTE[2] }],
+            }}
+            options={{
+              ...base,
+              scales: { y: { ticks: { callback: yenTick } } },
+              plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => yen(Number(c.raw)) } } },
+            }}
           />
         </ChartCard>
         <ChartCard
@@ -125,7 +182,12 @@ function Charts({ d }: { d: Dashboard }) {
           table={{ head: ['状態', '件数'], rows: statuses.map(([l, n]) => [l, n]) }}
         >
           <Doughnut
-            data={{ labels: statuses.map(([l]) => l), datasets: [{ data: statuses.map(([, n]) => n), backgroundColor: ['#d97706', '#2563eb', '#7c3aed', '#059669', '#6b7280', '#b4233c'] }] }}
+            data={{
+              labels: statuses.map(([l]) => l),
+              datasets: [
+                { data: statuses.map(([, n]) => n), backgroundColor: ['#d97706', '#2563eb', '#7c3aed', '#059669', '#6b7280', '#b4233c'] },
+              ],
+            }}
             options={{ responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'right' } } }}
           />
         </ChartCard>

@@ -28,7 +28,10 @@ export function EventsPage() {
   return (
     <section aria-labelledby="events-title">
       <h1 id="events-title">イベントログ</h1>
-      <p className="muted">すべての集約のイベント（新しい順）。状態はこのイベントの積み重ねから作られます。集約 ID を開くと、その時点の状態へタイムトラベルできます。</p>
+      <p className="muted">
+        すべての集約のイベント（新しい順）。状態はこのイベントの積み重ねから作られます。集約 ID
+        を開くと、その時点の状態へタイムトラベルできます。
+      </p>
       <div className="toolbar">
         <label htmlFor="event-type">イベント種別</label>
         <select id="event-type" value={type} onChange={(e) => set('type', e.target.value)}>
@@ -51,7 +54,12 @@ export function EventsPage() {
       </div>
       <form className="toolbar" onSubmit={openStream}>
         <label htmlFor="aggregate-id">集約 ID</label>
-        <input id="aggregate-id" placeholder="注文 ID、商品 ID、inventory-…、cart-…" value={aggregateId} onChange={(e) => setAggregateId(e.target.value)} />
+        <input
+          id="aggregate-id"
+          placeholder="注文 ID、商品 ID、inventory-…、cart-…"
+          value={aggregateId}
+          onChange={(e) => setAggregateId(e.target.value)}
+        />
         <button type="submit">ストリームを開く</button>
       </form>
       <QueryView query={events} what="イベントを読み込み中">
@@ -82,7 +90,10 @@ export function EventsPage() {
                       <td>
                         {e.aggregate_type}
                         <div>
-                          <Link to={`/events/${encodeURIComponent(e.aggregate_id)}?version=${e.version}`} aria-label={`${e.aggregate_type} ${e.aggregate_id} の v${e.version}`}>
+                          <Link
+                            to={`/events/${encodeURIComponent(e.aggregate_id)}?version=${e.version}`}
+                            aria-label={`${e.aggregate_type} ${e.aggregate_id} の v${e.version}`}
+                          >
                             <code>{shortId(e.aggregate_id)}</code>
                           </Link>
                         </div>
@@ -101,7 +112,11 @@ export function EventsPage() {
               <button type="button" onClick={() => setBefores((b) => b.slice(0, -1))} disabled={befores.length === 0}>
                 ← 新しいイベント
               </button>
-              <button type="button" onClick={() => page.next_before && setBefores((b) => [...b, page.next_before!])} disabled={!page.next_before}>
+              <button
+                type="button"
+                onClick={() => page.next_before && setBefores((b) => [...b, page.next_before!])}
+                disabled={!page.next_before}
+              >
                 古いイベント →
               </button>
             </nav>

@@ -7,7 +7,8 @@ import { Field, ProblemText } from '../components/ui.tsx';
 import { ROLE_LABEL } from '../lib/format.ts';
 
 /** Where to go after logging in: only an in-app route, never another site. */
-const safeNext = (next: string | null) => (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/products');
+const safeNext = (next: string | null) =>
+  next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/products';
 
 export function LoginPage({ mode }: { mode: 'login' | 'register' }) {
   const api = useApi();
@@ -44,12 +45,32 @@ export function LoginPage({ mode }: { mode: 'login' | 'register' }) {
       <form onSubmit={onSubmit} noValidate={false}>
         {mode === 'register' && (
           <Field label="お名前">
-            {(id) => <input id={id} name="name" autoComplete="name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!fieldError('name')} />}
+            {(id) => (
+              <input
+                id={id}
+                name="name"
+                autoComplete="name"
+                required
+                maxLength={100}
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                aria-invalid={!!fieldError('name')}
+              />
+            )}
           </Field>
         )}
         <Field label="メールアドレス">
           {(id) => (
-            <input id={id} name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} aria-invalid={!!fieldError('email')} />
+            <input
+              id={id}
+              name="email"
+              type="email"
+              autoComplete="email"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              aria-invalid={!!fieldError('email')}
+            />
           )}
         </Field>
         <Field label="パスワード" {...(mode === 'register' ? { hint: '8 文字以上' } : {})}>

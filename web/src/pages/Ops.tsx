@@ -2,8 +2,16 @@ import { useDeadLetters, useLag, useLinks, useReadiness } from '../api/queries.t
 import { ProblemText, QueryView } from '../components/ui.tsx';
 import { dateTime, num } from '../lib/format.ts';
 
-const CHECK_LABEL: Record<string, string> = { dynamodb: 'DynamoDB（イベントストア）', postgres: 'PostgreSQL（リードモデル）', kafka: 'Kafka（ブローカー）' };
-const GROUP_LABEL: Record<string, string> = { projector: 'リードモデル投影', 'email-notifier': 'メール通知', fulfillment: '配送・期限タイマー' };
+const CHECK_LABEL: Record<string, string> = {
+  dynamodb: 'DynamoDB（イベントストア）',
+  postgres: 'PostgreSQL（リードモデル）',
+  kafka: 'Kafka（ブローカー）',
+};
+const GROUP_LABEL: Record<string, string> = {
+  projector: 'リードモデル投影',
+  'email-notifier': 'メール通知',
+  fulfillment: '配送・期限タイマー',
+};
 
 function Health() {
   const ready = useReadiness();

@@ -57,7 +57,15 @@ function Actions({ order }: { order: Order }) {
       {canCancel && (
         <form className="cancel" onSubmit={onCancel}>
           <Field label="キャンセル理由">
-            {(id) => <input id={id} value={reason} maxLength={500} placeholder="例: 注文内容を間違えた" onChange={(e) => setReason(e.target.value)} />}
+            {(id) => (
+              <input
+                id={id}
+                value={reason}
+                maxLength={500}
+                placeholder="例: 注文内容を間違えた"
+                onChange={(e) => setReason(e.target.value)}
+              />
+            )}
           </Field>
           <button type="submit" className="danger" disabled={cancel.isPending}>
             注文をキャンセル
@@ -94,7 +102,8 @@ function Timeline({ order }: { order: Order }) {
     <section className="card" aria-labelledby="timeline-title">
       <h2 id="timeline-title">タイムライン</h2>
       <p className="muted legend">
-        <span className="legend-event">イベント</span>（注文ストリームに記録された事実）と <span className="legend-saga">配送 Saga</span>（支払い後の処理の各ステップ）
+        <span className="legend-event">イベント</span>（注文ストリームに記録された事実）と <span className="legend-saga">配送 Saga</span>
+        （支払い後の処理の各ステップ）
       </p>
       <ProblemText error={stream.error} />
       <ol className="timeline">
@@ -139,7 +148,11 @@ function Outcome({ order }: { order: Order }) {
       {order.tracking_number && (
         <p>
           追跡番号: <strong data-testid="tracking-number">{order.tracking_number}</strong>
-          {order.shipment?.dispatched_by === 'admin' ? <span className="muted">（管理者が発送）</span> : f?.carrier && <span className="muted">（{f.carrier}）</span>}
+          {order.shipment?.dispatched_by === 'admin' ? (
+            <span className="muted">（管理者が発送）</span>
+          ) : (
+            f?.carrier && <span className="muted">（{f.carrier}）</span>
+          )}
           {order.shipped_at && <span className="muted"> · 発送 {dateTime(order.shipped_at)}</span>}
         </p>
       )}

@@ -50,7 +50,11 @@ export function OrdersPage() {
                           <OrderStatusBadge status={o.status} />
                         </td>
                         <td data-label={o.status === 'pending' ? '支払期限' : o.refunded_amount !== null ? '返金' : '追跡番号'}>
-                          {o.status === 'pending' ? dateTime(o.expires_at) : o.refunded_amount !== null ? `${yen(o.refunded_amount)} 返金済み` : o.tracking_number ?? '—'}
+                          {o.status === 'pending'
+                            ? dateTime(o.expires_at)
+                            : o.refunded_amount !== null
+                              ? `${yen(o.refunded_amount)} 返金済み`
+                              : (o.tracking_number ?? '—')}
                         </td>
                       </tr>
                     ))}

@@ -30,7 +30,8 @@ export function ProductPage() {
             <AddToCart product={p} />
             {session?.user.role === 'admin' && (
               <p className="links">
-                <Link to={`/events/${p.id}`}>商品のイベントストリーム</Link> · <Link to={`/events/inventory-${p.id}`}>在庫のイベントストリーム</Link>
+                <Link to={`/events/${p.id}`}>商品のイベントストリーム</Link> ·{' '}
+                <Link to={`/events/inventory-${p.id}`}>在庫のイベントストリーム</Link>
               </p>
             )}
           </article>

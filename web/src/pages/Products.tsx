@@ -5,7 +5,17 @@ import { AddToCart } from '../components/AddToCart.tsx';
 import { Pager, QueryView, useCursorPager } from '../components/ui.tsx';
 import { num, yen } from '../lib/format.ts';
 
-function SearchForm({ q, category, onSearch, onCategory }: { q: string; category: string; onSearch: (q: string) => void; onCategory: (c: string) => void }) {
+function SearchForm({
+  q,
+  category,
+  onSearch,
+  onCategory,
+}: {
+  q: string;
+  category: string;
+  onSearch: (q: string) => void;
+  onCategory: (c: string) => void;
+}) {
   const [text, setText] = useState(q);
   const categories = useCategories();
   const submit = (e: FormEvent) => {
@@ -17,7 +27,13 @@ function SearchForm({ q, category, onSearch, onCategory }: { q: string; category
       <label htmlFor="product-search" className="sr-only">
         商品を検索
       </label>
-      <input id="product-search" type="search" placeholder="キーワード（日本語・英語）" value={text} onChange={(e) => setText(e.target.value)} />
+      <input
+        id="product-search"
+        type="search"
+        placeholder="キーワード（日本語・英語）"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
       <button type="submit">検索</button>
       <span className="inline-field">
         <label htmlFor="category-filter">カテゴリ</label>
@@ -54,7 +70,9 @@ function Results({ q, category }: { q: string; category: string }) {
                   {p.category_name && <span className="chip">{p.category_name}</span>}
                   <p className="description">{p.description}</p>
                   <p className="price">{yen(p.price)}</p>
-                  <p className={p.available_quantity > 0 ? 'stock' : 'stock out'}>{p.available_quantity > 0 ? `在庫 ${num(p.available_quantity)}` : '在庫切れ'}</p>
+                  <p className={p.available_quantity > 0 ? 'stock' : 'stock out'}>
+                    {p.available_quantity > 0 ? `在庫 ${num(p.available_quantity)}` : '在庫切れ'}
+                  </p>
                   <AddToCart product={p} />
                 </li>
               ))}

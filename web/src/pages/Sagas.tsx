@@ -4,7 +4,17 @@ import { useSagaEvents, useSagas } from '../api/queries.ts';
 import { eventHref, summarizeSaga, type EventRef } from '../api/sagas.ts';
 import type { Saga, SagaStatus, SagaStep } from '../api/types.ts';
 import { Pager, ProblemText, QueryView, SagaStatusBadge, StepStatusIcon, useCursorPager } from '../components/ui.tsx';
-import { dateTime, eventLabel, OUTCOME_LABEL, SAGA_STATUS_LABEL, SAGA_TYPE_LABEL, shortId, stepDetails, stepLabel, yen } from '../lib/format.ts';
+import {
+  dateTime,
+  eventLabel,
+  OUTCOME_LABEL,
+  SAGA_STATUS_LABEL,
+  SAGA_TYPE_LABEL,
+  shortId,
+  stepDetails,
+  stepLabel,
+  yen,
+} from '../lib/format.ts';
 
 const STREAM_KIND: Record<string, string> = { Order: '注文', Shipment: '配送', Inventory: '在庫' };
 
@@ -25,7 +35,12 @@ function EventLinks({ step, events, loaded }: { step: SagaStep; events: Map<stri
             ) : (
               <code title={id}>{loaded ? `${shortId(id)}（見つかりません）` : shortId(id)}</code>
             )}
-            {ref && <span className="muted"> {STREAM_KIND[ref.aggregate_type] ?? ref.aggregate_type}・{eventLabel(ref.event_type)}</span>}
+            {ref && (
+              <span className="muted">
+                {' '}
+                {STREAM_KIND[ref.aggregate_type] ?? ref.aggregate_type}・{eventLabel(ref.event_type)}
+              </span>
+            )}
           </li>
         );
       })}
@@ -89,15 +104,16 @@ function SagaCard({ saga }: { saga: Saga }) {
         開始 {dateTime(saga.started_at)} · 更新 {dateTime(saga.updated_at)}
       </p>
       <p className={`saga-outcome${summary.compensated ? ' compensated' : ''}`} data-testid="saga-outcome">
-        {summary.outcome ? <strong>{OUTCOME_LABEL[summary.outcome]}</strong> : <strong>{saga.status === 'failed' ? '停止（再試行中）' : '進行中'}</strong>}
+        {summary.outcome ? (
+          <strong>{OUTCOME_LABEL[summary.outcome]}</strong>
+        ) : (
+          <strong>{saga.status === 'failed' ? '停止（再試行中）' : '進行中'}</strong>
+        )}
         {summary.tracking_number && <> · 追跡番号 {summary.tracking_number}</>}
         {summary.dispatched_by === 'admin' && <> （管理者が手動で発送）</>}
         {summary.failure_reason && <> · 理由: {summary.failure_reason}</>}
         {summary.compensated && (
-          <>
-            {' '}
-            · 補償: {summary.refunded_amount !== null ? `${yen(summary.refunded_amount)} を返金、` : ''}在庫を戻しました
-          </>
+          <> · 補償: {summary.refunded_amount !== null ? `${yen(summary.refunded_amount)} を返金、` : ''}在庫を戻しました</>
         )}
       </p>
       <ol className="steps">
@@ -196,7 +212,9 @@ export function SagasPage() {
         {(page) => (
           <>
             {page.items.length === 0 ? (
-              <p className="muted empty">{filtered ? '条件に合う Saga はありません。' : '記録された Saga はまだありません。注文を支払うと配送 Saga が始まります。'}</p>
+              <p className="muted empty">
+                {filtered ? '条件に合う Saga はありません。' : '記録された Saga はまだありません。注文を支払うと配送 Saga が始まります。'}
+              </p>
             ) : (
               <ul className="plain sagas">
                 {page.items.map((s) => (

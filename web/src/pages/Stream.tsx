@@ -21,7 +21,9 @@ function TimeTravel({ stream }: { stream: Stream }) {
   const version = Number.isInteger(requested) && requested >= 1 && requested <= max ? requested : max;
   const point = at ? { at } : { version };
   const state = useAggregateState(stream.aggregate_id, point);
-  const [atInput, setAtInput] = useState(at ? toLocalInput(at) : toLocalInput(stream.events.at(-1)?.created_at ?? new Date().toISOString()));
+  const [atInput, setAtInput] = useState(
+    at ? toLocalInput(at) : toLocalInput(stream.events.at(-1)?.created_at ?? new Date().toISOString()),
+  );
   const shownVersion = state.data?.version ?? version;
   const go = (v: number) => setParams({ version: String(Math.min(max, Math.max(1, v))) }, { replace: true });
   const travelTo = (e: FormEvent) => {
@@ -34,7 +36,13 @@ function TimeTravel({ stream }: { stream: Stream }) {
       <section className="card" aria-labelledby="travel-title">
         <h2 id="travel-title">タイムトラベル</h2>
         <div className="slider">
-          <button type="button" className="secondary" onClick={() => go(shownVersion - 1)} disabled={shownVersion <= 1} aria-label="ひとつ前のバージョン">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => go(shownVersion - 1)}
+            disabled={shownVersion <= 1}
+            aria-label="ひとつ前のバージョン"
+          >
             ◀
           </button>
           <label htmlFor="version-slider" className="sr-only">
@@ -50,7 +58,13 @@ function TimeTravel({ stream }: { stream: Stream }) {
             onChange={(e) => go(Number(e.target.value))}
             aria-valuetext={`バージョン ${shownVersion} / ${max}`}
           />
-          <button type="button" className="secondary" onClick={() => go(shownVersion + 1)} disabled={shownVersion >= max} aria-label="ひとつ後のバージョン">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => go(shownVersion + 1)}
+            disabled={shownVersion >= max}
+            aria-label="ひとつ後のバージョン"
+          >
             ▶
           </button>
           <output htmlFor="version-slider" className="version-output" data-testid="travel-version">
@@ -79,11 +93,18 @@ function TimeTravel({ stream }: { stream: Stream }) {
         <h2 id="stream-events-title">イベント（{stream.events.length} 件）</h2>
         <ol className="stream">
           {stream.events.map((e) => (
-            <li key={e.event_id} className={e.version <= shownVersion ? 'applied' : 'future'} aria-current={e.version === shownVersion ? 'step' : undefined}>
+            <li
+              key={e.event_id}
+              className={e.version <= shownVersion ? 'applied' : 'future'}
+              aria-current={e.version === shownVersion ? 'step' : undefined}
+            >
               <button type="button" className="link" onClick={() => go(e.version)} aria-label={`v${e.version} ${e.event_type} の時点へ`}>
                 v{e.version}
               </button>{' '}
-              <strong>{e.event_type}</strong> <span className="muted">{eventLabel(e.event_type)} · {dateTime(e.created_at)}</span>
+              <strong>{e.event_type}</strong>{' '}
+              <span className="muted">
+                {eventLabel(e.event_type)} · {dateTime(e.created_at)}
+              </span>
               <Json value={e.data} summary="data" />
             </li>
           ))}
@@ -107,7 +128,8 @@ export function StreamPage() {
         {(s) => (
           <>
             <p className="muted">
-              {s.aggregate_type} · 現在のバージョン {s.version}。スライダーで過去のバージョンへ戻ると、その時点までのイベントだけを畳み込んだ状態を表示します。
+              {s.aggregate_type} · 現在のバージョン {s.version}
+              。スライダーで過去のバージョンへ戻ると、その時点までのイベントだけを畳み込んだ状態を表示します。
             </p>
             <TimeTravel stream={s} />
           </>

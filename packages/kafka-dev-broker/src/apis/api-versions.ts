@@ -32,6 +32,9 @@ export function apiVersionsHandler(others: readonly ApiHandler[]): ApiHandler {
 export function unsupportedApiVersionsResponse(correlationId: number, handlers: readonly ApiHandler[]): Buffer {
   const w = responseFrame(correlationId);
   w.int16(ErrorCode.UNSUPPORTED_VERSION);
-  writeVersions(w, [...handlers].sort((a, b) => a.key - b.key));
+  writeVersions(
+    w,
+    [...handlers].sort((a, b) => a.key - b.key),
+  );
   return finishFrame(w);
 }

@@ -47,7 +47,11 @@ function available(ctx: RequestContext, topics: readonly TopicRequest[]): { byte
   return { bytes, failed: false };
 }
 
-function collect(ctx: RequestContext, topics: readonly TopicRequest[], maxBytes: number): { name: string; partitions: PartitionAnswer[] }[] {
+function collect(
+  ctx: RequestContext,
+  topics: readonly TopicRequest[],
+  maxBytes: number,
+): { name: string; partitions: PartitionAnswer[] }[] {
   let bytes = 0;
   return topics.map((t) => ({
     name: t.name,
@@ -86,7 +90,9 @@ function nextAppend(logs: readonly PartitionLog[], timeoutMs: number, signal: Ab
 /** Waits until min_bytes are available, an error shows up or max_wait passes; false if the client went away. */
 async function longPoll(ctx: RequestContext, topics: readonly TopicRequest[], minBytes: number, maxWaitMs: number): Promise<boolean> {
   const deadline = Date.now() + maxWaitMs;
-  const logs = topics.flatMap((t) => t.partitions.map((p) => ctx.broker.topics.partition(t.name, p.partition))).filter((l): l is PartitionLog => !!l);
+  const logs = topics
+    .flatMap((t) => t.partitions.map((p) => ctx.broker.topics.partition(t.name, p.partition)))
+    .filter((l): l is PartitionLog => !!l);
   for (;;) {
     const now = available(ctx, topics);
     if (now.failed || now.bytes >= minBytes || Date.now() >= deadline) return true;
@@ -124,20 +130,24 @@ export const fetch: ApiHandler = {
     const answers = collect(ctx, topics, maxBytes);
     const size = answers.flatMap((t) => t.partitions).reduce((n, p) => n + p.bytes, 0);
 
-    return respond(ctx, (w) => {
-      w.int32(NO_THROTTLE);
-      if (v >= 7) w.int16(ErrorCode.NONE).int32(0);
-      w.array(answers, (w, t) => {
-        w.string(t.name).array(t.partitions, (w, p) => {
-          w.int32(p.partition).int16(p.error).int64(p.highWatermark);
-          w.int64(p.highWatermark); // last stable offset
-          if (v >= 5) w.int64(p.logStartOffset);
-          w.int32(0); // aborted transactions: none, there are no transactions
-          if (v >= 11) w.int32(-1); // preferred read replica: none
-          w.int32(p.bytes);
-          for (const chunk of p.chunks) w.raw(chunk);
+    return respond(
+      ctx,
+      (w) => {
+        w.int32(NO_THROTTLE);
+        if (v >= 7) w.int16(ErrorCode.NONE).int32(0);
+        w.array(answers, (w, t) => {
+          w.string(t.name).array(t.partitions, (w, p) => {
+            w.int32(p.partition).int16(p.error).int64(p.highWatermark);
+            w.int64(p.highWatermark); // last stable offset
+            if (v >= 5) w.int64(p.logStartOffset);
+            w.int32(0); // aborted transactions: none, there are no transactions
+            if (v >= 11) w.int32(-1); // preferred read replica: none
+            w.int32(p.bytes);
+            for (const chunk of p.chunks) w.raw(chunk);
+          });
         });
-      });
-    }, size + 256);
+      },
+      size + 256,
+    );
   },
 };

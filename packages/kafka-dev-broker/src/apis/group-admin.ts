@@ -22,7 +22,9 @@ export const findCoordinator: ApiHandler = {
       if (v >= 1) w.int32(NO_THROTTLE);
       w.int16(supported ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE);
       if (v >= 1) w.nullableString(supported ? null : 'transactions are not supported by the dev broker');
-      w.int32(supported ? NODE_ID : -1).string(supported ? ctx.advertised.host : '').int32(supported ? ctx.advertised.port : -1);
+      w.int32(supported ? NODE_ID : -1)
+        .string(supported ? ctx.advertised.host : '')
+        .int32(supported ? ctx.advertised.port : -1);
     });
   },
 };

@@ -95,8 +95,14 @@ export const leaveGroup: ApiHandler = {
     const v = ctx.apiVersion;
     const groupId = r.string();
     // v3 (KIP-345) leaves in batches; earlier versions name a single member.
-    const members = v >= 3 ? r.array((r) => ({ memberId: r.string(), groupInstanceId: r.nullableString() })) : [{ memberId: r.string(), groupInstanceId: null }];
-    const errors = ctx.broker.coordinator.leave(groupId, members.map((m) => m.memberId));
+    const members =
+      v >= 3
+        ? r.array((r) => ({ memberId: r.string(), groupInstanceId: r.nullableString() }))
+        : [{ memberId: r.string(), groupInstanceId: null }];
+    const errors = ctx.broker.coordinator.leave(
+      groupId,
+      members.map((m) => m.memberId),
+    );
     return respond(ctx, (w) => {
       if (v >= 1) w.int32(NO_THROTTLE);
       if (v < 3) {

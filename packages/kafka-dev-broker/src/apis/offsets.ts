@@ -44,7 +44,11 @@ export const offsetCommit: ApiHandler = {
         if (error === ErrorCode.NONE && !ctx.broker.topics.partition(t.name, p.index)) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         if (error === ErrorCode.NONE && (p.metadata?.length ?? 0) > MAX_METADATA_LENGTH) error = OFFSET_METADATA_TOO_LARGE;
         if (error === ErrorCode.NONE) {
-          accepted.push({ topic: t.name, partition: p.index, value: { offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata } });
+          accepted.push({
+            topic: t.name,
+            partition: p.index,
+            value: { offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata },
+          });
         }
         return { index: p.index, error };
       }),

@@ -24,7 +24,14 @@ const batchErrorCode = (err: InvalidBatchError): number =>
     'too-large': ErrorCode.MESSAGE_TOO_LARGE,
   })[err.reason];
 
-function appendPartition(ctx: RequestContext, topic: string, index: number, records: Buffer | null, acks: number, transactional: boolean): PartitionResult {
+function appendPartition(
+  ctx: RequestContext,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+  acks: number,
+  transactional: boolean,
+): PartitionResult {
   const fail = (error: number): PartitionResult => ({ index, error, baseOffset: -1, logStartOffset: -1 });
   if (acks !== 0 && acks !== 1 && acks !== -1) return fail(ErrorCode.INVALID_REQUIRED_ACKS);
   if (transactional) return fail(ErrorCode.INVALID_REQUEST);

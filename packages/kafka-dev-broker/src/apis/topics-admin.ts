@@ -38,7 +38,8 @@ function validate(ctx: RequestContext, t: TopicSpec, duplicated: boolean): Outco
     return { error: ErrorCode.NONE, message: null, partitions: t.assignments.length };
   }
   const partitions = t.partitions === -1 ? ctx.broker.settings.defaultPartitions : t.partitions;
-  if (partitions < 1 || partitions > MAX_PARTITIONS) return fail(ErrorCode.INVALID_PARTITIONS, `number of partitions must be between 1 and ${MAX_PARTITIONS}`);
+  if (partitions < 1 || partitions > MAX_PARTITIONS)
+    return fail(ErrorCode.INVALID_PARTITIONS, `number of partitions must be between 1 and ${MAX_PARTITIONS}`);
   if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
     return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${t.replicationFactor} larger than available brokers: 1.`);
   }

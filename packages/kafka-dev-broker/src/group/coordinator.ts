@@ -50,7 +50,14 @@ export interface GroupDescription {
   state: string;
   protocolType: string;
   protocol: string;
-  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+  members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }[];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -249,7 +256,10 @@ export class GroupCoordinator {
     group.protocol = group.selectProtocol();
     if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
     group.state = 'CompletingRebalance';
-    this.log(group, `generation ${group.generationId} with ${group.members.size} members (protocol ${group.protocol}, leader ${group.leaderId})`);
+    this.log(
+      group,
+      `generation ${group.generationId} with ${group.members.size} members (protocol ${group.protocol}, leader ${group.leaderId})`,
+    );
     for (const m of group.members.values()) {
       const reply = m.awaitingJoin!;
       m.awaitingJoin = null;

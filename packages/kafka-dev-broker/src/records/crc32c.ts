@@ -24,7 +24,14 @@ function buildTables(): Uint32Array[] {
 
 /** Pure, immutable lookup tables: computed once, shared safely by every broker instance. */
 const [T0, T1, T2, T3, T4, T5, T6, T7] = buildTables() as [
-  Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
 ];
 
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {

@@ -82,7 +82,10 @@ export function encodeBatch(records: readonly NewRecord[], opts: EncodeOptions =
   records.forEach((rec, i) => {
     const ts = rec.timestamp ?? now;
     maxTimestamp = Math.max(maxTimestamp, ts);
-    const one = new Writer(128).int8(0).varlong(ts - firstTimestamp).varint(i);
+    const one = new Writer(128)
+      .int8(0)
+      .varlong(ts - firstTimestamp)
+      .varint(i);
     one.varBytes(toBuf(rec.key)).varBytes(toBuf(rec.value));
     const headers = Object.entries(rec.headers ?? {});
     one.varint(headers.length);

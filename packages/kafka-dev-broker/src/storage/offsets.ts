@@ -66,7 +66,8 @@ export class OffsetStore {
     const lines: string[] = [];
     for (const [g, type] of this.groupTypes) lines.push(JSON.stringify({ g, type }));
     for (const [g, entries] of this.offsets) {
-      for (const c of entries.values()) lines.push(JSON.stringify({ g, t: c.topic, p: c.partition, o: c.offset, e: c.leaderEpoch, m: c.metadata }));
+      for (const c of entries.values())
+        lines.push(JSON.stringify({ g, t: c.topic, p: c.partition, o: c.offset, e: c.leaderEpoch, m: c.metadata }));
     }
     fs.writeFileSync(`${file}.tmp`, lines.map((l) => l + '\n').join(''));
     fs.renameSync(`${file}.tmp`, file);
@@ -79,7 +80,16 @@ export class OffsetStore {
   }
 
   commit(group: string, commits: readonly { topic: string; partition: number; value: CommittedOffset }[]): void {
-    this.write(commits.map(({ topic, partition, value }) => ({ g: group, t: topic, p: partition, o: value.offset, e: value.leaderEpoch, m: value.metadata })));
+    this.write(
+      commits.map(({ topic, partition, value }) => ({
+        g: group,
+        t: topic,
+        p: partition,
+        o: value.offset,
+        e: value.leaderEpoch,
+        m: value.metadata,
+      })),
+    );
   }
 
   get(group: string, topic: string, partition: number): CommittedOffset | undefined {

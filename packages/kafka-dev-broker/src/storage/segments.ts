@@ -45,7 +45,10 @@ export class SegmentFiles {
     const files = new SegmentFiles(dir, segmentBytes);
     const batches: LoadedBatch[] = [];
     let damaged = false;
-    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort()) {
+    for (const name of fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith(SEGMENT_SUFFIX))
+      .sort()) {
       const file = path.join(dir, name);
       if (damaged) {
         // Offsets after a damaged point cannot be trusted to be contiguous any more.

@@ -27,12 +27,18 @@ export function AdminCategories() {
     <div className="grid-2">
       <form className="card" onSubmit={onSubmit} aria-labelledby="new-category">
         <h2 id="new-category">カテゴリを追加</h2>
-        <Field label="カテゴリ名">{(id) => <input id={id} required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
+        <Field label="カテゴリ名">
+          {(id) => <input id={id} required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
         <ProblemText error={create.error} />
         <button type="submit" disabled={create.isPending}>
           カテゴリを追加
         </button>
-        {create.isSuccess && <p role="status" className="ok">追加しました: {create.data.name}</p>}
+        {create.isSuccess && (
+          <p role="status" className="ok">
+            追加しました: {create.data.name}
+          </p>
+        )}
       </form>
       <section className="card" aria-labelledby="category-list">
         <h2 id="category-list">カテゴリ一覧</h2>

@@ -14,7 +14,8 @@ function AddStock({ row }: { row: Inventory }) {
   const queryClient = useQueryClient();
   const [quantity, setQuantity] = useState('');
   const add = useMutation({
-    mutationFn: () => api.post<StockAdded>(`/inventory/${row.product_id}/add_stock`, { quantity: quantity.trim() === '' ? Number.NaN : Number(quantity) }),
+    mutationFn: () =>
+      api.post<StockAdded>(`/inventory/${row.product_id}/add_stock`, { quantity: quantity.trim() === '' ? Number.NaN : Number(quantity) }),
     onSuccess: (answer) => {
       setQuantity('');
       versions.note(`inventory-${answer.product_id}`, answer.version);
@@ -32,7 +33,17 @@ function AddStock({ row }: { row: Inventory }) {
       <label htmlFor={id} className="sr-only">
         {name} の入荷数
       </label>
-      <input id={id} className="qty" type="number" min={1} step={1} inputMode="numeric" placeholder="数量" value={quantity} onChange={(e) => setQuantity(e.target.value)} />
+      <input
+        id={id}
+        className="qty"
+        type="number"
+        min={1}
+        step={1}
+        inputMode="numeric"
+        placeholder="数量"
+        value={quantity}
+        onChange={(e) => setQuantity(e.target.value)}
+      />
       <button type="submit" disabled={add.isPending} aria-label={`${name} を入荷`}>
         入荷
       </button>
@@ -112,7 +123,8 @@ function SearchedInventory({ q }: { q: string }) {
   const rows = useQueries({
     queries: (products.data?.items ?? []).map((p) => ({
       queryKey: ['inventory', 'product', p.id],
-      queryFn: ({ signal }: { signal: AbortSignal }) => api.get<Inventory>(`/inventory/${p.id}${versions.param(`inventory-${p.id}`)}`, { signal }),
+      queryFn: ({ signal }: { signal: AbortSignal }) =>
+        api.get<Inventory>(`/inventory/${p.id}${versions.param(`inventory-${p.id}`)}`, { signal }),
       retry: false,
     })),
   });

@@ -13,7 +13,8 @@ function useAdminCommand(order: Order) {
   const versions = useVersions();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ path, body }: { path: 'ship' | 'deliver'; body?: unknown }) => api.post<OrderChanged>(`/orders/${order.order_id}/${path}`, body),
+    mutationFn: ({ path, body }: { path: 'ship' | 'deliver'; body?: unknown }) =>
+      api.post<OrderChanged>(`/orders/${order.order_id}/${path}`, body),
     onSuccess: (answer) => {
       versions.note(answer.order_id, answer.version);
       void queryClient.invalidateQueries({ queryKey: ['orders'] });
@@ -47,11 +48,19 @@ function OrderActions({ order }: { order: Order }) {
         </form>
       )}
       {order.status === 'shipped' && (
-        <button type="button" onClick={() => command.mutate({ path: 'deliver' })} disabled={command.isPending} aria-label={`注文 ${order.order_id} を配達完了にする`}>
+        <button
+          type="button"
+          onClick={() => command.mutate({ path: 'deliver' })}
+          disabled={command.isPending}
+          aria-label={`注文 ${order.order_id} を配達完了にする`}
+        >
           配達完了
         </button>
       )}
-      <ProblemText error={command.error} title={command.variables?.path === 'deliver' ? '配達完了にできませんでした' : '発送できませんでした'} />
+      <ProblemText
+        error={command.error}
+        title={command.variables?.path === 'deliver' ? '配達完了にできませんでした' : '発送できませんでした'}
+      />
     </>
   );
 }

@@ -32,7 +32,14 @@ function CreateProduct({ onCreated }: { onCreated: (answer: ProductChanged) => v
   const [category, setCategory] = useState('');
   const create = useMutation({
     // Numbers go as typed: the api validates them and says what is wrong (integer yen, stock ≥ 0).
-    mutationFn: () => api.post<ProductChanged>('/products', { name: name.trim(), description, price: toInt(price), stock: toInt(stock), category: category || null }),
+    mutationFn: () =>
+      api.post<ProductChanged>('/products', {
+        name: name.trim(),
+        description,
+        price: toInt(price),
+        stock: toInt(stock),
+        category: category || null,
+      }),
     onSuccess: (answer) => {
       setName('');
       setDescription('');
@@ -49,11 +56,32 @@ function CreateProduct({ onCreated }: { onCreated: (answer: ProductChanged) => v
     // noValidate: the api is the one validator; its problem details name the field and say what is wrong.
     <form className="card" onSubmit={onSubmit} aria-labelledby="new-product" noValidate>
       <h2 id="new-product">商品を登録</h2>
-      <Field label="商品名">{(id) => <input id={id} required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
-      <Field label="説明">{(id) => <textarea id={id} rows={3} maxLength={5000} value={description} onChange={(e) => setDescription(e.target.value)} />}</Field>
+      <Field label="商品名">
+        {(id) => <input id={id} required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />}
+      </Field>
+      <Field label="説明">
+        {(id) => <textarea id={id} rows={3} maxLength={5000} value={description} onChange={(e) => setDescription(e.target.value)} />}
+      </Field>
       <div className="row">
-        <Field label="価格（円）">{(id) => <input id={id} type="number" inputMode="numeric" required min={0} step={1} value={price} onChange={(e) => setPrice(e.target.value)} />}</Field>
-        <Field label="初期在庫">{(id) => <input id={id} type="number" inputMode="numeric" min={0} step={1} value={stock} onChange={(e) => setStock(e.target.value)} />}</Field>
+        <Field label="価格（円）">
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              inputMode="numeric"
+              required
+              min={0}
+              step={1}
+              value={price}
+              onChange={(e) => setPrice(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="初期在庫">
+          {(id) => (
+            <input id={id} type="number" inputMode="numeric" min={0} step={1} value={stock} onChange={(e) => setStock(e.target.value)} />
+          )}
+        </Field>
       </div>
       <Field label="カテゴリ">{(id) => <CategorySelect id={id} value={category} onChange={setCategory} />}</Field>
       <ProblemText error={create.error} />
@@ -76,7 +104,13 @@ function EditProduct({ product, onDone }: { product: Product; onDone: (answer?: 
   const [price, setPrice] = useState(String(product.price));
   const [category, setCategory] = useState(product.category_id ?? '');
   const save = useMutation({
-    mutationFn: () => api.put<ProductChanged>(`/products/${product.id}`, { name: name.trim(), description, price: toInt(price), category: category || null }),
+    mutationFn: () =>
+      api.put<ProductChanged>(`/products/${product.id}`, {
+        name: name.trim(),
+        description,
+        price: toInt(price),
+        category: category || null,
+      }),
     onSuccess: (answer) => onDone(answer),
   });
   const onSubmit = (e: FormEvent) => {
@@ -86,9 +120,13 @@ function EditProduct({ product, onDone }: { product: Product; onDone: (answer?: 
   return (
     <form className="edit" onSubmit={onSubmit} aria-label={`${product.name} を編集`}>
       <Field label="商品名">{(id) => <input id={id} required value={name} onChange={(e) => setName(e.target.value)} />}</Field>
-      <Field label="説明">{(id) => <textarea id={id} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />}</Field>
+      <Field label="説明">
+        {(id) => <textarea id={id} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />}
+      </Field>
       <div className="row">
-        <Field label="価格（円）">{(id) => <input id={id} type="number" min={0} step={1} value={price} onChange={(e) => setPrice(e.target.value)} />}</Field>
+        <Field label="価格（円）">
+          {(id) => <input id={id} type="number" min={0} step={1} value={price} onChange={(e) => setPrice(e.target.value)} />}
+        </Field>
         <Field label="カテゴリ">{(id) => <CategorySelect id={id} value={category} onChange={setCategory} />}</Field>
       </div>
       <ProblemText error={save.error} />
@@ -118,16 +156,29 @@ function ProductRow({ product, onChanged }: { product: Product; onChanged: (answ
           </Link>
           {product.category_name && <span className="chip">{product.category_name}</span>}
           <div className="muted">
-            {yen(product.price)} · 在庫 {num(product.available_quantity)} / {num(product.total_quantity)}（引当 {num(product.reserved_quantity)}）
+            {yen(product.price)} · 在庫 {num(product.available_quantity)} / {num(product.total_quantity)}（引当{' '}
+            {num(product.reserved_quantity)}）
           </div>
         </div>
         <div className="actions">
-          <button type="button" className="secondary" onClick={() => setEditing((v) => !v)} aria-expanded={editing} aria-label={`${product.name} を編集`}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => setEditing((v) => !v)}
+            aria-expanded={editing}
+            aria-label={`${product.name} を編集`}
+          >
             編集
           </button>
           {confirming ? (
             <>
-              <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending} aria-label={`${product.name} の削除を確定`}>
+              <button
+                type="button"
+                className="danger"
+                onClick={() => remove.mutate()}
+                disabled={remove.isPending}
+                aria-label={`${product.name} の削除を確定`}
+              >
                 本当に削除
               </button>
               <button type="button" className="secondary" onClick={() => setConfirming(false)}>
@@ -161,7 +212,12 @@ export function AdminProducts() {
   const pager = useCursorPager();
   const [q, setQ] = useState('');
   const [waitFor, setWaitFor] = useState<string>();
-  const products = useProducts({ q, ...(pager.cursor ? { cursor: pager.cursor } : {}), limit: 20, ...(waitFor ? { wait_for: waitFor } : {}) });
+  const products = useProducts({
+    q,
+    ...(pager.cursor ? { cursor: pager.cursor } : {}),
+    limit: 20,
+    ...(waitFor ? { wait_for: waitFor } : {}),
+  });
   const changed = (answer: ProductChanged) => {
     versions.note(answer.id, answer.version);
     // The list waits for exactly this write (?wait_for=<id>:<version>) before it answers.
