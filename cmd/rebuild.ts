@@ -1,13 +1,10 @@
 // `npm run rebuild [-- --projection <family>] [--segments N] [--batch-size N]`: rebuild the read model, or one
-// projection family, from the event store into a new schema and switch to it (blue/green, src/composition/projections/rebuild.ts).
+// projection family, from the event store into a new schema and switch to it (blue/green, src/composition/projections/rebuild.ts; wiring in src/processes/rebuild.ts).
 // Safe on a running shop: it answers from the old tables until the switch, the projector keeps running.
 import { parseArgs } from 'node:util';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../src/platform/shared/config.ts';
-import { createDynamoClient } from '../src/platform/eventstore/index.ts';
-import { connectEventStore, connectReadDb } from '../src/processes/infra.ts';
 import { FAMILY_NAMES, familyOf } from '../src/composition/projections/families.ts';
-import { rebuild } from '../src/composition/projections/rebuild.ts';
+import { runRebuild } from '../src/processes/rebuild.ts';
 import { createLogger } from '../src/platform/shared/log.ts';
 
 const log = createLogger('rebuild');
@@ -33,31 +30,13 @@ const segments = positive('segments', args.segments);
 const batchSize = positive('batch-size', args['batch-size']);
 
 // No tokens here: the rebuild needs the stores' addresses (DATABASE_URL, DYNAMODB_ENDPOINT), not the secrets.
-const config = loadConfig(process.env, { secrets: false });
-const events = await connectEventStore(config);
-const pool = await connectReadDb(config, { max: 4 });
-const dynamo = createDynamoClient({
-  ...(config.dynamodb.endpoint ? { endpoint: config.dynamodb.endpoint } : {}),
-  region: config.dynamodb.region,
-});
 try {
-  const report = await rebuild({
-    pool,
-    eventStore: events.store,
-    ...(args.projection ? { projection: args.projection } : {}),
-    ...(segments ? { segments } : {}),
-    ...(batchSize ? { batchSize } : {}),
-    estimateTotal: async () => (await dynamo.send(new DescribeTableCommand({ TableName: config.dynamodb.tables.events }))).Table?.ItemCount,
-    log: (line) => log.info(line),
-  });
-  // Peak resident memory of this process (it must not grow with the store: the bench compares 20k and 200k).
-  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  log.info('read model rebuilt', { ...report, replaced: report.replaced.join(','), peak_rss_mb: peakRssMb });
+  await runRebuild(
+    loadConfig(process.env, { secrets: false }),
+    { ...(args.projection ? { projection: args.projection } : {}), ...(segments ? { segments } : {}), ...(batchSize ? { batchSize } : {}) },
+    log,
+  );
 } catch (err) {
   log.error('rebuild failed; the live read model is unchanged', { error: (err as Error).message });
   process.exitCode = 1;
-} finally {
-  dynamo.destroy();
-  await pool.end();
-  events.close();
 }
