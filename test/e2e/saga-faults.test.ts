@@ -16,7 +16,9 @@ const SHIPPED = '発送のお知らせ';
 let iso: IsolatedShop;
 before(async () => {
   // LOG_LEVEL info: the workers' hand-over lines tell which worker did what (reported, not asserted).
-  iso = await startIsolatedShop({ env: { SHIPMENT_DELAY_MS: '3000', SHIPMENT_FAILURE_RATE: '0', LOG_LEVEL: 'info' } });
+  // Carriers answer after 10 s: long enough that, on a loaded machine, no answer comes before all five
+  // sagas have been handed over and the worker is killed (3 s was not, at load 19 in CI).
+  iso = await startIsolatedShop({ env: { SHIPMENT_DELAY_MS: '10000', SHIPMENT_FAILURE_RATE: '0', LOG_LEVEL: 'info' } });
 });
 after(async () => {
   await iso?.stop();
@@ -54,7 +56,7 @@ test('kill -9 of the worker while the carrier has not answered: a new worker res
   const { a } = iso;
   const product = await a.product({ price: 1000, stock: 100 });
   const waiting = await paidOrders(5, await customers(5), [[product.id, 1]]);
-  // Every saga handed to the carrier, answers due in 3 s: the worker dies with all of them pending.
+  // Every saga handed to the carrier, answers due in 10 s: the worker dies with all of them pending.
   for (const o of waiting) await sagaWhen(o.order_id, (s) => steps(s).includes('shipment_requested'), 'handed to the carrier');
   const { rows } = await iso.db.query<{ action: string }>('SELECT action FROM shipment_timers WHERE order_id = ANY($1)', [
     waiting.map((o) => o.order_id),
