@@ -31,7 +31,7 @@ test: deps typecheck lint test-unit test-broker test-system ## type check, lint 
 typecheck:
 	@echo "== typecheck"; npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json
 
-# knip (knip.jsonc): unused files and dependencies fail; unused exports are listed (warnings, see knip.jsonc).
+# prettier (formatting), eslint, knip (knip.jsonc: an unused file, dependency, export or exported type fails).
 lint:
 	@echo "== lint"; npx prettier --check --log-level warn . && npx eslint --max-warnings=0 . && npx knip --no-progress --reporter compact
 

@@ -7,7 +7,7 @@
  *   2   command → read-model-visible latency through the real processes (HTTP, 2 projectors)
  *   3a  projector throughput (runner.applyBatch) vs raw batched PostgreSQL upserts
  *   3c  catch-up: projectors started behind a 20,000-event backlog, time to zero lag
- *   3b  rebuild throughput (rebuildAll over everything the event store holds at the end)
+ *   3b  rebuild throughput (rebuild() over everything the event store holds at the end)
  *   3d  blue/green rebuild at scale: events/s of `npm run rebuild` over a seeded 200,000-event store (vs 3a)
  *   3e  peak RSS of the rebuild process, 20,000 vs 200,000 events in the store
  *   3f  shop read latency p99 during a rebuild vs without

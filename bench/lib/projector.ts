@@ -1,6 +1,6 @@
 /**
  * §10 item 3: projector throughput (createProjectionRunner.applyBatch, batches of 1,000) against raw batched
- * PostgreSQL upserts of the same events, and the throughput of a full rebuild (rebuildAll) of whatever the
+ * PostgreSQL upserts of the same events, and the throughput of a full rebuild (rebuild()) of whatever the
  * event store holds when it runs. Each gets a database of its own, so nothing the live shop reads is touched
  * (a rebuild truncates every read_* table of the database it is given).
  */
@@ -10,7 +10,7 @@ import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/ca
 import type { ProductState } from '../../src/contexts/catalog/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
 import { decideCheckout, orderDecider, type OrderState } from '../../src/contexts/orders/index.ts';
-import { rebuildAll } from '../../src/composition/projections/rebuild.ts';
+import { rebuild } from '../../src/composition/projections/rebuild.ts';
 import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { DomainEvent } from '../../src/platform/shared/decider.ts';
@@ -315,7 +315,7 @@ export async function benchRebuild(bench: Bench, projector: ProjectorFigures | u
   const pool = await scratchDatabase(bench.config.databaseUrl, `bench_rebuild_${process.pid}`, 8);
   try {
     const t0 = now();
-    const report = await rebuildAll({ pool, eventStore: bench.store });
+    const report = await rebuild({ pool, eventStore: bench.store });
     const totalMs = now() - t0;
     const { rows } = await pool.query<{ orders: string; inventories: string; carts: string }>(
       `SELECT (SELECT count(*) FROM read_orders) AS orders, (SELECT count(*) FROM read_inventory) AS inventories, (SELECT count(*) FROM read_carts) AS carts`,
@@ -323,7 +323,7 @@ export async function benchRebuild(bench: Bench, projector: ProjectorFigures | u
     const totalRate = rate(report.events, totalMs);
     return {
       id: '3b',
-      measurement: 'rebuild: rebuildAll over the whole event store',
+      measurement: 'rebuild: rebuild() over the whole event store',
       n: `${report.events.toLocaleString('en-US')} events, ${report.streams.toLocaleString('en-US')} streams`,
       result: `${perSecond(report.events_per_second, 'events')} (streamed scan + apply); ${perSecond(totalRate, 'events')} incl. switch`,
       comparison: `scan and apply ${ms(report.scan_ms)}, switch ${ms(report.switch_ms)}${projector ? `; apply vs projector (3a) ${ratio(report.events_per_second / projector.eventsPerSecond)}` : ''}`,

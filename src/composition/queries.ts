@@ -14,25 +14,11 @@ import { getSaga, listSagas } from '../kernel/saga-queries.ts';
 import type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
 import { waitForVersion } from '../platform/readmodel/wait.ts';
 
-export type { CartView } from '../contexts/carts/queries.ts';
-export type { CategoryView, ListProductsOptions, ProductView } from '../contexts/catalog/queries.ts';
-export type { EventPage, ListEventsOptions, LoggedEvent } from '../platform/readmodel/event-queries.ts';
-export type { InventoryView } from '../contexts/inventory/queries.ts';
-export type { CustomerValue, DailySales, MarketingOverview, ProductPopularity } from '../contexts/reporting/queries.ts';
-export type {
-  FulfilmentView,
-  ListOrdersOptions,
-  OrderStatistics,
-  OrderStatus,
-  OrderView,
-  ShipmentView,
-} from '../contexts/orders/queries.ts';
-export type { ListSagasOptions, SagaStepView, SagaView } from '../kernel/saga-queries.ts';
-export type { RebuildView } from './ops-queries.ts';
-export type { Page } from '../platform/readmodel/paging.ts';
+export type { ListProductsOptions } from '../contexts/catalog/queries.ts';
+export type { ListEventsOptions } from '../platform/readmodel/event-queries.ts';
+export type { ListOrdersOptions } from '../contexts/orders/queries.ts';
+export type { ListSagasOptions } from '../kernel/saga-queries.ts';
 export type { WaitForVersionOptions } from '../platform/readmodel/wait.ts';
-export { ORDER_STATUSES, isOrderStatus } from '../contexts/orders/queries.ts';
-export { waitForVersion, streamVersion } from '../platform/readmodel/wait.ts';
 
 export interface ReadQueriesOptions {
   pool: pg.Pool;

@@ -87,12 +87,6 @@ export const probeDb = async (pool: pg.Pool, timeoutMs = 2_000): Promise<void> =
   await pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig);
 };
 
-export const pingDb = (pool: pg.Pool, timeoutMs?: number): Promise<boolean> =>
-  probeDb(pool, timeoutMs).then(
-    () => true,
-    () => false,
-  );
-
 /** The readiness checks every process shares (src/platform/shared/health.ts); each probe is itself bounded. */
 export const checks = {
   postgres: (pool: pg.Pool): ProbeCheck => ({ name: 'postgres', probe: () => probeDb(pool) }),

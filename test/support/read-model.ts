@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import type { EventStore } from '../../src/platform/eventstore/types.ts';
-import { rebuildAll, type RebuildReport } from '../../src/composition/projections/rebuild.ts';
+import { rebuild, type RebuildReport } from '../../src/composition/projections/rebuild.ts';
 import type { Queryable } from '../../src/platform/readmodel/db.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import { uniq } from './env.ts';
@@ -185,7 +185,7 @@ export async function withRebuild<T>(target: ReadModelTarget, use: (pool: pg.Poo
   pool.on('error', () => {});
   try {
     await applySchema(pool);
-    return await use(pool, await rebuildAll({ pool, eventStore: target.store }));
+    return await use(pool, await rebuild({ pool, eventStore: target.store }));
   } finally {
     await pool.end();
     const c = new pg.Client({ connectionString: target.databaseUrl });

@@ -10,6 +10,11 @@ import type { ReadQueries } from '../queries.ts';
 import type { LagReport } from '../../platform/messaging/lag.ts';
 import type { UserHandlers } from '../../contexts/users/handlers.ts';
 import type { LiveChange } from '../../platform/readmodel/live.ts';
+import type { AddItemBody } from '../../contexts/carts/routes.ts';
+import type { CategoryBody, CreateProductBody, UpdateProductBody } from '../../contexts/catalog/routes.ts';
+import type { AddStockBody } from '../../contexts/inventory/routes.ts';
+import type { CancelBody, ShipBody } from '../../contexts/orders/routes.ts';
+import type { LoginBody, RefreshTokenBody, RegisterBody } from '../../contexts/users/routes.ts';
 
 type Answer<K extends keyof ReadQueries> = Awaited<ReturnType<ReadQueries[K]>>;
 /** Both ways assignable: the server may neither drop a field the SPA reads nor add one the types do not name. */
@@ -36,4 +41,19 @@ export type ApiConformance = [
   Assert<Same<Answer<'listEvents'>, Api.EventPage>>,
   Assert<Same<Answer<'listSagas'>, Api.SagaPage>>,
   Assert<Same<NonNullable<Answer<'getSaga'>>, Api.Saga>>,
+];
+
+/** The request bodies: what the routes' validators accept is what the shared types say a client may send. */
+export type RequestConformance = [
+  Assert<Same<RegisterBody, Api.RegisterRequest>>,
+  Assert<Same<LoginBody, Api.LoginRequest>>,
+  Assert<Same<RefreshTokenBody, Api.RefreshRequest>>,
+  Assert<Same<RefreshTokenBody, Api.LogoutRequest>>,
+  Assert<Same<CategoryBody, Api.CreateCategoryRequest>>,
+  Assert<Same<CreateProductBody, Api.CreateProductRequest>>,
+  Assert<Same<UpdateProductBody, Api.UpdateProductRequest>>,
+  Assert<Same<AddStockBody, Api.AddStockRequest>>,
+  Assert<Same<AddItemBody, Api.AddCartItemRequest>>,
+  Assert<Same<CancelBody, Api.CancelOrderRequest>>,
+  Assert<Same<ShipBody, Api.ShipOrderRequest>>,
 ];

@@ -195,7 +195,8 @@ export interface Cart {
 
 export interface AddCartItemRequest {
   product_id: string;
-  quantity: number;
+  /** 1 when left out. */
+  quantity?: number;
 }
 
 export interface CartChanged {

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { LiveChange, LiveHub } from '../../platform/readmodel/live.ts';
 import { AppError } from '../../platform/shared/errors.ts';
-import type { LiveChange as LiveChangeAnswer, LiveReady } from './api-types.ts';
+import type { LiveChange as LiveChangeAnswer, LiveEventName, LiveReady } from './api-types.ts';
 import { requireUser, type AuthEnv, type Principal } from '../../platform/http/auth.ts';
 import { waitAtMost } from '../../platform/shared/timeout.ts';
 
@@ -66,7 +66,7 @@ export function liveRoutes(opts: LiveOptions | undefined) {
       let queued = 0;
       let finish: () => void = () => {};
       const done = new Promise<void>((resolve) => (finish = resolve));
-      const send = (message: { event?: string; data: string } | string) => {
+      const send = (message: { event: LiveEventName; data: string } | string) => {
         if (stream.closed || stream.aborted) return;
         if (queued >= maxQueued) return finish();
         queued += 1;

@@ -262,9 +262,6 @@ export async function rebuild(opts: RebuildOptions): Promise<RebuildReport> {
   }
 }
 
-/** `npm run rebuild` before blue/green: kept as the name tests and the bench call. */
-export const rebuildAll = rebuild;
-
 const connectionOf = (pool: pg.Pool): pg.PoolConfig => {
   const { max: _max, options: _options, ...rest } = pool.options as pg.PoolConfig;
   void _max;

@@ -2,9 +2,6 @@ import { z } from 'zod';
 import type { DataOf } from '../../platform/shared/contract.ts';
 import { defineEvent, f, fillMissing } from '../../platform/shared/contract.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';
-import type { AggregateType } from '../../platform/shared/envelope.ts';
-
-export const CART_AGGREGATE_TYPE = 'Cart' satisfies AggregateType;
 
 /** One cart per user, so the stream id derives from the user id alone (no lookup needed to find it). */
 export const cartStreamId = (userId: string): string => `cart-${userId}`;

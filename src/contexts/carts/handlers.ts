@@ -54,5 +54,3 @@ export function createCartHandlers() {
     }) satisfies CommandHandler<{ user_id: string }, CartChanged>,
   };
 }
-
-export type CartHandlers = ReturnType<typeof createCartHandlers>;

@@ -1,3 +1,3 @@
 export * from './events.ts';
-export { cartDecider, findLine } from './decider.ts';
-export type { CartCommand, CartLine, CartState } from './decider.ts';
+export { cartDecider } from './decider.ts';
+export type { CartLine, CartState } from './decider.ts';

@@ -12,6 +12,8 @@ const AddItem = z.object({
   product_id: z.string().regex(ID_PATTERN, 'must be a product id'),
   quantity: z.number().int('must be an integer').default(1),
 });
+/** The request body as a client may send it (checked against the SPA's types in api-types.conformance.ts). */
+export type AddItemBody = z.input<typeof AddItem>;
 
 /** The cart is always the caller's own: there is no path to anyone else's. */
 export function cartRoutes(deps: HttpDeps) {

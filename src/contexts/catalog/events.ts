@@ -2,16 +2,6 @@ import { z } from 'zod';
 import type { DataOf } from '../../platform/shared/contract.ts';
 import { createdAt, defineEvent, f, fillMissing } from '../../platform/shared/contract.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';
-import type { AggregateType } from '../../platform/shared/envelope.ts';
-
-export const CATEGORY_AGGREGATE_TYPE = 'Category' satisfies AggregateType;
-export const PRODUCT_AGGREGATE_TYPE = 'Product' satisfies AggregateType;
-/** Not yet in envelope.ts's AggregateType union: the lead adds it (see category-name-claim.ts). */
-export const CATEGORY_NAME_CLAIM_AGGREGATE_TYPE = 'CategoryNameClaim';
-
-/** Categories and products are keyed by their id. Their stock lives in another stream: see inventoryStreamId. */
-export const categoryStreamId = (categoryId: string): string => categoryId;
-export const productStreamId = (productId: string): string => productId;
 
 export const CATEGORY_NAME_MAX = 50;
 export const PRODUCT_NAME_MAX = 200;

@@ -154,5 +154,3 @@ export function createCatalogHandlers(ctx: AppContext) {
     }) satisfies CommandHandler<{ product_id: string }, { id: string; deleted: true; version: number }>,
   };
 }
-
-export type CatalogHandlers = ReturnType<typeof createCatalogHandlers>;

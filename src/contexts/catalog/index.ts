@@ -3,9 +3,8 @@ export {
   categoryDecider,
   categoryNameClaimDecider,
   categoryNameClaimStreamId,
-  categoryNameKey,
   legacyCategoryNameClaimStreamId,
 } from './category-decider.ts';
-export type { CategoryCommand, CategoryState, CategoryNameClaimCommand, CategoryNameClaimState } from './category-decider.ts';
-export { productDecider, isAvailable } from './product-decider.ts';
-export type { ActiveProduct, ProductCommand, ProductState, ProductView } from './product-decider.ts';
+export type { CategoryState } from './category-decider.ts';
+export { productDecider } from './product-decider.ts';
+export type { ProductState } from './product-decider.ts';

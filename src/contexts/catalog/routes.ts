@@ -24,6 +24,10 @@ const UpdateProduct = z
     category: z.string().max(200).nullable().optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'give at least one of name, description, price, category');
+/** The request bodies as a client may send them (checked against the SPA's types in api-types.conformance.ts). */
+export type CategoryBody = z.input<typeof Category>;
+export type CreateProductBody = z.input<typeof CreateProduct>;
+export type UpdateProductBody = z.input<typeof UpdateProduct>;
 
 export function catalogRoutes(deps: HttpDeps) {
   const { catalog, executor, newId } = deps.app;

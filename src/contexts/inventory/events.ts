@@ -2,9 +2,6 @@ import { z } from 'zod';
 import type { DataOf } from '../../platform/shared/contract.ts';
 import { createdAt, defineEvent, f, fillMissing } from '../../platform/shared/contract.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';
-import type { AggregateType } from '../../platform/shared/envelope.ts';
-
-export const INVENTORY_AGGREGATE_TYPE = 'Inventory' satisfies AggregateType;
 
 /**
  * One inventory stream per product. It is NOT keyed by the bare product id: that key is the Product stream's,

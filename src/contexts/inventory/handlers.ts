@@ -36,5 +36,3 @@ export function createInventoryHandlers(ctx: AppContext) {
     }) satisfies CommandHandler<{ product_id: string; quantity: number }, StockLevel>,
   };
 }
-
-export type InventoryHandlers = ReturnType<typeof createInventoryHandlers>;

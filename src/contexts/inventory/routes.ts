@@ -9,6 +9,8 @@ import { entityIdParam, intQuery, strQuery } from '../../platform/http/params.ts
 import { parseBody } from '../../platform/http/validate.ts';
 
 const AddStock = z.object({ quantity: z.number().int('must be an integer') });
+/** The request body as a client may send it (checked against the SPA's types in api-types.conformance.ts). */
+export type AddStockBody = z.input<typeof AddStock>;
 
 export function inventoryRoutes(deps: HttpDeps) {
   return new Hono<AuthEnv>()

@@ -6,12 +6,6 @@ import type { AggregateType } from '../../platform/shared/envelope.ts';
 
 export const ORDER_AGGREGATE_TYPE = 'Order' satisfies AggregateType;
 
-/** Orders are keyed by their id. */
-export const orderStreamId = (orderId: string): string => orderId;
-
-/** How long an unpaid order holds its stock (the app computes expires_at = now + this, DESIGN §6). */
-export const DEFAULT_PAYMENT_WINDOW_MINUTES = 15;
-
 export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'shipment_failed'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 

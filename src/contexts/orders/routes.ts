@@ -9,6 +9,9 @@ import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
 
 const Cancel = z.object({ reason: z.string().max(10_000) });
 const Ship = z.object({ tracking_number: z.string().max(1000) });
+/** The request bodies as a client may send them (checked against the SPA's types in api-types.conformance.ts). */
+export type CancelBody = z.input<typeof Cancel>;
+export type ShipBody = z.input<typeof Ship>;
 
 export function orderRoutes(deps: HttpDeps) {
   const { orders, executor, newId } = deps.app;

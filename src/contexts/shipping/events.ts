@@ -2,9 +2,6 @@ import { z } from 'zod';
 import type { DataOf } from '../../platform/shared/contract.ts';
 import { createdAt, defineEvent, f, fillMissing } from '../../platform/shared/contract.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';
-import type { AggregateType } from '../../platform/shared/envelope.ts';
-
-export const SHIPMENT_AGGREGATE_TYPE = 'Shipment' satisfies AggregateType;
 
 /**
  * One shipment per order, keyed by the order id: the fulfilment saga finds it without a lookup, and a

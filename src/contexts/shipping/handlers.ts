@@ -110,5 +110,3 @@ export function createFulfilmentHandlers(ctx: AppContext) {
     }) satisfies CommandHandler<{ order_id: string; verdict: CarrierVerdict }, { outcome: AnswerOutcome; why: string | null }>,
   };
 }
-
-export type FulfilmentHandlers = ReturnType<typeof createFulfilmentHandlers>;

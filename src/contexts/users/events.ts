@@ -2,17 +2,6 @@ import { z } from 'zod';
 import type { DataOf } from '../../platform/shared/contract.ts';
 import { defineEvent, f } from '../../platform/shared/contract.ts';
 import type { DomainEvent } from '../../platform/shared/decider.ts';
-import type { AggregateType } from '../../platform/shared/envelope.ts';
-
-export const USER_AGGREGATE_TYPE = 'User' satisfies AggregateType;
-/**
- * Not yet in envelope.ts's AggregateType union (the lead adds it; see email-claim.ts for why this stream exists).
- * Kept distinct from 'User' so projections and time travel never fold a claim stream as if it were a user.
- */
-export const EMAIL_CLAIM_AGGREGATE_TYPE = 'EmailClaim';
-
-/** Users are keyed by their id (the JWT subject). */
-export const userStreamId = (userId: string): string => userId;
 
 export const USER_ROLES = ['customer', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];

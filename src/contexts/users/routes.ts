@@ -13,6 +13,10 @@ import { parseBody } from '../../platform/http/validate.ts';
 const Register = z.object({ email: z.string().max(254), password: z.string().max(1000), name: z.string().max(1000) });
 const Login = z.object({ email: z.string().max(254), password: z.string().max(1000) });
 const RefreshToken = z.object({ refresh_token: z.string().max(4096) });
+/** The request bodies as a client may send them (checked against the SPA's types in api-types.conformance.ts). */
+export type RegisterBody = z.input<typeof Register>;
+export type LoginBody = z.input<typeof Login>;
+export type RefreshTokenBody = z.input<typeof RefreshToken>;
 
 const refused = (code: string, message: string) => new AppError('unauthorized', code, message);
 

@@ -4,7 +4,7 @@ import { sign, verify } from 'hono/jwt';
 import type { Principal } from '../shared/principal.ts';
 import { AppError } from '../shared/errors.ts';
 
-export type { Principal, Role } from '../shared/principal.ts';
+export type { Principal } from '../shared/principal.ts';
 
 export type AuthEnv = { Variables: { user: Principal | undefined; requestId: string; clientAddress: string } };
 

@@ -92,5 +92,3 @@ export function createRateLimiter(opts: { now?: () => number; maxKeys?: number }
     size: () => buckets.size,
   };
 }
-
-export type RateLimiter = ReturnType<typeof createRateLimiter>;

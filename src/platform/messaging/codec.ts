@@ -6,10 +6,10 @@
 import type { AggregateType, EventEnvelope, EventMetadata } from '../shared/envelope.ts';
 import { instantMs } from '../shared/validate.ts';
 
-export const HEADER_EVENT_TYPE = 'event-type';
-export const HEADER_AGGREGATE_TYPE = 'aggregate-type';
-export const HEADER_EVENT_ID = 'event-id';
-export const HEADER_VERSION = 'version';
+const HEADER_EVENT_TYPE = 'event-type';
+const HEADER_AGGREGATE_TYPE = 'aggregate-type';
+const HEADER_EVENT_ID = 'event-id';
+const HEADER_VERSION = 'version';
 
 /** Structurally a kafkajs `Message`, with the fields we always set made non-optional. */
 export interface EncodedMessage {

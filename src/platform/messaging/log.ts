@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../shared/log.ts';
 
-export type { LogFields, Logger, LogLevel } from '../shared/log.ts';
+export type { LogFields, Logger } from '../shared/log.ts';
 
 /** A logger that drops everything (tests that assert on behaviour, not on output). */
 export function silentLogger(): Logger {

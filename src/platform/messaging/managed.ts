@@ -11,7 +11,7 @@
  * leaves the state, so a client that failed for any reason other than the records it was given is replaced on
  * its next use. A replacement costs a reconnect; a wedged client costs everything.
  */
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from './log.ts';
 import { waitAtMost } from '../shared/timeout.ts';
 
@@ -122,7 +122,6 @@ export function recordRejectionOf(err: unknown, depth = 0): (Error & { type: str
 
 export const isRecordRejection = (err: unknown): boolean => recordRejectionOf(err) !== undefined;
 
-export type ManagedProducer = ManagedClient<Producer>;
 export type ManagedAdmin = ManagedClient<Admin>;
 
 export function createManagedAdmin(kafka: Kafka, log: Logger): ManagedAdmin {
