@@ -1,9 +1,9 @@
 // `npm run seed -- --events 200000 [--seed N]`: a realistic shop history written straight into the DynamoDB event
-// store (src/devstack/seed.ts; wiring in src/processes/seed.ts), against the configured stack (DYNAMODB_ENDPOINT).
+// store (src/devstack/seed.ts; wiring in src/devstack/seed-run.ts), against the configured stack (DYNAMODB_ENDPOINT).
 // Then `npm run rebuild` projects it.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/platform/shared/config.ts';
-import { runSeed } from '../src/processes/seed.ts';
+import { runSeed } from '../src/devstack/seed-run.ts';
 
 const usage = 'usage: npm run seed -- --events <N> [--seed <N>] [--prefix <id prefix>]';
 let values: { events?: string; seed?: string; prefix?: string };

@@ -1,9 +1,9 @@
-// The seed's composition root: writes a generated shop history (src/devstack/seed.ts) straight into the DynamoDB
-// event store of the configured stack. cmd/seed.ts parses the command line and calls it; `npm run rebuild` then
-// projects what it wrote.
+// The seed's composition root (a development tool, so it lives in src/devstack and never ships in the image):
+// writes a generated shop history (src/devstack/seed.ts) straight into the DynamoDB event store of the configured
+// stack. cmd/seed.ts parses the command line and calls it; `npm run rebuild` then projects what it wrote.
 import type { Config } from '../platform/shared/config.ts';
 import { createDynamoClient, ensureTables } from '../platform/eventstore/index.ts';
-import { generateShop, writeEvents } from '../devstack/seed.ts';
+import { generateShop, writeEvents } from './seed.ts';
 
 export interface SeedRun {
   events: number;
