@@ -100,15 +100,28 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
   });
 }
 
-/** Asks the kernel for a free port. A small race is possible; callers retry on EADDRINUSE if it matters. */
+/**
+ * A port nothing listens on now, for a service started next. Taken at random below Linux's ephemeral range
+ * (32768–60999 by default): a port the kernel handed out (`listen(0)`) is one it also gives to outgoing
+ * connections, so any process's next connect may take it between this check and the service's bind — seen as
+ * a test server dying of EADDRINUSE while the port answered for someone else.
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await isPortFree(port, host)) return port;
+  }
+  return listenOnce(0, host);
+}
+
+function listenOnce(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen(0, host, () => {
+    server.listen(port, host, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }
