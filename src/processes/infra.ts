@@ -22,6 +22,13 @@ import type { Logger } from '../platform/shared/log.ts';
  * Builders for the infrastructure clients every process shares. Each takes the parsed config; nothing here is
  * a module-level singleton. Creating tables and the schema is idempotent, so any process may start first.
  */
+/** The event contracts' hooks (src/kernel/contracts.ts) on a store: old schema versions come out upcast, new
+ * events are stamped current. Every composition root — the processes' and the tests' in-memory shop — wraps its
+ * store with it, so a test sees the events exactly as a process does. */
+export function withEventContracts<S extends EventStore>(store: S): S {
+  return withUpcasting(store, upcastEvent, eventContracts.currentVersion);
+}
+
 export async function connectEventStore(
   config: Config,
 ): Promise<{ store: EventStore; sessions: SessionStore; ping: () => Promise<boolean>; probe: () => Promise<void>; close: () => void }> {
@@ -30,12 +37,7 @@ export async function connectEventStore(
     region: config.dynamodb.region,
   });
   await ensureTables(client, config.dynamodb.tables);
-  // The event contracts' hooks (src/contracts): old schema versions come out upcast, new events are stamped current.
-  const store = withUpcasting(
-    createDynamoEventStore({ client, tables: config.dynamodb.tables }),
-    upcastEvent,
-    eventContracts.currentVersion,
-  );
+  const store = withEventContracts(createDynamoEventStore({ client, tables: config.dynamodb.tables }));
   return {
     store,
     sessions: createDynamoSessionStore({ client, table: config.dynamodb.tables.auth }),

@@ -20,6 +20,7 @@ import { createMetrics } from '../platform/shared/metrics.ts';
 import { createHttpApp } from '../composition/http/app.ts';
 import { createTokens } from '../platform/http/auth.ts';
 import { createReadWaits } from '../composition/http/consistency.ts';
+import { withEventContracts } from './infra.ts';
 
 export interface MemoryShopOptions {
   store?: EventStore;
@@ -29,7 +30,7 @@ export interface MemoryShopOptions {
 }
 
 export function createMemoryShop(opts: MemoryShopOptions = {}) {
-  const store = opts.store ?? createMemoryEventStore();
+  const store = withEventContracts(opts.store ?? createMemoryEventStore());
   const published: EventEnvelope[] = [];
   const publisher = opts.publisher ?? { publish: async (events: EventEnvelope[]) => void published.push(...events) };
   const log = createLogger('memory-shop', { level: 'error' });
