@@ -42,6 +42,20 @@ export interface ApplyOptions {
   marketing?: boolean;
   /** false: the event log by insert-if-absent only, never COPY (the re-run after an EventLogConflictError). */
   eventLogCopy?: boolean;
+  /**
+   * true: the lock statement also asks whether any stream of the batch is parked (parking.ts), and if one is the
+   * batch fails with ParkedStreamsError before anything is written: the parking check costs no round trip of its own.
+   */
+  failIfParked?: boolean;
+}
+
+/** Streams of the batch are parked (found by the lock statement with failIfParked): nothing was applied. */
+export class ParkedStreamsError extends Error {
+  readonly transient = false;
+  constructor(readonly aggregateIds: readonly string[]) {
+    super(`parked streams in the batch: ${aggregateIds.slice(0, 5).join(', ')}${aggregateIds.length > 5 ? ', …' : ''}`);
+    this.name = 'ParkedStreamsError';
+  }
 }
 
 export interface ApplyResult {
@@ -84,7 +98,7 @@ export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelop
   const countMarketing = opts.marketing ?? true;
 
   // 1. Lock the streams, decide what is new, repair gaps.
-  const stored = await lockStreams(db, slices);
+  const stored = await lockStreams(db, slices, opts.failIfParked ?? false);
   const toApply: EventEnvelope[] = [];
   const positions: Array<{ aggregate_id: string; version: number; updated_at: string }> = [];
   for (const slice of slices) {
@@ -211,14 +225,21 @@ async function fetchGap(opts: ApplyOptions, slice: StreamSlice, stored: number, 
  * slices' sorted order, and returns the stored versions. The no-op DO UPDATE is what takes the row lock on an
  * existing row; a concurrent runner blocks here until this transaction ends and then reads the new version.
  */
-async function lockStreams(db: Queryable, slices: StreamSlice[]): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ aggregate_id: string; version: number }>(
+async function lockStreams(db: Queryable, slices: StreamSlice[], failIfParked: boolean): Promise<Map<string, number>> {
+  // The parked question reads the statement's snapshot: a stream unparked by a retry that this statement waited
+  // for still reads as parked, which only sends the batch the careful way (parking.ts holdBack), never the reverse.
+  const parked = failIfParked ? ', EXISTS (SELECT 1 FROM parked_streams p WHERE p.aggregate_id = s.aggregate_id) AS parked' : '';
+  const { rows } = await db.query<{ aggregate_id: string; version: number; parked?: boolean }>(
     `INSERT INTO projection_streams AS s (aggregate_id, aggregate_type, version)
      SELECT id, type, 0 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(id, type, n) ORDER BY n
      ON CONFLICT (aggregate_id) DO UPDATE SET aggregate_id = s.aggregate_id
-     RETURNING aggregate_id, version`,
+     RETURNING aggregate_id, version${parked}`,
     [slices.map((s) => s.aggregate_id), slices.map((s) => s.aggregate_type)],
   );
+  if (failIfParked) {
+    const ids = rows.filter((r) => r.parked).map((r) => r.aggregate_id);
+    if (ids.length > 0) throw new ParkedStreamsError(ids);
+  }
   return new Map(rows.map((r) => [r.aggregate_id, r.version]));
 }
 
