@@ -7,7 +7,8 @@
  *   (in memory)   fold the events through each projection's pure evolve, in stream order;
  *   1             claim the events the aggregating tables count (processed_events), then 1 per marketing table;
  *   1 per table   upsert the rows that changed;
- *   1 + 1         the event log (one COPY, event-log.ts), the stream positions with their NOTIFY.
+ *   1 + 1         the event log (one COPY, event-log.ts), the stream positions with their NOTIFY (a batch too small
+ *                 to COPY logs its events in that same statement, as a data-modifying CTE).
  * Exactly once in effect (docs/projections.md): a version at or below the stream's is a duplicate and skipped, one
  * beyond the next is a gap repaired from the event store first; aggregating tables are guarded by
  * processed_events in the same transaction. Table names are unqualified: search_path picks the schema, so a
@@ -21,7 +22,7 @@ import { READ_MODEL_CHANNEL } from '../../platform/readmodel/db.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { StreamSlice } from '../../platform/projections/batch.ts';
 import { planBatch } from '../../platform/projections/batch.ts';
-import { appendEventLog } from '../../platform/projections/event-log.ts';
+import { appendEventLog, eventLogCopies, eventLogInsert } from '../../platform/projections/event-log.ts';
 
 export { EventLogConflictError } from '../../platform/projections/event-log.ts';
 import * as marketing from '../../contexts/reporting/marketing.ts';
@@ -193,17 +194,27 @@ export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelop
       [...keys].sort().map((k) => rows.get(k)!),
     );
   }
-  await appendEventLog(db, toApply, { copy: opts.eventLogCopy ?? true });
+  const logOpts = { copy: opts.eventLogCopy ?? true };
+  // A batch too small to COPY (the live case) logs its events in the positions statement: one round trip less.
+  const logInline = positions.length > 0 && toApply.length > 0 && !eventLogCopies(db, toApply, logOpts);
+  if (!logInline) await appendEventLog(db, toApply, logOpts);
   if (positions.length > 0) {
+    const logged = logInline ? eventLogInsert(toApply, 5) : undefined;
     // The stream positions and the wake-up in one statement: NOTIFY is delivered on commit, with the rows.
     await db.query(
-      `WITH moved AS (
+      `WITH ${logged ? `logged AS (${logged.sql}), ` : ''}moved AS (
          UPDATE projection_streams s SET version = p.version, updated_at = p.updated_at
            FROM unnest($2::text[], $3::integer[], $4::timestamptz[]) AS p(aggregate_id, version, updated_at)
           WHERE s.aggregate_id = p.aggregate_id
          RETURNING s.aggregate_id, s.version)
        SELECT count(pg_notify($1, aggregate_id || ':' || version)) AS notified FROM moved`,
-      [READ_MODEL_CHANNEL, positions.map((p) => p.aggregate_id), positions.map((p) => p.version), positions.map((p) => p.updated_at)],
+      [
+        READ_MODEL_CHANNEL,
+        positions.map((p) => p.aggregate_id),
+        positions.map((p) => p.version),
+        positions.map((p) => p.updated_at),
+        ...(logged?.params ?? []),
+      ],
     );
   }
   return result;
