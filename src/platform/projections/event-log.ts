@@ -8,8 +8,15 @@ import { isSecretKey, withoutSecrets } from '../shared/log.ts';
 export const redact = withoutSecrets;
 
 /** Pure: JSON.stringify(redact(value)) in one pass, without building the redacted copy (array indices never match). */
-export const redactedJson = (value: unknown): string =>
-  JSON.stringify(value, (key, v: unknown) => (key !== '' && isSecretKey(key) ? undefined : v)) ?? 'null';
+export const redactedJson = (value: unknown): string => {
+  // Fast path (the profile's top JavaScript cost of a batch was the replacer, called for every key): the native
+  // stringify, kept when no text in it could be part of a secret-named key. Every alternative of the secret-key
+  // pattern (log.ts) contains one of these words, and JSON.stringify writes keys' letters as they are.
+  const plain = JSON.stringify(value) ?? 'null';
+  if (!MAYBE_SECRET.test(plain)) return plain;
+  return JSON.stringify(value, (key, v: unknown) => (key !== '' && isSecretKey(key) ? undefined : v)) ?? 'null';
+};
+const MAYBE_SECRET = /pass|secret|token|authoriz|cookie|api|private|credential|hash|signature/i;
 
 /** COPY text format: backslash, tab, newline and carriage return are the only characters that need escaping. */
 const COPY_SPECIAL = /[\\\t\n\r]/g;
