@@ -1,6 +1,6 @@
 /**
  * Where a projector batch spends its time: the 3a workload (syntheticEvents, batches of 1,000, one scratch
- * database) with every statement timed and grouped by what it is, plus the raw side for the ratio. Needs
+ * database) with every statement timed and grouped by what it is, plus the raw side (the same rows, bench/lib/projector.ts rawBaseline) for the ratio. Needs
  * DATABASE_URL (e.g. `STACK_SERVICES=postgres npx tsx scripts/with-stack.ts -- npx tsx bench/profile-projector.ts`);
  * `node --cpu-prof --import tsx bench/profile-projector.ts` adds a CPU profile of the JavaScript part.
  */
@@ -8,7 +8,7 @@ import os from 'node:os';
 import type pg from 'pg';
 import { createProjectionRunner } from '../src/composition/projections/runner.ts';
 import type { EventEnvelope } from '../src/platform/shared/envelope.ts';
-import { rawUpsert, scratchDatabase, syntheticEvents } from './lib/projector.ts';
+import { rawBaseline, scratchDatabase, syntheticEvents } from './lib/projector.ts';
 
 const EVENTS = Number(process.env.PROFILE_EVENTS ?? 20_000);
 const BATCH = Number(process.env.PROFILE_BATCH ?? 1_000);
@@ -56,13 +56,13 @@ function timedPool(pool: pg.Pool): pg.Pool {
 
 const pool = await scratchDatabase(url, `profile_projector_${process.pid}`, 5);
 try {
-  await pool.query(
-    `CREATE TABLE bench_raw_upserts (id text PRIMARY KEY, kind text NOT NULL, version integer NOT NULL, data jsonb NOT NULL, updated_at timestamptz NOT NULL)`,
-  );
-  const runner = createProjectionRunner({ pool: timedPool(pool) });
+  const rawSide = await rawBaseline(pool);
+  const runner = createProjectionRunner({ pool: rawSide.watch(timedPool(pool)) });
   const warm = syntheticEvents(1_000, 'warm');
+  rawSide.begin();
   await runner.applyBatch(warm);
-  await rawUpsert(pool, warm);
+  rawSide.end();
+  await rawSide.apply(warm);
   timings.clear();
   const events = syntheticEvents(EVENTS, 'prof');
   const batches: EventEnvelope[][] = [];
@@ -71,12 +71,16 @@ try {
   let raw = 0;
   for (const b of batches) {
     let t0 = performance.now();
+    rawSide.begin();
     await runner.applyBatch(b);
+    rawSide.end();
     ours += performance.now() - t0;
     t0 = performance.now();
-    await rawUpsert(pool, b);
+    await rawSide.apply(b);
     raw += performance.now() - t0;
   }
+  const same = await rawSide.compare();
+  console.log(`raw and ours hold the same ${same.rows} rows in ${same.tables} tables`);
   const sql = [...timings.values()].reduce((s, t) => s + t.ms, 0);
   console.log(
     `load ${os

@@ -6,11 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { cartDecider, cartStreamId, type CartState } from '../../src/contexts/carts/index.ts';
 import type { ProductState } from '../../src/contexts/catalog/index.ts';
 import { inventoryDecider, inventoryStreamId, type InventoryState } from '../../src/contexts/inventory/index.ts';
 import { decideCheckout, orderDecider, type OrderState } from '../../src/contexts/orders/index.ts';
 import { rebuild } from '../../src/composition/projections/rebuild.ts';
+import { STREAM_PROJECTIONS } from '../../src/composition/projections/registry.ts';
+import { redactedJson } from '../../src/platform/projections/event-log.ts';
 import { createProjectionRunner } from '../../src/composition/projections/runner.ts';
 import { applySchema } from '../../src/platform/readmodel/schema.ts';
 import type { DomainEvent } from '../../src/platform/shared/decider.ts';
@@ -169,8 +172,39 @@ export function syntheticEvents(total: number, tag: string): EventEnvelope[] {
   return events.slice(0, total);
 }
 
-/** The pool with every statement its clients run counted (the runner checks out one client per batch). */
-function countingPool(pool: pg.Pool, counter: { statements: number }): pg.Pool {
+/** What the projector wrote in one batch, taken from its statements' parameters: the rows the raw side writes too. */
+interface Written {
+  /** Row upserts of table projections (saveRows): table → rows as the engine sent them. */
+  rows: Map<string, Array<Record<string, unknown>>>;
+  /** Aggregating upserts (marketing.flush): table → delta rows. */
+  deltas: Map<string, Array<Record<string, unknown>>>;
+  /** processed_events claims: projection → event ids. */
+  claims: Map<string, string[]>;
+}
+
+const emptyWritten = (): Written => ({ rows: new Map(), deltas: new Map(), claims: new Map() });
+
+/** Notes the rows a statement of the engine writes (the statement shapes of table.ts, marketing.ts and engine.ts). */
+function record(written: Written, sql: string, params: unknown): void {
+  if (!Array.isArray(params)) return;
+  const upsert = /^\s*INSERT INTO (\w+) \(.*jsonb_populate_recordset/s.exec(sql);
+  if (upsert) {
+    written.rows.set(upsert[1]!, [
+      ...(written.rows.get(upsert[1]!) ?? []),
+      ...(JSON.parse(params[0] as string) as Array<Record<string, unknown>>),
+    ]);
+    return;
+  }
+  const aggregate = /^\s*INSERT INTO (\w+) AS t .*jsonb_to_recordset/s.exec(sql);
+  if (aggregate) {
+    written.deltas.set(aggregate[1]!, JSON.parse(params[0] as string) as Array<Record<string, unknown>>);
+    return;
+  }
+  if (/^\s*INSERT INTO processed_events/.test(sql)) written.claims.set(params[1] as string, params[0] as string[]);
+}
+
+/** The pool with every statement its clients run counted and the rows it writes noted (the runner checks out one client per batch). */
+function countingPool(pool: pg.Pool, counter: { statements: number; written: Written }): pg.Pool {
   const bound = <T extends object>(target: T, prop: string | symbol) => {
     const value: unknown = Reflect.get(target, prop);
     return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -185,6 +219,7 @@ function countingPool(pool: pg.Pool, counter: { statements: number }): pg.Pool {
             if (p !== 'query') return bound(c, p);
             return (...args: unknown[]) => {
               counter.statements++;
+              if (typeof args[0] === 'string') record(counter.written, args[0], args[1]);
               return (c.query as (...a: unknown[]) => unknown)(...args);
             };
           },
@@ -197,26 +232,144 @@ function countingPool(pool: pg.Pool, counter: { statements: number }): pg.Pool {
 const batches = (events: readonly EventEnvelope[]) =>
   Array.from({ length: Math.ceil(events.length / BATCH) }, (_, i) => events.slice(i * BATCH, (i + 1) * BATCH));
 
-/** One transaction per batch with one multi-row upsert: the stream's latest event as its row. */
-export async function rawUpsert(pool: pg.Pool, batch: readonly EventEnvelope[]): Promise<void> {
-  const latest = new Map<string, EventEnvelope>();
-  for (const e of batch) if ((latest.get(e.aggregate_id)?.version ?? 0) < e.version) latest.set(e.aggregate_id, e);
-  const rows = [...latest.values()].sort((a, b) => (a.aggregate_id < b.aggregate_id ? -1 : 1));
-  const values: unknown[] = [];
-  const tuples = rows.map((e, i) => {
-    values.push(e.aggregate_id, e.aggregate_type, e.version, JSON.stringify(e.data), e.created_at);
-    const p = i * 5;
-    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}::jsonb, $${p + 5}::timestamptz)`;
+const RAW = 'bench_raw';
+/** Where the projector writes (besides the read_* tables): stream positions and the aggregating tables' claims. */
+const BOOKKEEPING = ['projection_streams', 'processed_events'];
+
+/** Column types of the raw copies: table → column → SQL type (generated columns left out: nobody writes them). */
+type Columns = Map<string, Map<string, string>>;
+
+/**
+ * The raw side's tables: a copy of every table the projector writes (every read_* table, projection_streams,
+ * processed_events) in schema bench_raw, with the same columns, constraints and indexes (LIKE … INCLUDING ALL).
+ */
+async function rawTables(pool: pg.Pool): Promise<{ tables: string[]; columns: Columns }> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname = ANY(current_schemas(false)) AND (c.relname LIKE 'read\\_%' OR c.relname = ANY($1::text[]))
+      ORDER BY 1`,
+    [BOOKKEEPING],
+  );
+  const tables = rows.map((r) => r.name);
+  await pool.query(`CREATE SCHEMA ${RAW}`);
+  for (const t of tables) await pool.query(`CREATE TABLE ${RAW}.${t} (LIKE ${t} INCLUDING ALL)`);
+  const { rows: cols } = await pool.query<{ t: string; c: string; type: string }>(
+    `SELECT c.relname AS t, a.attname AS c, format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''`,
+    [RAW],
+  );
+  const columns: Columns = new Map();
+  for (const { t, c, type } of cols) {
+    if (!columns.has(t)) columns.set(t, new Map());
+    columns.get(t)!.set(c, type);
+  }
+  return { tables, columns };
+}
+
+/** The aggregating tables' primary keys (marketing.ts). */
+const AGGREGATE_KEYS: Record<string, string> = {
+  read_customer_summary: 'user_id',
+  read_product_popularity: 'product_id',
+  read_daily_sales: 'day',
+};
+
+const IS_JSON = /^jsonb?$/;
+const IS_NUMBER = /^(integer|bigint|smallint|numeric.*)$/;
+
+/** `rows` as one array parameter per column, for unnest (json values as their text). */
+function columnArrays(rows: ReadonlyArray<Record<string, unknown>>, cols: readonly string[], types: Map<string, string>): unknown[][] {
+  return cols.map((c) => {
+    const json = IS_JSON.test(types.get(c)!);
+    return rows.map((r) => (json && r[c] != null ? JSON.stringify(r[c]) : (r[c] ?? null)));
   });
+}
+
+/**
+ * One plain multi-row upsert: INSERT … SELECT FROM unnest(one typed array per column) ON CONFLICT (key) DO UPDATE.
+ * `aggregate`: numbers add up, text keeps the newer non-null value, timestamps the later one (marketing's deltas);
+ * otherwise every column is replaced, guarded by version where the table has one.
+ */
+async function rawUpsert(
+  db: pg.PoolClient,
+  columns: Columns,
+  table: string,
+  key: string,
+  cols: readonly string[],
+  rows: ReadonlyArray<Record<string, unknown>>,
+  aggregate: boolean,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const types = columns.get(table)!;
+  const unnest = cols.map((c, i) => `$${i + 1}::${types.get(c)!}[]`).join(', ');
+  const set = cols
+    .filter((c) => c !== key)
+    .map((c) => {
+      if (!aggregate) return `${c} = EXCLUDED.${c}`;
+      const type = types.get(c)!;
+      if (IS_NUMBER.test(type)) return `${c} = t.${c} + EXCLUDED.${c}`;
+      if (type.startsWith('timestamp')) return `${c} = GREATEST(t.${c}, EXCLUDED.${c})`;
+      return `${c} = COALESCE(EXCLUDED.${c}, t.${c})`;
+    });
+  const guard = !aggregate && cols.includes('version') ? 'WHERE t.version < EXCLUDED.version' : '';
+  await db.query(
+    `INSERT INTO ${RAW}.${table} AS t (${cols.join(', ')}) SELECT * FROM unnest(${unnest})
+     ON CONFLICT (${key}) DO ${set.length > 0 ? `UPDATE SET ${set.join(', ')} ${guard}` : 'NOTHING'}`,
+    columnArrays(rows, cols, types),
+  );
+}
+
+/** COPY text format escapes (as event-log.ts). */
+const copyText = (s: string): string => s.replace(/[\\\t\n\r]/g, (ch) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[ch]!);
+
+/**
+ * The raw side of one batch: the rows the projector wrote for it, written the plain way in one transaction —
+ * one multi-row upsert per table (unnest arrays), the stream positions in one upsert, the claims in one insert,
+ * the event log in one COPY. No locks read back, no load of the current rows, no fold: the floor for writing them.
+ */
+async function rawBatch(pool: pg.Pool, columns: Columns, batch: readonly EventEnvelope[], written: Written): Promise<void> {
+  const positions = new Map<string, EventEnvelope>();
+  for (const e of batch) if ((positions.get(e.aggregate_id)?.version ?? 0) < e.version) positions.set(e.aggregate_id, e);
+  const streams = [...positions.values()]
+    .sort((a, b) => (a.aggregate_id < b.aggregate_id ? -1 : 1))
+    .map((e) => ({ aggregate_id: e.aggregate_id, aggregate_type: e.aggregate_type, version: e.version, updated_at: e.created_at }));
+  let log = '';
+  for (const e of batch)
+    log += `${e.event_id}\t${copyText(e.aggregate_id)}\t${copyText(e.aggregate_type)}\t${copyText(e.event_type)}\t${e.version}\t${copyText(redactedJson(e.data))}\t${copyText(redactedJson(e.metadata ?? {}))}\t${e.created_at}\n`;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(
-      `INSERT INTO bench_raw_upserts AS t (id, kind, version, data, updated_at) VALUES ${tuples.join(', ')}
-       ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, version = EXCLUDED.version, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
-        WHERE t.version < EXCLUDED.version`,
-      values,
+    await rawUpsert(
+      client,
+      columns,
+      'projection_streams',
+      'aggregate_id',
+      ['aggregate_id', 'aggregate_type', 'version', 'updated_at'],
+      streams,
+      false,
     );
+    for (const [projection, ids] of written.claims) {
+      await client.query(
+        `INSERT INTO ${RAW}.processed_events (event_id, projection) SELECT id, $2 FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`,
+        [ids, projection],
+      );
+    }
+    for (const [table, rows] of written.deltas)
+      await rawUpsert(client, columns, table, AGGREGATE_KEYS[table]!, Object.keys(rows[0]!), rows, true);
+    for (const [table, rows] of written.rows) {
+      const p = STREAM_PROJECTIONS.find((x) => x.table === table)!;
+      await rawUpsert(client, columns, table, p.key, p.columns, rows, false);
+    }
+    const stream = client.query(
+      copyFrom(
+        `COPY ${RAW}.read_event_log (event_id, aggregate_id, aggregate_type, event_type, version, data, metadata, created_at) FROM STDIN`,
+      ),
+    );
+    await new Promise<void>((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', reject);
+      stream.end(log);
+    });
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
@@ -224,6 +377,47 @@ export async function rawUpsert(pool: pg.Pool, batch: readonly EventEnvelope[]):
   } finally {
     client.release();
   }
+}
+
+/**
+ * After both runs: every raw copy holds as many rows as the projector's table and the same contents (compared
+ * as the sorted JSON of the rows, processed_at left out: it is the time of the insert).
+ */
+async function compareTables(pool: pg.Pool, tables: readonly string[]): Promise<{ rows: number; tables: number }> {
+  let total = 0;
+  for (const t of tables) {
+    const digest = (from: string) =>
+      `SELECT count(*)::int AS n, md5(coalesce(string_agg(j, ',' ORDER BY j), '')) AS h
+         FROM (SELECT (to_jsonb(x) - 'processed_at')::text AS j FROM ${from} x) y`;
+    const [{ rows: a }, { rows: b }] = [
+      await pool.query<{ n: number; h: string }>(digest(t)),
+      await pool.query<{ n: number; h: string }>(digest(`${RAW}.${t}`)),
+    ];
+    if (a[0]!.n !== b[0]!.n) throw new Error(`raw baseline wrote ${b[0]!.n} rows into ${t}, the projector ${a[0]!.n}`);
+    if (a[0]!.h !== b[0]!.h) throw new Error(`raw baseline's ${t} differs from the projector's (${a[0]!.n} rows each)`);
+    total += a[0]!.n;
+  }
+  return { rows: total, tables: tables.length };
+}
+
+/**
+ * The raw baseline of the same rows: `watch` wraps the pool the runner writes through (its statements counted,
+ * the rows of each batch noted), `apply` writes the rows of the batch the runner applied last into the copies,
+ * `compare` checks both sides hold the same rows.
+ */
+export async function rawBaseline(pool: pg.Pool) {
+  const raw = await rawTables(pool);
+  const sql = { statements: 0, written: emptyWritten() };
+  let written = emptyWritten();
+  return {
+    sql,
+    watch: (p: pg.Pool) => countingPool(p, sql),
+    /** Call around each runner batch: the rows noted since `begin` are what `apply` writes. */
+    begin: () => void (sql.written = emptyWritten()),
+    end: () => void (written = sql.written),
+    apply: (batch: readonly EventEnvelope[]) => rawBatch(pool, raw.columns, batch, written),
+    compare: () => compareTables(pool, raw.tables),
+  };
 }
 
 interface Timed {
@@ -267,25 +461,25 @@ export interface ProjectorFigures {
 export async function benchProjector(bench: Bench): Promise<{ row: Row; figures: ProjectorFigures }> {
   const pool = await scratchDatabase(bench.config.databaseUrl, `bench_projector_${process.pid}`, 5);
   try {
-    await pool.query(
-      `CREATE TABLE bench_raw_upserts (id text PRIMARY KEY, kind text NOT NULL, version integer NOT NULL, data jsonb NOT NULL, updated_at timestamptz NOT NULL)`,
-    );
+    const raw = await rawBaseline(pool);
     const warm = syntheticEvents(WARM_UP_EVENTS, 'warm');
     const measured = syntheticEvents(EVENTS, 'proj');
     // No event store: every stream is contiguous, and a gap would then fail loudly instead of being repaired.
-    const sql = { statements: 0 };
-    const runner = createProjectionRunner({ pool: countingPool(pool, sql) });
+    const runner = createProjectionRunner({ pool: raw.watch(pool) });
     let applied = 0;
     const ours = async (batch: readonly EventEnvelope[]) => {
+      raw.begin();
       applied += (await runner.applyBatch(batch)).applied;
+      raw.end();
     };
-    await alternate(warm, ours, (batch) => rawUpsert(pool, batch));
+    await alternate(warm, ours, raw.apply);
     applied = 0;
-    sql.statements = 0;
-    const measuredRuns = await alternate(measured, ours, (batch) => rawUpsert(pool, batch));
+    raw.sql.statements = 0;
+    const measuredRuns = await alternate(measured, ours, raw.apply);
+    const same = await raw.compare();
     const a = { ...measuredRuns.ours, batch: summarise(measuredRuns.ours.batches) };
     const b = { ...measuredRuns.raw, batch: summarise(measuredRuns.raw.batches) };
-    const statementsPerEvent = sql.statements / Math.max(1, a.events);
+    const statementsPerEvent = raw.sql.statements / Math.max(1, a.events);
     if (applied !== EVENTS) throw new Error(`the runner applied ${applied} of ${EVENTS} events`);
     const oursRate = rate(a.events, a.elapsedMs);
     const rawRate = rate(b.events, b.elapsedMs);
@@ -295,7 +489,7 @@ export async function benchProjector(bench: Bench): Promise<{ row: Row; figures:
       figures: { eventsPerSecond: oursRate },
       row: {
         id: '3a',
-        measurement: 'projector: runner.applyBatch vs raw batched upserts',
+        measurement: 'projector: runner.applyBatch vs raw batched upserts of the same rows',
         n: `${a.events.toLocaleString('en-US')} events, batches of ${BATCH}`,
         result: `ours ${perSecond(oursRate, 'events')}; batch p50 ${ms(a.batch.p50)}, p99 ${ms(a.batch.p99)}`,
         comparison: `raw ${perSecond(rawRate, 'events')}, batch p50 ${ms(b.batch.p50)}; ours/raw throughput ${ratio(oursRate / rawRate)}`,
@@ -303,7 +497,8 @@ export async function benchProjector(bench: Bench): Promise<{ row: Row; figures:
           `${EVENTS.toLocaleString('en-US')} synthetic events decided by the project's deciders (${[...types].map(([t, n]) => `${n} ${t}`).join(', ')}) ` +
           `over ${PRODUCTS} products and ${CUSTOMERS} customers, in arrival order, applied sequentially like one projector partition: one transaction per batch of ${BATCH} ` +
           `(stream locks, version checks, every read_* table, event log, marketing, NOTIFY; ${statementsPerEvent.toFixed(2)} SQL statements per event, BEGIN/COMMIT included), after a ${WARM_UP_EVENTS.toLocaleString('en-US')}-event warm-up, in a database of its own; ours and raw alternate batch by batch. ` +
-          `Raw = per batch one transaction with one multi-row INSERT … ON CONFLICT (id) DO UPDATE … WHERE version < EXCLUDED.version into a scratch table, one row per stream touched (its latest event): the floor for writing that batch.`,
+          `Raw = the same rows into copies of the same ${same.tables} tables (LIKE … INCLUDING ALL: same columns, constraints, indexes), per batch one transaction: one multi-row INSERT … SELECT FROM unnest(typed arrays) … ON CONFLICT DO UPDATE per table, stream positions in one upsert, processed ids in one insert, the event log in one COPY; ` +
+          `no lock read-back, no row load, no fold: the floor for writing that batch. Checked after the run: all ${same.tables} table pairs hold the same ${same.rows.toLocaleString('en-US')} rows (count and contents).`,
       },
     };
   } finally {

@@ -7,7 +7,8 @@
  *   (in memory)   fold the events through each projection's pure evolve, in stream order;
  *   1             claim the events the aggregating tables count (processed_events), then 1 per marketing table;
  *   1 per table   upsert the rows that changed;
- *   1 + 1         the event log (one COPY, event-log.ts), the stream positions with their NOTIFY.
+ *   1 + 1         the event log (one COPY, event-log.ts), the stream positions with their NOTIFY (a batch too small
+ *                 to COPY logs its events in that same statement, as a data-modifying CTE).
  * Exactly once in effect (docs/projections.md): a version at or below the stream's is a duplicate and skipped, one
  * beyond the next is a gap repaired from the event store first; aggregating tables are guarded by
  * processed_events in the same transaction. Table names are unqualified: search_path picks the schema, so a
@@ -21,7 +22,7 @@ import { READ_MODEL_CHANNEL } from '../../platform/readmodel/db.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import type { StreamSlice } from '../../platform/projections/batch.ts';
 import { planBatch } from '../../platform/projections/batch.ts';
-import { appendEventLog } from '../../platform/projections/event-log.ts';
+import { appendEventLog, eventLogCopies, eventLogInsert } from '../../platform/projections/event-log.ts';
 
 export { EventLogConflictError } from '../../platform/projections/event-log.ts';
 import * as marketing from '../../contexts/reporting/marketing.ts';
@@ -42,6 +43,20 @@ export interface ApplyOptions {
   marketing?: boolean;
   /** false: the event log by insert-if-absent only, never COPY (the re-run after an EventLogConflictError). */
   eventLogCopy?: boolean;
+  /**
+   * true: the lock statement also asks whether any stream of the batch is parked (parking.ts), and if one is the
+   * batch fails with ParkedStreamsError before anything is written: the parking check costs no round trip of its own.
+   */
+  failIfParked?: boolean;
+}
+
+/** Streams of the batch are parked (found by the lock statement with failIfParked): nothing was applied. */
+export class ParkedStreamsError extends Error {
+  readonly transient = false;
+  constructor(readonly aggregateIds: readonly string[]) {
+    super(`parked streams in the batch: ${aggregateIds.slice(0, 5).join(', ')}${aggregateIds.length > 5 ? ', …' : ''}`);
+    this.name = 'ParkedStreamsError';
+  }
 }
 
 export interface ApplyResult {
@@ -84,7 +99,7 @@ export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelop
   const countMarketing = opts.marketing ?? true;
 
   // 1. Lock the streams, decide what is new, repair gaps.
-  const stored = await lockStreams(db, slices);
+  const stored = await lockStreams(db, slices, opts.failIfParked ?? false);
   const toApply: EventEnvelope[] = [];
   const positions: Array<{ aggregate_id: string; version: number; updated_at: string }> = [];
   for (const slice of slices) {
@@ -179,17 +194,27 @@ export async function applyBatch(db: Queryable, envelopes: readonly EventEnvelop
       [...keys].sort().map((k) => rows.get(k)!),
     );
   }
-  await appendEventLog(db, toApply, { copy: opts.eventLogCopy ?? true });
+  const logOpts = { copy: opts.eventLogCopy ?? true };
+  // A batch too small to COPY (the live case) logs its events in the positions statement: one round trip less.
+  const logInline = positions.length > 0 && toApply.length > 0 && !eventLogCopies(db, toApply, logOpts);
+  if (!logInline) await appendEventLog(db, toApply, logOpts);
   if (positions.length > 0) {
+    const logged = logInline ? eventLogInsert(toApply, 5) : undefined;
     // The stream positions and the wake-up in one statement: NOTIFY is delivered on commit, with the rows.
     await db.query(
-      `WITH moved AS (
+      `WITH ${logged ? `logged AS (${logged.sql}), ` : ''}moved AS (
          UPDATE projection_streams s SET version = p.version, updated_at = p.updated_at
            FROM unnest($2::text[], $3::integer[], $4::timestamptz[]) AS p(aggregate_id, version, updated_at)
           WHERE s.aggregate_id = p.aggregate_id
          RETURNING s.aggregate_id, s.version)
        SELECT count(pg_notify($1, aggregate_id || ':' || version)) AS notified FROM moved`,
-      [READ_MODEL_CHANNEL, positions.map((p) => p.aggregate_id), positions.map((p) => p.version), positions.map((p) => p.updated_at)],
+      [
+        READ_MODEL_CHANNEL,
+        positions.map((p) => p.aggregate_id),
+        positions.map((p) => p.version),
+        positions.map((p) => p.updated_at),
+        ...(logged?.params ?? []),
+      ],
     );
   }
   return result;
@@ -211,14 +236,21 @@ async function fetchGap(opts: ApplyOptions, slice: StreamSlice, stored: number, 
  * slices' sorted order, and returns the stored versions. The no-op DO UPDATE is what takes the row lock on an
  * existing row; a concurrent runner blocks here until this transaction ends and then reads the new version.
  */
-async function lockStreams(db: Queryable, slices: StreamSlice[]): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ aggregate_id: string; version: number }>(
+async function lockStreams(db: Queryable, slices: StreamSlice[], failIfParked: boolean): Promise<Map<string, number>> {
+  // The parked question reads the statement's snapshot: a stream unparked by a retry that this statement waited
+  // for still reads as parked, which only sends the batch the careful way (parking.ts holdBack), never the reverse.
+  const parked = failIfParked ? ', EXISTS (SELECT 1 FROM parked_streams p WHERE p.aggregate_id = s.aggregate_id) AS parked' : '';
+  const { rows } = await db.query<{ aggregate_id: string; version: number; parked?: boolean }>(
     `INSERT INTO projection_streams AS s (aggregate_id, aggregate_type, version)
      SELECT id, type, 0 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(id, type, n) ORDER BY n
      ON CONFLICT (aggregate_id) DO UPDATE SET aggregate_id = s.aggregate_id
-     RETURNING aggregate_id, version`,
+     RETURNING aggregate_id, version${parked}`,
     [slices.map((s) => s.aggregate_id), slices.map((s) => s.aggregate_type)],
   );
+  if (failIfParked) {
+    const ids = rows.filter((r) => r.parked).map((r) => r.aggregate_id);
+    if (ids.length > 0) throw new ParkedStreamsError(ids);
+  }
   return new Map(rows.map((r) => [r.aggregate_id, r.version]));
 }
 

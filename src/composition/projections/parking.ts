@@ -18,7 +18,7 @@ import type { Queryable } from '../../platform/readmodel/db.ts';
 import type { EventEnvelope } from '../../platform/shared/envelope.ts';
 import { EventDataError } from '../../platform/shared/contract.ts';
 import type { ApplyOptions, ApplyResult } from './engine.ts';
-import { applyBatch } from './engine.ts';
+import { applyBatch, ParkedStreamsError } from './engine.ts';
 import { applyWithLogFallback } from './runner.ts';
 import { inTransaction, retryOnPgConflict } from '../../platform/shared/pg-tx.ts';
 
@@ -73,14 +73,14 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
   const applyOpts: ApplyOptions = { ...opts, log };
   const apply = (events: readonly EventEnvelope[]): Promise<ApplyResult> =>
     retryOnPgConflict(() => applyWithLogFallback(opts.pool, events, applyOpts, log), { attempts: 5 });
+  const checkedOpts: ApplyOptions = { ...applyOpts, failIfParked: true };
+  const applyChecked = (events: readonly EventEnvelope[]): Promise<ApplyResult> =>
+    retryOnPgConflict(() => applyWithLogFallback(opts.pool, events, checkedOpts, log), { attempts: 5 });
 
   /** Holds back the events of streams that are parked; returns the events of the others. */
   async function holdBack(events: readonly EventEnvelope[], result: ParkedBatchResult): Promise<EventEnvelope[]> {
     const ids = [...new Set(events.map((e) => e.aggregate_id))];
-    // The common case, one round trip: none of these streams is parked. (A stream parked right after this
-    // read fails the apply on the same bad event and is parked again, idempotently.)
-    const any = await opts.pool.query('SELECT 1 FROM parked_streams WHERE aggregate_id = ANY($1::text[]) LIMIT 1', [ids]);
-    if (any.rowCount === 0) return [...events];
+    // Only reached when the lock statement found a parked stream in the batch (applyBatch below).
     return inTransaction(opts.pool, async (client) => {
       const { rows } = await client.query<{ aggregate_id: string }>(
         'SELECT aggregate_id FROM parked_streams WHERE aggregate_id = ANY($1::text[]) FOR SHARE',
@@ -130,9 +130,17 @@ export function createParkingProjector(opts: ParkingOptions): ParkingProjector {
     async applyBatch(events) {
       const result = EMPTY();
       if (events.length === 0) return result;
-      const live = await holdBack(events, result);
-      if (live.length === 0) return result;
+      let live: EventEnvelope[] = [...events];
       try {
+        try {
+          // The common case, no stream of the batch parked: the lock statement checks that (no extra round trip).
+          add(result, await applyChecked(live));
+          return result;
+        } catch (err) {
+          if (!(err instanceof ParkedStreamsError)) throw err;
+        }
+        live = await holdBack(events, result);
+        if (live.length === 0) return result;
         add(result, await apply(live));
       } catch (err) {
         if (opts.isTransient(err)) throw err;

@@ -21,3 +21,15 @@ test('redactedJson serialises exactly what redact keeps, in one pass', () => {
   assert.equal(redactedJson(undefined), 'null');
   assert.equal(redactedJson('password'), '"password"');
 });
+
+test('redactedJson drops every kind of secret-named key, also when nothing else in the value looks secret (its fast path)', () => {
+  const keys = ['pass', 'passwd', 'passphrase', 'password', 'userPassword', 'client_secret', 'access_token', 'Authorization', 'cookie'];
+  keys.push('api_key', 'apiKey', 'private-key', 'credentials', 'password_hash', 'hash', 'signature');
+  for (const key of keys) {
+    const data = { order_id: 'o1', nested: { [key]: 'v', n: 1 } };
+    assert.equal(redactedJson(data), JSON.stringify(redact(data)), key);
+    assert.deepEqual(JSON.parse(redactedJson(data)), { order_id: 'o1', nested: { n: 1 } }, key);
+  }
+  const plain = { order_id: 'o1', items: [{ product_id: 'p', quantity: 2, name: 'Tea \\ "cup"' }], total: 300 };
+  assert.equal(redactedJson(plain), JSON.stringify(plain));
+});

@@ -79,10 +79,14 @@ export async function waitForVersion(pool: pg.Pool, opts: WaitForVersionOptions)
   } finally {
     clearTimeout(timer);
     if (onNotification) client.off('notification', onNotification);
-    await client.query(`UNLISTEN ${READ_MODEL_CHANNEL}`).catch((err: Error) => {
-      broken ??= err;
-    });
-    client.release(broken);
+    // The answer does not wait for UNLISTEN's round trip: the client goes back to the pool once it is done
+    // (a client that cannot UNLISTEN is discarded, not reused with a stale LISTEN).
+    void client
+      .query(`UNLISTEN ${READ_MODEL_CHANNEL}`)
+      .catch((err: Error) => {
+        broken ??= err;
+      })
+      .finally(() => client.release(broken));
   }
 }
 
