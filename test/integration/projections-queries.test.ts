@@ -328,6 +328,37 @@ test('waitForVersion returns as soon as a later batch lands, and false on timeou
   assert.ok(waited >= 290 && waited < 1500, `timed out after ${waited} ms`);
 });
 
+test('waitForVersion with `also` answers only once every stream the write touched is projected, whichever lands first', async () => {
+  const placed = (orderId: string) => {
+    const order = stream('Order', orderId);
+    order.next('OrderPlaced', {
+      order_id: orderId,
+      user_id: 'u',
+      user_email: 'u@example.com',
+      items: [{ product_id: 'p', name: 'p', price: 100, quantity: 1, subtotal: 100 }],
+      total: 100,
+      expires_at: '2030-01-01T00:00:00.000Z',
+      placed_at: new Date().toISOString(),
+    });
+    return order.events[0]!;
+  };
+  const [first, second, third] = [uniq('order'), uniq('order'), uniq('order')];
+  const waiting = q.waitForVersion({ aggregateId: first, minVersion: 1, also: [{ aggregateId: second, minVersion: 1 }], timeoutMs: 5000 });
+  let answered = false;
+  void waiting.then(() => (answered = true));
+  await runner.applyBatch([placed(first)]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(answered, false, 'the primary stream alone is not enough');
+  await runner.applyBatch([placed(second)]);
+  assert.equal(await waiting, true);
+
+  // Already projected companion, primary behind: times out false.
+  assert.equal(
+    await q.waitForVersion({ aggregateId: third, minVersion: 1, also: [{ aggregateId: first, minVersion: 1 }], timeoutMs: 300 }),
+    false,
+  );
+});
+
 function waitForRowVersion(pool: pg.Pool, orderId: string, minVersion: number) {
   return createReadQueries({ pool }).waitForVersion({
     aggregateId: orderId,

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { EventStore } from '../../platform/eventstore/types.ts';
 import type { ReadQueries } from '../queries.ts';
+import type { Companions } from '../../platform/readmodel/wait.ts';
 import { validationError } from '../../platform/shared/errors.ts';
 import { ID_PATTERN } from '../../platform/shared/validate.ts';
 import type { AuthEnv, Principal } from '../../platform/http/auth.ts';
@@ -44,13 +45,14 @@ export function createReadWaits(opts: ReadWaitsOptions) {
 
   const readable = (user: Principal | undefined, aggregateId: string) => mayRead(opts.store, user, aggregateId, ['Product']);
 
-  async function wait(c: Caller, aggregateId: string, minVersion: number): Promise<void> {
+  async function wait(c: Caller, aggregateId: string, minVersion: number, companions?: Companions): Promise<void> {
     const key = clientKey(c);
     const held = holding.get(key) ?? 0;
     const budget = held < opts.perClient ? timeoutMs : 0;
     holding.set(key, held + 1);
     try {
-      const caughtUp = await opts.queries.waitForVersion({ aggregateId, minVersion, timeoutMs: budget });
+      const also = companions ? await companions(aggregateId) : [];
+      const caughtUp = await opts.queries.waitForVersion({ aggregateId, minVersion, also, timeoutMs: budget });
       if (!caughtUp) c.header('x-read-model-behind', 'true');
     } finally {
       const left = (holding.get(key) ?? 1) - 1;
@@ -64,7 +66,7 @@ export function createReadWaits(opts: ReadWaitsOptions) {
      * A single resource's stream: `?min_version=N` or `X-Min-Version: N`. Not granted for a stream the caller may
      * not read: the route then answers as it would have (usually 404), without waiting.
      */
-    async forVersion(c: Caller, aggregateId: string): Promise<void> {
+    async forVersion(c: Caller, aggregateId: string, companions?: Companions): Promise<void> {
       const header = c.req.header('x-min-version');
       const fromQuery = intQuery(c, 'min_version', { min: 0, max: 1_000_000_000 });
       if (fromQuery === undefined && header !== undefined && !/^\d{1,10}$/.test(header)) {
@@ -73,7 +75,7 @@ export function createReadWaits(opts: ReadWaitsOptions) {
       const minVersion = fromQuery ?? (header !== undefined ? Number(header) : undefined);
       if (minVersion === undefined || minVersion === 0) return;
       if (!(await readable(c.get('user'), aggregateId))) return;
-      await wait(c, aggregateId, minVersion);
+      await wait(c, aggregateId, minVersion, companions);
     },
 
     /**
@@ -81,7 +83,7 @@ export function createReadWaits(opts: ReadWaitsOptions) {
      * A malformed one, or one naming a stream the caller may not read (or that does not exist), is refused:
      * silently ignoring it would silently drop the consistency the client asked for.
      */
-    async forWaitFor(c: Caller): Promise<void> {
+    async forWaitFor(c: Caller, companions?: Companions): Promise<void> {
       const waitFor = strQuery(c, 'wait_for', 200);
       if (!waitFor) return;
       const at = waitFor.lastIndexOf(':');
@@ -98,7 +100,7 @@ export function createReadWaits(opts: ReadWaitsOptions) {
         ]);
       }
       if (Number(digits) === 0) return;
-      await wait(c, aggregateId, Number(digits));
+      await wait(c, aggregateId, Number(digits), companions);
     },
 
     /** For tests and metrics: waits held per client. */

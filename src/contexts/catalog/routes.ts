@@ -6,6 +6,8 @@ import { runCommand } from '../../kernel/command.ts';
 import type { HttpDeps } from '../../kernel/deps.ts';
 import { entityIdParam, intQuery, strQuery } from '../../platform/http/params.ts';
 import { parseBody, parseNoBody } from '../../platform/http/validate.ts';
+import type { Companions } from '../../platform/readmodel/wait.ts';
+import { inventoryStreamId } from '../inventory/index.ts';
 
 const int = z.number().int('must be an integer');
 const Category = z.object({ name: z.string().max(1000) });
@@ -31,6 +33,13 @@ export type UpdateProductBody = z.input<typeof UpdateProduct>;
 
 export function catalogRoutes(deps: HttpDeps) {
   const { catalog, executor, newId } = deps.app;
+  // A product's `stock` is its inventory stream, created in the same transaction as the product (when it starts
+  // with stock) but projected through another partition: a wait on the product waits for that first event too,
+  // so a product just created is never listed with stock 0. Not a product id (a category) → no inventory stream.
+  const withStock: Companions = async (id) =>
+    (await deps.store.readStream(inventoryStreamId(id), { toVersion: 1 })).length > 0
+      ? [{ aggregateId: inventoryStreamId(id), minVersion: 1 }]
+      : [];
   return new Hono<AuthEnv>()
     .post('/categories', async (c) => {
       requireAdmin(c);
@@ -60,7 +69,7 @@ export function catalogRoutes(deps: HttpDeps) {
       const category = strQuery(c, 'category');
       const cursor = strQuery(c, 'cursor', 500);
       const limit = intQuery(c, 'limit', { min: 1, max: 100 });
-      await deps.waits.forWaitFor(c);
+      await deps.waits.forWaitFor(c, withStock);
       return c.json(
         await deps.queries.listProducts({
           ...(q ? { q } : {}),
@@ -72,7 +81,7 @@ export function catalogRoutes(deps: HttpDeps) {
     })
     .get('/products/:id', async (c) => {
       const id = entityIdParam(c, 'id', 'product');
-      await deps.waits.forVersion(c, id);
+      await deps.waits.forVersion(c, id, withStock);
       const product = await deps.queries.getProduct(id);
       if (!product) throw notFound('product', id);
       return c.json(product);

@@ -2,11 +2,24 @@ import type pg from 'pg';
 import type { Queryable } from './db.ts';
 import { READ_MODEL_CHANNEL } from './db.ts';
 
-export interface WaitForVersionOptions {
-  /** The stream the command wrote (order id, `cart-<user_id>`, product id, …). */
+/** A stream and the version of it a reader wants to see. */
+export interface StreamPosition {
   aggregateId: string;
-  /** The version the command answered with. */
   minVersion: number;
+}
+
+/**
+ * The other streams a write to `aggregateId` also touched and that the reader's answer shows (asked only when a
+ * wait is granted): a product's stock is its inventory stream, written in the product's creating transaction.
+ */
+export type Companions = (aggregateId: string) => Promise<readonly StreamPosition[]>;
+
+export interface WaitForVersionOptions extends StreamPosition {
+  /**
+   * Other streams the same write touched whose rows the reader also sees (a product's stock lives in its inventory
+   * stream): each reaches the read model through its own partition, so each is waited for too.
+   */
+  also?: readonly StreamPosition[];
   /** Give up after this long and return false. Default 3000. */
   timeoutMs?: number;
   /**
@@ -17,10 +30,13 @@ export interface WaitForVersionOptions {
   version?: (db: Queryable) => Promise<number | null>;
 }
 
-/** The projector's position for one stream, null if it has never seen it. */
-export async function streamVersion(db: Queryable, aggregateId: string): Promise<number | null> {
-  const { rows } = await db.query<{ version: number }>('SELECT version FROM projection_streams WHERE aggregate_id = $1', [aggregateId]);
-  return rows[0]?.version ?? null;
+/** The projector's positions for some streams, in one query; a stream it has never seen is absent. */
+export async function streamVersions(db: Queryable, aggregateIds: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ aggregate_id: string; version: number }>(
+    'SELECT aggregate_id, version FROM projection_streams WHERE aggregate_id = ANY($1)',
+    [aggregateIds],
+  );
+  return new Map(rows.map((r) => [r.aggregate_id, r.version]));
 }
 
 /** `<aggregate_id>:<version>`; the id itself may contain ':'. */
@@ -40,9 +56,19 @@ export function parseNotification(payload: string | undefined): { aggregateId: s
  */
 export async function waitForVersion(pool: pg.Pool, opts: WaitForVersionOptions): Promise<boolean> {
   const deadline = Date.now() + (opts.timeoutMs ?? 3000);
-  const read = opts.version ?? ((db: Queryable) => streamVersion(db, opts.aggregateId));
-  const caughtUp = async (db: Queryable) => ((await read(db)) ?? 0) >= opts.minVersion;
-  if (await caughtUp(pool)) return true;
+  const targets = new Map<string, number>();
+  for (const t of [...(opts.also ?? []), opts]) targets.set(t.aggregateId, Math.max(t.minVersion, targets.get(t.aggregateId) ?? 0));
+  // The streams not yet seen at their version. Versions only grow, so a stream once caught up stays off the list.
+  let pending = new Map(targets);
+  const custom = opts.version;
+  const check = async (db: Queryable): Promise<boolean> => {
+    const ids = [...pending.keys()].filter((id) => !(custom && id === opts.aggregateId));
+    const positions = ids.length > 0 ? await streamVersions(db, ids) : new Map<string, number>();
+    if (custom && pending.has(opts.aggregateId)) positions.set(opts.aggregateId, (await custom(db)) ?? 0);
+    pending = new Map([...pending].filter(([id, min]) => (positions.get(id) ?? 0) < min));
+    return pending.size === 0;
+  };
+  if (await check(pool)) return true;
   if (Date.now() >= deadline) return false;
 
   const client = await connectBefore(pool, deadline);
@@ -58,20 +84,22 @@ export async function waitForVersion(pool: pg.Pool, opts: WaitForVersionOptions)
         settled = true;
         resolve(value);
       };
-      const check = () => {
-        caughtUp(client).then((ok) => ok && !settled && settle(true), reject);
+      const recheck = () => {
+        check(client).then((ok) => ok && !settled && settle(true), reject);
       };
       onNotification = (msg) => {
         const note = parseNotification(msg.payload);
-        if (settled || !note || note.aggregateId !== opts.aggregateId || note.version < opts.minVersion) return;
+        const min = note ? pending.get(note.aggregateId) : undefined;
+        if (settled || !note || min === undefined || note.version < min) return;
         // The default position is exactly what the payload says (NOTIFY is delivered on commit); a custom
         // getter must look for itself.
-        if (opts.version) check();
-        else settle(true);
+        if (custom && note.aggregateId === opts.aggregateId) return recheck();
+        pending.delete(note.aggregateId);
+        if (pending.size === 0) settle(true);
       };
       client.on('notification', onNotification);
       timer = setTimeout(() => settled || settle(false), Math.max(0, deadline - Date.now()));
-      check();
+      recheck();
     });
   } catch (err) {
     broken = err as Error;
